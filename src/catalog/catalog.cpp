@@ -1,0 +1,425 @@
+#include "catalog/catalog.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include "catalog/builtin_catalog.h"
+#include "catalog/hf_config.h"
+#include "core/text.h"
+
+namespace tokcast::catalog {
+namespace {
+
+constexpr int64_t kSchemaVersion = 1;
+
+// Reads typed values out of one TOML entity, naming file, entity and key in every error.
+class Entity {
+ public:
+  Entity(const toml::table& t, std::string origin) : t_(t), origin_(std::move(origin)) {
+    if (auto id = t_["id"].value<std::string>()) id_ = *id;
+  }
+
+  [[noreturn]] void Fail(std::string_view key, std::string_view expected, std::string_view got) const {
+    throw InputError(origin_ + ": " + (id_.empty() ? std::string("entry") : "'" + id_ + "'") + ": key '" +
+                     std::string(key) + "': expected " + std::string(expected) + ", got " + std::string(got));
+  }
+
+  toml::node_view<const toml::node> At(std::string_view dotted) const {
+    return t_.at_path(dotted);
+  }
+  bool Has(std::string_view key) const { return static_cast<bool>(At(key)); }
+
+  std::string Str(std::string_view key) const {
+    auto v = At(key);
+    if (!v) Fail(key, "a string", "nothing");
+    if (!v.is_string()) Fail(key, "a string", Describe(v));
+    return *v.value<std::string>();
+  }
+  std::string StrOr(std::string_view key, std::string fallback = {}) const {
+    return Has(key) ? Str(key) : fallback;
+  }
+  double Num(std::string_view key) const {
+    auto v = At(key);
+    if (!v) Fail(key, "a number", "nothing");
+    if (!v.is_number()) Fail(key, "a number", Describe(v));
+    return *v.value<double>();
+  }
+  std::optional<double> OptNum(std::string_view key) const {
+    return Has(key) ? std::optional<double>(Num(key)) : std::nullopt;
+  }
+  bool BoolOr(std::string_view key, bool fallback) const {
+    auto v = At(key);
+    if (!v) return fallback;
+    if (!v.is_boolean()) Fail(key, "true or false", Describe(v));
+    return *v.value<bool>();
+  }
+  std::vector<std::string> StrList(std::string_view key) const {
+    std::vector<std::string> out;
+    auto v = At(key);
+    if (!v) return out;
+    if (!v.is_array()) Fail(key, "a list of strings", Describe(v));
+    for (const auto& e : *v.as_array()) {
+      if (!e.is_string()) Fail(key, "a list of strings", "a list with a non-string");
+      out.push_back(*e.value<std::string>());
+    }
+    return out;
+  }
+  std::vector<double> NumList(std::string_view key) const {
+    std::vector<double> out;
+    auto v = At(key);
+    if (!v || !v.is_array()) Fail(key, "a list of numbers", v ? Describe(v) : "nothing");
+    for (const auto& e : *v.as_array()) {
+      if (!e.is_number()) Fail(key, "a list of numbers", "a list with a non-number");
+      out.push_back(*e.value<double>());
+    }
+    return out;
+  }
+  TensorType Type(std::string_view key) const {
+    const std::string name = Str(key);
+    auto t = TensorTypeFromString(name);
+    if (!t) Fail(key, "a tensor type (F16, Q4_K, MXFP4, MLX_Q4_G64, ...)", "'" + name + "'");
+    return *t;
+  }
+  void CheckSchema() const {
+    auto v = At("schema_version");
+    if (!v || !v.is_integer()) Fail("schema_version", "an integer", v ? Describe(v) : "nothing");
+    if (*v.value<int64_t>() != kSchemaVersion) {
+      Fail("schema_version", std::to_string(kSchemaVersion), std::to_string(*v.value<int64_t>()));
+    }
+    if (id_.empty()) Fail("id", "a non-empty string", "nothing");
+  }
+  const std::string& id() const { return id_; }
+  const std::string& origin() const { return origin_; }
+  const toml::table& table() const { return t_; }
+
+  static std::string Describe(toml::node_view<const toml::node> v) {
+    std::ostringstream os;
+    os << v;
+    std::string s = os.str();
+    if (s.size() > 40) s = s.substr(0, 40) + "...";
+    return s;
+  }
+
+ private:
+  const toml::table& t_;
+  std::string origin_;
+  std::string id_;
+};
+
+nlohmann::json TomlToJson(const toml::node& n) {
+  if (auto t = n.as_table()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, v] : *t) j[std::string(k.str())] = TomlToJson(v);
+    return j;
+  }
+  if (auto a = n.as_array()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& v : *a) j.push_back(TomlToJson(v));
+    return j;
+  }
+  if (auto v = n.value<int64_t>(); v && n.is_integer()) return *v;
+  if (n.is_floating_point()) return *n.value<double>();
+  if (n.is_boolean()) return *n.value<bool>();
+  if (n.is_string()) return *n.value<std::string>();
+  return nullptr;
+}
+
+HardwareSpec ParseHardware(const Entity& e) {
+  HardwareSpec h;
+  h.id = e.id();
+  h.name = e.Str("name");
+  h.vendor = e.Str("vendor");
+  const std::string cls = e.Str("class");
+  auto c = HardwareClassFromString(cls);
+  if (!c) e.Fail("class", "discrete_gpu, unified_soc, cpu or accelerator", "'" + cls + "'");
+  h.hw_class = *c;
+  h.specs_id = e.StrOr("specs_id");
+  h.verified = e.BoolOr("verified", false);
+  if (auto m = e.OptNum("max_devices")) h.max_devices = static_cast<uint32_t>(*m);
+  h.launch_date = e.StrOr("launch_date");
+  h.memory_options_gib = e.NumList("memory.options_gib");
+  h.memory_type = e.StrOr("memory.type");
+  h.bandwidth_bytes_per_s = e.Num("memory.bandwidth_bytes_per_s");
+  h.measured_bandwidth_bytes_per_s = e.OptNum("memory.measured_bandwidth_bytes_per_s");
+  h.gpu_usable_note = e.StrOr("memory.gpu_usable_note");
+  if (auto f = e.OptNum("memory.gpu_usable_fraction")) h.gpu_usable.push_back({std::nullopt, *f});
+  if (auto rules = e.At("memory.gpu_usable")) {
+    if (!rules.is_array_of_tables()) e.Fail("memory.gpu_usable", "an array of tables", Entity::Describe(rules));
+    for (const auto& rule : *rules.as_array()) {
+      Entity r(*rule.as_table(), e.origin());
+      UsableRule u;
+      u.max_gib = r.OptNum("max_gib");
+      u.fraction = r.Num("fraction");
+      h.gpu_usable.push_back(u);
+    }
+  }
+  if (auto pf = e.At("peak_flops"); pf && pf.is_table()) {
+    for (const auto& [k, v] : *pf.as_table()) {
+      const std::string key(k.str());
+      if (key == "measured_gemm_note") {
+        h.measured_gemm_note = v.value<std::string>().value_or("");
+        continue;
+      }
+      if (!v.is_number()) e.Fail("peak_flops." + key, "a number (FLOP/s)", "a non-number");
+      if (key == "fp16_fp16acc") {
+        h.fp16_fp16acc_flops = *v.value<double>();
+        continue;
+      }
+      auto p = PrecisionFromString(key);
+      if (!p) e.Fail("peak_flops." + key, "fp32, fp16, bf16, fp8, fp4, int8 or fp16_fp16acc", "'" + key + "'");
+      h.peak_flops[*p] = *v.value<double>();
+    }
+  }
+  h.headline = e.StrOr("headline.figure");
+  h.headline_is_sparse = e.BoolOr("headline.is_sparse", false);
+  h.host_link = e.StrOr("host.link");
+  h.host_link_bytes_per_s = e.OptNum("host.link_bytes_per_s");
+  h.host_memory_bandwidth_bytes_per_s = e.Num("host.memory_bandwidth_bytes_per_s");
+  h.host_cpu_flops_per_s = e.OptNum("host.cpu_flops_per_s");
+  h.host_note = e.StrOr("host.note");
+  h.scaleup_link = e.StrOr("scaleup.link");
+  h.scaleup_bytes_per_s = e.OptNum("scaleup.bytes_per_s");
+  h.tdp_w = e.OptNum("power.tdp_w");
+  h.idle_w = e.OptNum("power.idle_w");
+  h.power_note = e.StrOr("power.note");
+  h.price_usd = e.OptNum("price.usd");
+  h.price_date = e.StrOr("price.date");
+  h.price_note = e.StrOr("price.note");
+  if (h.price_usd && h.price_date.empty()) e.Fail("price.date", "the date of the price", "nothing");
+  h.derived = e.StrList("derived");
+  h.notes = e.StrOr("notes");
+  h.sources = e.StrList("sources");
+  if (h.sources.empty()) e.Fail("sources", "at least one source", "an empty list");
+  if (auto err = Validate(h)) throw InputError(e.origin() + ": '" + h.id + "': " + *err);
+  return h;
+}
+
+ModelEntry ParseModel(const Entity& e) {
+  auto cfg = e.At("config");
+  if (!cfg || !cfg.is_table()) e.Fail("config", "a [config] table of HF config.json facts", "nothing");
+  ModelEntry m;
+  m.spec = ModelSpecFromHfConfig(TomlToJson(*cfg.node()), e.origin() + ": '" + e.id() + "' [config]");
+  m.spec.id = e.id();
+  m.spec.name = e.Str("name");
+  m.spec.published_params_b = e.OptNum("published_params_b");
+  m.spec.published_active_params_b = e.OptNum("published_active_params_b");
+  m.spec.notes = e.StrOr("notes");
+  m.hf_repo = e.StrOr("hf_repo");
+  m.sources = e.StrList("sources");
+  m.origin = e.origin();
+  return m;
+}
+
+QuantRecipe ParseQuant(const Entity& e) {
+  QuantRecipe q;
+  q.id = e.id();
+  q.name = e.Str("name");
+  q.format = e.Str("format");
+  q.default_type = e.Type("default_type");
+  if (e.Has("output_type")) q.output_type = e.Type("output_type");
+  if (e.Has("token_embd_type")) q.token_embd_type = e.Type("token_embd_type");
+  const std::string compute = e.StrOr("compute_precision", "fp16");
+  auto p = PrecisionFromString(compute);
+  if (!p) e.Fail("compute_precision", "fp32, fp16, bf16, fp8, fp4 or int8", "'" + compute + "'");
+  q.compute = *p;
+  if (auto ov = e.At("override")) {
+    if (!ov.is_array_of_tables()) e.Fail("override", "[[override]] tables", Entity::Describe(ov));
+    for (const auto& node : *ov.as_array()) {
+      Entity o(*node.as_table(), e.origin());
+      QuantOverride qo;
+      for (const auto& role : o.StrList("roles")) {
+        auto r = TensorRoleFromString(role);
+        if (!r) e.Fail("override.roles", "tensor roles such as attn_v, ffn_down, ffn_up_exps", "'" + role + "'");
+        qo.roles.push_back(*r);
+      }
+      const std::string layers = o.StrOr("layers", "all");
+      auto sel = ParseLayerSelector(layers);
+      if (!sel) e.Fail("override.layers", "all, more_bits, first:N or first_fraction:F", "'" + layers + "'");
+      qo.layers = *sel;
+      qo.type = o.Type("type");
+      q.overrides.push_back(qo);
+    }
+  }
+  q.notes = e.StrOr("notes");
+  q.sources = e.StrList("sources");
+  return q;
+}
+
+RuntimeProfile ParseRuntime(const Entity& e) {
+  RuntimeProfile r;
+  r.id = e.id();
+  r.name = e.Str("name");
+  r.engine = e.Str("engine");
+  r.backend = e.StrOr("backend");
+  r.flash_attention = e.BoolOr("features.flash_attention", true);
+  r.paged_kv = e.BoolOr("features.paged_kv", false);
+  r.continuous_batching = e.BoolOr("features.continuous_batching", false);
+  r.embedding_on_host = e.BoolOr("features.embedding_on_host", false);
+  r.kv_preallocated = e.BoolOr("features.kv_preallocated", true);
+  const std::string off = e.StrOr("features.offload", "none");
+  auto style = OffloadStyleFromString(off);
+  if (!style) e.Fail("features.offload", "host_layers, stream or none", "'" + off + "'");
+  r.offload = *style;
+  r.context_overhead_bytes = e.OptNum("memory.context_overhead_bytes").value_or(0);
+  r.device_memory_fraction = e.OptNum("memory.device_memory_fraction").value_or(1.0);
+  r.ubatch_tokens = static_cast<uint32_t>(e.OptNum("memory.ubatch_tokens").value_or(512));
+  r.notes = e.StrOr("notes");
+  r.sources = e.StrList("sources");
+  if (auto err = Validate(r)) throw InputError(e.origin() + ": '" + r.id + "': " + *err);
+  return r;
+}
+
+template <typename Map>
+auto FindIn(const Map& m, std::string_view id) -> const typename Map::mapped_type* {
+  auto it = m.find(id);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+template <typename Map>
+std::vector<std::string> Keys(const Map& m) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : m) out.push_back(k);
+  return out;
+}
+
+[[noreturn]] void Unknown(std::string_view what, std::string_view id, const std::vector<std::string>& keys) {
+  std::string msg = "unknown " + std::string(what) + " '" + std::string(id) + "'";
+  const auto close = ClosestMatches(id, keys, 3);
+  if (!close.empty()) {
+    msg += "; closest: ";
+    for (size_t i = 0; i < close.size(); ++i) msg += (i ? ", " : "") + close[i];
+  }
+  msg += " (tokcast list " + std::string(what == "hardware" ? "hardware" : std::string(what) + "s") + ")";
+  throw InputError(msg);
+}
+
+}  // namespace
+
+Catalog Catalog::Builtin() {
+  Catalog c;
+  for (const auto& f : BuiltinFiles()) {
+    const auto slash = f.path.find('/');
+    c.AddFile(f.path.substr(0, slash), "data/" + std::string(f.path), f.content);
+  }
+  return c;
+}
+
+void Catalog::AddFile(std::string_view kind, std::string_view origin, std::string_view text) {
+  toml::table table;
+  try {
+    table = toml::parse(text, std::string(origin));
+  } catch (const toml::parse_error& err) {
+    const auto& where = err.source().begin;
+    throw InputError(std::string(origin) + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) +
+                     ": malformed TOML: " + std::string(err.description()));
+  }
+  Entity e(table, std::string(origin));
+  e.CheckSchema();
+  if (kind == "hardware") {
+    HardwareSpec h = ParseHardware(e);
+    if (!h.specs_id.empty()) hardware_alias_[h.specs_id] = h.id;
+    hardware_[h.id] = std::move(h);
+  } else if (kind == "models") {
+    ModelEntry m = ParseModel(e);
+    models_[m.spec.id] = std::move(m);
+  } else if (kind == "quants") {
+    QuantRecipe q = ParseQuant(e);
+    quants_[q.id] = std::move(q);
+  } else if (kind == "runtimes") {
+    RuntimeProfile r = ParseRuntime(e);
+    runtimes_[r.id] = std::move(r);
+  } else {
+    throw InputError(std::string(origin) + ": catalog files live in hardware/, models/, quants/ or runtimes/");
+  }
+}
+
+void Catalog::AddDirectory(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw InputError(dir.string() + ": --catalog needs a directory");
+  std::vector<fs::path> files;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".toml") files.push_back(it->path());
+  }
+  if (ec) throw InputError(dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    const std::string kind = f.parent_path().filename().string();
+    std::ifstream in(f, std::ios::binary);
+    if (!in) throw InputError(f.string() + ": cannot open");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    AddFile(kind, f.string(), ss.str());
+  }
+}
+
+const HardwareSpec* Catalog::FindHardware(std::string_view id) const {
+  if (auto h = FindIn(hardware_, id)) return h;
+  if (auto alias = FindIn(hardware_alias_, id)) return FindIn(hardware_, *alias);
+  return nullptr;
+}
+const ModelEntry* Catalog::FindModel(std::string_view id) const { return FindIn(models_, id); }
+const QuantRecipe* Catalog::FindQuant(std::string_view id) const {
+  if (auto q = FindIn(quants_, id)) return q;
+  return FindIn(quants_, ToLower(id));
+}
+const RuntimeProfile* Catalog::FindRuntime(std::string_view id) const { return FindIn(runtimes_, id); }
+
+const HardwareSpec& Catalog::Hardware(std::string_view id) const {
+  if (auto h = FindHardware(id)) return *h;
+  Unknown("hardware", id, Keys(hardware_));
+}
+const ModelEntry& Catalog::Model(std::string_view id) const {
+  if (auto m = FindModel(id)) return *m;
+  Unknown("model", id, Keys(models_));
+}
+const QuantRecipe& Catalog::Quant(std::string_view id) const {
+  if (auto q = FindQuant(id)) return *q;
+  Unknown("quant", id, Keys(quants_));
+}
+const RuntimeProfile& Catalog::Runtime(std::string_view id) const {
+  if (auto r = FindRuntime(id)) return *r;
+  Unknown("runtime", id, Keys(runtimes_));
+}
+
+std::vector<const HardwareSpec*> Catalog::AllHardware() const {
+  std::vector<const HardwareSpec*> out;
+  for (const auto& [k, v] : hardware_) out.push_back(&v);
+  return out;
+}
+std::vector<const ModelEntry*> Catalog::AllModels() const {
+  std::vector<const ModelEntry*> out;
+  for (const auto& [k, v] : models_) out.push_back(&v);
+  return out;
+}
+std::vector<const QuantRecipe*> Catalog::AllQuants() const {
+  std::vector<const QuantRecipe*> out;
+  for (const auto& [k, v] : quants_) out.push_back(&v);
+  return out;
+}
+std::vector<const RuntimeProfile*> Catalog::AllRuntimes() const {
+  std::vector<const RuntimeProfile*> out;
+  for (const auto& [k, v] : runtimes_) out.push_back(&v);
+  return out;
+}
+
+const RuntimeProfile& Catalog::DefaultRuntimeFor(const HardwareSpec& hw) const {
+  std::string id = "llama.cpp-cuda";
+  if (hw.hw_class == HardwareClass::kCpu) {
+    id = "llama.cpp-cpu";
+  } else if (hw.vendor == "Apple") {
+    id = "llama.cpp-metal";
+  } else if (hw.vendor == "AMD") {
+    id = hw.hw_class == HardwareClass::kUnifiedSoc ? "llama.cpp-vulkan" : "llama.cpp-rocm";
+  } else if (hw.vendor == "Intel") {
+    id = "llama.cpp-vulkan";
+  }
+  return Runtime(id);
+}
+
+}  // namespace tokcast::catalog

@@ -1,0 +1,66 @@
+// The catalog: hardware, models, quantization recipes and runtimes, loaded from TOML files
+// (the built-in set compiled into the binary, plus --catalog directories that add or override
+// entries by id). Lookups by unknown id throw InputError naming the closest matches.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/error.h"
+#include "core/hardware.h"
+#include "core/model.h"
+#include "core/quant.h"
+#include "core/runtime.h"
+
+namespace tokcast::catalog {
+
+struct ModelEntry {
+  ModelSpec spec;
+  std::string hf_repo;
+  std::vector<std::string> sources;
+  std::string origin;  // file it came from
+};
+
+class Catalog {
+ public:
+  // The built-in catalog. Throws InputError if an embedded file is invalid (a build defect).
+  static Catalog Builtin();
+
+  // Adds every *.toml under dir/{hardware,models,quants,runtimes}/ (or dir itself, routed by
+  // the file's folder name); entries with an existing id replace it. Throws InputError.
+  void AddDirectory(const std::filesystem::path& dir);
+  // Parses one catalog file of the given kind ("hardware", "models", "quants", "runtimes").
+  void AddFile(std::string_view kind, std::string_view origin, std::string_view text);
+
+  // Lookups. Hardware also resolves the research table's spelling (specs_id).
+  const HardwareSpec& Hardware(std::string_view id) const;
+  const ModelEntry& Model(std::string_view id) const;
+  const QuantRecipe& Quant(std::string_view id) const;
+  const RuntimeProfile& Runtime(std::string_view id) const;
+  const HardwareSpec* FindHardware(std::string_view id) const;
+  const ModelEntry* FindModel(std::string_view id) const;
+  const QuantRecipe* FindQuant(std::string_view id) const;
+  const RuntimeProfile* FindRuntime(std::string_view id) const;
+
+  // All entries, sorted by id.
+  std::vector<const HardwareSpec*> AllHardware() const;
+  std::vector<const ModelEntry*> AllModels() const;
+  std::vector<const QuantRecipe*> AllQuants() const;
+  std::vector<const RuntimeProfile*> AllRuntimes() const;
+
+  // The runtime a platform uses by default (llama.cpp with the platform's native backend).
+  const RuntimeProfile& DefaultRuntimeFor(const HardwareSpec& hw) const;
+
+ private:
+  std::map<std::string, HardwareSpec, std::less<>> hardware_;
+  std::map<std::string, std::string, std::less<>> hardware_alias_;  // specs_id -> id
+  std::map<std::string, ModelEntry, std::less<>> models_;
+  std::map<std::string, QuantRecipe, std::less<>> quants_;
+  std::map<std::string, RuntimeProfile, std::less<>> runtimes_;
+};
+
+}  // namespace tokcast::catalog

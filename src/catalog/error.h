@@ -1,0 +1,15 @@
+// The error type of everything that parses input. Messages are one line and say what and
+// where (file, entity, key, expected, got); the CLI prints them as they are.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace tokcast::catalog {
+
+class InputError : public std::runtime_error {
+ public:
+  explicit InputError(const std::string& message) : std::runtime_error(message) {}
+};
+
+}  // namespace tokcast::catalog

@@ -1,0 +1,156 @@
+#include <algorithm>
+#include <regex>
+
+#include "catalog/model_source.h"
+
+namespace tokcast::catalog {
+namespace {
+
+struct ArchKeys {
+  const GgufHeader& h;
+  std::span<const uint8_t> file;
+  std::string prefix;
+  std::string origin;
+
+  std::optional<uint64_t> Opt(const std::string& key) const {
+    const GgufValue* v = h.Find(prefix + key);
+    if (!v) return std::nullopt;
+    if (auto u = v->AsUint()) return u;
+    if (auto a = v->AsArray()) {  // per-layer arrays (e.g. head_count_kv): use the largest
+      auto nums = ReadNumberArray(file, *a);
+      if (nums.empty()) return std::nullopt;
+      return static_cast<uint64_t>(*std::max_element(nums.begin(), nums.end()));
+    }
+    throw InputError(origin + ": GGUF key '" + prefix + key + "' is not an integer");
+  }
+  uint32_t Req(const std::string& key) const {
+    auto v = Opt(key);
+    if (!v) throw InputError(origin + ": GGUF metadata lacks '" + prefix + key + "'");
+    if (*v > 4'000'000'000ULL) throw InputError(origin + ": GGUF key '" + prefix + key + "' is absurd");
+    return static_cast<uint32_t>(*v);
+  }
+  uint32_t Or(const std::string& key, uint32_t fallback) const {
+    auto v = Opt(key);
+    return v && *v <= 4'000'000'000ULL ? static_cast<uint32_t>(*v) : fallback;
+  }
+};
+
+}  // namespace
+
+ModelSpec ModelSpecFromGguf(const GgufHeader& h, std::span<const uint8_t> file, const std::string& origin) {
+  auto arch = h.String("general.architecture");
+  if (!arch) throw InputError(origin + ": GGUF metadata lacks general.architecture");
+  ArchKeys k{h, file, *arch + ".", origin};
+  ModelSpec s;
+  s.arch = *arch;
+  s.name = h.String("general.name").value_or(std::filesystem::path(origin).filename().string());
+  s.id = std::filesystem::path(origin).stem().string();
+  s.n_layers = k.Req("block_count");
+  s.hidden = k.Req("embedding_length");
+  s.n_heads = k.Req("attention.head_count");
+  s.n_kv_heads = k.Or("attention.head_count_kv", s.n_heads);
+  s.head_dim = k.Or("attention.key_length", s.n_heads ? s.hidden / s.n_heads : 0);
+  s.v_head_dim = k.Or("attention.value_length", s.head_dim);
+  s.ffn = k.Or("feed_forward_length", 0);
+  s.max_context = k.Or("context_length", 0);
+  // Vocabulary: explicit key, else the tokenizer's token list, else the embedding's rows.
+  s.vocab = k.Or("vocab_size", 0);
+  if (s.vocab == 0) {
+    if (auto v = h.Find("tokenizer.ggml.tokens"); v && v->AsArray()) s.vocab = static_cast<uint32_t>(v->AsArray()->count);
+  }
+  for (const auto& t : h.tensors) {
+    if (s.vocab == 0 && t.name == "token_embd.weight" && t.dims.size() >= 2) s.vocab = static_cast<uint32_t>(t.dims[1]);
+  }
+  s.tied_embeddings = std::none_of(h.tensors.begin(), h.tensors.end(), [](const auto& t) { return t.name == "output.weight"; });
+
+  if (auto n = k.Opt("expert_count"); n && *n > 0) {
+    MoeSpec m;
+    m.n_experts = static_cast<uint32_t>(*n);
+    m.n_experts_active = k.Or("expert_used_count", 1);
+    m.n_shared_experts = k.Or("expert_shared_count", 0);
+    m.expert_ffn = k.Or("expert_feed_forward_length", s.ffn);
+    m.shared_expert_ffn = k.Or("expert_shared_feed_forward_length", 0);
+    m.leading_dense_layers = k.Or("leading_dense_block_count", 0);
+    m.layer_step = k.Or("interleave_moe_layer_step", 1);
+    s.moe = m;
+  }
+  if (auto rank = k.Opt("attention.kv_lora_rank"); rank && *rank > 0) {
+    MlaSpec m;
+    m.kv_lora_rank = static_cast<uint32_t>(*rank);
+    m.q_lora_rank = k.Or("attention.q_lora_rank", 0);
+    m.qk_rope_head_dim = k.Or("rope.dimension_count", 64);
+    if (auto kl = k.Opt("attention.key_length_mla")) {
+      m.qk_nope_head_dim = static_cast<uint32_t>(*kl) - std::min<uint32_t>(m.qk_rope_head_dim, static_cast<uint32_t>(*kl));
+      m.v_head_dim = k.Or("attention.value_length_mla", s.v_head_dim);
+    } else {
+      m.qk_nope_head_dim = s.head_dim - std::min(m.qk_rope_head_dim, s.head_dim);
+      m.v_head_dim = s.v_head_dim;
+    }
+    s.mla = m;
+    s.head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    s.v_head_dim = m.v_head_dim;
+    s.n_kv_heads = s.n_heads;
+  }
+  // Sliding-window layers, with the layer pattern llama.cpp hard-codes per architecture.
+  const uint32_t window = k.Or("attention.sliding_window", 0);
+  if (window > 0) {
+    uint32_t pattern = 0;  // every pattern-th layer is global; 0 = all local
+    if (s.arch == "gemma3") pattern = 6;
+    else if (s.arch == "gemma2" || s.arch == "gpt-oss") pattern = 2;
+    s.sliding_window = window;
+    s.layer_is_local.assign(s.n_layers, true);
+    if (pattern > 0) {
+      for (uint32_t i = 0; i < s.n_layers; ++i) s.layer_is_local[i] = (i + 1) % pattern != 0;
+    }
+  }
+  if (s.ffn == 0 && !s.moe) {
+    for (const auto& t : h.tensors) {
+      if (t.name == "blk.0.ffn_up.weight" && t.dims.size() >= 2) s.ffn = static_cast<uint32_t>(t.dims[1]);
+    }
+  }
+  if (auto err = Validate(s)) throw InputError(origin + ": " + *err);
+  return s;
+}
+
+std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& h) {
+  static const std::regex kBlk(R"(^blk\.(\d+)\.(.+)\.(weight|bias)$)");
+  static const std::regex kTop(R"(^(.+)\.(weight|bias)$)");
+  std::vector<TensorInfo> out;
+  out.reserve(h.tensors.size());
+  for (const auto& g : h.tensors) {
+    TensorInfo t;
+    t.name = g.name;
+    t.row_elems = g.dims.empty() ? 0 : g.dims[0];
+    t.n_elems = g.n_elems;
+    t.type = g.type;
+    t.bytes = g.bytes;
+    std::smatch m;
+    std::string base;
+    bool is_bias = false;
+    if (std::regex_match(g.name, m, kBlk)) {
+      t.layer = static_cast<int32_t>(std::min<unsigned long>(std::stoul(m[1].str().substr(0, 9)), 1'000'000UL));
+      base = m[2];
+      is_bias = m[3] == "bias";
+    } else if (std::regex_match(g.name, m, kTop)) {
+      base = m[1];
+      is_bias = m[2] == "bias";
+    } else {
+      base = g.name;
+    }
+    if (is_bias) {
+      t.role = TensorRole::kBias;
+    } else if (base.find("norm") != std::string::npos) {
+      t.role = TensorRole::kNorm;
+    } else if (auto r = TensorRoleFromString(base)) {
+      t.role = *r;
+    }
+    if (base.ends_with("_exps")) {
+      t.n_experts = g.dims.size() >= 3 ? static_cast<uint32_t>(g.dims[2]) : (g.dims.size() == 2 ? static_cast<uint32_t>(g.dims[1]) : 1);
+      t.routed_expert = true;
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace tokcast::catalog

@@ -1,0 +1,46 @@
+// Resolves what a user names with --model: a catalog id, an HF config.json (or a directory
+// holding one, with safetensors weights when present), a GGUF file, or a safetensors file /
+// model.safetensors.index.json. File-based weights give exact per-tensor sizes.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "catalog/gguf.h"
+#include "core/model.h"
+
+namespace tokcast::catalog {
+
+struct ResolvedModel {
+  ModelSpec spec;
+  std::optional<std::vector<TensorInfo>> tensors;  // exact sizes from a weights file
+  std::string source;       // "catalog" or the path
+  std::string weights_label;  // what the file stores ("GGUF Q4_K_M", "safetensors BF16")
+};
+
+// Throws InputError (unknown id with closest matches, unreadable or invalid file).
+ResolvedModel ResolveModel(const Catalog& catalog, const std::string& arg);
+
+// GGUF metadata -> architecture; tensors -> typed inventory (exact bytes).
+ModelSpec ModelSpecFromGguf(const GgufHeader& header, std::span<const uint8_t> file, const std::string& origin);
+std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& header);
+
+// safetensors: one file's header, or every shard listed by an index.json.
+struct SafetensorsSummary {
+  std::vector<TensorInfo> tensors;  // type F32/F16/BF16/FP8/I8... as stored; bytes exact
+  std::map<std::string, uint64_t> params_by_dtype;
+  uint64_t total_params = 0;
+  uint64_t total_bytes = 0;
+  std::optional<uint64_t> index_total_size;  // metadata.total_size from an index
+  std::vector<std::string> missing_shards;
+};
+SafetensorsSummary ReadSafetensors(const std::filesystem::path& path);
+// Parses one safetensors header from bytes (8-byte length + JSON). Throws InputError.
+std::vector<TensorInfo> ParseSafetensorsHeader(std::span<const uint8_t> bytes, uint64_t file_size,
+                                               const std::string& origin);
+
+}  // namespace tokcast::catalog

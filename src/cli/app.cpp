@@ -1,0 +1,77 @@
+#include <iostream>
+
+#include "catalog/error.h"
+#include "cli/context.h"
+
+namespace tokcast::cli {
+
+const catalog::Catalog& Context::Catalog() {
+  if (!catalog_) {
+    catalog_ = catalog::Catalog::Builtin();
+    for (const auto& dir : catalog_dirs) catalog_->AddDirectory(dir);
+  }
+  return *catalog_;
+}
+
+report::Format Context::Format() const {
+  auto f = report::FormatFromString(format);
+  if (!f) throw catalog::InputError("--format '" + format + "': expected table, md, csv or json");
+  return *f;
+}
+
+std::ostream& Context::Out() {
+  if (output_path.empty()) return out_;
+  if (!file_) {
+    file_ = std::make_unique<std::ofstream>(output_path, std::ios::trunc);
+    if (!*file_) throw catalog::InputError(output_path + ": cannot write");
+  }
+  return *file_;
+}
+
+int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  Context ctx(out, err);
+  CLI::App app{"tokcast: will this model fit on that hardware, and how fast will it run?", "tokcast"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tokcast " + report::ToolVersion() + " (commit " + report::GitCommit() +
+                                        ", " + report::BuildType() + " build)");
+  app.add_option("--catalog", ctx.catalog_dirs, "Directory of extra catalog TOML files (adds or overrides by id)")
+      ->type_name("DIR");
+  app.add_option("--format", ctx.format, "Output format: table, md, csv or json")->capture_default_str();
+  app.add_option("-o,--output", ctx.output_path, "Write the report to FILE instead of standard output");
+
+  std::vector<std::pair<CLI::App*, Runner>> commands;
+  auto add = [&](const char* name, const char* help, Runner (*reg)(CLI::App&, Context&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    commands.emplace_back(sub, reg(*sub, ctx));
+  };
+  add("list", "List catalog entries: hardware, models, quants or runtimes", RegisterList);
+  add("show", "Show everything the catalog knows about one id (or a model file)", RegisterShow);
+  add("fit", "Memory plan: does model M at quant Q fit on hardware H?", RegisterFit);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and version exit 0; usage errors exit 2.
+    const int code = app.exit(e, out, err);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    for (auto& [sub, run] : commands) {
+      if (sub->parsed()) {
+        const int code = run();
+        ctx.Out().flush();
+        return code;
+      }
+    }
+  } catch (const catalog::InputError& e) {
+    err << "tokcast: error: " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    err << "tokcast: error: " << e.what() << '\n';
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace tokcast::cli

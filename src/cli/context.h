@@ -1,0 +1,49 @@
+// What every subcommand shares: global options, the catalog (loaded once, after --catalog is
+// known), the output format and stream.
+#pragma once
+
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "catalog/catalog.h"
+#include "report/result_table.h"
+
+namespace tokcast::cli {
+
+class Context {
+ public:
+  Context(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
+
+  std::vector<std::string> catalog_dirs;
+  std::string format = "table";
+  std::string output_path;
+
+  const catalog::Catalog& Catalog();
+  report::Format Format() const;  // throws catalog::InputError for an unknown format
+  std::ostream& Out();            // -o FILE or standard output
+  std::ostream& Err() { return err_; }
+
+ private:
+  std::ostream& out_;
+  std::ostream& err_;
+  std::optional<catalog::Catalog> catalog_;
+  std::unique_ptr<std::ofstream> file_;
+};
+
+// A subcommand registers its options and returns the function that runs it.
+using Runner = std::function<int()>;
+Runner RegisterList(CLI::App& app, Context& ctx);
+Runner RegisterShow(CLI::App& app, Context& ctx);
+Runner RegisterFit(CLI::App& app, Context& ctx);
+
+// Entry point used by main() and the end-to-end tests.
+int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace tokcast::cli

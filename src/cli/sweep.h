@@ -1,0 +1,21 @@
+// Sweep syntax shared by every command: comma lists ("a,b,c") and numeric ranges
+// ("1024-32768*2" multiplies, "1-8+1" adds), with k/m suffixes (x1024) on integers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tokcast::cli {
+
+// Splits on commas, trimming blanks; empty items are an error. Throws catalog::InputError.
+std::vector<std::string> SplitList(std::string_view text, std::string_view flag);
+
+// Parses an integer sweep in [min, max]; at most 10,000 values. Throws catalog::InputError.
+std::vector<uint64_t> ParseIntSweep(std::string_view text, std::string_view flag, uint64_t min, uint64_t max);
+
+// Parses one positive number in (0, max]. Throws catalog::InputError.
+double ParsePositive(std::string_view text, std::string_view flag, double max);
+
+}  // namespace tokcast::cli

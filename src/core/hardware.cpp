@@ -1,0 +1,65 @@
+#include "core/hardware.h"
+
+#include <algorithm>
+#include <array>
+
+namespace tokcast {
+namespace {
+constexpr std::array<std::string_view, static_cast<size_t>(HardwareClass::kCount)> kClassNames = {
+    "discrete_gpu", "unified_soc", "cpu", "accelerator"};
+}
+
+std::string_view ToString(HardwareClass c) { return kClassNames[static_cast<size_t>(c)]; }
+
+std::optional<HardwareClass> HardwareClassFromString(std::string_view name) {
+  for (size_t i = 0; i < kClassNames.size(); ++i) {
+    if (kClassNames[i] == name) return static_cast<HardwareClass>(i);
+  }
+  return std::nullopt;
+}
+
+double HardwareSpec::MaxMemoryGib() const {
+  return memory_options_gib.empty() ? 0.0
+                                    : *std::max_element(memory_options_gib.begin(), memory_options_gib.end());
+}
+
+double HardwareSpec::UsableFraction(double capacity_gib) const {
+  for (const auto& rule : gpu_usable) {
+    if (!rule.max_gib || capacity_gib <= *rule.max_gib) return rule.fraction;
+  }
+  return 1.0;
+}
+
+std::optional<double> HardwareSpec::PeakFlops(Precision p) const {
+  static constexpr std::array<Precision, 6> kWiden = {Precision::kFp4, Precision::kFp8, Precision::kInt8,
+                                                      Precision::kBf16, Precision::kFp16, Precision::kFp32};
+  auto it = peak_flops.find(p);
+  if (it != peak_flops.end()) return it->second;
+  auto start = std::find(kWiden.begin(), kWiden.end(), p);
+  for (auto w = start; w != kWiden.end(); ++w) {
+    if (*w == Precision::kInt8) continue;
+    auto f = peak_flops.find(*w);
+    if (f != peak_flops.end()) return f->second;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Validate(const HardwareSpec& hw) {
+  if (hw.memory_options_gib.empty()) return "memory.options_gib must list at least one capacity";
+  for (double g : hw.memory_options_gib) {
+    if (!(g > 0 && g < 1e6)) return "memory.options_gib values must be in (0, 1e6)";
+  }
+  if (!(hw.bandwidth_bytes_per_s > 0 && hw.bandwidth_bytes_per_s < 1e15)) {
+    return "memory.bandwidth_bytes_per_s must be in (0, 1e15)";
+  }
+  for (const auto& r : hw.gpu_usable) {
+    if (!(r.fraction > 0 && r.fraction <= 1)) return "memory gpu usable fraction must be in (0, 1]";
+  }
+  for (const auto& [p, f] : hw.peak_flops) {
+    if (!(f > 0 && f < 1e18)) return std::string("peak_flops.") + std::string(ToString(p)) + " must be in (0, 1e18)";
+  }
+  if (!(hw.host_memory_bandwidth_bytes_per_s > 0)) return "host.memory_bandwidth_bytes_per_s must be > 0";
+  return std::nullopt;
+}
+
+}  // namespace tokcast

@@ -1,0 +1,60 @@
+// QuantRecipe: how a file format assigns a tensor type to every tensor (llama.cpp ftype
+// recipes such as Q4_K_M, MLX affine, FP8, NVFP4, AWQ/GPTQ), and which precision the
+// kernels compute in.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ggml_type.h"
+#include "core/model.h"
+
+namespace tokcast {
+
+enum class Precision : uint8_t { kFp32, kFp16, kBf16, kFp8, kFp4, kInt8, kCount };
+std::string_view ToString(Precision p);
+std::optional<Precision> PrecisionFromString(std::string_view name);
+
+// Which layers a recipe override applies to.
+struct LayerSelector {
+  enum class Kind : uint8_t { kAll, kMoreBits, kFirst, kFirstFraction };
+  Kind kind = Kind::kAll;
+  double value = 0;  // N for kFirst, fraction for kFirstFraction
+
+  bool Matches(uint32_t layer, uint32_t n_layers) const;
+};
+// Parses "all", "more_bits", "first:N", "first_fraction:F"; nullopt when malformed.
+std::optional<LayerSelector> ParseLayerSelector(std::string_view text);
+
+struct QuantOverride {
+  std::vector<TensorRole> roles;
+  LayerSelector layers;
+  TensorType type = TensorType::kF16;
+};
+
+struct QuantRecipe {
+  std::string id;
+  std::string name;
+  std::string format;  // gguf, mlx, fp8, nvfp4, awq, gptq
+  TensorType default_type = TensorType::kF16;
+  std::optional<TensorType> output_type;      // lm head
+  std::optional<TensorType> token_embd_type;  // input embedding
+  std::vector<QuantOverride> overrides;       // applied in order; later wins
+  Precision compute = Precision::kFp16;
+  std::string notes;
+  std::vector<std::string> sources;
+};
+
+// The type a recipe gives one tensor. 1-D tensors (norms, biases, sinks) and the MoE router
+// stay F32 as llama.cpp writes them; rows that do not fit the block size fall back
+// (FallbackType) as llama.cpp's quantizer does.
+TensorType TypeFor(const QuantRecipe& recipe, const TensorInfo& tensor, uint32_t n_layers);
+
+// Assigns type and bytes to every tensor.
+void ApplyRecipe(const QuantRecipe& recipe, uint32_t n_layers, std::vector<TensorInfo>& tensors);
+
+// Total bytes of a typed inventory.
+uint64_t TotalBytes(const std::vector<TensorInfo>& tensors);
+
+}  // namespace tokcast

@@ -1,0 +1,43 @@
+// RuntimeProfile: an inference engine + backend (llama.cpp per backend, MLX, vLLM, SGLang,
+// TensorRT-LLM, Ollama): its features and the device memory it takes for itself.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tokcast {
+
+// What happens to weights that do not fit in device memory.
+enum class OffloadStyle : uint8_t {
+  kHostLayers,  // whole layers run on the host CPU from host memory (llama.cpp -ngl)
+  kStream,      // weights live in host memory and cross the host link every step (vLLM --cpu-offload-gb)
+  kNone,        // everything must fit
+  kCount
+};
+std::string_view ToString(OffloadStyle s);
+std::optional<OffloadStyle> OffloadStyleFromString(std::string_view name);
+
+struct RuntimeProfile {
+  std::string id;
+  std::string name;
+  std::string engine;
+  std::string backend;
+  bool flash_attention = true;
+  bool paged_kv = false;
+  bool continuous_batching = false;
+  bool embedding_on_host = false;  // llama.cpp keeps token_embd in host memory
+  bool kv_preallocated = true;     // KV for the whole context is reserved up front
+  OffloadStyle offload = OffloadStyle::kNone;
+  double context_overhead_bytes = 0;  // driver context, workspaces, graphs
+  double device_memory_fraction = 1.0;
+  uint32_t ubatch_tokens = 512;
+  std::string notes;
+  std::vector<std::string> sources;
+};
+
+std::optional<std::string> Validate(const RuntimeProfile& rt);
+
+}  // namespace tokcast

@@ -1,0 +1,53 @@
+#include "core/text.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+namespace tokcast {
+
+std::string FormatFixed(double value, int decimals) {
+  if (!std::isfinite(value)) return value > 0 ? "inf" : (value < 0 ? "-inf" : "nan");
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, value);
+  return buf;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+size_t EditDistance(std::string_view a_in, std::string_view b_in) {
+  const std::string a = ToLower(a_in), b = ToLower(b_in);
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::vector<std::string> ClosestMatches(std::string_view query, const std::vector<std::string>& candidates,
+                                        size_t max) {
+  const std::string q = ToLower(query);
+  std::vector<std::pair<size_t, std::string>> scored;
+  for (const auto& c : candidates) {
+    const std::string lc = ToLower(c);
+    size_t score = EditDistance(q, lc);
+    if (!q.empty() && lc.find(q) != std::string::npos) score = score / 4;  // substring: strong hint
+    scored.emplace_back(score, c);
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<std::string> out;
+  for (size_t i = 0; i < scored.size() && out.size() < max; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+}  // namespace tokcast

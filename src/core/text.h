@@ -1,0 +1,22 @@
+// Small text helpers shared by the core's messages and the renderers.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tokcast {
+
+// Fixed-point formatting without locale surprises ("12.5").
+std::string FormatFixed(double value, int decimals);
+
+// Edit distance (Levenshtein), case-insensitive.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+// Up to `max` candidates closest to `query`: substring matches first, then by edit distance.
+std::vector<std::string> ClosestMatches(std::string_view query, const std::vector<std::string>& candidates,
+                                        size_t max = 3);
+
+std::string ToLower(std::string_view s);
+
+}  // namespace tokcast
