@@ -85,15 +85,17 @@ KV ShowModel(const catalog::Catalog& cat, const catalog::ResolvedModel& r, const
   if (s.max_context) kv.push_back({"max context", std::to_string(s.max_context)});
   const auto inventory = r.tensors ? *r.tensors : BuildTensorInventory(s);
   const auto counts = CountParams(s, inventory);
-  kv.push_back({"parameters (B)", Num(counts.total / 1e9, 3) +
+  kv.push_back({"parameters (B)", Num(static_cast<double>(counts.total) / 1e9, 3) +
                                       (s.published_params_b ? " (published " + Num(*s.published_params_b, 2) + ")" : "")});
-  kv.push_back({"active parameters per token (B)", Num(counts.active / 1e9, 3) +
+  kv.push_back({"active parameters per token (B)", Num(static_cast<double>(counts.active) / 1e9, 3) + " (" +
+                                                       Num(static_cast<double>(counts.active - counts.embedding) / 1e9, 3) +
+                                                       " without the input embedding)" +
                                                        (s.published_active_params_b ? " (published " + Num(*s.published_active_params_b, 2) + ")" : "")});
   const auto kvt = KvBytesPerToken(s, TensorType::kF16);
   kv.push_back({"KV cache per token, f16 (KiB)", Num(kvt.full_layers_bytes / 1024.0, 1) + " on full-attention layers" +
                                                     (kvt.local_layers_bytes > 0 ? " + " + Num(kvt.local_layers_bytes / 1024.0, 1) + " on windowed layers (capped at the window)" : "")});
   if (r.tensors) {
-    kv.push_back({"weights (file)", r.weights_label + ", " + Num(TotalBytes(*r.tensors) / 1073741824.0, 2) + " GiB in " +
+    kv.push_back({"weights (file)", r.weights_label + ", " + Num(static_cast<double>(TotalBytes(*r.tensors)) / 1073741824.0, 2) + " GiB in " +
                                         std::to_string(r.tensors->size()) + " tensors"});
   } else {
     for (const char* q : {"f16", "q8_0", "q6_k", "q4_k_m", "q4_0", "mlx-4bit", "fp8"}) {
@@ -101,7 +103,7 @@ KV ShowModel(const catalog::Catalog& cat, const catalog::ResolvedModel& r, const
       if (!recipe) continue;
       auto typed = inventory;
       ApplyRecipe(*recipe, s.n_layers, typed);
-      kv.push_back({std::string("weights at ") + q + " (GiB)", Num(TotalBytes(typed) / 1073741824.0, 2)});
+      kv.push_back({std::string("weights at ") + q + " (GiB)", Num(static_cast<double>(TotalBytes(typed)) / 1073741824.0, 2)});
     }
   }
   if (!s.notes.empty()) kv.push_back({"notes", s.notes});

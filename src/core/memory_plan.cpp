@@ -22,13 +22,12 @@ double ComputeBufferBytes(const ModelSpec& s, const RuntimeProfile& rt, const Wo
   const double tokens = static_cast<double>(std::min<uint64_t>(rt.ubatch_tokens, std::max<uint64_t>(w.ctx * w.batch, 1)));
   double ffn_width = s.ffn;
   if (s.moe) {
-    ffn_width = std::max<double>(ffn_width, double{s.moe->expert_ffn} * s.moe->n_experts_active +
-                                                double{s.moe->shared_expert_ffn ? s.moe->shared_expert_ffn
-                                                                                : s.moe->expert_ffn} *
+    ffn_width = std::max<double>(ffn_width, static_cast<double>(s.moe->expert_ffn) * s.moe->n_experts_active +
+                                                static_cast<double>(s.moe->shared_expert_ffn ? s.moe->shared_expert_ffn : s.moe->expert_ffn) *
                                                     s.moe->n_shared_experts);
   }
-  const double qkv = s.mla ? double{s.n_heads} * (s.mla->qk_nope_head_dim + s.mla->qk_rope_head_dim) * 2
-                           : double{s.n_heads} * s.head_dim + 2.0 * s.n_kv_heads * s.head_dim;
+  const double qkv = s.mla ? static_cast<double>(s.n_heads) * (s.mla->qk_nope_head_dim + s.mla->qk_rope_head_dim) * 2
+                           : static_cast<double>(s.n_heads) * s.head_dim + 2.0 * s.n_kv_heads * s.head_dim;
   double act = 4.0 * tokens * (2.0 * s.hidden + 2.0 * ffn_width + qkv);
   if (!rt.flash_attention) {
     // f32 scores and softmax output for every head over the whole context.
@@ -142,7 +141,7 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   p.devices = N;
   p.capacity_bytes = ToBytes(capacity_gib * kGib);
   p.usable_fraction = opt.usable_fraction.value_or(hw.UsableFraction(capacity_gib));
-  const double usable_per_device = p.capacity_bytes * p.usable_fraction * (is_cpu ? 1.0 : rt.device_memory_fraction);
+  const double usable_per_device = static_cast<double>(p.capacity_bytes) * p.usable_fraction * (is_cpu ? 1.0 : rt.device_memory_fraction);
   p.usable_bytes = ToBytes(usable_per_device * N);
   p.layers_total = L;
   p.weights_bytes = fp.total_weight_bytes;
@@ -252,7 +251,7 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   p.layers_per_device = best ? best->layers : std::vector<uint32_t>(N, 0);
 
   // What everything would need on the device, for the messages.
-  const double need_all = static_cast<double>(fp.total_weight_bytes) - (emb_on_device ? 0.0 : fp.token_embd_bytes) +
+  const double need_all = static_cast<double>(fp.total_weight_bytes) - (emb_on_device ? 0.0 : static_cast<double>(fp.token_embd_bytes)) +
                           kv_total + act * N + logits_extra + fixed * N;
   const std::string where = is_cpu ? "in memory" : (N > 1 ? "on the " + std::to_string(N) + " devices" : "on the device");
 
@@ -275,9 +274,9 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   }
   // Host memory for the offloaded part.
   std::optional<double> host_capacity;
-  if (hw.hw_class == HardwareClass::kUnifiedSoc) host_capacity = p.capacity_bytes * (1.0 - p.usable_fraction);
+  if (hw.hw_class == HardwareClass::kUnifiedSoc) host_capacity = static_cast<double>(p.capacity_bytes) * (1.0 - p.usable_fraction);
   if (opt.host_memory_gib) host_capacity = *opt.host_memory_gib * kGib;
-  if (host_capacity && p.host_bytes > *host_capacity) {
+  if (host_capacity && static_cast<double>(p.host_bytes) > *host_capacity) {
     p.verdict = Verdict::kDoesNotFit;
     p.reason = shortfall + "; the offloaded " + Gib(static_cast<double>(p.host_bytes)) + " exceed the " +
                Gib(*host_capacity) + " of host memory";

@@ -220,7 +220,7 @@ double KvBytesPerElem(TensorType kv_type) {
 double LayerKvBytesPerToken(const ModelSpec& s, TensorType kv_type) {
   const double per_elem = KvBytesPerElem(kv_type);
   if (s.mla) return (s.mla->kv_lora_rank + s.mla->qk_rope_head_dim) * per_elem;
-  return (double{s.n_kv_heads} * s.head_dim + double{s.n_kv_heads} * s.v_head_dim) * per_elem;
+  return static_cast<double>(s.n_kv_heads) * (s.head_dim + s.v_head_dim) * per_elem;
 }
 }  // namespace
 

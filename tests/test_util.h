@@ -1,0 +1,47 @@
+// Shared helpers for the test suite.
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+
+namespace tokcast::test {
+
+inline const catalog::Catalog& BuiltinCatalog() {
+  static const catalog::Catalog c = catalog::Catalog::Builtin();
+  return c;
+}
+
+inline std::string TestDataPath(const std::string& rel) { return std::string(TOKCAST_TEST_DIR) + "/" + rel; }
+
+// Reads a whitespace-separated golden file: '#' starts a comment, blank lines are skipped.
+inline std::vector<std::vector<std::string>> ReadGolden(const std::string& rel) {
+  std::ifstream in(TestDataPath(rel));
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream ss(line);
+    std::vector<std::string> fields;
+    for (std::string f; ss >> f;) fields.push_back(f);
+    if (!fields.empty()) rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+// A temporary directory removed at scope exit.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace tokcast::test
