@@ -429,11 +429,21 @@ std::vector<uint8_t> GgufWriter::Serialize(bool with_data) const {
 }
 
 void GgufWriter::WriteFile(const std::filesystem::path& path, bool with_data) const {
-  const auto bytes = Serialize(with_data);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw InputError(path.string() + ": cannot write");
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw InputError(path.string() + ": write failed");
+  const auto header = Serialize(false);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(path.string() + ": cannot write");
+    out.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
+    if (!out) throw InputError(path.string() + ": write failed");
+  }
+  if (with_data && !tensors_.empty()) {
+    // Zero tensor data: extend the file (sparse where the file system allows) instead of
+    // writing gigabytes of zeros.
+    const auto& last = tensors_.back();
+    std::error_code ec;
+    std::filesystem::resize_file(path, header.size() + last.offset + last.bytes, ec);
+    if (ec) throw InputError(path.string() + ": " + ec.message());
+  }
 }
 
 }  // namespace tokcast::catalog

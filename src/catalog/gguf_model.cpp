@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <regex>
 
 #include "catalog/model_source.h"
@@ -151,6 +152,57 @@ std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& h) {
     out.push_back(std::move(t));
   }
   return out;
+}
+
+GgufWriter GgufWriterForModel(const ModelSpec& s, const std::vector<TensorInfo>& tensors) {
+  static const std::map<std::string, std::string> kGgufArch = {
+      {"llama", "llama"},   {"mistral", "llama"},    {"mixtral", "llama"},       {"qwen2", "qwen2"},
+      {"qwen3", "qwen3"},   {"qwen3_moe", "qwen3moe"}, {"gemma3_text", "gemma3"}, {"gemma3", "gemma3"},
+      {"gpt_oss", "gpt-oss"}, {"deepseek_v3", "deepseek2"}, {"deepseek_v2", "deepseek2"}, {"phi3", "phi3"},
+      {"phi", "phi2"},      {"llama4_text", "llama4"}, {"glm4_moe_lite", "deepseek2"}, {"kimi_k2", "deepseek2"}};
+  auto it = kGgufArch.find(s.arch);
+  if (it == kGgufArch.end()) throw InputError("no GGUF architecture mapping for '" + s.arch + "'");
+  const std::string a = it->second;
+  GgufWriter w;
+  w.Set("general.architecture", GgufOut::Str(a));
+  w.Set("general.name", GgufOut::Str(s.name.empty() ? s.id : s.name));
+  w.Set(a + ".block_count", GgufOut::U32(s.n_layers));
+  w.Set(a + ".embedding_length", GgufOut::U32(s.hidden));
+  w.Set(a + ".feed_forward_length", GgufOut::U32(s.ffn));
+  w.Set(a + ".attention.head_count", GgufOut::U32(s.n_heads));
+  w.Set(a + ".attention.head_count_kv", GgufOut::U32(s.mla ? 1 : s.n_kv_heads));
+  if (!s.mla) {
+    w.Set(a + ".attention.key_length", GgufOut::U32(s.head_dim));
+    w.Set(a + ".attention.value_length", GgufOut::U32(s.v_head_dim));
+  }
+  w.Set(a + ".context_length", GgufOut::U32(static_cast<uint32_t>(std::min<uint64_t>(s.max_context ? s.max_context : 4096, 0xffffffffu))));
+  w.Set(a + ".vocab_size", GgufOut::U32(s.vocab));
+  w.Set(a + ".rope.dimension_count", GgufOut::U32(s.mla ? s.mla->qk_rope_head_dim : s.head_dim));
+  w.Set(a + ".attention.layer_norm_rms_epsilon", GgufOut::F32(1e-5f));
+  if (s.moe) {
+    w.Set(a + ".expert_count", GgufOut::U32(s.moe->n_experts));
+    w.Set(a + ".expert_used_count", GgufOut::U32(s.moe->n_experts_active));
+    w.Set(a + ".expert_feed_forward_length", GgufOut::U32(s.moe->expert_ffn));
+    if (s.moe->n_shared_experts) w.Set(a + ".expert_shared_count", GgufOut::U32(s.moe->n_shared_experts));
+    if (s.moe->leading_dense_layers) w.Set(a + ".leading_dense_block_count", GgufOut::U32(s.moe->leading_dense_layers));
+  }
+  if (s.mla) {
+    w.Set(a + ".attention.kv_lora_rank", GgufOut::U32(s.mla->kv_lora_rank));
+    if (s.mla->q_lora_rank) w.Set(a + ".attention.q_lora_rank", GgufOut::U32(s.mla->q_lora_rank));
+    w.Set(a + ".attention.key_length", GgufOut::U32(s.mla->kv_lora_rank + s.mla->qk_rope_head_dim));
+    w.Set(a + ".attention.value_length", GgufOut::U32(s.mla->kv_lora_rank));
+    w.Set(a + ".attention.key_length_mla", GgufOut::U32(s.mla->qk_nope_head_dim + s.mla->qk_rope_head_dim));
+    w.Set(a + ".attention.value_length_mla", GgufOut::U32(s.mla->v_head_dim));
+  }
+  if (s.sliding_window) w.Set(a + ".attention.sliding_window", GgufOut::U32(s.sliding_window));
+  for (const auto& t : tensors) {
+    std::vector<uint64_t> dims = {t.row_elems};
+    const uint64_t per_expert = t.n_elems / std::max<uint32_t>(t.n_experts, 1);
+    if (per_expert / t.row_elems > 1 || t.n_experts > 1) dims.push_back(per_expert / t.row_elems);
+    if (t.n_experts > 1) dims.push_back(t.n_experts);
+    w.AddTensor(t.name, dims, t.type);
+  }
+  return w;
 }
 
 }  // namespace tokcast::catalog

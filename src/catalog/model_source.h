@@ -29,6 +29,11 @@ ResolvedModel ResolveModel(const Catalog& catalog, const std::string& arg);
 ModelSpec ModelSpecFromGguf(const GgufHeader& header, std::span<const uint8_t> file, const std::string& origin);
 std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& header);
 
+// A GGUF writer holding the architecture metadata llama.cpp reads for `spec` and one tensor per
+// entry of `tensors` (types and names as given). Used by the tests and to write synthetic
+// models. Throws InputError for architectures without a GGUF mapping.
+GgufWriter GgufWriterForModel(const ModelSpec& spec, const std::vector<TensorInfo>& tensors);
+
 // safetensors: one file's header, or every shard listed by an index.json.
 struct SafetensorsSummary {
   std::vector<TensorInfo> tensors;  // type F32/F16/BF16/FP8/I8... as stored; bytes exact
