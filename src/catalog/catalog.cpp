@@ -165,10 +165,6 @@ HardwareSpec ParseHardware(const Entity& e) {
         continue;
       }
       if (!v.is_number()) e.Fail("peak_flops." + key, "a number (FLOP/s)", "a non-number");
-      if (key == "fp16_fp16acc") {
-        h.fp16_fp16acc_flops = *v.value<double>();
-        continue;
-      }
       auto p = PrecisionFromString(key);
       if (!p) e.Fail("peak_flops." + key, "fp32, fp16, bf16, fp8, fp4, int8 or fp16_fp16acc", "'" + key + "'");
       h.peak_flops[*p] = *v.value<double>();
@@ -267,6 +263,14 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   r.context_overhead_bytes = e.OptNum("memory.context_overhead_bytes").value_or(0);
   r.device_memory_fraction = e.OptNum("memory.device_memory_fraction").value_or(1.0);
   r.ubatch_tokens = static_cast<uint32_t>(e.OptNum("memory.ubatch_tokens").value_or(512));
+  r.max_batch = static_cast<uint32_t>(e.OptNum("memory.max_batch").value_or(256));
+  r.efficiency_like = e.StrOr("efficiency_like");
+  for (auto [key, field] : {std::pair{"compute.quantized", &r.quantized_precision}, std::pair{"compute.dense", &r.dense_precision}}) {
+    const std::string v = e.StrOr(key, "fp16");
+    auto p = PrecisionFromString(v);
+    if (!p) e.Fail(key, "fp32, fp16, bf16, fp8, fp4, int8 or fp16_fp16acc", "'" + v + "'");
+    *field = *p;
+  }
   r.notes = e.StrOr("notes");
   r.sources = e.StrList("sources");
   if (auto err = Validate(r)) throw InputError(e.origin() + ": '" + r.id + "': " + *err);
@@ -303,6 +307,8 @@ Catalog Catalog::Builtin() {
   Catalog c;
   for (const auto& f : BuiltinFiles()) {
     const auto slash = f.path.find('/');
+    const auto kind = f.path.substr(0, slash);
+    if (kind == "efficiency" || kind == "validation") continue;  // not catalog entities
     c.AddFile(f.path.substr(0, slash), "data/" + std::string(f.path), f.content);
   }
   return c;

@@ -48,6 +48,8 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add("list", "List catalog entries: hardware, models, quants or runtimes", RegisterList);
   add("show", "Show everything the catalog knows about one id (or a model file)", RegisterShow);
   add("fit", "Memory plan: does model M at quant Q fit on hardware H?", RegisterFit);
+  add("validate", "Predict every row of a measurement CSV and report the error", RegisterValidate);
+  add("calibrate", "Fit efficiency profiles to measured rows", RegisterCalibrate);
 
   try {
     app.parse(argc, argv);

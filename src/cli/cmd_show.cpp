@@ -36,7 +36,6 @@ KV ShowHardware(const HardwareSpec& h) {
   for (const auto& [p, f] : h.peak_flops) {
     kv.push_back({"peak dense " + std::string(ToString(p)) + " (TFLOPS)", Num(f / 1e12, 2)});
   }
-  if (h.fp16_fp16acc_flops) kv.push_back({"peak dense fp16, fp16 accumulate (TFLOPS)", Num(*h.fp16_fp16acc_flops / 1e12, 2)});
   if (!h.headline.empty()) kv.push_back({"vendor headline", h.headline + (h.headline_is_sparse ? " [2:4 sparse: 2x the dense rate]" : "")});
   if (!h.measured_gemm_note.empty()) kv.push_back({"measured GEMM", h.measured_gemm_note});
   kv.push_back({"host link", h.host_link + (h.host_link_bytes_per_s ? " (" + Num(*h.host_link_bytes_per_s / 1e9, 1) + " GB/s per direction)" : "")});

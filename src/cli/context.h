@@ -42,6 +42,8 @@ using Runner = std::function<int()>;
 Runner RegisterList(CLI::App& app, Context& ctx);
 Runner RegisterShow(CLI::App& app, Context& ctx);
 Runner RegisterFit(CLI::App& app, Context& ctx);
+Runner RegisterValidate(CLI::App& app, Context& ctx);
+Runner RegisterCalibrate(CLI::App& app, Context& ctx);
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

@@ -31,15 +31,36 @@ double HardwareSpec::UsableFraction(double capacity_gib) const {
 }
 
 std::optional<double> HardwareSpec::PeakFlops(Precision p) const {
-  static constexpr std::array<Precision, 6> kWiden = {Precision::kFp4, Precision::kFp8, Precision::kInt8,
-                                                      Precision::kBf16, Precision::kFp16, Precision::kFp32};
-  auto it = peak_flops.find(p);
-  if (it != peak_flops.end()) return it->second;
-  auto start = std::find(kWiden.begin(), kWiden.end(), p);
-  for (auto w = start; w != kWiden.end(); ++w) {
-    if (*w == Precision::kInt8) continue;
-    auto f = peak_flops.find(*w);
-    if (f != peak_flops.end()) return f->second;
+  // Narrow formats fall back to the next wider one the part lists (no FP8 units: FP8 weights
+  // run at the FP16 rate); FP16 with FP16 accumulate falls back to plain FP16.
+  auto find = [&](Precision q) -> std::optional<double> {
+    auto it = peak_flops.find(q);
+    return it == peak_flops.end() ? std::nullopt : std::optional<double>(it->second);
+  };
+  switch (p) {
+    case Precision::kFp4:
+      if (auto f = find(Precision::kFp4)) return f;
+      [[fallthrough]];
+    case Precision::kFp8:
+      if (auto f = find(Precision::kFp8)) return f;
+      [[fallthrough]];
+    case Precision::kFp16Acc16:
+      if (p == Precision::kFp16Acc16) {
+        if (auto f = find(Precision::kFp16Acc16)) return f;
+      }
+      [[fallthrough]];
+    case Precision::kBf16:
+    case Precision::kFp16:
+      if (auto f = find(p == Precision::kBf16 ? Precision::kBf16 : Precision::kFp16)) return f;
+      if (auto f = find(Precision::kFp16)) return f;
+      [[fallthrough]];
+    case Precision::kFp32:
+      return find(Precision::kFp32);
+    case Precision::kInt8:
+      if (auto f = find(Precision::kInt8)) return f;
+      return PeakFlops(Precision::kFp16);
+    case Precision::kCount:
+      break;
   }
   return std::nullopt;
 }

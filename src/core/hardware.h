@@ -39,8 +39,7 @@ struct HardwareSpec {
   std::vector<UsableRule> gpu_usable;                    // first matching rule wins
   std::string gpu_usable_note;
 
-  std::map<Precision, double> peak_flops;  // dense, framework accumulate mode
-  std::optional<double> fp16_fp16acc_flops;
+  std::map<Precision, double> peak_flops;  // dense, framework accumulate mode (+ fp16_fp16acc)
   std::string measured_gemm_note;
   std::string headline;
   bool headline_is_sparse = false;

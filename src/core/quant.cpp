@@ -7,7 +7,7 @@
 namespace tokcast {
 namespace {
 constexpr std::array<std::string_view, static_cast<size_t>(Precision::kCount)> kPrecisionNames = {
-    "fp32", "fp16", "bf16", "fp8", "fp4", "int8"};
+    "fp32", "fp16", "bf16", "fp8", "fp4", "int8", "fp16_fp16acc"};
 
 bool ParseDouble(std::string_view text, double& out) {
   // std::from_chars for double is not available on every supported standard library.

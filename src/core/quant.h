@@ -12,7 +12,8 @@
 
 namespace tokcast {
 
-enum class Precision : uint8_t { kFp32, kFp16, kBf16, kFp8, kFp4, kInt8, kCount };
+// kFp16Acc16: FP16 inputs with FP16 accumulate (full rate on GeForce, where FP32 accumulate is half).
+enum class Precision : uint8_t { kFp32, kFp16, kBf16, kFp8, kFp4, kInt8, kFp16Acc16, kCount };
 std::string_view ToString(Precision p);
 std::optional<Precision> PrecisionFromString(std::string_view name);
 

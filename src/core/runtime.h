@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/quant.h"
+
 namespace tokcast {
 
 // What happens to weights that do not fit in device memory.
@@ -34,6 +36,12 @@ struct RuntimeProfile {
   double context_overhead_bytes = 0;  // driver context, workspaces, graphs
   double device_memory_fraction = 1.0;
   uint32_t ubatch_tokens = 512;
+  // Precision the GEMMs run in: for quantized weights (llama.cpp CUDA MMQ: int8) and for
+  // 16-bit weights (llama.cpp CUDA: FP16 accumulate). FP8/FP4 recipes use their own.
+  Precision quantized_precision = Precision::kFp16;
+  Precision dense_precision = Precision::kFp16;
+  uint32_t max_batch = 256;       // most concurrent sequences the server schedules
+  std::string efficiency_like;    // runtime whose calibrated efficiencies stand in for this one
   std::string notes;
   std::vector<std::string> sources;
 };

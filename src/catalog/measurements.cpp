@@ -1,0 +1,211 @@
+#include "catalog/measurements.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "catalog/builtin_catalog.h"
+#include "catalog/error.h"
+#include "core/text.h"
+
+namespace tokcast::catalog {
+namespace {
+
+const char* const kColumns[] = {"hardware", "device_count", "runtime", "model", "quant", "test", "n_prompt", "n_gen",
+                                "depth", "batch", "value", "unit", "source_id", "source_url", "notes"};
+
+// Splits one CSV record starting at `pos`; advances past its line end.
+std::vector<std::string> Record(std::string_view text, size_t& pos, size_t& line, const std::string& origin) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  const size_t start_line = line;
+  while (pos < text.size()) {
+    const char c = text[pos++];
+    if (quoted) {
+      if (c == '"') {
+        if (pos < text.size() && text[pos] == '"') {
+          fields.back() += '"';
+          ++pos;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c == '\n') {
+      ++line;
+      break;
+    } else if (c != '\r') {
+      fields.back() += c;
+    }
+  }
+  if (quoted) throw InputError(origin + ":" + std::to_string(start_line) + ": unterminated quoted field");
+  return fields;
+}
+
+std::optional<uint64_t> OptInt(const std::string& v, const std::string& where, const char* col) {
+  if (v.empty()) return std::nullopt;
+  if (v.find_first_not_of("0123456789") != std::string::npos || v.size() > 12) {
+    throw InputError(where + ": column " + col + ": expected a whole number, got '" + v + "'");
+  }
+  return std::stoull(v);
+}
+
+}  // namespace
+
+std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::string& origin) {
+  size_t pos = 0, line = 1;
+  const auto header = Record(text, pos, line, origin);
+  std::map<std::string, size_t> col;
+  for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
+  for (const char* c : kColumns) {
+    if (!col.count(c)) throw InputError(origin + ":1: missing column '" + std::string(c) + "'");
+  }
+  std::vector<MeasuredRow> rows;
+  while (pos < text.size()) {
+    const size_t this_line = line;
+    const auto f = Record(text, pos, line, origin);
+    if (f.size() == 1 && f[0].empty()) continue;
+    const std::string where = origin + ":" + std::to_string(this_line);
+    if (f.size() != header.size()) {
+      throw InputError(where + ": " + std::to_string(f.size()) + " fields, the header has " + std::to_string(header.size()));
+    }
+    auto get = [&](const char* c) { return f[col[c]]; };
+    MeasuredRow r;
+    r.line = this_line;
+    r.hardware = get("hardware");
+    r.runtime = get("runtime");
+    r.model = get("model");
+    r.quant = get("quant");
+    r.test = get("test");
+    r.unit = get("unit");
+    r.source_id = get("source_id");
+    r.source_url = get("source_url");
+    r.notes = get("notes");
+    const auto dc = OptInt(get("device_count"), where, "device_count");
+    r.device_count = static_cast<uint32_t>(dc.value_or(1));
+    if (r.device_count == 0 || r.device_count > 1024) throw InputError(where + ": device_count must be in 1..1024");
+    r.n_prompt = OptInt(get("n_prompt"), where, "n_prompt");
+    r.n_gen = OptInt(get("n_gen"), where, "n_gen");
+    r.depth = OptInt(get("depth"), where, "depth");
+    r.batch = OptInt(get("batch"), where, "batch");
+    const std::string v = get("value");
+    char* end = nullptr;
+    r.value = std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(r.value) || r.value <= 0) {
+      throw InputError(where + ": column value: expected a positive number, got '" + v + "'");
+    }
+    if (!TestKindFromString(r.test)) {
+      throw InputError(where + ": column test: expected pp, tg, tg_batch, throughput or ttft_s, got '" + r.test + "'");
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::vector<MeasuredRow> LoadMeasurementsCsv(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string() + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseMeasurementsCsv(ss.str(), path.string());
+}
+
+EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::string& origin) {
+  toml::table t;
+  try {
+    t = toml::parse(text, origin);
+  } catch (const toml::parse_error& err) {
+    throw InputError(origin + ":" + std::to_string(err.source().begin.line) + ": malformed TOML: " + std::string(err.description()));
+  }
+  EfficiencyProfile p;
+  auto entries = t["entries"].as_table();
+  if (!entries) throw InputError(origin + ": needs an [entries] table");
+  for (const auto& [key, node] : *entries) {
+    const auto* e = node.as_table();
+    const std::string k(key.str());
+    if (!e) throw InputError(origin + ": entries." + k + " must be a table");
+    Efficiency eff;
+    auto num = [&](const char* name, double& field, double lo, double hi) {
+      if (auto v = (*e)[name].value<double>()) {
+        if (!(*v >= lo && *v <= hi)) {
+          throw InputError(origin + ": entries.\"" + k + "\"." + name + " must be in [" + FormatFixed(lo, 6) + ", " + FormatFixed(hi, 2) + "]");
+        }
+        field = *v;
+      }
+    };
+    num("memory", eff.memory, 1e-3, 1);
+    num("compute", eff.compute, 1e-3, 1);
+    num("attention", eff.attention, 1e-3, 1);
+    num("decode_compute", eff.decode_compute, 1e-3, 1);
+    num("layer_overhead_s", eff.layer_overhead_s, 0, 1);
+    num("host_memory", eff.host_memory, 1e-3, 1);
+    num("host_compute", eff.host_compute, 1e-3, 1);
+    num("link", eff.link, 1e-3, 1);
+    if (auto dq = (*e)["dequant_flops_per_weight"].as_table()) {
+      for (const auto& [tn, v] : *dq) {
+        auto d = v.value<double>();
+        if (!d || *d < 0 || *d > 1e4) throw InputError(origin + ": dequant_flops_per_weight." + std::string(tn.str()) + " must be in [0, 1e4]");
+        eff.dequant_flops_per_weight[std::string(tn.str())] = *d;
+      }
+    }
+    p.entries[k] = eff;
+  }
+  return p;
+}
+
+std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::vector<std::string>& header) {
+  std::ostringstream os;
+  for (const auto& h : header) os << "# " << h << '\n';
+  for (const auto& n : p.notes) os << "# " << n << '\n';
+  os << "schema_version = 1\n";
+  auto num = [](double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.6g", v);
+    return std::string(buf);
+  };
+  for (const auto& [key, e] : p.entries) {
+    os << "\n[entries.\"" << key << "\"]\n";
+    os << "memory = " << num(e.memory) << '\n';
+    os << "compute = " << num(e.compute) << '\n';
+    os << "attention = " << num(e.attention) << '\n';
+    os << "decode_compute = " << num(e.decode_compute) << '\n';
+    os << "layer_overhead_s = " << num(e.layer_overhead_s) << '\n';
+    os << "host_memory = " << num(e.host_memory) << '\n';
+    os << "host_compute = " << num(e.host_compute) << '\n';
+    os << "link = " << num(e.link) << '\n';
+    if (!e.dequant_flops_per_weight.empty()) {
+      os << "dequant_flops_per_weight = {";
+      bool first = true;
+      for (const auto& [t, v] : e.dequant_flops_per_weight) {
+        os << (first ? " " : ", ") << (t == "*" ? "\"*\"" : t) << " = " << num(v);
+        first = false;
+      }
+      os << " }\n";
+    }
+  }
+  return os.str();
+}
+
+EfficiencyProfile BuiltinEfficiencyProfile() {
+  for (const auto& f : BuiltinFiles()) {
+    if (f.path == "efficiency/default.toml") return ParseEfficiencyProfile(f.content, "data/efficiency/default.toml");
+  }
+  return EfficiencyProfile{};
+}
+
+std::vector<MeasuredRow> BuiltinMeasurements() {
+  for (const auto& f : BuiltinFiles()) {
+    if (f.path == "validation/public.csv") return ParseMeasurementsCsv(f.content, "data/validation/public.csv");
+  }
+  return {};
+}
+
+}  // namespace tokcast::catalog

@@ -1,0 +1,27 @@
+// Measurement CSVs in the shared/validation schema, and efficiency-profile TOML files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/perf_model.h"
+#include "core/validation.h"
+
+namespace tokcast::catalog {
+
+// Parses `hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,
+// source_id,source_url,notes` (RFC 4180 quoting). Throws InputError naming file and line.
+std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::string& origin);
+std::vector<MeasuredRow> LoadMeasurementsCsv(const std::filesystem::path& path);
+
+// Efficiency profiles as TOML: one [entries."KEY"] table per runtime x hardware class.
+EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::string& origin);
+std::string SerializeEfficiencyProfile(const EfficiencyProfile& profile, const std::vector<std::string>& header);
+
+// The built-in profile (data/efficiency/default.toml) and the built-in measurements
+// (data/validation/public.csv).
+EfficiencyProfile BuiltinEfficiencyProfile();
+std::vector<MeasuredRow> BuiltinMeasurements();
+
+}  // namespace tokcast::catalog

@@ -1,0 +1,464 @@
+#include "core/perf_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace tokcast {
+namespace {
+
+constexpr double kFaQueryTile = 64;   // queries per flash-attention tile (KV is re-read per tile)
+constexpr double kAllReduceLatencyNvlinkS = 8e-6;
+constexpr double kAllReduceLatencyPcieS = 25e-6;
+constexpr double kActivationBytes = 4;  // f32 activations between kernels
+
+bool IsAttn(TensorRole r) {
+  switch (r) {
+    case TensorRole::kAttnQ: case TensorRole::kAttnK: case TensorRole::kAttnV: case TensorRole::kAttnOutput:
+    case TensorRole::kAttnQA: case TensorRole::kAttnQB: case TensorRole::kAttnKvA: case TensorRole::kAttnKvB:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void AddTo(PreparedModel::Group& g, const TensorInfo& t) {
+  g.bytes += static_cast<double>(t.bytes);
+  g.params += static_cast<double>(t.n_elems);
+  for (auto& [type, n] : g.params_by_type) {
+    if (type == t.type) {
+      n += static_cast<double>(t.n_elems);
+      return;
+    }
+  }
+  g.params_by_type.emplace_back(t.type, static_cast<double>(t.n_elems));
+}
+
+std::string GroupKey(const PreparedModel::Group& g) {
+  std::ostringstream os;
+  os << g.bytes << ':' << g.params;
+  for (const auto& [t, n] : g.params_by_type) os << ',' << static_cast<int>(t) << '=' << n;
+  return os.str();
+}
+
+double KvBytesPerElem(TensorType t) {
+  const auto& tr = Traits(t);
+  return static_cast<double>(tr.block_bytes) / tr.block_elems;
+}
+
+// Σ over `n` consecutive query positions starting at `start` of min(position + 1, window):
+// the keys each query attends to (causal).
+double CausalContextSum(double start, double n, double window) {
+  if (n <= 0) return 0;
+  const double end = start + n;  // positions start+1 .. start+n attend to that many keys
+  if (window <= 0 || end <= window) return n * start + n * (n + 1) / 2;
+  if (start >= window) return n * window;
+  const double below = window - start;  // positions that are still under the window
+  return below * start + below * (below + 1) / 2 + (n - below) * window;
+}
+
+struct Acc {
+  PhaseResult r;
+  std::vector<OpCost>* ops = nullptr;
+  const char* phase = "";
+};
+
+struct Machine {  // what one side of the computation runs on
+  const char* where;
+  double peak_flops;      // GEMM precision
+  double alu_flops;       // dequant work (vector ALUs)
+  double attn_flops;
+  double bandwidth;
+  double eff_compute, eff_memory, eff_attention;
+  double overhead_per_kernel_s;
+  bool host;
+};
+
+void AddOp(Acc& acc, const Machine& m, const char* name, double count, double flops, double bytes,
+           double kernels, double dequant_flops = 0, double compute_peak = 0, double compute_eff = 0) {
+  if (count <= 0) return;
+  const double peak = compute_peak > 0 ? compute_peak : m.peak_flops;
+  const double ec = compute_eff > 0 ? compute_eff : m.eff_compute;
+  const double tc = flops * count / (peak * ec);
+  const double tm = bytes * count / (m.bandwidth * m.eff_memory);
+  const double tdq = dequant_flops * count / m.alu_flops;  // calibrated in FLOP-equivalents at peak
+  const double to = kernels * count * m.overhead_per_kernel_s;
+  const double t = std::max(tc, tm) + tdq + to;
+  acc.r.time_s += t;
+  acc.r.overhead_s += to;
+  if (m.host) acc.r.host_s += t - to;
+  else if (tc >= tm) acc.r.compute_s += tc + tdq;
+  else acc.r.memory_s += tm + tdq;
+  if (acc.ops) {
+    acc.ops->push_back({acc.phase, m.where, name, count, flops * count, bytes * count, t,
+                        to > std::max(tc, tm) ? "overhead" : (tc >= tm ? "compute" : "memory")});
+  }
+}
+
+void AddTransfer(Acc& acc, const char* name, double bytes, double bw, double eff, double latency_s, double count) {
+  if (count <= 0 || bytes <= 0) return;
+  const double t = count * (bytes / (bw * eff) + latency_s);
+  acc.r.time_s += t;
+  acc.r.link_s += t;
+  if (acc.ops) acc.ops->push_back({acc.phase, "link", name, count, 0, bytes * count, t, "host link"});
+}
+
+double DequantFlops(const PreparedModel::Group& g, const Efficiency& eff, double fraction) {
+  if (eff.dequant_flops_per_weight.empty()) return 0;
+  double total = 0;
+  const auto fallback = eff.dequant_flops_per_weight.find("*");
+  for (const auto& [type, n] : g.params_by_type) {
+    if (!Traits(type).is_quantized) continue;
+    auto it = eff.dequant_flops_per_weight.find(std::string(ToString(type)));
+    if (it != eff.dequant_flops_per_weight.end()) total += n * it->second;
+    else if (fallback != eff.dequant_flops_per_weight.end()) total += n * fallback->second;
+  }
+  return total * fraction;
+}
+
+// One forward pass over `T` tokens (all sequences). Attention: `ctx_sum_full/local` = keys
+// attended summed over the T queries; `kv_tokens_full/local` = KV tokens read per layer.
+struct Pass {
+  double tokens = 1;
+  double ctx_sum_full = 0, ctx_sum_local = 0;
+  double kv_tokens_full = 0, kv_tokens_local = 0;
+  double out_tokens = 1;
+  bool prefill = false;
+};
+
+void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound, const Pass& pass, Acc& acc) {
+  const PreparedModel& pm = c.model;
+  const ModelSpec& s = *pm.spec;
+  const uint32_t L = s.n_layers;
+  const uint32_t n_dev = std::min(c.plan.layers_on_device, L);
+  const uint32_t first_dev = L - n_dev;
+  const double tp = std::max<uint32_t>(w.tp, 1);
+  const double T = pass.tokens;
+
+  Precision prec = pm.weight_compute;
+  if (prec != Precision::kFp8 && prec != Precision::kFp4) prec = pm.quantized ? c.rt.quantized_precision : c.rt.dense_precision;
+  // Kernels can always fall back to FP32 ALUs: never assume less than that rate.
+  const double fp32_peak = c.hw.PeakFlops(Precision::kFp32).value_or(1e12);
+  const double gemm_peak = std::max(c.hw.PeakFlops(prec).value_or(fp32_peak), fp32_peak);
+  const double attn_peak = std::max(c.hw.PeakFlops(c.rt.dense_precision).value_or(fp32_peak), fp32_peak);
+  const double alu_peak = fp32_peak;
+  const bool is_cpu = c.hw.hw_class == HardwareClass::kCpu;
+
+  Machine dev{"device", gemm_peak * tp, alu_peak * tp, attn_peak * tp, c.hw.bandwidth_bytes_per_s * tp,
+              bound ? 1.0 : (pass.prefill ? eff.compute : eff.decode_compute), bound ? 1.0 : eff.memory,
+              bound ? 1.0 : eff.attention,
+              bound ? 0.0 : eff.layer_overhead_s / 8.0, is_cpu};
+  const double host_flops = c.hw.host_cpu_flops_per_s.value_or(1e12);
+  Machine host{"host", host_flops, host_flops, host_flops, c.hw.host_memory_bandwidth_bytes_per_s,
+               bound ? 1.0 : eff.host_compute, bound ? 1.0 : eff.host_memory, bound ? 1.0 : eff.host_compute,
+               bound ? 0.0 : eff.layer_overhead_s / 8.0, true};
+  const double link_bw = c.hw.host_link_bytes_per_s.value_or(c.hw.host_memory_bandwidth_bytes_per_s);
+  const double link_eff = bound ? 1.0 : eff.link;
+  const double kv_elem = KvBytesPerElem(w.kv_type);
+  const double kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * kv_elem;
+  const double qk = pass.prefill ? pm.attn_qk_dim : pm.attn_qk_dim_decode;
+  const double vd = pass.prefill ? pm.attn_v_dim : pm.attn_v_dim_decode;
+  const double heads = s.n_heads;
+  const double hidden = s.hidden;
+  const bool fa = c.rt.flash_attention;
+  const double dq_scale = bound ? 0.0 : 1.0;
+
+  // Layers not on the device: llama.cpp runs them on the host CPU, except large prefill
+  // passes whose matmuls it moves to the GPU by streaming the weights over the link;
+  // stream-style runtimes always stream.
+  const bool stream_host_layers = c.rt.offload == OffloadStyle::kStream || (pass.prefill && T >= 32);
+
+  auto eval_layers = [&](const Machine& m, uint32_t from, uint32_t to, bool streamed) {
+    for (size_t ci = 0; ci < pm.classes.size(); ++ci) {
+      const size_t C = pm.classes.size();
+      const double k = static_cast<double>(pm.suffix_counts[from * C + ci] - pm.suffix_counts[to * C + ci]);
+      if (k <= 0) continue;
+      const auto& lc = pm.classes[ci];
+      // Norms, residual adds, RoPE, activations: memory traffic on activations.
+      AddOp(acc, m, "norms_elementwise", k, 10.0 * T * hidden, lc.norms.bytes + 8.0 * T * hidden * kActivationBytes, 6);
+      AddOp(acc, m, "attn_proj", k, 2.0 * T * lc.attn.params, lc.attn.bytes, 4, dq_scale * DequantFlops(lc.attn, eff, 1.0));
+      const double ctx_sum = lc.local ? pass.ctx_sum_local : pass.ctx_sum_full;
+      const double kv_tokens = lc.local ? pass.kv_tokens_local : pass.kv_tokens_full;
+      double attn_bytes = kv_tokens * kv_layer_bytes;
+      if (pass.prefill && !fa) attn_bytes += 4.0 * 4.0 * heads * ctx_sum;  // S x ctx scores written and read
+      AddOp(acc, m, "attention", k, 2.0 * heads * (qk + vd) * ctx_sum, attn_bytes, fa ? 2 : 5, 0, m.attn_flops,
+            m.eff_attention);
+      if (lc.moe) {
+        const auto& moe = *s.moe;
+        const double E = moe.n_experts, kk = moe.n_experts_active;
+        const double distinct = DistinctExperts(E, kk, T);
+        AddOp(acc, m, "moe_router", k, 2.0 * T * lc.router.params, lc.router.bytes, 3);
+        AddOp(acc, m, "moe_experts", k, 2.0 * T * kk / E * lc.experts.params, lc.experts.bytes * distinct / E, 3,
+              dq_scale * DequantFlops(lc.experts, eff, distinct / E));
+        if (lc.shared.params > 0) {
+          AddOp(acc, m, "moe_shared", k, 2.0 * T * lc.shared.params, lc.shared.bytes, 3,
+                dq_scale * DequantFlops(lc.shared, eff, 1.0));
+        }
+      } else {
+        AddOp(acc, m, "ffn", k, 2.0 * T * lc.ffn.params, lc.ffn.bytes, 3, dq_scale * DequantFlops(lc.ffn, eff, 1.0));
+      }
+      if (streamed) {
+        double w_bytes = lc.attn.bytes + lc.ffn.bytes + lc.shared.bytes + lc.router.bytes;
+        if (lc.moe) w_bytes += lc.experts.bytes * DistinctExperts(s.moe->n_experts, s.moe->n_experts_active, T) / s.moe->n_experts;
+        AddTransfer(acc, "weights_over_host_link", w_bytes, link_bw, link_eff, 0, k);
+      }
+    }
+  };
+
+  if (first_dev > 0) {
+    if (stream_host_layers) eval_layers(dev, 0, first_dev, true);
+    else eval_layers(host, 0, first_dev, false);
+    // Activations cross the link once per pass at the device boundary.
+    AddTransfer(acc, "activations_over_host_link", T * hidden * 2.0, link_bw, link_eff, 0, 2);
+  }
+  eval_layers(dev, first_dev, L, false);
+
+  // LM head on the tokens that need logits.
+  const Machine& out_m = c.plan.output_on_device || is_cpu ? dev : host;
+  AddOp(acc, out_m, "lm_head", 1, 2.0 * pass.out_tokens * pm.output.params, pm.output.bytes, 2,
+        dq_scale * DequantFlops(pm.output, eff, 1.0));
+
+  // Tensor parallel: two all-reduces of the activations per layer.
+  if (tp > 1) {
+    const bool nvlink = c.hw.scaleup_bytes_per_s.has_value();
+    const double bw = nvlink ? *c.hw.scaleup_bytes_per_s : link_bw;
+    const double bytes = 2.0 * (tp - 1) / tp * T * hidden * 2.0;
+    const double latency = bound ? 0.0 : (nvlink ? kAllReduceLatencyNvlinkS : kAllReduceLatencyPcieS);
+    AddTransfer(acc, nvlink ? "all_reduce_scaleup" : "all_reduce_pcie", bytes, bw, link_eff, latency, 2.0 * L);
+  } else if (w.devices > 1) {
+    AddTransfer(acc, "activations_between_devices", T * hidden * 2.0, link_bw, link_eff, 0, w.devices - 1.0);
+  }
+}
+
+std::string LimitOf(const PhaseResult& r, bool offloaded) {
+  const double parts[] = {r.compute_s, r.memory_s, r.host_s, r.link_s, r.overhead_s};
+  const char* names[] = {"compute", "memory", offloaded ? "host memory (offloaded layers)" : "host", "host link",
+                         "overhead"};
+  size_t best = 0;
+  for (size_t i = 1; i < 5; ++i) {
+    if (parts[i] > parts[best]) best = i;
+  }
+  return names[best];
+}
+
+PhaseResult RunDecode(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
+                      std::vector<OpCost>* ops) {
+  const ModelSpec& s = *c.model.spec;
+  Acc acc;
+  acc.ops = ops;
+  acc.phase = "decode";
+  const double B = w.batch;
+  const double mid = static_cast<double>(w.depth) + std::max<double>(static_cast<double>(w.gen), 1.0) / 2.0;
+  const double window = s.sliding_window;
+  Pass p;
+  p.tokens = B;
+  p.out_tokens = B;
+  p.ctx_sum_full = B * mid;
+  p.ctx_sum_local = B * (window > 0 ? std::min(mid, window) : mid);
+  p.kv_tokens_full = p.ctx_sum_full;
+  p.kv_tokens_local = p.ctx_sum_local;
+  EvalPass(c, w, eff, bound, p, acc);
+  acc.r.limit = LimitOf(acc.r, c.plan.layers_on_device < s.n_layers);
+  return acc.r;
+}
+
+PhaseResult RunPrefill(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
+                       std::vector<OpCost>* ops) {
+  const ModelSpec& s = *c.model.spec;
+  Acc acc;
+  acc.ops = ops;
+  acc.phase = "prefill";
+  const double B = w.batch;
+  const double N = static_cast<double>(std::max<uint64_t>(w.prompt, 1));
+  const double U = std::max<double>(w.ubatch ? w.ubatch : c.rt.ubatch_tokens, 1);
+  const double window = s.sliding_window;
+  // Sequences are processed one after another within ubatches of U tokens.
+  const double per_seq_passes = std::ceil(N / U);
+  double done = 0;
+  for (double i = 0; i < per_seq_passes; ++i) {
+    const double t = std::min(U, N - done);
+    const double start = static_cast<double>(w.depth) + done;
+    Pass p;
+    p.prefill = true;
+    p.tokens = t * B;
+    p.out_tokens = (i + 1 == per_seq_passes) ? B : 0;
+    p.ctx_sum_full = B * CausalContextSum(start, t, 0);
+    p.ctx_sum_local = B * CausalContextSum(start, t, window);
+    const double tiles = std::ceil(t / kFaQueryTile);
+    p.kv_tokens_full = B * tiles * (start + t);
+    p.kv_tokens_local = B * tiles * (window > 0 ? std::min(start + t, window) : start + t);
+    if (bound) {  // the bound reads each KV entry once
+      p.kv_tokens_full = B * (start + t);
+      p.kv_tokens_local = B * (window > 0 ? std::min(start + t, window) : start + t);
+    }
+    EvalPass(c, w, eff, bound, p, acc);
+    done += t;
+  }
+  acc.r.limit = LimitOf(acc.r, c.plan.layers_on_device < s.n_layers);
+  return acc.r;
+}
+
+}  // namespace
+
+double DistinctExperts(double n_experts, double k, double tokens) {
+  if (n_experts <= 0) return 0;
+  return n_experts * (1.0 - std::pow(1.0 - k / n_experts, tokens));
+}
+
+Efficiency BoundEfficiency() {
+  Efficiency e;
+  e.memory = e.compute = e.attention = e.decode_compute = e.host_memory = e.host_compute = e.link = 1.0;
+  e.layer_overhead_s = 0;
+  e.dequant_flops_per_weight.clear();
+  return e;
+}
+
+const Efficiency& EfficiencyProfile::For(const RuntimeProfile& rt, const HardwareSpec& hw) const {
+  const std::string cls(ToString(hw.hw_class));
+  for (const std::string& id : {rt.id, rt.efficiency_like}) {
+    if (id.empty()) continue;
+    if (auto it = entries.find(id + "/" + cls); it != entries.end()) return it->second;
+    if (auto it = entries.find(id); it != entries.end()) return it->second;
+  }
+  if (auto it = entries.find("default/" + cls); it != entries.end()) return it->second;
+  if (auto it = entries.find("default"); it != entries.end()) return it->second;
+  static const Efficiency kFallback;
+  return kFallback;
+}
+
+PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>& tensors, const QuantRecipe* recipe) {
+  PreparedModel pm;
+  pm.spec = &spec;
+  const uint32_t L = spec.n_layers;
+  std::vector<PreparedModel::LayerClass> per_layer(L);
+  double quantized_params = 0, all_params = 0;
+  for (uint32_t i = 0; i < L; ++i) {
+    per_layer[i].moe = spec.IsMoeLayer(i);
+    per_layer[i].local = spec.IsLocalLayer(i);
+  }
+  for (const auto& t : tensors) {
+    if (t.layer >= 0 && static_cast<uint32_t>(t.layer) < L) {
+      auto& lc = per_layer[static_cast<size_t>(t.layer)];
+      if (t.routed_expert) AddTo(lc.experts, t);
+      else if (IsAttn(t.role)) AddTo(lc.attn, t);
+      else if (t.role == TensorRole::kFfnGate || t.role == TensorRole::kFfnUp || t.role == TensorRole::kFfnDown) AddTo(lc.ffn, t);
+      else if (t.role == TensorRole::kFfnGateShexp || t.role == TensorRole::kFfnUpShexp || t.role == TensorRole::kFfnDownShexp) AddTo(lc.shared, t);
+      else if (t.role == TensorRole::kFfnRouter) AddTo(lc.router, t);
+      else AddTo(lc.norms, t);
+    } else if (t.role == TensorRole::kTokenEmbd) {
+      AddTo(pm.embedding, t);
+    } else {
+      AddTo(pm.output, t);
+    }
+    if (t.role != TensorRole::kTokenEmbd && t.n_elems > 1024) {
+      all_params += static_cast<double>(t.n_elems);
+      if (Traits(t.type).is_quantized) quantized_params += static_cast<double>(t.n_elems);
+    }
+  }
+  // Tied embeddings: the LM head reads the embedding table.
+  if (spec.tied_embeddings) {
+    pm.output.bytes += pm.embedding.bytes;
+    pm.output.params += pm.embedding.params;
+    for (const auto& pt : pm.embedding.params_by_type) pm.output.params_by_type.push_back(pt);
+  }
+  // Group identical layers.
+  std::map<std::string, uint16_t> index;
+  pm.class_of_layer.resize(L);
+  for (uint32_t i = 0; i < L; ++i) {
+    const auto& lc = per_layer[i];
+    const std::string key = std::to_string(lc.moe) + std::to_string(lc.local) + "|" + GroupKey(lc.attn) + "|" +
+                            GroupKey(lc.ffn) + "|" + GroupKey(lc.experts) + "|" + GroupKey(lc.shared) + "|" +
+                            GroupKey(lc.router) + "|" + GroupKey(lc.norms);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      it = index.emplace(key, static_cast<uint16_t>(pm.classes.size())).first;
+      pm.classes.push_back(lc);
+    }
+    pm.class_of_layer[i] = it->second;
+  }
+  const size_t C = pm.classes.size();
+  pm.suffix_counts.assign((L + 1) * C, 0);
+  for (int64_t i = static_cast<int64_t>(L) - 1; i >= 0; --i) {
+    for (size_t c = 0; c < C; ++c) pm.suffix_counts[static_cast<size_t>(i) * C + c] = pm.suffix_counts[static_cast<size_t>(i + 1) * C + c];
+    pm.suffix_counts[static_cast<size_t>(i) * C + pm.class_of_layer[static_cast<size_t>(i)]] += 1;
+  }
+  if (spec.mla) {
+    pm.kv_bytes_per_token_f16_layer = (spec.mla->kv_lora_rank + spec.mla->qk_rope_head_dim) * 2.0;
+    pm.attn_qk_dim = spec.mla->qk_nope_head_dim + spec.mla->qk_rope_head_dim;
+    pm.attn_v_dim = spec.mla->v_head_dim;
+    pm.attn_qk_dim_decode = spec.mla->kv_lora_rank + spec.mla->qk_rope_head_dim;
+    pm.attn_v_dim_decode = spec.mla->kv_lora_rank;
+  } else {
+    pm.kv_bytes_per_token_f16_layer = static_cast<double>(spec.n_kv_heads) * (spec.head_dim + spec.v_head_dim) * 2.0;
+    pm.attn_qk_dim = pm.attn_qk_dim_decode = spec.head_dim;
+    pm.attn_v_dim = pm.attn_v_dim_decode = spec.v_head_dim;
+  }
+  pm.quantized = quantized_params > 0.5 * all_params;
+  pm.weight_compute = recipe ? recipe->compute : Precision::kFp16;
+  return pm;
+}
+
+Prediction Predict(const PerfContext& c, const PerfWorkload& w, const Costing& cost, bool with_ops) {
+  Prediction p;
+  const Efficiency bound_eff = BoundEfficiency();
+  std::vector<OpCost>* ops = with_ops ? &p.ops : nullptr;
+  p.prefill = RunPrefill(c, w, c.eff, false, ops);
+  p.prefill_bound = RunPrefill(c, w, bound_eff, true, nullptr);
+  p.decode = RunDecode(c, w, c.eff, false, ops);
+  p.decode_bound = RunDecode(c, w, bound_eff, true, nullptr);
+  const double tokens = static_cast<double>(std::max<uint64_t>(w.prompt, 1)) * w.batch;
+  p.pp_tok_s = tokens / p.prefill.time_s;
+  p.pp_tok_s_bound = tokens / p.prefill_bound.time_s;
+  p.tg_tok_s = 1.0 / p.decode.time_s;
+  p.tg_tok_s_bound = 1.0 / p.decode_bound.time_s;
+  p.tg_batch_tok_s = w.batch / p.decode.time_s;
+  p.tg_batch_tok_s_bound = w.batch / p.decode_bound.time_s;
+  // Time to first token of one request: its prefill (the last prompt token's logits give the
+  // first generated token).
+  PerfWorkload one = w;
+  one.batch = 1;
+  p.ttft_s = w.batch == 1 ? p.prefill.time_s : RunPrefill(c, one, c.eff, false, nullptr).time_s;
+  p.ttft_s_bound = w.batch == 1 ? p.prefill_bound.time_s : RunPrefill(c, one, bound_eff, true, nullptr).time_s;
+  p.e2e_s = p.ttft_s + static_cast<double>(w.gen) * p.decode.time_s;
+  p.e2e_s_bound = p.ttft_s_bound + static_cast<double>(w.gen) * p.decode_bound.time_s;
+  const double devices = std::max(w.devices, w.tp);
+  if (c.hw.tdp_w) {
+    p.power_w = *c.hw.tdp_w * devices;
+    p.joules_per_token = p.power_w * p.decode.time_s / w.batch;
+  }
+  const double s_per_token = p.decode.time_s / w.batch;
+  if (cost.rental_usd_per_hour) {
+    p.usd_per_mtok = *cost.rental_usd_per_hour * devices / 3600.0 * s_per_token * 1e6;
+  } else if (c.hw.price_usd) {
+    const double amort_per_s = *c.hw.price_usd * devices / (cost.amortization_years * 365.25 * 24 * 3600);
+    const double energy_per_s = p.power_w / 1000.0 * cost.usd_per_kwh / 3600.0;
+    p.usd_per_mtok = (amort_per_s + energy_per_s) * s_per_token * 1e6;
+  }
+  return p;
+}
+
+Throughput SaturatedThroughput(const PerfContext& c, uint64_t isl, uint64_t osl, uint32_t batch, const PerfWorkload& base) {
+  Throughput out;
+  out.batch = std::max<uint32_t>(batch, 1);
+  PerfWorkload w = base;
+  w.batch = out.batch;
+  w.prompt = std::max<uint64_t>(isl, 1);
+  w.depth = 0;
+  w.gen = osl;
+  // Steady state: while `batch` requests decode `osl` steps at a mean depth of isl + osl/2,
+  // `batch` new prompts are prefilled.
+  PerfWorkload dec = w;
+  dec.depth = isl;
+  const Efficiency bound_eff = BoundEfficiency();
+  for (int b = 0; b < 2; ++b) {
+    const bool bound = b == 1;
+    const Efficiency& eff = bound ? bound_eff : c.eff;
+    const double t_prefill = RunPrefill(c, w, eff, bound, nullptr).time_s;
+    const double t_step = RunDecode(c, dec, eff, bound, nullptr).time_s;
+    const double tok_s = out.batch * static_cast<double>(osl) / (static_cast<double>(osl) * t_step + t_prefill);
+    (bound ? out.tok_s_bound : out.tok_s) = tok_s;
+  }
+  return out;
+}
+
+}  // namespace tokcast

@@ -1,0 +1,154 @@
+// The performance model: an operator-level roofline over the layer graph.
+//
+// Every operator (projections, attention core, FFN / MoE experts and router, norms, LM head,
+// all-reduces, host-link transfers) declares the FLOPs and bytes it moves for the phase at
+// hand; its time is max(FLOPs / (peak x eff_compute), bytes / (bandwidth x eff_memory)) plus
+// per-kernel overhead, summed over layers. With every efficiency at 1 and no overhead the
+// result is the BOUND (physically impossible to beat); with calibrated efficiencies it is the
+// EXPECTED value. Pure: no I/O.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hardware.h"
+#include "core/memory_plan.h"
+#include "core/model.h"
+#include "core/quant.h"
+#include "core/runtime.h"
+
+namespace tokcast {
+
+// Calibrated efficiencies for one runtime x hardware class.
+struct Efficiency {
+  double memory = 0.75;        // achieved / theoretical bandwidth streaming weights and KV
+  double compute = 0.6;        // achieved / peak on GEMMs (prefill, batched decode)
+  double attention = 0.5;      // achieved / peak on the attention core
+  double decode_compute = 0.3;  // achieved / peak on the small-batch matmuls of batched decode
+  double layer_overhead_s = 1.5e-5;  // per layer per forward pass: kernel launches, syncs
+  double host_memory = 0.6;    // CPU side, for layers offloaded to the host
+  double host_compute = 0.5;
+  double link = 0.8;           // host link / scale-up link
+  // Extra ALU work per weight to unpack a quantized type in a matrix-vector product, in
+  // FLOP-equivalents (added to the memory time in decode). By type name: Q4_0, Q8_0, ...;
+  // "*" applies to quantized types without an entry of their own.
+  std::map<std::string, double> dequant_flops_per_weight;
+};
+
+// Efficiencies keyed "runtime/class" (llama.cpp-metal/unified_soc), "runtime", or "default".
+struct EfficiencyProfile {
+  std::map<std::string, Efficiency> entries;
+  std::vector<std::string> notes;
+  const Efficiency& For(const RuntimeProfile& rt, const HardwareSpec& hw) const;
+};
+Efficiency BoundEfficiency();  // all 1, no overhead, no dequant cost
+
+// A model prepared once for many predictions: layers grouped into classes of identical cost.
+struct PreparedModel {
+  struct Group {  // weights of one operator group in one layer
+    double bytes = 0;
+    double params = 0;  // weights (all experts for expert groups)
+    std::vector<std::pair<TensorType, double>> params_by_type;
+  };
+  struct LayerClass {
+    bool moe = false;
+    bool local = false;
+    Group attn;     // q/k/v/o and MLA projections
+    Group ffn;      // dense FFN
+    Group experts;  // all routed experts of the layer
+    Group shared;   // shared experts
+    Group router;
+    Group norms;    // norms, biases, sinks
+  };
+  const ModelSpec* spec = nullptr;
+  std::vector<LayerClass> classes;
+  std::vector<uint16_t> class_of_layer;
+  std::vector<uint32_t> suffix_counts;  // (L + 1) x classes: layers of class c in [i, L)
+  Group output;  // lm head + final norm
+  Group embedding;
+  double kv_bytes_per_token_f16_layer = 0;  // per layer, K+V (MLA: latent) at 2 bytes
+  double attn_qk_dim = 0, attn_v_dim = 0;  // per head, as the attention core computes
+  double attn_qk_dim_decode = 0, attn_v_dim_decode = 0;  // MLA decode runs on the latent
+  Precision weight_compute = Precision::kFp16;  // what the GEMMs run in for these weights
+  bool quantized = false;
+};
+// `tensors` must be typed (ApplyRecipe or a file); `spec` must outlive the result.
+PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>& tensors, const QuantRecipe* recipe);
+
+struct PerfWorkload {
+  uint64_t prompt = 512;   // prompt tokens (prefill)
+  uint64_t gen = 128;      // generated tokens
+  uint64_t depth = 0;      // tokens already in the KV cache before the phase
+  uint32_t batch = 1;      // concurrent sequences
+  uint32_t devices = 1;
+  uint32_t tp = 1;         // tensor-parallel degree (1 = layer split across devices)
+  TensorType kv_type = TensorType::kF16;
+  uint32_t ubatch = 0;     // prefill tokens per pass (0 = runtime default)
+};
+
+struct Costing {
+  double amortization_years = 3.0;
+  double usd_per_kwh = 0.15;
+  std::optional<double> rental_usd_per_hour;
+};
+
+// One operator's contribution, for `explain`.
+struct OpCost {
+  std::string phase;   // prefill | decode
+  std::string where;   // device | host | link
+  std::string name;    // attn_proj, attention, ffn, moe_experts, lm_head, all_reduce, ...
+  double count = 0;    // layers (or transfers) it covers
+  double flops = 0;
+  double bytes = 0;
+  double time_s = 0;
+  std::string bound;   // compute | memory | host link | overhead
+};
+
+struct PhaseResult {
+  double time_s = 0;
+  double compute_s = 0, memory_s = 0, link_s = 0, host_s = 0, overhead_s = 0;
+  std::string limit;  // what dominates: compute, memory, host memory, host link, interconnect, overhead
+};
+
+struct Prediction {
+  PhaseResult prefill, prefill_bound;   // the whole prompt (all sequences of the batch)
+  PhaseResult decode, decode_bound;     // one step at the mean depth of generation
+  double pp_tok_s = 0, pp_tok_s_bound = 0;
+  double tg_tok_s = 0, tg_tok_s_bound = 0;          // per sequence
+  double tg_batch_tok_s = 0, tg_batch_tok_s_bound = 0;  // all sequences together
+  double ttft_s = 0, ttft_s_bound = 0;
+  double e2e_s = 0, e2e_s_bound = 0;
+  double power_w = 0;
+  std::optional<double> joules_per_token;
+  std::optional<double> usd_per_mtok;
+  std::vector<OpCost> ops;  // filled when requested
+};
+
+struct PerfContext {
+  const PreparedModel& model;
+  const HardwareSpec& hw;
+  const RuntimeProfile& rt;
+  const MemoryPlan& plan;  // offload split (layers on device)
+  const Efficiency& eff;
+};
+
+Prediction Predict(const PerfContext& ctx, const PerfWorkload& w, const Costing& cost = {}, bool with_ops = false);
+
+// Saturated throughput (output tokens/s over all requests) for requests of `isl` input and
+// `osl` output tokens with continuous batching at concurrency `batch` (prefill and decode
+// share the device). Returns expected and bound.
+struct Throughput {
+  double tok_s = 0, tok_s_bound = 0;
+  uint32_t batch = 0;
+};
+Throughput SaturatedThroughput(const PerfContext& ctx, uint64_t isl, uint64_t osl, uint32_t batch, const PerfWorkload& base);
+
+// Expected number of distinct experts a layer touches when `tokens` tokens each pick k of E:
+// E * (1 - (1 - k/E)^tokens).
+double DistinctExperts(double n_experts, double k, double tokens);
+
+}  // namespace tokcast

@@ -1,0 +1,271 @@
+#include "core/validation.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+#include <set>
+
+namespace tokcast {
+namespace {
+
+constexpr std::array<std::string_view, static_cast<size_t>(TestKind::kCount)> kKindNames = {
+    "pp", "tg", "tg_batch", "throughput", "ttft_s"};
+
+double Logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double Logit(double p) { return std::log(p / (1.0 - p)); }
+
+// Nelder-Mead on an unconstrained vector.
+std::vector<double> Minimize(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x0,
+                             int max_evals) {
+  const size_t n = x0.size();
+  std::vector<std::vector<double>> simplex(n + 1, x0);
+  std::vector<double> fx(n + 1);
+  for (size_t i = 0; i < n; ++i) simplex[i + 1][i] += 0.5;
+  for (size_t i = 0; i <= n; ++i) fx[i] = f(simplex[i]);
+  int evals = static_cast<int>(n + 1);
+  while (evals < max_evals) {
+    std::vector<size_t> order(n + 1);
+    for (size_t i = 0; i <= n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return fx[a] < fx[b]; });
+    const size_t best = order[0], worst = order[n], second = order[n - 1];
+    if (std::fabs(fx[worst] - fx[best]) < 1e-9) break;
+    std::vector<double> centroid(n, 0.0);
+    for (size_t i = 0; i <= n; ++i) {
+      if (i == worst) continue;
+      for (size_t j = 0; j < n; ++j) centroid[j] += simplex[i][j] / static_cast<double>(n);
+    }
+    auto along = [&](double t) {
+      std::vector<double> p(n);
+      for (size_t j = 0; j < n; ++j) p[j] = centroid[j] + t * (simplex[worst][j] - centroid[j]);
+      return p;
+    };
+    auto xr = along(-1.0);
+    const double fr = f(xr);
+    ++evals;
+    if (fr < fx[best]) {
+      auto xe = along(-2.0);
+      const double fe = f(xe);
+      ++evals;
+      if (fe < fr) { simplex[worst] = xe; fx[worst] = fe; }
+      else { simplex[worst] = xr; fx[worst] = fr; }
+    } else if (fr < fx[second]) {
+      simplex[worst] = xr;
+      fx[worst] = fr;
+    } else {
+      auto xc = along(0.5);
+      const double fc = f(xc);
+      ++evals;
+      if (fc < fx[worst]) {
+        simplex[worst] = xc;
+        fx[worst] = fc;
+      } else {
+        for (size_t i = 0; i <= n; ++i) {
+          if (i == best) continue;
+          for (size_t j = 0; j < n; ++j) simplex[i][j] = simplex[best][j] + 0.5 * (simplex[i][j] - simplex[best][j]);
+          fx[i] = f(simplex[i]);
+          ++evals;
+        }
+      }
+    }
+  }
+  size_t best = 0;
+  for (size_t i = 1; i <= n; ++i) {
+    if (fx[i] < fx[best]) best = i;
+  }
+  return simplex[best];
+}
+
+// Parameter vector <-> Efficiency for the fitted fields.
+struct Param {
+  enum Kind { kFraction, kPositive } kind;
+  double prior;
+  std::function<double&(Efficiency&)> field;
+};
+constexpr double kPriorWeight = 0.05;    // per parameter, in units of summed |log error|
+constexpr double kMaxMemoryFraction = 0.95;  // no memory system sustains more of its peak
+
+}  // namespace
+
+std::string_view ToString(TestKind k) { return kKindNames[static_cast<size_t>(k)]; }
+std::optional<TestKind> TestKindFromString(std::string_view s) {
+  for (size_t i = 0; i < kKindNames.size(); ++i) {
+    if (kKindNames[i] == s) return static_cast<TestKind>(i);
+  }
+  return std::nullopt;
+}
+
+std::string EfficiencyKey(const Scenario& s) { return s.rt->id + "/" + std::string(ToString(s.hw->hw_class)); }
+
+RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile) {
+  RowResult r;
+  r.measured = s.row ? s.row->value : 0;
+  if (s.unsupported) {
+    r.unsupported = s.unsupported;
+    return r;
+  }
+  const PerfContext ctx{*s.model, *s.hw, *s.rt, s.plan, profile.For(*s.rt, *s.hw)};
+  switch (s.kind) {
+    case TestKind::kPp: {
+      const Prediction p = Predict(ctx, s.workload);
+      r.predicted = p.pp_tok_s;
+      r.bound = p.pp_tok_s_bound;
+      break;
+    }
+    case TestKind::kTg: {
+      const Prediction p = Predict(ctx, s.workload);
+      r.predicted = p.tg_tok_s;
+      r.bound = p.tg_tok_s_bound;
+      break;
+    }
+    case TestKind::kTgBatch: {
+      const Prediction p = Predict(ctx, s.workload);
+      r.predicted = p.tg_batch_tok_s;
+      r.bound = p.tg_batch_tok_s_bound;
+      break;
+    }
+    case TestKind::kTtft: {
+      const Prediction p = Predict(ctx, s.workload);
+      r.predicted = p.ttft_s;
+      r.bound = p.ttft_s_bound;
+      break;
+    }
+    case TestKind::kThroughput: {
+      const Throughput t = SaturatedThroughput(ctx, s.workload.prompt, s.workload.gen, s.workload.batch, s.workload);
+      r.predicted = t.tok_s;
+      r.bound = t.tok_s_bound;
+      break;
+    }
+    case TestKind::kCount:
+      break;
+  }
+  r.ape = r.measured > 0 ? std::fabs(r.predicted - r.measured) / r.measured * 100.0 : 0;
+  // For times the bound is a floor; for rates a ceiling.
+  r.above_bound = s.kind == TestKind::kTtft ? r.measured < r.bound * (1 - 1e-9) : r.measured > r.bound * (1 + 1e-9);
+  return r;
+}
+
+std::map<TestKind, KindSummary> Summarize(const std::vector<Scenario>& scenarios, const std::vector<RowResult>& results) {
+  std::map<TestKind, std::vector<double>> apes;
+  std::map<TestKind, KindSummary> out;
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    auto& k = out[scenarios[i].kind];
+    ++k.rows;
+    if (results[i].unsupported) continue;
+    ++k.predicted;
+    k.above_bound += results[i].above_bound ? 1 : 0;
+    apes[scenarios[i].kind].push_back(results[i].ape);
+  }
+  for (auto& [kind, v] : apes) {
+    auto& k = out[kind];
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    k.median_ape = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    double sum = 0;
+    size_t w10 = 0, w25 = 0;
+    for (double a : v) {
+      sum += a;
+      w10 += a <= 10 ? 1 : 0;
+      w25 += a <= 25 ? 1 : 0;
+    }
+    k.mean_ape = sum / static_cast<double>(n);
+    k.within_10 = static_cast<double>(w10) / static_cast<double>(n);
+    k.within_25 = static_cast<double>(w25) / static_cast<double>(n);
+  }
+  return out;
+}
+
+EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const EfficiencyProfile& start) {
+  EfficiencyProfile profile = start;
+  std::map<std::string, std::vector<const Scenario*>> groups;
+  for (const auto& s : scenarios) {
+    if (!s.unsupported && s.row && s.row->value > 0) groups[EfficiencyKey(s)].push_back(&s);
+  }
+  for (auto& [key, rows] : groups) {
+    // Which quantized types these rows use: one dequant cost each.
+    std::set<std::string> types;
+    for (const Scenario* s : rows) {
+      for (const auto& lc : s->model->classes) {
+        for (const auto* g : {&lc.attn, &lc.ffn, &lc.experts, &lc.shared}) {
+          for (const auto& [t, n] : g->params_by_type) {
+            if (Traits(t).is_quantized) types.insert(std::string(ToString(t)));
+          }
+        }
+      }
+    }
+    // Only parameters the group's rows constrain are fitted; the rest keep their start values.
+    // Each has a prior (a typical value): a weak penalty on log distance from it keeps
+    // parameters that the data barely constrains physical.
+    bool has_prefill = false, has_decode = false, has_batched = false;
+    for (const Scenario* s : rows) {
+      has_prefill |= s->kind == TestKind::kPp || s->kind == TestKind::kTtft || s->kind == TestKind::kThroughput;
+      has_decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch;
+      has_batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput;
+    }
+    std::vector<Param> params;
+    if (has_decode) {
+      params.push_back({Param::kFraction, 0.8, [](Efficiency& e) -> double& { return e.memory; }});
+      params.push_back({Param::kPositive, 1.5e-5, [](Efficiency& e) -> double& { return e.layer_overhead_s; }});
+      for (const auto& t : types) {
+        params.push_back({Param::kPositive, 2.0, [t](Efficiency& e) -> double& { return e.dequant_flops_per_weight[t]; }});
+      }
+    }
+    if (has_prefill) {
+      params.push_back({Param::kFraction, 0.5, [](Efficiency& e) -> double& { return e.compute; }});
+      params.push_back({Param::kFraction, 0.4, [](Efficiency& e) -> double& { return e.attention; }});
+    }
+    if (has_batched) params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
+    Efficiency base = [&]() {
+      auto it = profile.entries.find(key);
+      return it != profile.entries.end() ? it->second : Efficiency{};
+    }();
+    for (const auto& t : types) {
+      if (!base.dequant_flops_per_weight.count(t)) base.dequant_flops_per_weight[t] = 1.0;
+    }
+    auto decode = [&](const std::vector<double>& x) {
+      Efficiency e = base;
+      for (size_t i = 0; i < params.size(); ++i) {
+        params[i].field(e) = params[i].kind == Param::kFraction ? Logistic(x[i]) : std::exp(x[i]);
+      }
+      e.memory = std::min(e.memory, kMaxMemoryFraction);
+      // Quantized types without data of their own use the geometric mean of the fitted ones.
+      double log_sum = 0;
+      size_t n = 0;
+      for (const auto& [t, v] : e.dequant_flops_per_weight) {
+        if (t == "*") continue;
+        log_sum += std::log(std::max(v, 1e-6));
+        ++n;
+      }
+      if (n > 0) e.dequant_flops_per_weight["*"] = std::exp(log_sum / static_cast<double>(n));
+      return e;
+    };
+    std::vector<double> x0;
+    for (auto& p : params) {
+      const double v = std::max(p.field(base), 1e-9);
+      x0.push_back(p.kind == Param::kFraction ? Logit(std::clamp(v, 0.01, 0.99)) : std::log(v));
+    }
+    auto objective = [&](const std::vector<double>& x) {
+      EfficiencyProfile trial;
+      trial.entries["default"] = decode(x);
+      double err = 0;
+      for (const Scenario* s : rows) {
+        const RowResult r = Evaluate(*s, trial);
+        if (r.predicted <= 0 || !std::isfinite(r.predicted)) return 1e18;
+        err += std::fabs(std::log(r.predicted / r.measured));  // robust: L1 on log error
+      }
+      for (size_t i = 0; i < params.size(); ++i) {
+        const double v = params[i].kind == Param::kFraction ? Logistic(x[i]) : std::exp(x[i]);
+        err += kPriorWeight * std::fabs(std::log(v / params[i].prior));
+      }
+      return err;
+    };
+    std::vector<double> x = Minimize(objective, x0, 600 + 150 * static_cast<int>(params.size()));
+    x = Minimize(objective, x, 400 + 100 * static_cast<int>(params.size()));  // restart once
+    profile.entries[key] = decode(x);
+  }
+  profile.notes.push_back("fitted on " + std::to_string(scenarios.size()) + " rows in " + std::to_string(groups.size()) +
+                          " runtime x hardware-class groups");
+  return profile;
+}
+
+}  // namespace tokcast

@@ -1,0 +1,65 @@
+// Validation and calibration against measured rows: per-row prediction, error statistics and
+// a robust fit of efficiency profiles (few parameters per runtime x hardware class, fitted on
+// log error; never one per row). Pure: the CLI resolves rows against the catalog.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/perf_model.h"
+
+namespace tokcast {
+
+enum class TestKind : uint8_t { kPp, kTg, kTgBatch, kThroughput, kTtft, kCount };
+std::string_view ToString(TestKind k);
+std::optional<TestKind> TestKindFromString(std::string_view s);
+
+// One measurement, as in shared/validation/*.csv.
+struct MeasuredRow {
+  size_t line = 0;
+  std::string hardware, runtime, model, quant, test, unit, source_id, source_url, notes;
+  uint32_t device_count = 1;
+  std::optional<uint64_t> n_prompt, n_gen, depth, batch;
+  double value = 0;
+};
+
+// A row resolved against the catalog, ready to predict.
+struct Scenario {
+  const MeasuredRow* row = nullptr;
+  TestKind kind = TestKind::kTg;
+  const HardwareSpec* hw = nullptr;
+  const RuntimeProfile* rt = nullptr;
+  std::shared_ptr<const RuntimeProfile> rt_owned;  // when the row's flags change the runtime
+  std::shared_ptr<const ModelSpec> spec;
+  std::shared_ptr<const PreparedModel> model;
+  MemoryPlan plan;
+  PerfWorkload workload;
+  std::optional<std::string> unsupported;  // why it cannot be predicted
+};
+
+struct RowResult {
+  double predicted = 0, bound = 0, measured = 0;
+  double ape = 0;  // |predicted - measured| / measured, in percent
+  bool above_bound = false;
+  std::optional<std::string> unsupported;
+};
+
+RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile);
+
+struct KindSummary {
+  size_t rows = 0, predicted = 0, above_bound = 0;
+  double median_ape = 0, mean_ape = 0, within_10 = 0, within_25 = 0;
+};
+std::map<TestKind, KindSummary> Summarize(const std::vector<Scenario>& scenarios, const std::vector<RowResult>& results);
+
+// The efficiency key a scenario is fitted under ("llama.cpp-metal/unified_soc").
+std::string EfficiencyKey(const Scenario& s);
+
+// Fits one Efficiency per key present in `scenarios`, starting from `start` (or defaults).
+// Returns the profile with fitted entries plus a "default" entry for runtimes without data.
+EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const EfficiencyProfile& start);
+
+}  // namespace tokcast
