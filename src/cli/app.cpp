@@ -48,6 +48,9 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add("list", "List catalog entries: hardware, models, quants or runtimes", RegisterList);
   add("show", "Show everything the catalog knows about one id (or a model file)", RegisterShow);
   add("fit", "Memory plan: does model M at quant Q fit on hardware H?", RegisterFit);
+  add("predict", "Time to first token, prefill and decode speed, energy and cost: expected and bound", RegisterPredict);
+  add("compare", "One workload side by side over many platforms (no arguments: the seed article's scenario)", RegisterCompare);
+  add("explain", "Per-operator breakdown of one scenario: FLOPs, bytes, time and what bounds it", RegisterExplain);
   add("validate", "Predict every row of a measurement CSV and report the error", RegisterValidate);
   add("calibrate", "Fit efficiency profiles to measured rows", RegisterCalibrate);
 

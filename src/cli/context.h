@@ -44,6 +44,9 @@ Runner RegisterShow(CLI::App& app, Context& ctx);
 Runner RegisterFit(CLI::App& app, Context& ctx);
 Runner RegisterValidate(CLI::App& app, Context& ctx);
 Runner RegisterCalibrate(CLI::App& app, Context& ctx);
+Runner RegisterPredict(CLI::App& app, Context& ctx);
+Runner RegisterExplain(CLI::App& app, Context& ctx);
+Runner RegisterCompare(CLI::App& app, Context& ctx);
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

@@ -59,8 +59,12 @@ double CausalContextSum(double start, double n, double window) {
 
 struct Acc {
   PhaseResult r;
+  // Totals per side for the bound: time can never be less than all FLOPs at peak or all
+  // bytes at full bandwidth on each side; weight streaming over the link may overlap.
+  double dev_compute_s = 0, dev_memory_s = 0, host_compute_s = 0, host_memory_s = 0, link_only_s = 0;
   std::vector<OpCost>* ops = nullptr;
   const char* phase = "";
+  int pass = 0;
 };
 
 struct Machine {  // what one side of the computation runs on
@@ -75,15 +79,18 @@ struct Machine {  // what one side of the computation runs on
 };
 
 void AddOp(Acc& acc, const Machine& m, const char* name, double count, double flops, double bytes,
-           double kernels, double dequant_flops = 0, double compute_peak = 0, double compute_eff = 0) {
+           double kernels, double dequant_flops = 0, double compute_peak = 0, double compute_eff = 0,
+           double alu_flops = 0) {
   if (count <= 0) return;
   const double peak = compute_peak > 0 ? compute_peak : m.peak_flops;
   const double ec = compute_eff > 0 ? compute_eff : m.eff_compute;
-  const double tc = flops * count / (peak * ec);
+  const double tc = flops * count / (peak * ec) + alu_flops * count / m.alu_flops;
   const double tm = bytes * count / (m.bandwidth * m.eff_memory);
   const double tdq = dequant_flops * count / m.alu_flops;  // calibrated in FLOP-equivalents at peak
   const double to = kernels * count * m.overhead_per_kernel_s;
   const double t = std::max(tc, tm) + tdq + to;
+  (m.host ? acc.host_compute_s : acc.dev_compute_s) += tc + tdq;
+  (m.host ? acc.host_memory_s : acc.dev_memory_s) += tm;
   acc.r.time_s += t;
   acc.r.overhead_s += to;
   if (m.host) acc.r.host_s += t - to;
@@ -91,16 +98,17 @@ void AddOp(Acc& acc, const Machine& m, const char* name, double count, double fl
   else acc.r.memory_s += tm + tdq;
   if (acc.ops) {
     acc.ops->push_back({acc.phase, m.where, name, count, flops * count, bytes * count, t,
-                        to > std::max(tc, tm) ? "overhead" : (tc >= tm ? "compute" : "memory")});
+                        to > std::max(tc, tm) ? "overhead" : (tc >= tm ? "compute" : "memory"), acc.pass});
   }
 }
 
 void AddTransfer(Acc& acc, const char* name, double bytes, double bw, double eff, double latency_s, double count) {
   if (count <= 0 || bytes <= 0) return;
   const double t = count * (bytes / (bw * eff) + latency_s);
+  acc.link_only_s += t;
   acc.r.time_s += t;
   acc.r.link_s += t;
-  if (acc.ops) acc.ops->push_back({acc.phase, "link", name, count, 0, bytes * count, t, "host link"});
+  if (acc.ops) acc.ops->push_back({acc.phase, "link", name, count, 0, bytes * count, t, "host link", acc.pass});
 }
 
 double DequantFlops(const PreparedModel::Group& g, const Efficiency& eff, double fraction) {
@@ -162,6 +170,9 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   const double hidden = s.hidden;
   const bool fa = c.rt.flash_attention;
   const double dq_scale = bound ? 0.0 : 1.0;
+  // ALU work of quantized GEMMs, per GEMM FLOP (prefill and batched decode; the matrix-vector
+  // case is covered by the per-weight dequant cost).
+  const double alu = (!bound && pm.quantized && T > 1) ? eff.alu_per_gemm_flop : 0.0;
 
   // Layers not on the device: llama.cpp runs them on the host CPU, except large prefill
   // passes whose matmuls it moves to the GPU by streaming the weights over the link;
@@ -176,7 +187,8 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
       const auto& lc = pm.classes[ci];
       // Norms, residual adds, RoPE, activations: memory traffic on activations.
       AddOp(acc, m, "norms_elementwise", k, 10.0 * T * hidden, lc.norms.bytes + 8.0 * T * hidden * kActivationBytes, 6);
-      AddOp(acc, m, "attn_proj", k, 2.0 * T * lc.attn.params, lc.attn.bytes, 4, dq_scale * DequantFlops(lc.attn, eff, 1.0));
+      AddOp(acc, m, "attn_proj", k, 2.0 * T * lc.attn.params, lc.attn.bytes, 4, dq_scale * DequantFlops(lc.attn, eff, 1.0),
+            0, 0, alu * 2.0 * T * lc.attn.params);
       const double ctx_sum = lc.local ? pass.ctx_sum_local : pass.ctx_sum_full;
       const double kv_tokens = lc.local ? pass.kv_tokens_local : pass.kv_tokens_full;
       double attn_bytes = kv_tokens * kv_layer_bytes;
@@ -188,14 +200,20 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
         const double E = moe.n_experts, kk = moe.n_experts_active;
         const double distinct = DistinctExperts(E, kk, T);
         AddOp(acc, m, "moe_router", k, 2.0 * T * lc.router.params, lc.router.bytes, 3);
-        AddOp(acc, m, "moe_experts", k, 2.0 * T * kk / E * lc.experts.params, lc.experts.bytes * distinct / E, 3,
-              dq_scale * DequantFlops(lc.experts, eff, distinct / E));
+        // Few tokens per expert make small, inefficient GEMMs.
+        const double per_expert = T * kk / E;
+        const double small_gemm = bound ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
+        const double expert_flops = 2.0 * T * kk / E * lc.experts.params;
+        AddOp(acc, m, "moe_experts", k, expert_flops, lc.experts.bytes * distinct / E, 3,
+              dq_scale * DequantFlops(lc.experts, eff, distinct / E), m.peak_flops, m.eff_compute * (T > 1 ? small_gemm : 1.0),
+              alu * expert_flops);
         if (lc.shared.params > 0) {
           AddOp(acc, m, "moe_shared", k, 2.0 * T * lc.shared.params, lc.shared.bytes, 3,
-                dq_scale * DequantFlops(lc.shared, eff, 1.0));
+                dq_scale * DequantFlops(lc.shared, eff, 1.0), 0, 0, alu * 2.0 * T * lc.shared.params);
         }
       } else {
-        AddOp(acc, m, "ffn", k, 2.0 * T * lc.ffn.params, lc.ffn.bytes, 3, dq_scale * DequantFlops(lc.ffn, eff, 1.0));
+        AddOp(acc, m, "ffn", k, 2.0 * T * lc.ffn.params, lc.ffn.bytes, 3, dq_scale * DequantFlops(lc.ffn, eff, 1.0), 0, 0,
+              alu * 2.0 * T * lc.ffn.params);
       }
       if (streamed) {
         double w_bytes = lc.attn.bytes + lc.ffn.bytes + lc.shared.bytes + lc.router.bytes;
@@ -214,9 +232,11 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   eval_layers(dev, first_dev, L, false);
 
   // LM head on the tokens that need logits.
-  const Machine& out_m = c.plan.output_on_device || is_cpu ? dev : host;
-  AddOp(acc, out_m, "lm_head", 1, 2.0 * pass.out_tokens * pm.output.params, pm.output.bytes, 2,
-        dq_scale * DequantFlops(pm.output, eff, 1.0));
+  if (pass.out_tokens > 0) {
+    const Machine& out_m = c.plan.output_on_device || is_cpu ? dev : host;
+    AddOp(acc, out_m, "lm_head", 1, 2.0 * pass.out_tokens * pm.output.params, pm.output.bytes, 2,
+          dq_scale * DequantFlops(pm.output, eff, 1.0));
+  }
 
   // Tensor parallel: two all-reduces of the activations per layer.
   if (tp > 1) {
@@ -241,6 +261,28 @@ std::string LimitOf(const PhaseResult& r, bool offloaded) {
   return names[best];
 }
 
+// The expected time is the sum over operators (kernels run one after another); the bound is
+// the roofline of the whole phase on each side, which no schedule can beat.
+PhaseResult Finish(Acc& acc, bool bound, bool offloaded) {
+  if (bound) {
+    const double dev = std::max({acc.dev_compute_s, acc.dev_memory_s, acc.link_only_s});
+    const double host = std::max(acc.host_compute_s, acc.host_memory_s);
+    acc.r.time_s = dev + host;
+    acc.r.compute_s = acc.dev_compute_s >= acc.dev_memory_s ? dev : 0;
+    acc.r.memory_s = acc.dev_compute_s < acc.dev_memory_s ? dev : 0;
+    if (acc.link_only_s >= std::max(acc.dev_compute_s, acc.dev_memory_s)) {
+      acc.r.link_s = dev;
+      acc.r.compute_s = acc.r.memory_s = 0;
+    } else {
+      acc.r.link_s = 0;
+    }
+    acc.r.host_s = host;
+    acc.r.overhead_s = 0;
+  }
+  acc.r.limit = LimitOf(acc.r, offloaded);
+  return acc.r;
+}
+
 PhaseResult RunDecode(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
                       std::vector<OpCost>* ops) {
   const ModelSpec& s = *c.model.spec;
@@ -258,8 +300,7 @@ PhaseResult RunDecode(const PerfContext& c, const PerfWorkload& w, const Efficie
   p.kv_tokens_full = p.ctx_sum_full;
   p.kv_tokens_local = p.ctx_sum_local;
   EvalPass(c, w, eff, bound, p, acc);
-  acc.r.limit = LimitOf(acc.r, c.plan.layers_on_device < s.n_layers);
-  return acc.r;
+  return Finish(acc, bound, c.plan.layers_on_device < s.n_layers);
 }
 
 PhaseResult RunPrefill(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
@@ -284,18 +325,19 @@ PhaseResult RunPrefill(const PerfContext& c, const PerfWorkload& w, const Effici
     p.out_tokens = (i + 1 == per_seq_passes) ? B : 0;
     p.ctx_sum_full = B * CausalContextSum(start, t, 0);
     p.ctx_sum_local = B * CausalContextSum(start, t, window);
-    const double tiles = std::ceil(t / kFaQueryTile);
+    // Flash attention streams the KV once per tile of queries; without it one GEMM reads it once.
+    const double tiles = c.rt.flash_attention ? std::ceil(t / kFaQueryTile) : 1.0;
     p.kv_tokens_full = B * tiles * (start + t);
     p.kv_tokens_local = B * tiles * (window > 0 ? std::min(start + t, window) : start + t);
     if (bound) {  // the bound reads each KV entry once
       p.kv_tokens_full = B * (start + t);
       p.kv_tokens_local = B * (window > 0 ? std::min(start + t, window) : start + t);
     }
+    acc.pass = static_cast<int>(i);
     EvalPass(c, w, eff, bound, p, acc);
     done += t;
   }
-  acc.r.limit = LimitOf(acc.r, c.plan.layers_on_device < s.n_layers);
-  return acc.r;
+  return Finish(acc, bound, c.plan.layers_on_device < s.n_layers);
 }
 
 }  // namespace
@@ -309,6 +351,8 @@ Efficiency BoundEfficiency() {
   Efficiency e;
   e.memory = e.compute = e.attention = e.decode_compute = e.host_memory = e.host_compute = e.link = 1.0;
   e.layer_overhead_s = 0;
+  e.alu_per_gemm_flop = 0;
+  e.moe_tokens_half = 0;
   e.dequant_flops_per_weight.clear();
   return e;
 }

@@ -29,6 +29,11 @@ struct Efficiency {
   double compute = 0.6;        // achieved / peak on GEMMs (prefill, batched decode)
   double attention = 0.5;      // achieved / peak on the attention core
   double decode_compute = 0.3;  // achieved / peak on the small-batch matmuls of batched decode
+  // Quantized GEMMs (llama.cpp MMQ) also spend vector-ALU work per multiply-add unpacking and
+  // scaling blocks: FP32-unit FLOPs per GEMM FLOP (0 for 16-bit weights).
+  double alu_per_gemm_flop = 0.0;
+  // MoE expert GEMMs reach half their efficiency at this many tokens per expert (small GEMMs).
+  double moe_tokens_half = 16;
   double layer_overhead_s = 1.5e-5;  // per layer per forward pass: kernel launches, syncs
   double host_memory = 0.6;    // CPU side, for layers offloaded to the host
   double host_compute = 0.5;
@@ -106,6 +111,7 @@ struct OpCost {
   double bytes = 0;
   double time_s = 0;
   std::string bound;   // compute | memory | host link | overhead
+  int pass = 0;        // prefill ubatch index
 };
 
 struct PhaseResult {

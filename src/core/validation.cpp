@@ -210,9 +210,21 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
         params.push_back({Param::kPositive, 2.0, [t](Efficiency& e) -> double& { return e.dequant_flops_per_weight[t]; }});
       }
     }
+    bool has_moe_prefill = false, quantized_prefill = false;
+    for (const Scenario* s : rows) {
+      const bool prefill = s->kind == TestKind::kPp || s->kind == TestKind::kTtft || s->kind == TestKind::kThroughput;
+      has_moe_prefill |= prefill && s->spec->moe.has_value();
+      quantized_prefill |= prefill && s->model->quantized;
+    }
     if (has_prefill) {
       params.push_back({Param::kFraction, 0.5, [](Efficiency& e) -> double& { return e.compute; }});
       params.push_back({Param::kFraction, 0.4, [](Efficiency& e) -> double& { return e.attention; }});
+    }
+    if (quantized_prefill) {
+      params.push_back({Param::kPositive, 0.1, [](Efficiency& e) -> double& { return e.alu_per_gemm_flop; }});
+    }
+    if (has_moe_prefill) {
+      params.push_back({Param::kPositive, 16, [](Efficiency& e) -> double& { return e.moe_tokens_half; }});
     }
     if (has_batched) params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
     Efficiency base = [&]() {

@@ -1,0 +1,247 @@
+// The performance model against hand-derived numbers. Most checks use the BOUND (every
+// efficiency 1, no overhead), which is plain physics: bytes / bandwidth and FLOPs / peak.
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "core/perf_model.h"
+#include "test_util.h"
+
+namespace tokcast {
+namespace {
+
+using test::BuiltinCatalog;
+
+struct Scene {
+  ModelSpec spec;
+  std::vector<TensorInfo> tensors;
+  PreparedModel pm;
+  HardwareSpec hw;
+  RuntimeProfile rt;
+  MemoryPlan plan;
+  Efficiency eff;
+
+  Scene(const std::string& model, const std::string& quant, const std::string& hw_id, const std::string& rt_id,
+        uint64_t ctx = 4096, PlanOptions opt = {}) {
+    spec = BuiltinCatalog().Model(model).spec;
+    tensors = BuildTensorInventory(spec);
+    const QuantRecipe& q = BuiltinCatalog().Quant(quant);
+    ApplyRecipe(q, spec.n_layers, tensors);
+    pm = PrepareModel(spec, tensors, &q);
+    pm.spec = &spec;
+    hw = BuiltinCatalog().Hardware(hw_id);
+    rt = BuiltinCatalog().Runtime(rt_id);
+    Replan(ctx, 1, opt);
+  }
+  void Replan(uint64_t ctx, uint32_t batch, PlanOptions opt = {}) {
+    auto r = PlanMemory(spec, MakeFootprint(spec, tensors), hw, rt, Workload{ctx, batch, TensorType::kF16}, opt);
+    EXPECT_FALSE(r.error);
+    plan = r.plan;
+  }
+  Prediction Run(const PerfWorkload& w, bool ops = false) const {
+    return Predict(PerfContext{pm, hw, rt, plan, eff}, w, {}, ops);
+  }
+  // Bytes of every weight except the token embedding (decode reads one row of it).
+  double WeightBytesRead() const {
+    double b = 0;
+    for (const auto& t : tensors) {
+      if (t.role != TensorRole::kTokenEmbd || spec.tied_embeddings) b += static_cast<double>(t.bytes);
+    }
+    return b;
+  }
+};
+
+PerfWorkload Decode1() {
+  PerfWorkload w;
+  w.prompt = 1;
+  w.gen = 1;
+  return w;
+}
+
+TEST(PerfModel, DenseDecodeAtBatchOneIsBandwidthBound) {
+  Scene s("llama-3.1-8b", "f16", "nvidia-h100-sxm", "vllm");
+  const Prediction p = s.Run(Decode1());
+  // Hand: 16.06 GB of F16 weights minus the 1.05 GB embedding table = 15.01 GB per token;
+  // 3.35 TB/s / 15.01 GB = 223 tok/s.
+  const double hand = 3.35e12 / s.WeightBytesRead();
+  EXPECT_NEAR(hand, 223.0, 1.5);
+  EXPECT_NEAR(p.tg_tok_s_bound, hand, hand * 0.01);
+  EXPECT_EQ(p.decode_bound.limit, "memory");
+  EXPECT_LT(p.tg_tok_s, p.tg_tok_s_bound);
+  EXPECT_GT(p.tg_tok_s, 0.4 * p.tg_tok_s_bound);
+}
+
+TEST(PerfModel, PrefillIsComputeBound) {
+  Scene s("llama-3.1-8b", "f16", "nvidia-h100-sxm", "vllm");
+  PerfWorkload w;
+  w.prompt = 512;
+  w.ubatch = 512;
+  const Prediction p = s.Run(w);
+  // Hand: linear layers 2 x 512 x 6.98 G (8.03 B minus embedding and LM head) = 7.15 TFLOP;
+  // causal attention 32 layers x 2 x 32 heads x (128 + 128) x (512 x 513 / 2) = 68.9 GFLOP;
+  // LM head for the last token 2 x 0.525 G = 1.05 GFLOP. At 989.4 TFLOPS dense FP16:
+  const double linear = 2.0 * 512 * (8.030e9 - 2 * 128256.0 * 4096);
+  const double attention = 32 * 2.0 * 32 * 256 * (512.0 * 513 / 2);
+  const double lm_head = 2.0 * 128256 * 4096;
+  const double hand = 512 / ((linear + attention + lm_head) / 989.4e12);
+  EXPECT_NEAR(p.pp_tok_s_bound, hand, hand * 0.01);
+  EXPECT_EQ(p.prefill_bound.limit, "compute");
+  EXPECT_EQ(p.prefill.limit, "compute");
+  EXPECT_NEAR(p.ttft_s_bound, 512 / hand, 512 / hand * 0.01);
+}
+
+TEST(PerfModel, MoeDecodeReadsOnlyTheExpertsItTouches) {
+  Scene s("qwen3-30b-a3b", "q8_0", "nvidia-h100-sxm", "vllm");
+  // Per layer at Q8_0 (34 bytes per 32 weights): 128 experts x 3 x 2048 x 768 = 641.7 MB,
+  // attention 18.87 M weights = 20.05 MB, router 2048 x 128 F32 = 1.05 MB; LM head 330.6 MB.
+  const double q8 = 34.0 / 32.0;
+  const double experts = 128 * 3.0 * 2048 * 768 * q8;
+  const double attn = 18874368.0 * q8;
+  const double router = 2048.0 * 128 * 4;
+  const double norms = (2 * 2048.0 + 2 * 128) * 4;
+  const double lm_head = 151936.0 * 2048 * q8 + 2048 * 4;
+  auto step_bytes = [&](double distinct) { return 48 * (attn + router + norms + experts * distinct / 128) + lm_head; };
+  PerfWorkload w = Decode1();
+  const Prediction b1 = s.Run(w);
+  EXPECT_NEAR(b1.tg_tok_s_bound, 3.35e12 / step_bytes(8), 3.35e12 / step_bytes(8) * 0.01);
+  // Batch 64: E (1 - (1 - k/E)^B) = 128 (1 - (120/128)^64) = 125.9 distinct experts per layer.
+  const double distinct = 128 * (1 - std::pow(120.0 / 128, 64));
+  EXPECT_NEAR(distinct, 125.94, 0.01);
+  EXPECT_NEAR(DistinctExperts(128, 8, 64), distinct, 1e-9);
+  w.batch = 64;
+  s.Replan(64, 64);
+  const Prediction b64 = s.Run(w);
+  const double hand = 64 * 3.35e12 / step_bytes(distinct);
+  EXPECT_NEAR(b64.tg_batch_tok_s_bound, hand, hand * 0.015);
+  // Batching MoE buys far less than batching a dense model: 64 sequences read ~16x the bytes.
+  EXPECT_LT(b64.tg_batch_tok_s_bound / b1.tg_tok_s_bound, 8.0);
+}
+
+TEST(PerfModel, HalfOffloaded70bOn24GbInBothStyles) {
+  PlanOptions half;
+  half.layers_on_device = 40;
+  // llama.cpp style: the first 40 layers and the LM head run on the host CPU from host memory.
+  Scene cpp("llama-3.1-70b", "q4_k_m", "nvidia-rtx-4090", "llama.cpp-cuda", 1024, half);
+  ASSERT_EQ(cpp.plan.layers_on_device, 40u);
+  const ModelFootprint fp = MakeFootprint(cpp.spec, cpp.tensors);
+  double host_w = 0, dev_w = 0;
+  for (uint32_t i = 0; i < 80; ++i) (i < 40 ? host_w : dev_w) += static_cast<double>(fp.layer_weight_bytes[i]);
+  const double hand_cpp = 1.0 / (dev_w / 1008e9 + (host_w + fp.output_bytes) / 89.6e9);
+  const Prediction p_cpp = cpp.Run(Decode1());
+  EXPECT_NEAR(p_cpp.tg_tok_s_bound, hand_cpp, hand_cpp * 0.02);
+  // Stream style (vLLM --cpu-offload-gb): every layer runs on the GPU; 40 layers' weights
+  // cross PCIe 4.0 x16 (31.5 GB/s) every step. The bound lets that transfer overlap the
+  // GPU's own reads: max(all weights / 1008 GB/s, streamed / 31.5 GB/s).
+  Scene vl("llama-3.1-70b", "q4_k_m", "nvidia-rtx-4090", "vllm", 1024, half);
+  const double hand_stream = 1.0 / std::max((dev_w + host_w + fp.output_bytes) / 1008e9, host_w / 31.5e9);
+  const Prediction p_vl = vl.Run(Decode1());
+  EXPECT_NEAR(p_vl.tg_tok_s_bound, hand_stream, hand_stream * 0.02);
+  // The VRAM cliff: the same model entirely on the GPU would be >5x faster.
+  PlanOptions all;
+  all.layers_on_device = 80;
+  Scene full("llama-3.1-70b", "q4_k_m", "nvidia-rtx-4090", "llama.cpp-cuda", 1024, all);
+  full.plan.layers_on_device = 80;
+  full.plan.output_on_device = true;
+  EXPECT_GT(full.Run(Decode1()).tg_tok_s_bound, 5 * p_cpp.tg_tok_s_bound);
+  EXPECT_EQ(p_cpp.decode.limit, "host memory (offloaded layers)");
+  EXPECT_EQ(p_vl.decode.limit, "host link");
+}
+
+TEST(PerfModel, TensorParallelOverNvlinkAndPcie) {
+  Scene nv("llama-3.1-70b", "fp8", "nvidia-h200-sxm", "vllm");
+  Scene pcie("llama-3.1-70b", "fp8", "nvidia-h200-sxm", "vllm");
+  pcie.hw.scaleup_link.clear();
+  pcie.hw.scaleup_bytes_per_s.reset();
+  PerfWorkload w = Decode1();
+  const double tp1 = nv.Run(w).decode_bound.time_s;
+  const double tg1_expected = nv.Run(w).tg_tok_s;
+  ASSERT_TRUE(nv.plan.fits());
+  w.tp = 2;
+  w.devices = 2;
+  PlanOptions two;
+  two.devices = 2;
+  nv.Replan(1024, 1, two);
+  pcie.Replan(1024, 1, two);
+  const Prediction p_nv = nv.Run(w, true);
+  const Prediction p_pc = pcie.Run(w, true);
+  // Hand: each GPU reads half the weights (H200: 4.8 TB/s); 2 all-reduces per layer of
+  // 8192 x 2 bytes, a ring over 2 GPUs moves 2 (N-1)/N = 1 x that: NVLink 450 GB/s per
+  // direction, PCIe 5.0 x16 63 GB/s. The bound lets the transfers overlap the weight reads;
+  // the expected value adds them (and a per-all-reduce latency).
+  const double ar_bytes = 160 * 8192 * 2.0;
+  EXPECT_NEAR(p_nv.decode_bound.time_s, std::max(tp1 / 2, ar_bytes / 450e9), tp1 * 0.01);
+  EXPECT_NEAR(p_pc.decode_bound.time_s, std::max(tp1 / 2, ar_bytes / 63e9), tp1 * 0.01);
+  EXPECT_GT(p_nv.tg_tok_s, 1.4 * tg1_expected);  // TP=2 over NVLink: most of the 2x
+  // Expected adds per-all-reduce latency: 8 us on NVLink, 25 us over PCIe, 160 of them.
+  double ar_nv = 0, ar_pc = 0;
+  for (const auto& op : p_nv.ops) if (op.phase == "decode" && op.name.rfind("all_reduce", 0) == 0) ar_nv += op.time_s;
+  for (const auto& op : p_pc.ops) if (op.phase == "decode" && op.name.rfind("all_reduce", 0) == 0) ar_pc += op.time_s;
+  EXPECT_GT(ar_pc, 2.5 * ar_nv);
+  EXPECT_GT(p_nv.tg_tok_s, p_pc.tg_tok_s);
+}
+
+TEST(PerfModel, FlashAttentionOnAndOffAt32k) {
+  Scene s("llama-3.1-8b", "q4_k_m", "nvidia-rtx-4090", "llama.cpp-cuda", 40000);
+  PerfWorkload w;
+  w.prompt = 512;
+  w.depth = 32768;
+  w.ubatch = 512;
+  auto attention_time = [&](bool fa) {
+    s.rt.flash_attention = fa;
+    const Prediction p = Predict(PerfContext{s.pm, s.hw, s.rt, s.plan, BoundEfficiency()}, w, {}, true);
+    double t = 0;
+    for (const auto& op : p.ops) if (op.phase == "prefill" && op.name == "attention") t += op.time_s;
+    return t;
+  };
+  // Keys attended, summed over the 512 queries: 512 x 32768 + 512 x 513 / 2 = 16.91 M.
+  const double ctx_sum = 512.0 * 32768 + 512.0 * 513 / 2;
+  // FA on: 2 x 32 heads x (128 + 128) x ctx_sum per layer at 330.3 TFLOPS (FP16 accumulate)
+  // = 26.8 ms for 32 layers, but the KV (33280 tokens x 4 KiB per layer) is streamed once per
+  // 64-query tile: 8 x 4.36 GB = 34.9 GB at 1008 GB/s = 34.6 ms, the larger of the two.
+  const double kv = 32 * (32768.0 + 512) * 4096;
+  const double fa_on = std::max(32 * 2.0 * 32 * 256 * ctx_sum / 330.3e12, 8 * kv / 1008e9);
+  // FA off: the 32 x 512 x 33k f32 score matrix is written and read twice: 16 bytes per
+  // score, 277 GB over 32 layers at 1008 GB/s = 275 ms (plus one KV read).
+  const double fa_off = (32 * 16.0 * 32 * ctx_sum + kv) / 1008e9;
+  EXPECT_NEAR(attention_time(true), fa_on, fa_on * 0.01);
+  EXPECT_NEAR(attention_time(false), fa_off, fa_off * 0.01);
+  EXPECT_GT(fa_off, 7 * fa_on);
+}
+
+TEST(PerfModel, WindowedLayersStopReadingKv) {
+  Scene s("gpt-oss-20b", "mxfp4", "nvidia-rtx-5090", "llama.cpp-cuda", 40000);
+  PerfWorkload w = Decode1();
+  w.depth = 32000;
+  const Prediction p = Predict(PerfContext{s.pm, s.hw, s.rt, s.plan, BoundEfficiency()}, w, {}, true);
+  double attn_bytes = 0;
+  for (const auto& op : p.ops) if (op.phase == "decode" && op.name == "attention") attn_bytes += op.bytes;
+  // 12 full layers read 32000.5 tokens x 2 KiB, 12 windowed layers only 128 tokens.
+  EXPECT_NEAR(attn_bytes, 12 * 32000.5 * 2048 + 12 * 128 * 2048.0, 1e3);
+}
+
+TEST(PerfModel, EnergyAndCost) {
+  Scene s("llama-3.1-8b", "q4_k_m", "nvidia-rtx-4090", "llama.cpp-cuda");
+  Costing cost;
+  const Prediction p = Predict(PerfContext{s.pm, s.hw, s.rt, s.plan, s.eff}, Decode1(), cost);
+  ASSERT_TRUE(p.joules_per_token && p.usd_per_mtok);
+  EXPECT_NEAR(*p.joules_per_token, 450 * p.decode.time_s, 1e-9);
+  // $1599 over 3 years + 450 W at $0.15/kWh, per second, times seconds per Mtok.
+  const double per_s = 1599 / (3 * 365.25 * 86400) + 0.45 * 0.15 / 3600;
+  EXPECT_NEAR(*p.usd_per_mtok, per_s * p.decode.time_s * 1e6, 1e-9);
+  cost.rental_usd_per_hour = 0.7;
+  const Prediction r = Predict(PerfContext{s.pm, s.hw, s.rt, s.plan, s.eff}, Decode1(), cost);
+  EXPECT_NEAR(*r.usd_per_mtok, 0.7 / 3600 * r.decode.time_s * 1e6, 1e-9);
+}
+
+TEST(PerfModel, SaturatedThroughputBeatsSingleStream) {
+  Scene s("llama-3.1-8b", "fp8", "nvidia-h100-sxm", "vllm");
+  s.Replan(2048, 64);
+  const PerfContext ctx{s.pm, s.hw, s.rt, s.plan, s.eff};
+  const Throughput t = SaturatedThroughput(ctx, 1024, 1024, 64, PerfWorkload{});
+  const Prediction single = Predict(ctx, Decode1());
+  EXPECT_GT(t.tok_s, 10 * single.tg_tok_s);
+  EXPECT_LE(t.tok_s, t.tok_s_bound);
+}
+
+}  // namespace
+}  // namespace tokcast
