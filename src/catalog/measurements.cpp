@@ -205,6 +205,13 @@ EfficiencyProfile BuiltinEfficiencyProfile() {
   return EfficiencyProfile{};
 }
 
+EfficiencyProfile PriorEfficiencyProfile() {
+  for (const auto& f : BuiltinFiles()) {
+    if (f.path == "efficiency/priors.toml") return ParseEfficiencyProfile(f.content, "data/efficiency/priors.toml");
+  }
+  return EfficiencyProfile{};
+}
+
 std::vector<MeasuredRow> BuiltinMeasurements() {
   for (const auto& f : BuiltinFiles()) {
     if (f.path == "validation/public.csv") return ParseMeasurementsCsv(f.content, "data/validation/public.csv");

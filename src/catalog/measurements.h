@@ -22,6 +22,9 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& profile, const s
 // The built-in profile (data/efficiency/default.toml) and the built-in measurements
 // (data/validation/public.csv).
 EfficiencyProfile BuiltinEfficiencyProfile();
+// Priors (data/efficiency/priors.toml): where calibration starts, and what runtime x class
+// groups without any measurement keep. Stated assumptions, not fits.
+EfficiencyProfile PriorEfficiencyProfile();
 std::vector<MeasuredRow> BuiltinMeasurements();
 
 }  // namespace tokcast::catalog

@@ -358,6 +358,9 @@ Efficiency BoundEfficiency() {
 }
 
 const Efficiency& EfficiencyProfile::For(const RuntimeProfile& rt, const HardwareSpec& hw) const {
+  // Most specific first: this runtime on this class, then the runtime it stands in for on this
+  // class, then the defaults for the class. (Another class's fit is not used: validation
+  // showed DGX Spark's llama.cpp-cuda fit transfers worse to discrete GPUs than the priors.)
   const std::string cls(ToString(hw.hw_class));
   for (const std::string& id : {rt.id, rt.efficiency_like}) {
     if (id.empty()) continue;
