@@ -90,8 +90,8 @@ int LeaveOneSourceOut(Context& ctx, const std::vector<MeasuredRow>& rows) {
                         {"in_sample_median_ape", sum_in.at(kind).median_ape}});
     }
   }
-  t.footnotes.push_back("A held-out source whose runtime x hardware class has no other data falls back to the "
-                        "llama.cpp-cuda/discrete_gpu entry (or the neutral defaults): the error on unseen hardware.");
+  t.footnotes.push_back("A held-out source whose runtime x hardware class has no other data gets the priors of "
+                        "data/efficiency/priors.toml: that row is the error on unseen hardware.");
   t.Render(ctx.Out(), ctx.Format());
   return 0;
 }

@@ -1,0 +1,170 @@
+// End-to-end checks of predict, compare, explain, validate and calibrate.
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "catalog/measurements.h"
+#include "cli/context.h"
+#include "test_util.h"
+
+namespace tokcast {
+namespace {
+
+using nlohmann::json;
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result RunCli(std::vector<std::string> args) {
+  args.insert(args.begin(), "tokcast");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = cli::Run(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+// The acceptance thresholds of the performance-model issue, on the shipped data and profile.
+TEST(PerfCli, ValidateMeetsTheThresholdsOnThePublicData) {
+  const auto r = RunCli({"validate", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  ASSERT_TRUE(j.contains("rows") && j.contains("summary"));
+  for (const auto& row : j["rows"]) {
+    EXPECT_FALSE(row.contains("unsupported")) << row.dump();
+    EXPECT_TRUE(row.contains("predicted") && row.contains("bound") && row.contains("measured") && row.contains("ape"));
+  }
+  const json& s = j["summary"];
+  for (const auto& [kind, k] : s.items()) {
+    EXPECT_EQ(k["above_bound"], 0) << kind;
+    EXPECT_EQ(k["rows"], k["predicted"]) << kind;
+  }
+  EXPECT_LE(s["tg"]["median_ape"].get<double>(), 12.0);
+  EXPECT_LE(s["pp"]["median_ape"].get<double>(), 20.0);
+  EXPECT_GE(s["tg"]["within_10"].get<double>(), 0.70);
+  EXPECT_EQ(s["tg"]["rows"], 167);
+  EXPECT_EQ(s["pp"]["rows"], 167);
+}
+
+TEST(PerfCli, MaxMedianApeGatesTheExitCode) {
+  EXPECT_EQ(RunCli({"validate", "--max-median-ape", "25"}).code, 0);
+  const auto r = RunCli({"validate", "--max-median-ape", "0.5"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("median APE above"), std::string::npos);
+}
+
+TEST(PerfCli, CalibrateReproducesTheShippedProfile) {
+  const auto r = RunCli({"calibrate"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const EfficiencyProfile fresh = catalog::ParseEfficiencyProfile(r.out, "fresh");
+  const EfficiencyProfile shipped = catalog::BuiltinEfficiencyProfile();
+  ASSERT_EQ(fresh.entries.size(), shipped.entries.size());
+  for (const auto& [key, e] : shipped.entries) {
+    SCOPED_TRACE(key);
+    ASSERT_TRUE(fresh.entries.count(key));
+    const Efficiency& f = fresh.entries.at(key);
+    // Same data, same deterministic fit: equal up to floating-point differences between
+    // compilers and CPUs.
+    EXPECT_NEAR(f.memory, e.memory, 0.02 * e.memory);
+    EXPECT_NEAR(f.compute, e.compute, 0.02 * e.compute);
+    EXPECT_NEAR(f.attention, e.attention, 0.05 * e.attention);
+    EXPECT_NEAR(f.layer_overhead_s, e.layer_overhead_s, 0.05 * e.layer_overhead_s + 1e-7);
+  }
+}
+
+TEST(PerfCli, CompareWithNoArgumentsIsTheSeedScenario) {
+  const auto r = RunCli({"compare", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  ASSERT_EQ(j.size(), 14u);  // 2 models x 7 platforms
+  bool saw_m4 = false, saw_4090 = false;
+  for (const auto& row : j) {
+    if (row["hardware"] == "apple-m4-max-40c" && row["model"] == "llama-3.1-70b") {
+      saw_m4 = true;
+      EXPECT_LT(row["tg_tok_s"]["bound"].get<double>(), 14.0);
+      ASSERT_TRUE(row.contains("claims"));
+      EXPECT_EQ(row["claims"][0]["claimed"], 28.0);
+      EXPECT_FALSE(row["claims"][0]["possible"].get<bool>());
+    }
+    if (row["hardware"] == "nvidia-rtx-4090" && row["model"] == "llama-3.1-70b") {
+      saw_4090 = true;
+      EXPECT_FALSE(row["fits"].get<bool>());
+      EXPECT_LT(row["layers_on_device"].get<int>(), 80);
+      EXPECT_TRUE(row.contains("offload"));
+      EXPECT_TRUE(row["usd_per_mtok"].is_number());
+      EXPECT_TRUE(row["power_w"].is_number());
+    }
+  }
+  EXPECT_TRUE(saw_m4 && saw_4090);
+  const auto table = RunCli({"compare"});
+  EXPECT_NE(table.out.find("IMPOSSIBLE"), std::string::npos);
+  EXPECT_NE(table.out.find("$/Mtok"), std::string::npos);
+}
+
+TEST(PerfCli, PredictJsonAndClaims) {
+  const auto r = RunCli({"predict", "--model", "llama-3.1-8b", "--quant", "q4_k_m", "--hw", "nvidia-rtx-4090",
+                         "--batch", "1,8", "--claim-tg", "1000", "--claim-ttft", "0.0001", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  for (const auto& o : j) {
+    for (const char* k : {"ttft_s", "pp_tok_s", "tg_tok_s"}) {
+      ASSERT_TRUE(o[k].contains("expected") && o[k].contains("bound")) << k;
+      EXPECT_LE(o[k]["expected"].get<double>(), o[k]["bound"].get<double>() * (std::string(k) == "ttft_s" ? 1e9 : 1.0));
+    }
+    EXPECT_GE(o["ttft_s"]["expected"].get<double>(), o["ttft_s"]["bound"].get<double>());
+    EXPECT_TRUE(o.contains("limits") && o.contains("joules_per_token") && o.contains("usd_per_mtok"));
+    EXPECT_EQ(o["limits"]["decode"], "memory");
+    ASSERT_EQ(o["claims"].size(), 2u);
+    EXPECT_EQ(o["claims"][0]["metric"], "tg");
+    EXPECT_FALSE(o["claims"][0]["possible"].get<bool>());
+    EXPECT_FALSE(o["claims"][1]["possible"].get<bool>());
+  }
+  EXPECT_GT(j[1]["batch_tok_s"]["expected"].get<double>(), 4 * j[0]["batch_tok_s"]["expected"].get<double>());
+}
+
+TEST(PerfCli, ExplainListsOperators) {
+  const auto r = RunCli({"explain", "--model", "qwen3-30b-a3b", "--hw", "apple-m4-max-40c", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  std::set<std::string> ops;
+  for (const auto& row : j) ops.insert(row["op"].get<std::string>());
+  for (const char* op : {"attn_proj", "attention", "moe_router", "moe_experts", "lm_head"}) EXPECT_TRUE(ops.count(op)) << op;
+  EXPECT_EQ(RunCli({"explain", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090,nvidia-rtx-5090"}).code, 1);
+}
+
+TEST(PerfCli, BadMeasurementFilesAreOneLineErrors) {
+  test::TempDir dir;
+  {
+    std::ofstream(dir.File("bad.csv")) << "hardware,runtime\nx,y\n";
+  }
+  auto r = RunCli({"validate", "--data", dir.File("bad.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("missing column"), std::string::npos) << r.err;
+  {
+    std::ofstream f(dir.File("val.csv"));
+    f << "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,notes\n";
+    f << "nvidia-rtx-4090,1,llama.cpp-cuda,llama-2-7b,q4_0,tg,,128,0,1,abc,tok/s,X,,\n";
+  }
+  r = RunCli({"validate", "--data", dir.File("val.csv")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("val.csv:2: column value"), std::string::npos) << r.err;
+  {
+    std::ofstream f(dir.File("unknown.csv"));
+    f << "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,notes\n";
+    f << "nvidia-rtx-9999,1,llama.cpp-cuda,llama-2-7b,q4_0,tg,,128,0,1,100,tok/s,X,,\n";
+    f << "nvidia-rtx-4090,2,llama.cpp-cuda,llama-3.1-70b,q4_k_m,tg,,128,0,1,18,tok/s,X,,\"flags: fa=1\"\n";
+  }
+  r = RunCli({"validate", "--data", dir.File("unknown.csv"), "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_NE(j["rows"][0]["unsupported"].get<std::string>().find("unknown hardware"), std::string::npos);
+  EXPECT_TRUE(j["rows"][1].contains("predicted"));  // two GPUs, layer split
+}
+
+}  // namespace
+}  // namespace tokcast
