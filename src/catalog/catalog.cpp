@@ -140,6 +140,10 @@ HardwareSpec ParseHardware(const Entity& e) {
   h.specs_id = e.StrOr("specs_id");
   h.verified = e.BoolOr("verified", false);
   if (auto m = e.OptNum("max_devices")) h.max_devices = static_cast<uint32_t>(*m);
+  if (auto d = e.OptNum("dies")) {
+    if (!(*d >= 1 && *d <= 64)) e.Fail("dies", "a count in 1..64", std::to_string(*d));
+    h.dies = static_cast<uint32_t>(*d);
+  }
   h.launch_date = e.StrOr("launch_date");
   h.memory_options_gib = e.NumList("memory.options_gib");
   h.memory_type = e.StrOr("memory.type");

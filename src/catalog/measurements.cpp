@@ -147,6 +147,7 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
     num("decode_compute", eff.decode_compute, 1e-3, 1);
     num("alu_per_gemm_flop", eff.alu_per_gemm_flop, 0, 100);
     num("moe_tokens_half", eff.moe_tokens_half, 0, 1e6);
+    num("multi_die_memory", eff.multi_die_memory, 1e-3, 1);
     num("layer_overhead_s", eff.layer_overhead_s, 0, 1);
     num("host_memory", eff.host_memory, 1e-3, 1);
     num("host_compute", eff.host_compute, 1e-3, 1);
@@ -181,6 +182,7 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
     os << "decode_compute = " << num(e.decode_compute) << '\n';
     os << "alu_per_gemm_flop = " << num(e.alu_per_gemm_flop) << '\n';
     os << "moe_tokens_half = " << num(e.moe_tokens_half) << '\n';
+    os << "multi_die_memory = " << num(e.multi_die_memory) << '\n';
     os << "layer_overhead_s = " << num(e.layer_overhead_s) << '\n';
     os << "host_memory = " << num(e.host_memory) << '\n';
     os << "host_compute = " << num(e.host_compute) << '\n';

@@ -30,6 +30,7 @@ struct HardwareSpec {
   std::string specs_id;  // research table row, when there is one
   bool verified = false;
   std::optional<uint32_t> max_devices;
+  uint32_t dies = 1;  // GPU dies sharing the memory (Apple Ultra: 2, joined by UltraFusion)
   std::string launch_date;
 
   std::vector<double> memory_options_gib;

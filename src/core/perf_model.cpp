@@ -86,7 +86,9 @@ void AddOp(Acc& acc, const Machine& m, const char* name, double count, double fl
   const double ec = compute_eff > 0 ? compute_eff : m.eff_compute;
   const double tc = flops * count / (peak * ec) + alu_flops * count / m.alu_flops;
   const double tm = bytes * count / (m.bandwidth * m.eff_memory);
-  const double tdq = dequant_flops * count / m.alu_flops;  // calibrated in FLOP-equivalents at peak
+  // Matrix-vector work per weight (unpacking, scaling, the dot products), in FLOP-equivalents
+  // at the GEMM peak of the weights' precision: on Apple M5 the neural accelerators raise it.
+  const double tdq = dequant_flops * count / m.peak_flops;
   const double to = kernels * count * m.overhead_per_kernel_s;
   const double t = std::max(tc, tm) + tdq + to;
   (m.host ? acc.host_compute_s : acc.dev_compute_s) += tc + tdq;
@@ -116,10 +118,10 @@ double DequantFlops(const PreparedModel::Group& g, const Efficiency& eff, double
   double total = 0;
   const auto fallback = eff.dequant_flops_per_weight.find("*");
   for (const auto& [type, n] : g.params_by_type) {
-    if (!Traits(type).is_quantized) continue;
+    if (type == TensorType::kF32) continue;  // norms and biases
     auto it = eff.dequant_flops_per_weight.find(std::string(ToString(type)));
     if (it != eff.dequant_flops_per_weight.end()) total += n * it->second;
-    else if (fallback != eff.dequant_flops_per_weight.end()) total += n * fallback->second;
+    else if (fallback != eff.dequant_flops_per_weight.end() && Traits(type).is_quantized) total += n * fallback->second;
   }
   return total * fraction;
 }
@@ -153,7 +155,8 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   const bool is_cpu = c.hw.hw_class == HardwareClass::kCpu;
 
   Machine dev{"device", gemm_peak * tp, alu_peak * tp, attn_peak * tp, c.hw.bandwidth_bytes_per_s * tp,
-              bound ? 1.0 : (pass.prefill ? eff.compute : eff.decode_compute), bound ? 1.0 : eff.memory,
+              bound ? 1.0 : (pass.prefill ? eff.compute : eff.decode_compute),
+              bound ? 1.0 : eff.memory * (c.hw.dies > 1 ? eff.multi_die_memory : 1.0),
               bound ? 1.0 : eff.attention,
               bound ? 0.0 : eff.layer_overhead_s / 8.0, is_cpu};
   const double host_flops = c.hw.host_cpu_flops_per_s.value_or(1e12);

@@ -34,13 +34,15 @@ struct Efficiency {
   double alu_per_gemm_flop = 0.0;
   // MoE expert GEMMs reach half their efficiency at this many tokens per expert (small GEMMs).
   double moe_tokens_half = 16;
+  // Multi-die parts (Apple Ultra): the fraction of single-die bandwidth efficiency they keep.
+  double multi_die_memory = 1.0;
   double layer_overhead_s = 1.5e-5;  // per layer per forward pass: kernel launches, syncs
   double host_memory = 0.6;    // CPU side, for layers offloaded to the host
   double host_compute = 0.5;
   double link = 0.8;           // host link / scale-up link
-  // Extra ALU work per weight to unpack a quantized type in a matrix-vector product, in
-  // FLOP-equivalents (added to the memory time in decode). By type name: Q4_0, Q8_0, ...;
-  // "*" applies to quantized types without an entry of their own.
+  // Work per weight of a matrix-vector product beyond streaming it (unpacking quantized blocks,
+  // scales, the dot product), in FLOP-equivalents at the GEMM peak; added to the memory time in
+  // decode. By type name: F16, Q4_0, Q8_0, ...; "*" covers quantized types without an entry.
   std::map<std::string, double> dequant_flops_per_weight;
 };
 

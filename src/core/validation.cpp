@@ -188,7 +188,7 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
       for (const auto& lc : s->model->classes) {
         for (const auto* g : {&lc.attn, &lc.ffn, &lc.experts, &lc.shared}) {
           for (const auto& [t, n] : g->params_by_type) {
-            if (Traits(t).is_quantized) types.insert(std::string(ToString(t)));
+            if (t != TensorType::kF32) types.insert(std::string(ToString(t)));
           }
         }
       }
@@ -225,6 +225,11 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     }
     if (has_moe_prefill) {
       params.push_back({Param::kPositive, 16, [](Efficiency& e) -> double& { return e.moe_tokens_half; }});
+    }
+    bool multi_die = false;
+    for (const Scenario* s : rows) multi_die |= s->hw->dies > 1;
+    if (multi_die && has_decode) {
+      params.push_back({Param::kFraction, 0.9, [](Efficiency& e) -> double& { return e.multi_die_memory; }});
     }
     if (has_batched) params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
     Efficiency base = [&]() {
