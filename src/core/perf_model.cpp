@@ -88,7 +88,8 @@ void AddOp(Acc& acc, const Machine& m, const char* name, double count, double fl
   const double tm = bytes * count / (m.bandwidth * m.eff_memory);
   // Matrix-vector work per weight (unpacking, scaling, the dot products), in FLOP-equivalents
   // at the GEMM peak of the weights' precision: on Apple M5 the neural accelerators raise it.
-  const double tdq = dequant_flops * count / m.peak_flops;
+  // (The host CPU's own unpacking cost is part of its calibrated bandwidth efficiency.)
+  const double tdq = m.host ? 0.0 : dequant_flops * count / m.peak_flops;
   const double to = kernels * count * m.overhead_per_kernel_s;
   const double t = std::max(tc, tm) + tdq + to;
   (m.host ? acc.host_compute_s : acc.dev_compute_s) += tc + tdq;

@@ -144,6 +144,8 @@ TEST(PerfModel, HalfOffloaded70bOn24GbInBothStyles) {
   full.plan.output_on_device = true;
   EXPECT_GT(full.Run(Decode1()).tg_tok_s_bound, 5 * p_cpp.tg_tok_s_bound);
   EXPECT_EQ(p_cpp.decode.limit, "host memory (offloaded layers)");
+  // The GPU's calibrated per-weight costs must not leak onto the host side.
+  EXPECT_GT(p_cpp.tg_tok_s, 0.4 * p_cpp.tg_tok_s_bound);
   EXPECT_EQ(p_vl.decode.limit, "host link");
 }
 
