@@ -1,4 +1,6 @@
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "catalog/error.h"
 #include "cli/context.h"
@@ -8,7 +10,20 @@ namespace tokcast::cli {
 const catalog::Catalog& Context::Catalog() {
   if (!catalog_) {
     catalog_ = catalog::Catalog::Builtin();
+    // The profile `tokcast bench machine` wrote, as hardware id "local".
+    if (std::ifstream in(LocalHardwarePath()); in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      catalog_->AddFile("hardware", LocalHardwarePath(), ss.str());
+    }
     for (const auto& dir : catalog_dirs) catalog_->AddDirectory(dir);
+    if (!hw_file.empty()) {
+      std::ifstream in(hw_file);
+      if (!in) throw catalog::InputError(hw_file + ": cannot open");
+      std::stringstream ss;
+      ss << in.rdbuf();
+      catalog_->AddFile("hardware", hw_file, ss.str());
+    }
   }
   return *catalog_;
 }
@@ -37,6 +52,8 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
                                         ", " + report::BuildType() + " build)");
   app.add_option("--catalog", ctx.catalog_dirs, "Directory of extra catalog TOML files (adds or overrides by id)")
       ->type_name("DIR");
+  app.add_option("--hw-file", ctx.hw_file, "A hardware TOML to add to the catalog (e.g. a profile from `tokcast bench machine`)")
+      ->type_name("FILE");
   app.add_option("--format", ctx.format, "Output format: table, md, csv or json")->capture_default_str();
   app.add_option("-o,--output", ctx.output_path, "Write the report to FILE instead of standard output");
 
@@ -51,6 +68,11 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add("predict", "Time to first token, prefill and decode speed, energy and cost: expected and bound", RegisterPredict);
   add("compare", "One workload side by side over many platforms (no arguments: the seed article's scenario)", RegisterCompare);
   add("explain", "Per-operator breakdown of one scenario: FLOPs, bytes, time and what bounds it", RegisterExplain);
+  CLI::App* bench = app.add_subcommand("bench", "Measure this machine: micro-benchmarks and a real forward pass");
+  bench->require_subcommand(1);
+  commands.emplace_back(bench->add_subcommand("machine", "Memory bandwidth, matmul throughput and host facts; writes --hw local"),
+                        nullptr);
+  commands.back().second = RegisterBenchMachine(*commands.back().first, ctx);
   add("validate", "Predict every row of a measurement CSV and report the error", RegisterValidate);
   add("calibrate", "Fit efficiency profiles to measured rows", RegisterCalibrate);
 

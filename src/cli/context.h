@@ -22,6 +22,7 @@ class Context {
   Context(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
 
   std::vector<std::string> catalog_dirs;
+  std::string hw_file;  // --hw-file: one extra hardware TOML
   std::string format = "table";
   std::string output_path;
 
@@ -47,6 +48,12 @@ Runner RegisterCalibrate(CLI::App& app, Context& ctx);
 Runner RegisterPredict(CLI::App& app, Context& ctx);
 Runner RegisterExplain(CLI::App& app, Context& ctx);
 Runner RegisterCompare(CLI::App& app, Context& ctx);
+Runner RegisterBenchMachine(CLI::App& app, Context& ctx);
+
+// Where tokcast keeps user data (TOKCAST_HOME, else XDG_DATA_HOME/tokcast, else
+// ~/.local/share/tokcast; ~/Library/Application Support/tokcast on macOS).
+std::string DefaultDataDir();
+std::string LocalHardwarePath();  // written by `tokcast bench machine`
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

@@ -1,0 +1,172 @@
+// tokcast bench machine: micro-benchmarks of this machine, written as a hardware profile that
+// `--hw local` (or `--hw-file FILE`) then uses.
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "catalog/error.h"
+#include "cli/context.h"
+#include "core/text.h"
+#include "measure/kernels.h"
+#include "measure/microbench.h"
+
+namespace tokcast::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string Join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+json StatJson(const measure::Stat& s) {
+  return {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"stddev", s.stddev}, {"reps", s.reps}};
+}
+
+std::string Num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+json HostJson(const measure::HostFacts& h) {
+  return {{"cpu_model", h.cpu_model}, {"arch", h.arch}, {"os", h.os}, {"logical_cores", h.logical_cores},
+          {"simd", h.simd}, {"kernel_path", h.kernel_path}, {"l1d_bytes", h.l1d_bytes}, {"l2_bytes", h.l2_bytes},
+          {"l3_bytes", h.l3_bytes}, {"memory_bytes", h.memory_bytes}, {"cpu_governor", h.cpu_governor},
+          {"load_average", h.load_average}, {"debug_build", h.debug_build}};
+}
+
+std::string DefaultDataDir() {
+  if (const char* x = std::getenv("TOKCAST_HOME"); x && *x) return x;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/tokcast";
+  if (const char* h = std::getenv("HOME"); h && *h) {
+#if defined(__APPLE__)
+    return std::string(h) + "/Library/Application Support/tokcast";
+#else
+    return std::string(h) + "/.local/share/tokcast";
+#endif
+  }
+  return ".tokcast";
+}
+
+std::string LocalHardwarePath() { return DefaultDataDir() + "/local-hardware.toml"; }
+
+Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
+  struct Opts {
+    unsigned threads = 0;
+    int reps = 5;
+    double buffer_mib = 0;
+    std::string profile_out;
+    bool no_profile = false;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("-t,--threads", o->threads, "Threads (default: every logical core)");
+  app.add_option("-r,--reps", o->reps, "Timed repetitions per measurement (after one warm-up)")->capture_default_str();
+  app.add_option("--buffer-mib", o->buffer_mib, "STREAM array size in MiB (default: 8x the last-level cache, at least 256)");
+  app.add_option("--profile-out", o->profile_out, "Where to write the hardware profile (default: the data directory)");
+  app.add_flag("--no-profile", o->no_profile, "Do not write a hardware profile");
+  return [o, &ctx]() {
+    if (o->reps < 1 || o->reps > 1000) throw catalog::InputError("--reps must be in 1..1000");
+    const measure::HostFacts host = measure::ProbeHost();
+    const unsigned threads = o->threads ? o->threads : host.logical_cores;
+    if (threads > 1024) throw catalog::InputError("--threads must be in 1..1024");
+    uint64_t buffer = static_cast<uint64_t>(o->buffer_mib * 1024 * 1024);
+    if (buffer == 0) buffer = std::max<uint64_t>(256ull << 20, 8 * host.l3_bytes);
+    if (o->buffer_mib < 0 || buffer > host.memory_bytes / 4) throw catalog::InputError("--buffer-mib must fit in a quarter of RAM");
+    const bool tty = &ctx.Out() == &std::cout && isatty(1) != 0;
+    auto progress = [&](const std::string& what) {
+      if (tty) ctx.Err() << "\r\033[K" << what << std::flush;
+    };
+    progress("memory bandwidth...");
+    const auto bw = measure::MeasureBandwidth(threads, buffer / 3, o->reps);
+    std::vector<measure::MatmulResult> mm;
+    for (TensorType t : {TensorType::kF32, TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0}) {
+      progress("matmul " + std::string(ToString(t)) + "...");
+      mm.push_back(measure::MeasureMatmul(t, threads, 2048, 2048, 128, o->reps));
+    }
+    progress("");
+    double spread = std::max({bw.read.Spread(), bw.triad.Spread()});
+    for (const auto& m : mm) spread = std::max(spread, m.flops_per_s.Spread());
+    const auto warnings = measure::ReliabilityWarnings(host, spread);
+
+    json matmul = json::object();
+    for (const auto& m : mm) {
+      matmul[std::string(ToString(m.type))] = StatJson(m.flops_per_s);
+      matmul[std::string(ToString(m.type))]["shape"] = {m.rows, m.in, m.tokens};
+    }
+    json result = {{"schema_version", 1},
+                   {"tool_version", report::ToolVersion()},
+                   {"git_commit", report::GitCommit()},
+                   {"build_type", report::BuildType()},
+                   {"host", HostJson(host)},
+                   {"threads", threads},
+                   {"memory_bandwidth_bytes_per_s", bw.read.median},
+                   {"bandwidth", {{"read", StatJson(bw.read)}, {"copy", StatJson(bw.copy)}, {"triad", StatJson(bw.triad)},
+                                  {"buffer_bytes", bw.buffer_bytes}}},
+                   {"matmul_flops_per_s", matmul},
+                   {"warnings", warnings}};
+
+    if (!o->no_profile) {
+      const std::string path = o->profile_out.empty() ? LocalHardwarePath() : o->profile_out;
+      std::error_code ec;
+      if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) std::filesystem::create_directories(dir, ec);
+      const double gib = std::floor(static_cast<double>(host.memory_bytes) / (1ull << 30));
+      std::ostringstream t;
+      t << "# Written by `tokcast bench machine` on this host; measured, not datasheet values.\n"
+        << "schema_version = 1\nid = \"local\"\n"
+        << "name = " << json(host.cpu_model.empty() ? std::string("this machine") : host.cpu_model + " (measured)").dump() << "\n"
+        << "vendor = \"local\"\nclass = \"cpu\"\nverified = false\n"
+        << "notes = " << json("measured with " + std::to_string(threads) + " threads, kernels: " + host.kernel_path +
+                              "; bandwidth = STREAM-style read, peaks = tokcast GEMM throughput (2048x2048x128)").dump() << "\n"
+        << "sources = [\"tokcast bench machine\"]\n\n[memory]\n"
+        << "options_gib = [" << Num(std::max(gib, 1.0)) << "]\n"
+        << "bandwidth_bytes_per_s = " << Num(bw.read.median) << "\n"
+        << "measured_bandwidth_bytes_per_s = " << Num(bw.read.median) << "\n"
+        << "gpu_usable_fraction = 0.9\n\n[peak_flops]\n"
+        << "fp32 = " << Num(mm[0].flops_per_s.median) << "\n"
+        << "fp16 = " << Num(mm[1].flops_per_s.median) << "\n"
+        << "int8 = " << Num(mm[2].flops_per_s.median) << "\n\n[host]\nlink = \"none (the CPU is the host)\"\n"
+        << "memory_bandwidth_bytes_per_s = " << Num(bw.read.median) << "\n"
+        << "cpu_flops_per_s = " << Num(mm[0].flops_per_s.median) << "\n";
+      std::ofstream f(path, std::ios::trunc);
+      if (!f || !(f << t.str())) throw catalog::InputError(path + ": cannot write the hardware profile");
+      result["hardware_profile"] = path;
+    }
+
+    if (ctx.Format() == report::Format::kJson) {
+      ctx.Out() << result.dump(2) << '\n';
+      return 0;
+    }
+    auto& out = ctx.Out();
+    out << "host: " << host.cpu_model << " (" << host.arch << ", " << host.logical_cores << " logical cores, "
+        << FormatFixed(static_cast<double>(host.memory_bytes) / (1ull << 30), 1) << " GiB)\n"
+        << "SIMD: " << Join(host.simd, ", ") << "; kernels built for " << host.kernel_path << "\n"
+        << "caches: L1d " << host.l1d_bytes / 1024 << " KiB, L2 " << host.l2_bytes / 1024 << " KiB, L3 "
+        << host.l3_bytes / (1024 * 1024) << " MiB\n\n";
+    report::ResultTable t;
+    t.columns = {report::TextColumn("what", "measurement"), report::NumberColumn("median", "median", 2),
+                 report::NumberColumn("min", "min", 2), report::NumberColumn("max", "max", 2),
+                 report::TextColumn("unit", "unit")};
+    auto add = [&](const std::string& what, const measure::Stat& s, double scale, const char* unit) {
+      t.rows.push_back({{"what", what}, {"median", s.median / scale}, {"min", s.min / scale}, {"max", s.max / scale}, {"unit", unit}});
+    };
+    add("memory read (" + std::to_string(threads) + " threads)", bw.read, 1e9, "GB/s");
+    add("memory copy", bw.copy, 1e9, "GB/s");
+    add("memory triad", bw.triad, 1e9, "GB/s");
+    for (const auto& m : mm) add("matmul " + std::string(ToString(m.type)) + " 2048x2048 x128", m.flops_per_s, 1e9, "GFLOP/s");
+    for (const auto& w : warnings) t.footnotes.push_back("warning: " + w);
+    if (result.contains("hardware_profile")) {
+      t.footnotes.push_back("hardware profile written to " + result["hardware_profile"].get<std::string>() + " (use --hw local)");
+    }
+    t.Render(out, ctx.Format());
+    return 0;
+  };
+}
+
+}  // namespace tokcast::cli

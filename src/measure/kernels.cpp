@@ -1,0 +1,348 @@
+#include "measure/kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "measure/thread_pool.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define TOKCAST_AVX2 1
+#include <immintrin.h>
+#elif defined(__ARM_NEON)
+#define TOKCAST_NEON 1
+#include <arm_neon.h>
+#endif
+
+namespace tokcast::measure {
+
+float Fp16ToFp32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalize
+      exp = 127 - 15 + 1;
+      while ((mant & 0x400) == 0) {
+        mant <<= 1;
+        --exp;
+      }
+      mant &= 0x3ff;
+      bits = sign | (exp << 23) | (mant << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000 | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t Fp32ToFp16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000;
+  const int32_t exp = static_cast<int32_t>((x >> 23) & 0xff) - 127 + 15;
+  uint32_t mant = x & 0x7fffff;
+  if (((x >> 23) & 0xff) == 0xff) return static_cast<uint16_t>(sign | 0x7c00 | (mant ? 0x200 : 0));
+  if (exp >= 31) return static_cast<uint16_t>(sign | 0x7c00);
+  if (exp <= 0) {
+    if (exp < -10) return static_cast<uint16_t>(sign);
+    mant |= 0x800000;
+    const uint32_t shift = static_cast<uint32_t>(14 - exp);
+    uint32_t half = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1))) ++half;
+    return static_cast<uint16_t>(sign | half);
+  }
+  uint32_t half = (static_cast<uint32_t>(exp) << 10) | (mant >> 13);
+  const uint32_t rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) ++half;  // round to nearest even
+  return static_cast<uint16_t>(sign | half);
+}
+
+std::string SimdPath() {
+#if defined(TOKCAST_AVX2)
+  return "avx2+fma+f16c";
+#elif defined(TOKCAST_NEON)
+  return "neon";
+#else
+  return "portable";
+#endif
+}
+
+bool KernelSupports(TensorType t) {
+  return t == TensorType::kF32 || t == TensorType::kF16 || t == TensorType::kQ8_0 || t == TensorType::kQ4_0;
+}
+
+size_t RowBytes(TensorType t, size_t n) { return n / Traits(t).block_elems * Traits(t).block_bytes; }
+
+void QuantizeRow(TensorType t, const float* x, void* y, size_t n) {
+  switch (t) {
+    case TensorType::kF32:
+      std::memcpy(y, x, n * 4);
+      return;
+    case TensorType::kF16: {
+      auto* o = static_cast<uint16_t*>(y);
+      for (size_t i = 0; i < n; ++i) o[i] = Fp32ToFp16(x[i]);
+      return;
+    }
+    case TensorType::kQ8_0: {
+      auto* b = static_cast<BlockQ8_0*>(y);
+      for (size_t i = 0; i < n / 32; ++i) {
+        float amax = 0;
+        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[i * 32 + j]));
+        const float d = amax / 127.0f;
+        const float id = d != 0 ? 1.0f / d : 0.0f;
+        b[i].d = Fp32ToFp16(d);
+        for (int j = 0; j < 32; ++j) b[i].qs[j] = static_cast<int8_t>(std::lround(x[i * 32 + j] * id));
+      }
+      return;
+    }
+    case TensorType::kQ4_0: {
+      auto* b = static_cast<BlockQ4_0*>(y);
+      for (size_t i = 0; i < n / 32; ++i) {
+        float amax = 0, max = 0;  // the value of largest magnitude maps to -8
+        for (int j = 0; j < 32; ++j) {
+          const float v = x[i * 32 + j];
+          if (std::fabs(v) > amax) {
+            amax = std::fabs(v);
+            max = v;
+          }
+        }
+        const float d = max / -8.0f;
+        const float id = d != 0 ? 1.0f / d : 0.0f;
+        b[i].d = Fp32ToFp16(d);
+        for (int j = 0; j < 16; ++j) {
+          const int lo = std::min(15, static_cast<int>(x[i * 32 + j] * id + 8.5f));
+          const int hi = std::min(15, static_cast<int>(x[i * 32 + 16 + j] * id + 8.5f));
+          b[i].qs[j] = static_cast<uint8_t>(std::max(lo, 0) | (std::max(hi, 0) << 4));
+        }
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void DequantizeRow(TensorType t, const void* x, float* y, size_t n) {
+  switch (t) {
+    case TensorType::kF32:
+      std::memcpy(y, x, n * 4);
+      return;
+    case TensorType::kF16: {
+      const auto* h = static_cast<const uint16_t*>(x);
+      for (size_t i = 0; i < n; ++i) y[i] = Fp16ToFp32(h[i]);
+      return;
+    }
+    case TensorType::kQ8_0: {
+      const auto* b = static_cast<const BlockQ8_0*>(x);
+      for (size_t i = 0; i < n / 32; ++i) {
+        const float d = Fp16ToFp32(b[i].d);
+        for (int j = 0; j < 32; ++j) y[i * 32 + j] = d * static_cast<float>(b[i].qs[j]);
+      }
+      return;
+    }
+    case TensorType::kQ4_0: {
+      const auto* b = static_cast<const BlockQ4_0*>(x);
+      for (size_t i = 0; i < n / 32; ++i) {
+        const float d = Fp16ToFp32(b[i].d);
+        for (int j = 0; j < 16; ++j) {
+          y[i * 32 + j] = d * static_cast<float>((b[i].qs[j] & 0x0f) - 8);
+          y[i * 32 + 16 + j] = d * static_cast<float>((b[i].qs[j] >> 4) - 8);
+        }
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+namespace {
+
+#if defined(TOKCAST_AVX2)
+inline float Hsum(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+// Sum of 32 int8 x int8 products as 8 int32 lanes, then as floats.
+inline __m256 DotI8(__m256i a, __m256i b) {
+  const __m256i ax = _mm256_sign_epi8(a, a);   // |a|
+  const __m256i sy = _mm256_sign_epi8(b, a);   // b with a's sign
+  const __m256i p16 = _mm256_maddubs_epi16(ax, sy);
+  return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
+}
+#endif
+
+float DotQ8Q8(size_t n, const BlockQ8_0* x, const BlockQ8_0* y) {
+  const size_t nb = n / 32;
+#if defined(TOKCAST_AVX2)
+  __m256 acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < nb; ++i) {
+    const __m256 d = _mm256_set1_ps(Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d));
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
+    acc = _mm256_fmadd_ps(d, DotI8(a, b), acc);
+  }
+  return Hsum(acc);
+#elif defined(TOKCAST_NEON)
+  float32x4_t acc = vdupq_n_f32(0);
+  for (size_t i = 0; i < nb; ++i) {
+    const int8x16_t a0 = vld1q_s8(x[i].qs), a1 = vld1q_s8(x[i].qs + 16);
+    const int8x16_t b0 = vld1q_s8(y[i].qs), b1 = vld1q_s8(y[i].qs + 16);
+    int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(a0), vget_low_s8(b0)));
+    s = vpadalq_s16(s, vmull_s8(vget_high_s8(a0), vget_high_s8(b0)));
+    s = vpadalq_s16(s, vmull_s8(vget_low_s8(a1), vget_low_s8(b1)));
+    s = vpadalq_s16(s, vmull_s8(vget_high_s8(a1), vget_high_s8(b1)));
+    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d));
+  }
+  return vaddvq_f32(acc);
+#else
+  float sum = 0;
+  for (size_t i = 0; i < nb; ++i) {
+    int32_t s = 0;
+    for (int j = 0; j < 32; ++j) s += x[i].qs[j] * y[i].qs[j];
+    sum += static_cast<float>(s) * Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d);
+  }
+  return sum;
+#endif
+}
+
+float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y) {
+  const size_t nb = n / 32;
+#if defined(TOKCAST_AVX2)
+  __m256 acc = _mm256_setzero_ps();
+  const __m256i low = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
+  for (size_t i = 0; i < nb; ++i) {
+    const __m256 d = _mm256_set1_ps(Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d));
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].qs));
+    // Bytes 0..15 = low nibbles (elements 0..15), 16..31 = high nibbles (16..31).
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+    const __m256i q = _mm256_sub_epi8(_mm256_and_si256(both, low), eight);
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
+    acc = _mm256_fmadd_ps(d, DotI8(q, b), acc);
+  }
+  return Hsum(acc);
+#elif defined(TOKCAST_NEON)
+  float32x4_t acc = vdupq_n_f32(0);
+  const uint8x16_t low = vdupq_n_u8(0x0f);
+  const int8x16_t eight = vdupq_n_s8(8);
+  for (size_t i = 0; i < nb; ++i) {
+    const uint8x16_t packed = vld1q_u8(x[i].qs);
+    const int8x16_t a0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(packed, low)), eight);
+    const int8x16_t a1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(packed, 4)), eight);
+    const int8x16_t b0 = vld1q_s8(y[i].qs), b1 = vld1q_s8(y[i].qs + 16);
+    int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(a0), vget_low_s8(b0)));
+    s = vpadalq_s16(s, vmull_s8(vget_high_s8(a0), vget_high_s8(b0)));
+    s = vpadalq_s16(s, vmull_s8(vget_low_s8(a1), vget_low_s8(b1)));
+    s = vpadalq_s16(s, vmull_s8(vget_high_s8(a1), vget_high_s8(b1)));
+    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d));
+  }
+  return vaddvq_f32(acc);
+#else
+  float sum = 0;
+  for (size_t i = 0; i < nb; ++i) {
+    int32_t s = 0;
+    for (int j = 0; j < 16; ++j) {
+      s += ((x[i].qs[j] & 0x0f) - 8) * y[i].qs[j];
+      s += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
+    }
+    sum += static_cast<float>(s) * Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d);
+  }
+  return sum;
+#endif
+}
+
+float DotF16F32(size_t n, const uint16_t* x, const float* y) {
+  size_t i = 0;
+  float sum = 0;
+#if defined(TOKCAST_AVX2)
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))),
+                           _mm256_loadu_ps(y + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i + 8))),
+                           _mm256_loadu_ps(y + i + 8), acc1);
+  }
+  sum = Hsum(_mm256_add_ps(acc0, acc1));
+#elif defined(TOKCAST_NEON) && defined(__ARM_FP16_FORMAT_IEEE)
+  float32x4_t acc = vdupq_n_f32(0);
+  for (; i + 4 <= n; i += 4) {
+    acc = vfmaq_f32(acc, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i))), vld1q_f32(y + i));
+  }
+  sum = vaddvq_f32(acc);
+#endif
+  for (; i < n; ++i) sum += Fp16ToFp32(x[i]) * y[i];
+  return sum;
+}
+
+float DotF32(size_t n, const float* x, const float* y) {
+  size_t i = 0;
+  float sum = 0;
+#if defined(TOKCAST_AVX2)
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), acc1);
+  }
+  sum = Hsum(_mm256_add_ps(acc0, acc1));
+#elif defined(TOKCAST_NEON)
+  float32x4_t acc = vdupq_n_f32(0);
+  for (; i + 4 <= n; i += 4) acc = vfmaq_f32(acc, vld1q_f32(x + i), vld1q_f32(y + i));
+  sum = vaddvq_f32(acc);
+#endif
+  for (; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
+}  // namespace
+
+void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, size_t rows, size_t in,
+            const float* x, size_t tokens, float* y, size_t ld_y) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const bool quantized = wt == TensorType::kQ8_0 || wt == TensorType::kQ4_0;
+  // Activations quantized once per call (Q8_0), shared by every thread.
+  thread_local std::vector<BlockQ8_0> xq;
+  if (quantized) {
+    xq.resize(tokens * in / 32);
+    for (size_t t = 0; t < tokens; ++t) QuantizeRow(TensorType::kQ8_0, x + t * in, xq.data() + t * in / 32, in);
+  }
+  const BlockQ8_0* xqp = xq.data();
+  // Rows are split across threads; a weight row stays in L1/L2 while every token uses it.
+  pool.ParallelFor(rows, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const void* row = wb + r * row_stride;
+      for (size_t t = 0; t < tokens; ++t) {
+        float v = 0;
+        switch (wt) {
+          case TensorType::kQ4_0:
+            v = DotQ4Q8(in, static_cast<const BlockQ4_0*>(row), xqp + t * in / 32);
+            break;
+          case TensorType::kQ8_0:
+            v = DotQ8Q8(in, static_cast<const BlockQ8_0*>(row), xqp + t * in / 32);
+            break;
+          case TensorType::kF16:
+            v = DotF16F32(in, static_cast<const uint16_t*>(row), x + t * in);
+            break;
+          default:
+            v = DotF32(in, static_cast<const float*>(row), x + t * in);
+            break;
+        }
+        y[t * ld_y + r] = v;
+      }
+    }
+  });
+}
+
+}  // namespace tokcast::measure

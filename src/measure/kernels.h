@@ -1,0 +1,47 @@
+// Compute kernels of the probe engine and the matmul micro-benchmark: ggml-compatible block
+// formats (Q8_0, Q4_0, F16, F32), row dot products against Q8_0- or F32-quantized activations,
+// and a multi-threaded matrix multiply. SIMD paths: AVX2+FMA (x86-64), NEON (Arm), and a
+// portable fallback; all give the same results up to float rounding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/ggml_type.h"
+
+namespace tokcast::measure {
+
+class ThreadPool;
+
+struct BlockQ8_0 {
+  uint16_t d;  // fp16 scale
+  int8_t qs[32];
+};
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[16];  // low nibbles: elements 0..15, high nibbles: 16..31; value = q - 8
+};
+static_assert(sizeof(BlockQ8_0) == 34 && sizeof(BlockQ4_0) == 18, "ggml block layouts");
+
+float Fp16ToFp32(uint16_t h);
+uint16_t Fp32ToFp16(float f);
+
+// Which SIMD path this build uses ("avx2+fma", "neon", "portable").
+std::string SimdPath();
+
+// Types the kernels support as weights.
+bool KernelSupports(TensorType t);
+
+// Quantizes / dequantizes one row of n values (n a multiple of 32 for block types).
+void QuantizeRow(TensorType t, const float* x, void* y, size_t n);
+void DequantizeRow(TensorType t, const void* x, float* y, size_t n);
+size_t RowBytes(TensorType t, size_t n);
+
+// Y[t][r] = dot(W row r, X[t]) for r in [0, rows), t in [0, tokens). W rows are `in` values of
+// type `wt`, `row_stride` bytes apart; X is f32 [tokens][in]; Y is f32 [tokens][ld_y].
+// Quantized weights dot against Q8_0-quantized activations (as llama.cpp does).
+void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, size_t rows, size_t in,
+            const float* x, size_t tokens, float* y, size_t ld_y);
+
+}  // namespace tokcast::measure
