@@ -308,6 +308,20 @@ float DotF32(size_t n, const float* x, const float* y) {
 
 }  // namespace
 
+float DotF16(const uint16_t* x, const float* y, size_t n) { return DotF16F32(n, x, y); }
+
+void AxpyF16(float a, const uint16_t* x, float* y, size_t n) {
+  size_t i = 0;
+#if defined(TOKCAST_AVX2)
+  const __m256 va = _mm256_set1_ps(a);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, xv, _mm256_loadu_ps(y + i)));
+  }
+#endif
+  for (; i < n; ++i) y[i] += a * Fp16ToFp32(x[i]);
+}
+
 void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, size_t rows, size_t in,
             const float* x, size_t tokens, float* y, size_t ld_y) {
   const auto* wb = static_cast<const uint8_t*>(w);

@@ -38,6 +38,10 @@ void QuantizeRow(TensorType t, const float* x, void* y, size_t n);
 void DequantizeRow(TensorType t, const void* x, float* y, size_t n);
 size_t RowBytes(TensorType t, size_t n);
 
+// fp16 vector helpers for the KV cache: dot(f16 x, f32 y) and y += a * x.
+float DotF16(const uint16_t* x, const float* y, size_t n);
+void AxpyF16(float a, const uint16_t* x, float* y, size_t n);
+
 // Y[t][r] = dot(W row r, X[t]) for r in [0, rows), t in [0, tokens). W rows are `in` values of
 // type `wt`, `row_stride` bytes apart; X is f32 [tokens][in]; Y is f32 [tokens][ld_y].
 // Quantized weights dot against Q8_0-quantized activations (as llama.cpp does).

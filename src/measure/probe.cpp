@@ -1,0 +1,552 @@
+#include "measure/probe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+
+#include "catalog/gguf.h"
+#include "measure/kernels.h"
+#include "measure/thread_pool.h"
+
+namespace tokcast::measure {
+namespace {
+
+// xorshift64*: fast deterministic bytes for synthetic weights.
+struct Rng {
+  uint64_t s;
+  uint64_t Next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 2685821657736338717ULL;
+  }
+  float Uniform() { return static_cast<float>(Next() >> 40) / static_cast<float>(1 << 24) * 2.0f - 1.0f; }
+};
+
+// Fills a tensor with values of standard deviation `sigma` in its own format, without going
+// through floats for the block types (fast enough for a multi-GB model).
+void Fill(const ProbeTensor& t, uint8_t* data, float sigma, Rng& rng, bool ones) {
+  const size_t n = t.rows * t.cols * t.experts;
+  if (ones) {
+    for (size_t i = 0; i < n; ++i) reinterpret_cast<float*>(data)[i] = 1.0f;
+    return;
+  }
+  switch (t.type) {
+    case TensorType::kF32:
+      for (size_t i = 0; i < n; ++i) reinterpret_cast<float*>(data)[i] = sigma * 1.7320508f * rng.Uniform();
+      return;
+    case TensorType::kF16:
+      for (size_t i = 0; i < n; ++i) reinterpret_cast<uint16_t*>(data)[i] = Fp32ToFp16(sigma * 1.7320508f * rng.Uniform());
+      return;
+    case TensorType::kQ8_0:
+    case TensorType::kQ4_0: {
+      const bool q8 = t.type == TensorType::kQ8_0;
+      const size_t block = q8 ? 34 : 18, blocks = n / 32;
+      // Uniform int8 has std 73.6; uniform nibbles minus 8 have std 4.61.
+      const uint16_t d = Fp32ToFp16(sigma / (q8 ? 73.6f : 4.61f));
+      for (size_t b = 0; b < blocks; ++b) {
+        uint8_t* p = data + b * block;
+        std::memcpy(p, &d, 2);
+        for (size_t i = 2; i < block; i += 8) {
+          const uint64_t r = rng.Next();
+          std::memcpy(p + i, &r, std::min<size_t>(8, block - i));
+        }
+        if (q8) {
+          for (size_t i = 2; i < block; ++i) {
+            if (p[i] == 0x80) p[i] = 0x81;  // keep int8 in [-127, 127] like llama.cpp
+          }
+        }
+      }
+      return;
+    }
+    default:
+      throw std::invalid_argument("the probe engine cannot hold " + std::string(ToString(t.type)) + " weights");
+  }
+}
+
+void RmsNorm(const float* x, const float* w, float* out, size_t n, float eps) {
+  double ss = 0;
+  for (size_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
+  for (size_t i = 0; i < n; ++i) out[i] = x[i] * scale * (w ? w[i] : 1.0f);
+}
+
+// RoPE on one head vector at position `pos`.
+void Rope(float* v, size_t hd, size_t pos, float theta, bool neox) {
+  const size_t half = hd / 2;
+  for (size_t i = 0; i < half; ++i) {
+    const double freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(hd));
+    const double a = static_cast<double>(pos) * freq;
+    const float c = static_cast<float>(std::cos(a)), s = static_cast<float>(std::sin(a));
+    const size_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+    const float x0 = v[i0], x1 = v[i1];
+    v[i0] = x0 * c - x1 * s;
+    v[i1] = x0 * s + x1 * c;
+  }
+}
+
+float Silu(float x) { return x / (1.0f + std::exp(-x)); }
+
+void CheckSupported(const ModelSpec& s) {
+  if (s.mla) throw std::invalid_argument("the probe engine does not run MLA attention (" + s.id + ")");
+  if (s.sliding_window) throw std::invalid_argument("the probe engine does not run sliding-window attention (" + s.id + ")");
+  if (s.norm != NormKind::kRms || s.mlp != MlpKind::kGated) {
+    throw std::invalid_argument("the probe engine runs RMSNorm + gated-FFN models only (" + s.id + ")");
+  }
+  if (s.moe && (s.moe->n_shared_experts > 0 || s.moe->expert_bias || s.moe->layer_step != 1 ||
+                s.moe->leading_dense_layers > 0)) {
+    throw std::invalid_argument("the probe engine runs plain top-k MoE only (no shared experts) (" + s.id + ")");
+  }
+  if (s.attn_sinks || s.o_bias || s.norms_per_layer != 2) {
+    throw std::invalid_argument("the probe engine does not run this attention variant (" + s.id + ")");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, TensorType wt, uint64_t seed, size_t max_context) {
+  CheckSupported(spec);
+  if (!KernelSupports(wt)) throw std::invalid_argument("the probe engine supports F32, F16, Q8_0 and Q4_0 weights");
+  std::unique_ptr<ProbeModel> m(new ProbeModel());
+  m->spec_ = spec;
+  m->neox_rope_ = spec.arch.rfind("qwen", 0) == 0;
+  m->rope_theta_ = spec.arch.rfind("qwen", 0) == 0 ? 1000000.0f : 500000.0f;
+  const size_t d = spec.hidden, hd = spec.head_dim, H = spec.n_heads, KV = spec.n_kv_heads;
+  // Plan every tensor (type, shape), then one allocation.
+  struct Planned {
+    ProbeTensor* t;
+    float sigma;
+    bool ones;
+    size_t offset;
+  };
+  std::vector<Planned> plan;
+  size_t total = 0;
+  auto add = [&](ProbeTensor& t, TensorType type, size_t rows, size_t cols, size_t experts, float sigma, bool ones) {
+    t.type = type;
+    t.rows = rows;
+    t.cols = cols;
+    t.experts = experts;
+    t.row_bytes = RowBytes(type, cols);
+    total = (total + 63) / 64 * 64;
+    plan.push_back({&t, sigma, ones, total});
+    total += t.row_bytes * rows * experts;
+  };
+  const auto f32 = TensorType::kF32;
+  add(m->tok_embd_, wt, spec.vocab, d, 1, 1.0f, false);
+  if (!spec.tied_embeddings) add(m->output_, wt, spec.vocab, d, 1, 1.0f / std::sqrt(static_cast<float>(d)), false);
+  add(m->output_norm_, f32, 1, d, 1, 0, true);
+  m->layers_.resize(spec.n_layers);
+  const float sd = 1.0f / std::sqrt(static_cast<float>(d));
+  for (auto& L : m->layers_) {
+    add(L.attn_norm, f32, 1, d, 1, 0, true);
+    add(L.wq, wt, H * hd, d, 1, sd, false);
+    add(L.wk, wt, KV * hd, d, 1, sd, false);
+    add(L.wv, wt, KV * hd, d, 1, sd, false);
+    add(L.wo, wt, d, H * hd, 1, 1.0f / std::sqrt(static_cast<float>(H * hd)), false);
+    if (spec.qkv_bias) {
+      add(L.bq, f32, 1, H * hd, 1, 0.02f, false);
+      add(L.bk, f32, 1, KV * hd, 1, 0.02f, false);
+      add(L.bv, f32, 1, KV * hd, 1, 0.02f, false);
+    }
+    if (spec.qk_norm) {
+      add(L.q_norm, f32, 1, hd, 1, 0, true);
+      add(L.k_norm, f32, 1, hd, 1, 0, true);
+    }
+    add(L.ffn_norm, f32, 1, d, 1, 0, true);
+    if (spec.moe) {
+      const size_t E = spec.moe->n_experts, ef = spec.moe->expert_ffn;
+      add(L.router, f32, E, d, 1, sd, false);
+      add(L.gate_exps, wt, ef, d, E, sd, false);
+      add(L.up_exps, wt, ef, d, E, sd, false);
+      add(L.down_exps, wt, d, ef, E, 1.0f / std::sqrt(static_cast<float>(ef)), false);
+    } else {
+      add(L.w_gate, wt, spec.ffn, d, 1, sd, false);
+      add(L.w_up, wt, spec.ffn, d, 1, sd, false);
+      add(L.w_down, wt, d, spec.ffn, 1, 1.0f / std::sqrt(static_cast<float>(spec.ffn)), false);
+    }
+  }
+  m->storage_.resize(total + 64);
+  Rng rng{seed * 0x9E3779B97F4A7C15ULL + 1};
+  for (auto& p : plan) {
+    p.t->data = m->storage_.data() + p.offset;
+    Fill(*p.t, m->storage_.data() + p.offset, p.sigma, rng, p.ones);
+  }
+  m->Allocate(max_context);
+  return m;
+}
+
+std::unique_ptr<ProbeModel> ProbeModel::FromGguf(std::shared_ptr<const catalog::GgufFile> file, const ModelSpec& spec,
+                                                 size_t max_context) {
+  CheckSupported(spec);
+  std::unique_ptr<ProbeModel> m(new ProbeModel());
+  m->spec_ = spec;
+  m->file_ = file;
+  const auto& h = file->header();
+  const auto arch = h.String("general.architecture").value_or("");
+  m->neox_rope_ = arch.rfind("qwen", 0) == 0;
+  m->rope_theta_ = static_cast<float>(h.Double(arch + ".rope.freq_base").value_or(10000.0));
+  m->norm_eps_ = static_cast<float>(h.Double(arch + ".attention.layer_norm_rms_epsilon").value_or(1e-5));
+  std::map<std::string, const catalog::GgufTensorInfo*> byname;
+  for (const auto& t : h.tensors) byname[t.name] = &t;
+  const uint8_t* base = file->bytes().data() + h.data_offset;
+  auto bind = [&](ProbeTensor& t, const std::string& name, bool required) {
+    auto it = byname.find(name);
+    if (it == byname.end()) {
+      if (required) throw std::invalid_argument("GGUF lacks tensor '" + name + "'");
+      return;
+    }
+    const auto& g = *it->second;
+    if (!KernelSupports(g.type)) {
+      throw std::invalid_argument("tensor '" + name + "' is " + std::string(ToString(g.type)) +
+                                  "; the probe engine runs F32, F16, Q8_0 and Q4_0");
+    }
+    t.type = g.type;
+    t.cols = g.dims[0];
+    t.rows = g.dims.size() > 1 ? g.dims[1] : 1;
+    t.experts = g.dims.size() > 2 ? g.dims[2] : 1;
+    t.row_bytes = RowBytes(g.type, t.cols);
+    t.data = base + g.offset;
+  };
+  bind(m->tok_embd_, "token_embd.weight", true);
+  bind(m->output_, "output.weight", false);
+  bind(m->output_norm_, "output_norm.weight", true);
+  m->layers_.resize(spec.n_layers);
+  for (uint32_t i = 0; i < spec.n_layers; ++i) {
+    auto& L = m->layers_[i];
+    const std::string p = "blk." + std::to_string(i) + ".";
+    bind(L.attn_norm, p + "attn_norm.weight", true);
+    bind(L.wq, p + "attn_q.weight", true);
+    bind(L.wk, p + "attn_k.weight", true);
+    bind(L.wv, p + "attn_v.weight", true);
+    bind(L.wo, p + "attn_output.weight", true);
+    bind(L.bq, p + "attn_q.bias", false);
+    bind(L.bk, p + "attn_k.bias", false);
+    bind(L.bv, p + "attn_v.bias", false);
+    bind(L.q_norm, p + "attn_q_norm.weight", false);
+    bind(L.k_norm, p + "attn_k_norm.weight", false);
+    bind(L.ffn_norm, p + "ffn_norm.weight", true);
+    if (spec.moe) {
+      bind(L.router, p + "ffn_gate_inp.weight", true);
+      bind(L.gate_exps, p + "ffn_gate_exps.weight", true);
+      bind(L.up_exps, p + "ffn_up_exps.weight", true);
+      bind(L.down_exps, p + "ffn_down_exps.weight", true);
+    } else {
+      bind(L.w_gate, p + "ffn_gate.weight", true);
+      bind(L.w_up, p + "ffn_up.weight", true);
+      bind(L.w_down, p + "ffn_down.weight", true);
+    }
+    for (const ProbeTensor* t : {&L.attn_norm, &L.ffn_norm, &L.q_norm, &L.k_norm, &L.bq, &L.bk, &L.bv}) {
+      if (t->present() && t->type != TensorType::kF32) throw std::invalid_argument(p + "norms and biases must be F32");
+    }
+  }
+  m->Allocate(max_context);
+  return m;
+}
+
+void ProbeModel::Allocate(size_t max_context) {
+  const ModelSpec& s = spec_;
+  max_ctx_ = std::max<size_t>(max_context, 1);
+  chunk_ = std::min<size_t>(512, max_ctx_);
+  const size_t kvd = static_cast<size_t>(s.n_kv_heads) * s.head_dim;
+  k_cache_.assign(static_cast<size_t>(s.n_layers) * max_ctx_ * kvd, 0);
+  v_cache_.assign(k_cache_.size(), 0);
+  const size_t qd = static_cast<size_t>(s.n_heads) * s.head_dim;
+  const size_t ff = s.moe ? s.moe->expert_ffn : s.ffn;
+  x_.assign(chunk_ * s.hidden, 0);
+  xn_.assign(chunk_ * s.hidden, 0);
+  q_.assign(chunk_ * qd, 0);
+  k_.assign(chunk_ * kvd, 0);
+  v_.assign(chunk_ * kvd, 0);
+  att_.assign(chunk_ * std::max<size_t>(qd, s.hidden), 0);
+  gate_.assign(chunk_ * ff, 0);
+  up_.assign(chunk_ * ff, 0);
+  moe_acc_.assign(s.moe ? chunk_ * s.hidden : 0, 0);
+  scores_.assign(64 * max_ctx_, 0);  // per thread
+  if (s.moe) {
+    expert_ids_.assign(chunk_ * s.moe->n_experts_active, 0);
+    expert_w_.assign(chunk_ * s.moe->n_experts_active, 0);
+  }
+}
+
+uint64_t ProbeModel::weights_bytes() const {
+  uint64_t b = tok_embd_.rows * tok_embd_.row_bytes + output_.rows * output_.row_bytes;
+  for (const auto& L : layers_) {
+    for (const ProbeTensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.q_norm, &L.k_norm,
+                                 &L.ffn_norm, &L.w_gate, &L.w_up, &L.w_down, &L.router, &L.gate_exps, &L.up_exps,
+                                 &L.down_exps}) {
+      if (t->present()) b += t->rows * t->row_bytes * t->experts;
+    }
+  }
+  return b + output_norm_.row_bytes;
+}
+
+uint64_t ProbeModel::DecodeBytesPerToken(size_t ctx) const {
+  const ModelSpec& s = spec_;
+  uint64_t b = (output_.present() ? output_.rows * output_.row_bytes : tok_embd_.rows * tok_embd_.row_bytes) +
+               tok_embd_.row_bytes;
+  for (const auto& L : layers_) {
+    for (const ProbeTensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.q_norm, &L.k_norm,
+                                 &L.ffn_norm, &L.w_gate, &L.w_up, &L.w_down, &L.router}) {
+      if (t->present()) b += t->rows * t->row_bytes;
+    }
+    if (s.moe) {
+      for (const ProbeTensor* t : {&L.gate_exps, &L.up_exps, &L.down_exps}) b += t->rows * t->row_bytes * s.moe->n_experts_active;
+    }
+  }
+  // KV cache read at this context, fp16 K and V.
+  b += static_cast<uint64_t>(s.n_layers) * ctx * s.n_kv_heads * s.head_dim * 2 * 2;
+  return b;
+}
+
+void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total, std::vector<float>* logits) {
+  const ModelSpec& s = spec_;
+  if (pos_ + n_total > max_ctx_) throw std::invalid_argument("the probe's KV cache is full");
+  const size_t d = s.hidden, hd = s.head_dim, H = s.n_heads, KV = s.n_kv_heads;
+  const size_t qd = H * hd, kvd = KV * hd, group = H / KV;
+  const float att_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (size_t done = 0; done < n_total; done += chunk_) {
+    const size_t n = std::min(chunk_, n_total - done);
+    const size_t pos0 = pos_;
+    // Embedding rows.
+    for (size_t t = 0; t < n; ++t) {
+      const int32_t id = tokens[done + t];
+      if (id < 0 || static_cast<size_t>(id) >= tok_embd_.rows) throw std::invalid_argument("token id out of range");
+      DequantizeRow(tok_embd_.type, tok_embd_.data + static_cast<size_t>(id) * tok_embd_.row_bytes, x_.data() + t * d, d);
+    }
+    for (size_t li = 0; li < layers_.size(); ++li) {
+      const ProbeLayer& L = layers_[li];
+      for (size_t t = 0; t < n; ++t) {
+        RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.attn_norm.data), xn_.data() + t * d, d, norm_eps_);
+      }
+      MatMul(pool, L.wq.type, L.wq.data, L.wq.row_bytes, qd, d, xn_.data(), n, q_.data(), qd);
+      MatMul(pool, L.wk.type, L.wk.data, L.wk.row_bytes, kvd, d, xn_.data(), n, k_.data(), kvd);
+      MatMul(pool, L.wv.type, L.wv.data, L.wv.row_bytes, kvd, d, xn_.data(), n, v_.data(), kvd);
+      uint16_t* kc = k_cache_.data() + li * max_ctx_ * kvd;
+      uint16_t* vc = v_cache_.data() + li * max_ctx_ * kvd;
+      for (size_t t = 0; t < n; ++t) {
+        float* q = q_.data() + t * qd;
+        float* k = k_.data() + t * kvd;
+        float* v = v_.data() + t * kvd;
+        if (L.bq.present()) {
+          for (size_t i = 0; i < qd; ++i) q[i] += reinterpret_cast<const float*>(L.bq.data)[i];
+          for (size_t i = 0; i < kvd; ++i) k[i] += reinterpret_cast<const float*>(L.bk.data)[i];
+          for (size_t i = 0; i < kvd; ++i) v[i] += reinterpret_cast<const float*>(L.bv.data)[i];
+        }
+        for (size_t h = 0; h < H; ++h) {
+          if (L.q_norm.present()) RmsNorm(q + h * hd, reinterpret_cast<const float*>(L.q_norm.data), q + h * hd, hd, norm_eps_);
+          Rope(q + h * hd, hd, pos0 + t, rope_theta_, neox_rope_);
+        }
+        for (size_t h = 0; h < KV; ++h) {
+          if (L.k_norm.present()) RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
+          Rope(k + h * hd, hd, pos0 + t, rope_theta_, neox_rope_);
+        }
+        for (size_t i = 0; i < kvd; ++i) {
+          kc[(pos0 + t) * kvd + i] = Fp32ToFp16(k[i]);
+          vc[(pos0 + t) * kvd + i] = Fp32ToFp16(v[i]);
+        }
+      }
+      // Causal attention: every (token, head) pair is independent.
+      pool.Run([&](unsigned ti, unsigned tc) {
+        float* sc = scores_.data() + (ti % 64) * max_ctx_;
+        for (size_t job = ti; job < n * H; job += tc) {
+          const size_t t = job / H, h = job % H, g = h / group;
+          const size_t ctx = pos0 + t + 1;
+          const float* q = q_.data() + t * qd + h * hd;
+          float mx = -INFINITY;
+          for (size_t j = 0; j < ctx; ++j) {
+            sc[j] = DotF16(kc + j * kvd + g * hd, q, hd) * att_scale;
+            mx = std::max(mx, sc[j]);
+          }
+          float sum = 0;
+          for (size_t j = 0; j < ctx; ++j) {
+            sc[j] = std::exp(sc[j] - mx);
+            sum += sc[j];
+          }
+          float* out = att_.data() + t * qd + h * hd;
+          std::fill(out, out + hd, 0.0f);
+          const float inv = 1.0f / sum;
+          for (size_t j = 0; j < ctx; ++j) AxpyF16(sc[j] * inv, vc + j * kvd + g * hd, out, hd);
+        }
+      });
+      MatMul(pool, L.wo.type, L.wo.data, L.wo.row_bytes, d, qd, att_.data(), n, xn_.data(), d);
+      for (size_t i = 0; i < n * d; ++i) x_[i] += xn_[i];
+      for (size_t t = 0; t < n; ++t) {
+        RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.ffn_norm.data), xn_.data() + t * d, d, norm_eps_);
+      }
+      if (!s.moe) {
+        const size_t ff = s.ffn;
+        MatMul(pool, L.w_gate.type, L.w_gate.data, L.w_gate.row_bytes, ff, d, xn_.data(), n, gate_.data(), ff);
+        MatMul(pool, L.w_up.type, L.w_up.data, L.w_up.row_bytes, ff, d, xn_.data(), n, up_.data(), ff);
+        for (size_t i = 0; i < n * ff; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
+        MatMul(pool, L.w_down.type, L.w_down.data, L.w_down.row_bytes, d, ff, gate_.data(), n, att_.data(), d);
+        for (size_t i = 0; i < n * d; ++i) x_[i] += att_[i];
+      } else {
+        const size_t E = s.moe->n_experts, K = s.moe->n_experts_active, ef = s.moe->expert_ffn;
+        std::vector<float> logits_r(n * E);
+        MatMul(pool, L.router.type, L.router.data, L.router.row_bytes, E, d, xn_.data(), n, logits_r.data(), E);
+        // Top-k per token, softmax over the selected logits.
+        std::vector<std::vector<std::pair<size_t, float>>> routed(E);  // expert -> (token, weight)
+        std::vector<size_t> idx(E);
+        for (size_t t = 0; t < n; ++t) {
+          const float* lr = logits_r.data() + t * E;
+          std::iota(idx.begin(), idx.end(), 0);
+          std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(K), idx.end(),
+                            [&](size_t a, size_t b) { return lr[a] > lr[b] || (lr[a] == lr[b] && a < b); });
+          float mx = lr[idx[0]], sum = 0;
+          std::vector<float> w(K);
+          for (size_t k = 0; k < K; ++k) sum += (w[k] = std::exp(lr[idx[k]] - mx));
+          for (size_t k = 0; k < K; ++k) routed[idx[k]].push_back({t, w[k] / sum});
+        }
+        std::fill(moe_acc_.begin(), moe_acc_.begin() + static_cast<long>(n * d), 0.0f);
+        std::vector<float> xin, out_e;
+        for (size_t e = 0; e < E; ++e) {
+          if (routed[e].empty()) continue;
+          const size_t m = routed[e].size();
+          xin.resize(m * d);
+          for (size_t r = 0; r < m; ++r) std::memcpy(xin.data() + r * d, xn_.data() + routed[e][r].first * d, d * 4);
+          MatMul(pool, L.gate_exps.type, L.gate_exps.Expert(e), L.gate_exps.row_bytes, ef, d, xin.data(), m, gate_.data(), ef);
+          MatMul(pool, L.up_exps.type, L.up_exps.Expert(e), L.up_exps.row_bytes, ef, d, xin.data(), m, up_.data(), ef);
+          for (size_t i = 0; i < m * ef; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
+          out_e.resize(m * d);
+          MatMul(pool, L.down_exps.type, L.down_exps.Expert(e), L.down_exps.row_bytes, d, ef, gate_.data(), m, out_e.data(), d);
+          for (size_t r = 0; r < m; ++r) {
+            const float w = routed[e][r].second;
+            float* acc = moe_acc_.data() + routed[e][r].first * d;
+            for (size_t i = 0; i < d; ++i) acc[i] += w * out_e[r * d + i];
+          }
+        }
+        for (size_t i = 0; i < n * d; ++i) x_[i] += moe_acc_[i];
+      }
+    }
+    pos_ += n;
+    if (logits && done + n == n_total) {
+      const size_t t = n - 1;
+      RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(output_norm_.data), xn_.data(), d, norm_eps_);
+      const ProbeTensor& out = output_.present() ? output_ : tok_embd_;
+      logits->assign(out.rows, 0.0f);
+      MatMul(pool, out.type, out.data, out.row_bytes, out.rows, d, xn_.data(), 1, logits->data(), out.rows);
+    }
+  }
+}
+
+// ---- reference implementation ----
+
+namespace {
+std::vector<double> RowD(const ProbeTensor& t, size_t row, size_t expert = 0) {
+  std::vector<float> f(t.cols);
+  DequantizeRow(t.type, t.data + (expert * t.rows + row) * t.row_bytes, f.data(), t.cols);
+  return std::vector<double>(f.begin(), f.end());
+}
+std::vector<double> MatVecD(const ProbeTensor& t, const std::vector<double>& x, size_t expert = 0) {
+  std::vector<double> y(t.rows);
+  for (size_t r = 0; r < t.rows; ++r) {
+    const auto w = RowD(t, r, expert);
+    double s = 0;
+    for (size_t i = 0; i < t.cols; ++i) s += w[i] * x[i];
+    y[r] = s;
+  }
+  return y;
+}
+void RmsNormD(std::vector<double>& x, const ProbeTensor* w, size_t off, size_t n, double eps) {
+  double ss = 0;
+  for (size_t i = 0; i < n; ++i) ss += x[off + i] * x[off + i];
+  const double scale = 1.0 / std::sqrt(ss / static_cast<double>(n) + eps);
+  for (size_t i = 0; i < n; ++i) {
+    x[off + i] *= scale * (w && w->present() ? reinterpret_cast<const float*>(w->data)[i] : 1.0);
+  }
+}
+void RopeD(double* v, size_t hd, size_t pos, double theta, bool neox) {
+  const size_t half = hd / 2;
+  for (size_t i = 0; i < half; ++i) {
+    const double a = static_cast<double>(pos) * std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(hd));
+    const size_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+    const double x0 = v[i0], x1 = v[i1];
+    v[i0] = x0 * std::cos(a) - x1 * std::sin(a);
+    v[i1] = x0 * std::sin(a) + x1 * std::cos(a);
+  }
+}
+}  // namespace
+
+std::vector<double> ReferenceForward(const ProbeModel& m, const std::vector<int32_t>& tokens) {
+  const ModelSpec& s = m.spec();
+  const size_t d = s.hidden, hd = s.head_dim, H = s.n_heads, KV = s.n_kv_heads, group = H / KV;
+  const double eps = 1e-5;
+  std::vector<std::vector<std::vector<double>>> kc(s.n_layers), vc(s.n_layers);  // [layer][pos][kvd]
+  std::vector<double> x;
+  for (size_t pos = 0; pos < tokens.size(); ++pos) {
+    x = RowD(m.token_embd(), static_cast<size_t>(tokens[pos]));
+    for (size_t li = 0; li < s.n_layers; ++li) {
+      const ProbeLayer& L = m.layers()[li];
+      std::vector<double> xn = x;
+      RmsNormD(xn, &L.attn_norm, 0, d, eps);
+      auto q = MatVecD(L.wq, xn), k = MatVecD(L.wk, xn), v = MatVecD(L.wv, xn);
+      if (L.bq.present()) {
+        for (size_t i = 0; i < q.size(); ++i) q[i] += reinterpret_cast<const float*>(L.bq.data)[i];
+        for (size_t i = 0; i < k.size(); ++i) k[i] += reinterpret_cast<const float*>(L.bk.data)[i];
+        for (size_t i = 0; i < v.size(); ++i) v[i] += reinterpret_cast<const float*>(L.bv.data)[i];
+      }
+      for (size_t h = 0; h < H; ++h) {
+        if (L.q_norm.present()) RmsNormD(q, &L.q_norm, h * hd, hd, eps);
+        RopeD(q.data() + h * hd, hd, pos, m.rope_theta(), m.neox_rope());
+      }
+      for (size_t h = 0; h < KV; ++h) {
+        if (L.k_norm.present()) RmsNormD(k, &L.k_norm, h * hd, hd, eps);
+        RopeD(k.data() + h * hd, hd, pos, m.rope_theta(), m.neox_rope());
+      }
+      kc[li].push_back(k);
+      vc[li].push_back(v);
+      std::vector<double> att(H * hd, 0.0);
+      for (size_t h = 0; h < H; ++h) {
+        const size_t g = h / group;
+        std::vector<double> sc(pos + 1);
+        double mx = -1e300;
+        for (size_t j = 0; j <= pos; ++j) {
+          double dot = 0;
+          for (size_t i = 0; i < hd; ++i) dot += q[h * hd + i] * kc[li][j][g * hd + i];
+          sc[j] = dot / std::sqrt(static_cast<double>(hd));
+          mx = std::max(mx, sc[j]);
+        }
+        double sum = 0;
+        for (auto& v2 : sc) sum += (v2 = std::exp(v2 - mx));
+        for (size_t j = 0; j <= pos; ++j) {
+          for (size_t i = 0; i < hd; ++i) att[h * hd + i] += sc[j] / sum * vc[li][j][g * hd + i];
+        }
+      }
+      const auto o = MatVecD(L.wo, att);
+      for (size_t i = 0; i < d; ++i) x[i] += o[i];
+      xn = x;
+      RmsNormD(xn, &L.ffn_norm, 0, d, eps);
+      auto ffn = [&](const ProbeTensor& g, const ProbeTensor& u, const ProbeTensor& dn, size_t e) {
+        auto a = MatVecD(g, xn, e), b = MatVecD(u, xn, e);
+        for (size_t i = 0; i < a.size(); ++i) a[i] = a[i] / (1.0 + std::exp(-a[i])) * b[i];
+        return MatVecD(dn, a, e);
+      };
+      if (!s.moe) {
+        const auto y = ffn(L.w_gate, L.w_up, L.w_down, 0);
+        for (size_t i = 0; i < d; ++i) x[i] += y[i];
+      } else {
+        const auto lr = MatVecD(L.router, xn);
+        std::vector<size_t> idx(lr.size());
+        std::iota(idx.begin(), idx.end(), 0);
+        const size_t K = s.moe->n_experts_active;
+        std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(K), idx.end(),
+                          [&](size_t a, size_t b) { return lr[a] > lr[b] || (lr[a] == lr[b] && a < b); });
+        double sum = 0;
+        std::vector<double> w(K);
+        for (size_t k2 = 0; k2 < K; ++k2) sum += (w[k2] = std::exp(lr[idx[k2]] - lr[idx[0]]));
+        for (size_t k2 = 0; k2 < K; ++k2) {
+          const auto y = ffn(L.gate_exps, L.up_exps, L.down_exps, idx[k2]);
+          for (size_t i = 0; i < d; ++i) x[i] += w[k2] / sum * y[i];
+        }
+      }
+    }
+  }
+  RmsNormD(x, &m.output_norm(), 0, d, eps);
+  const ProbeTensor& out = m.output().present() ? m.output() : m.token_embd();
+  return MatVecD(out, x);
+}
+
+}  // namespace tokcast::measure

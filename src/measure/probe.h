@@ -1,0 +1,95 @@
+// The probe engine: a real transformer forward pass on the CPU (prefill and decode with a KV
+// cache, GQA, RoPE, RMSNorm, SwiGLU, MoE top-k routing), over weights synthesized for any
+// catalogued dense or MoE architecture at F32/F16/Q8_0/Q4_0, or memory-mapped from a GGUF file
+// (Llama- and Qwen-family tensor names). Its buffers are sized from the memory planner's
+// numbers; it allocates once, up front.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+
+namespace tokcast::catalog {
+class GgufFile;
+}
+
+namespace tokcast::measure {
+
+class ThreadPool;
+
+struct ProbeTensor {
+  TensorType type = TensorType::kF32;
+  const uint8_t* data = nullptr;
+  size_t rows = 0, cols = 0;  // cols = row length (input features)
+  size_t row_bytes = 0;
+  size_t experts = 1;         // stacked experts (rows per expert = rows)
+  bool present() const { return data != nullptr; }
+  const uint8_t* Expert(size_t e) const { return data + e * rows * row_bytes; }
+};
+
+struct ProbeLayer {
+  ProbeTensor attn_norm, wq, wk, wv, wo, bq, bk, bv, q_norm, k_norm;
+  ProbeTensor ffn_norm, w_gate, w_up, w_down;                   // dense FFN
+  ProbeTensor router, gate_exps, up_exps, down_exps;            // MoE
+};
+
+class ProbeModel {
+ public:
+  // Synthesized weights (deterministic pseudo-random, scaled to keep activations sane).
+  // Throws std::invalid_argument for architectures the engine does not run (MLA, windows...).
+  static std::unique_ptr<ProbeModel> Synthesize(const ModelSpec& spec, TensorType weight_type, uint64_t seed,
+                                                size_t max_context);
+  // Weights memory-mapped from a GGUF file (kept alive by the model).
+  static std::unique_ptr<ProbeModel> FromGguf(std::shared_ptr<const catalog::GgufFile> file, const ModelSpec& spec,
+                                              size_t max_context);
+
+  const ModelSpec& spec() const { return spec_; }
+  const std::vector<ProbeLayer>& layers() const { return layers_; }
+  const ProbeTensor& token_embd() const { return tok_embd_; }
+  const ProbeTensor& output() const { return output_; }
+  const ProbeTensor& output_norm() const { return output_norm_; }
+  bool neox_rope() const { return neox_rope_; }
+  float rope_theta() const { return rope_theta_; }
+
+  // Runs `n` tokens at positions [position(), position() + n) through the model, appending to
+  // the KV cache. When `logits` is non-null, it receives the last token's logits (vocab).
+  void Forward(ThreadPool& pool, const int32_t* tokens, size_t n, std::vector<float>* logits);
+  void Reset() { pos_ = 0; }
+  size_t position() const { return pos_; }
+  size_t max_context() const { return max_ctx_; }
+
+  uint64_t weights_bytes() const;
+  // Bytes a decode step reads at context length `ctx`: every weight except the embedding rows
+  // (all experts of a layer are counted only when top-k selects them: here, the k used).
+  uint64_t DecodeBytesPerToken(size_t ctx) const;
+
+ private:
+  ProbeModel() = default;
+  void Allocate(size_t max_context);
+
+  ModelSpec spec_;
+  std::vector<uint8_t> storage_;
+  std::shared_ptr<const catalog::GgufFile> file_;
+  ProbeTensor tok_embd_, output_, output_norm_;
+  std::vector<ProbeLayer> layers_;
+  bool neox_rope_ = false;
+  float rope_theta_ = 10000.0f;
+  float norm_eps_ = 1e-5f;
+  size_t max_ctx_ = 0;
+  size_t pos_ = 0;
+  std::vector<uint16_t> k_cache_, v_cache_;  // [layer][pos][kv_heads * head_dim], fp16
+  size_t chunk_ = 0;  // tokens per scratch chunk
+  std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, moe_acc_, scores_;
+  std::vector<int> expert_ids_;
+  std::vector<float> expert_w_;
+};
+
+// Plain reference implementation in double precision (no SIMD, no quantized activations):
+// the same forward pass, for correctness tests on small models. Returns the last token's
+// logits after running `tokens` from position 0.
+std::vector<double> ReferenceForward(const ProbeModel& model, const std::vector<int32_t>& tokens);
+
+}  // namespace tokcast::measure
