@@ -73,6 +73,9 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   commands.emplace_back(bench->add_subcommand("machine", "Memory bandwidth, matmul throughput and host facts; writes --hw local"),
                         nullptr);
   commands.back().second = RegisterBenchMachine(*commands.back().first, ctx);
+  commands.emplace_back(bench->add_subcommand("model", "A real forward pass on this CPU, like llama-bench, next to the prediction"),
+                        nullptr);
+  commands.back().second = RegisterBenchModel(*commands.back().first, ctx);
   add("validate", "Predict every row of a measurement CSV and report the error", RegisterValidate);
   add("calibrate", "Fit efficiency profiles to measured rows", RegisterCalibrate);
 

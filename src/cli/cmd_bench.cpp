@@ -139,6 +139,7 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
       result["hardware_profile"] = path;
     }
 
+    ctx.last_result = result;
     if (ctx.Format() == report::Format::kJson) {
       ctx.Out() << result.dump(2) << '\n';
       return 0;

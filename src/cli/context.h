@@ -23,6 +23,7 @@ class Context {
 
   std::vector<std::string> catalog_dirs;
   std::string hw_file;  // --hw-file: one extra hardware TOML
+  nlohmann::json last_result;  // what a bench command measured, for the results store
   std::string format = "table";
   std::string output_path;
 
@@ -49,6 +50,7 @@ Runner RegisterPredict(CLI::App& app, Context& ctx);
 Runner RegisterExplain(CLI::App& app, Context& ctx);
 Runner RegisterCompare(CLI::App& app, Context& ctx);
 Runner RegisterBenchMachine(CLI::App& app, Context& ctx);
+Runner RegisterBenchModel(CLI::App& app, Context& ctx);
 
 // Where tokcast keeps user data (TOKCAST_HOME, else XDG_DATA_HOME/tokcast, else
 // ~/.local/share/tokcast; ~/Library/Application Support/tokcast on macOS).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "measure/thread_pool.h"
@@ -168,6 +169,19 @@ void DequantizeRow(TensorType t, const void* x, float* y, size_t n) {
 
 namespace {
 
+// Hardware half -> float where there is one (the block scales, twice per 32 weights).
+inline float H2F(uint16_t h) {
+#if defined(TOKCAST_AVX2)
+  return _cvtsh_ss(h);
+#elif defined(TOKCAST_NEON) && defined(__ARM_FP16_FORMAT_IEEE)
+  __fp16 f;
+  std::memcpy(&f, &h, 2);
+  return static_cast<float>(f);
+#else
+  return Fp16ToFp32(h);
+#endif
+}
+
 #if defined(TOKCAST_AVX2)
 inline float Hsum(__m256 v) {
   __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
@@ -176,26 +190,43 @@ inline float Hsum(__m256 v) {
   lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
   return _mm_cvtss_f32(lo);
 }
+// Sums of 4 adjacent u8 x s8 products into 8 int32 lanes (one VNNI instruction where the CPU
+// has AVX512-VNNI with VL; maddubs + madd otherwise).
+inline __m256i MulSumU8S8(__m256i u, __m256i s) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
 // Sum of 32 int8 x int8 products as 8 int32 lanes, then as floats.
 inline __m256 DotI8(__m256i a, __m256i b) {
   const __m256i ax = _mm256_sign_epi8(a, a);   // |a|
   const __m256i sy = _mm256_sign_epi8(b, a);   // b with a's sign
-  const __m256i p16 = _mm256_maddubs_epi16(ax, sy);
-  return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
+  return _mm256_cvtepi32_ps(MulSumU8S8(ax, sy));
 }
 #endif
 
 float DotQ8Q8(size_t n, const BlockQ8_0* x, const BlockQ8_0* y) {
   const size_t nb = n / 32;
 #if defined(TOKCAST_AVX2)
-  __m256 acc = _mm256_setzero_ps();
-  for (size_t i = 0; i < nb; ++i) {
-    const __m256 d = _mm256_set1_ps(Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d));
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
-    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
-    acc = _mm256_fmadd_ps(d, DotI8(a, b), acc);
+  // Two independent accumulators hide the FMA latency.
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
+    const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i + 1].qs));
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(H2F(x[i].d) * H2F(y[i].d)), DotI8(a0, b0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(H2F(x[i + 1].d) * H2F(y[i + 1].d)), DotI8(a1, b1), acc1);
   }
-  return Hsum(acc);
+  for (; i < nb; ++i) {
+    const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(H2F(x[i].d) * H2F(y[i].d)), DotI8(a0, b0), acc0);
+  }
+  return Hsum(_mm256_add_ps(acc0, acc1));
 #elif defined(TOKCAST_NEON)
   float32x4_t acc = vdupq_n_f32(0);
   for (size_t i = 0; i < nb; ++i) {
@@ -205,7 +236,7 @@ float DotQ8Q8(size_t n, const BlockQ8_0* x, const BlockQ8_0* y) {
     s = vpadalq_s16(s, vmull_s8(vget_high_s8(a0), vget_high_s8(b0)));
     s = vpadalq_s16(s, vmull_s8(vget_low_s8(a1), vget_low_s8(b1)));
     s = vpadalq_s16(s, vmull_s8(vget_high_s8(a1), vget_high_s8(b1)));
-    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d));
+    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), H2F(x[i].d) * H2F(y[i].d));
   }
   return vaddvq_f32(acc);
 #else
@@ -213,28 +244,44 @@ float DotQ8Q8(size_t n, const BlockQ8_0* x, const BlockQ8_0* y) {
   for (size_t i = 0; i < nb; ++i) {
     int32_t s = 0;
     for (int j = 0; j < 32; ++j) s += x[i].qs[j] * y[i].qs[j];
-    sum += static_cast<float>(s) * Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d);
+    sum += static_cast<float>(s) * H2F(x[i].d) * H2F(y[i].d);
   }
   return sum;
 #endif
 }
 
-float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y) {
+// ysum[j] = 8 * d_y * sum(y_j.qs): the "- 8" of every nibble, precomputed once per activation.
+float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysum) {
   const size_t nb = n / 32;
 #if defined(TOKCAST_AVX2)
-  __m256 acc = _mm256_setzero_ps();
-  const __m256i low = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
-  for (size_t i = 0; i < nb; ++i) {
-    const __m256 d = _mm256_set1_ps(Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d));
-    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].qs));
-    // Bytes 0..15 = low nibbles (elements 0..15), 16..31 = high nibbles (16..31).
-    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
-    const __m256i q = _mm256_sub_epi8(_mm256_and_si256(both, low), eight);
-    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs));
-    acc = _mm256_fmadd_ps(d, DotI8(q, b), acc);
+  // Unsigned nibbles times signed activations (maddubs), minus 8 x sum(y) per block.
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  float corr = 0;
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  size_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const float dx0 = H2F(x[i].d), dx1 = H2F(x[i + 1].d);
+    const __m128i p0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].qs));
+    const __m128i p1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i + 1].qs));
+    const __m256i q0 = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(p0, 4), p0), low);
+    const __m256i q1 = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(p1, 4), p1), low);
+    const __m256i s0 = MulSumU8S8(q0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs)));
+    const __m256i s1 = MulSumU8S8(q1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i + 1].qs)));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dx0 * H2F(y[i].d)), _mm256_cvtepi32_ps(s0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(dx1 * H2F(y[i + 1].d)), _mm256_cvtepi32_ps(s1), acc1);
+    corr += dx0 * ysum[i] + dx1 * ysum[i + 1];
   }
-  return Hsum(acc);
+  for (; i < nb; ++i) {
+    const float dx = H2F(x[i].d);
+    const __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].qs));
+    const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(p, 4), p), low);
+    const __m256i sm = MulSumU8S8(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs)));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dx * H2F(y[i].d)), _mm256_cvtepi32_ps(sm), acc0);
+    corr += dx * ysum[i];
+  }
+  return Hsum(_mm256_add_ps(acc0, acc1)) - corr;
 #elif defined(TOKCAST_NEON)
+  (void)ysum;
   float32x4_t acc = vdupq_n_f32(0);
   const uint8x16_t low = vdupq_n_u8(0x0f);
   const int8x16_t eight = vdupq_n_s8(8);
@@ -247,10 +294,11 @@ float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y) {
     s = vpadalq_s16(s, vmull_s8(vget_high_s8(a0), vget_high_s8(b0)));
     s = vpadalq_s16(s, vmull_s8(vget_low_s8(a1), vget_low_s8(b1)));
     s = vpadalq_s16(s, vmull_s8(vget_high_s8(a1), vget_high_s8(b1)));
-    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d));
+    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), H2F(x[i].d) * H2F(y[i].d));
   }
   return vaddvq_f32(acc);
 #else
+  (void)ysum;
   float sum = 0;
   for (size_t i = 0; i < nb; ++i) {
     int32_t s = 0;
@@ -258,7 +306,7 @@ float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y) {
       s += ((x[i].qs[j] & 0x0f) - 8) * y[i].qs[j];
       s += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
     }
-    sum += static_cast<float>(s) * Fp16ToFp32(x[i].d) * Fp16ToFp32(y[i].d);
+    sum += static_cast<float>(s) * H2F(x[i].d) * H2F(y[i].d);
   }
   return sum;
 #endif
@@ -333,6 +381,16 @@ void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, s
     for (size_t t = 0; t < tokens; ++t) QuantizeRow(TensorType::kQ8_0, x + t * in, xq.data() + t * in / 32, in);
   }
   const BlockQ8_0* xqp = xq.data();
+  thread_local std::vector<float> ysum;
+  if (wt == TensorType::kQ4_0) {
+    ysum.resize(tokens * in / 32);
+    for (size_t b = 0; b < ysum.size(); ++b) {
+      int s = 0;
+      for (int j = 0; j < 32; ++j) s += xq[b].qs[j];
+      ysum[b] = 8.0f * H2F(xq[b].d) * static_cast<float>(s);
+    }
+  }
+  const float* ysp = ysum.data();
   // Rows are split across threads; a weight row stays in L1/L2 while every token uses it.
   pool.ParallelFor(rows, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r) {
@@ -341,7 +399,7 @@ void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, s
         float v = 0;
         switch (wt) {
           case TensorType::kQ4_0:
-            v = DotQ4Q8(in, static_cast<const BlockQ4_0*>(row), xqp + t * in / 32);
+            v = DotQ4Q8(in, static_cast<const BlockQ4_0*>(row), xqp + t * in / 32, ysp + t * in / 32);
             break;
           case TensorType::kQ8_0:
             v = DotQ8Q8(in, static_cast<const BlockQ8_0*>(row), xqp + t * in / 32);

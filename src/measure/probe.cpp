@@ -74,12 +74,22 @@ void RmsNorm(const float* x, const float* w, float* out, size_t n, float eps) {
   for (size_t i = 0; i < n; ++i) out[i] = x[i] * scale * (w ? w[i] : 1.0f);
 }
 
-// RoPE on one head vector at position `pos`.
+// RoPE on one head vector at position `pos` (inverse frequencies cached per head size/theta).
 void Rope(float* v, size_t hd, size_t pos, float theta, bool neox) {
   const size_t half = hd / 2;
+  thread_local std::vector<double> inv_freq;
+  thread_local size_t cached_hd = 0;
+  thread_local float cached_theta = 0;
+  if (cached_hd != hd || cached_theta != theta) {
+    inv_freq.resize(half);
+    for (size_t i = 0; i < half; ++i) {
+      inv_freq[i] = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(hd));
+    }
+    cached_hd = hd;
+    cached_theta = theta;
+  }
   for (size_t i = 0; i < half; ++i) {
-    const double freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(hd));
-    const double a = static_cast<double>(pos) * freq;
+    const double a = static_cast<double>(pos) * inv_freq[i];
     const float c = static_cast<float>(std::cos(a)), s = static_cast<float>(std::sin(a));
     const size_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
     const float x0 = v[i0], x1 = v[i1];

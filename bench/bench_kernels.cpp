@@ -1,0 +1,40 @@
+// Kernel throughput: matrix-vector (decode) and matrix-matrix (prefill) products per format.
+//   ./build/bench/bench/tokcast_bench_kernels
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "measure/kernels.h"
+#include "measure/thread_pool.h"
+
+namespace {
+
+using namespace tokcast;
+using namespace tokcast::measure;
+
+void BM_MatMul(benchmark::State& state, TensorType t) {
+  const size_t rows = static_cast<size_t>(state.range(0)), in = 2048, tokens = static_cast<size_t>(state.range(1));
+  const unsigned threads = static_cast<unsigned>(state.range(2));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> d;
+  const size_t stride = RowBytes(t, in);
+  std::vector<uint8_t> w(rows * stride);
+  std::vector<float> tmp(in), x(tokens * in), y(tokens * rows);
+  for (size_t r = 0; r < rows; ++r) {
+    for (auto& v : tmp) v = d(rng);
+    QuantizeRow(t, tmp.data(), w.data() + r * stride, in);
+  }
+  for (auto& v : x) v = d(rng);
+  ThreadPool pool(threads);
+  for (auto _ : state) MatMul(pool, t, w.data(), stride, rows, in, x.data(), tokens, y.data(), rows);
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * in * tokens * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK_CAPTURE(BM_MatMul, q4_0, TensorType::kQ4_0)->Args({65536, 1, 2})->Args({2048, 128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_MatMul, q8_0, TensorType::kQ8_0)->Args({65536, 1, 2})->Args({2048, 128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_MatMul, f16, TensorType::kF16)->Args({32768, 1, 2})->Args({2048, 128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
