@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build git pkg-config
           nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
-          libgtest-dev libgmock-dev libbenchmark-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

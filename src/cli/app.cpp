@@ -54,6 +54,8 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       ->type_name("DIR");
   app.add_option("--hw-file", ctx.hw_file, "A hardware TOML to add to the catalog (e.g. a profile from `tokcast bench machine`)")
       ->type_name("FILE");
+  app.add_option("--db", ctx.db_path, "Results database (default: <data dir>/results.db)")->type_name("FILE");
+  app.add_flag("--no-store", ctx.no_store, "Do not store bench results");
   app.add_option("--format", ctx.format, "Output format: table, md, csv or json")->capture_default_str();
   app.add_option("-o,--output", ctx.output_path, "Write the report to FILE instead of standard output");
 
@@ -76,6 +78,11 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   commands.emplace_back(bench->add_subcommand("model", "A real forward pass on this CPU, like llama-bench, next to the prediction"),
                         nullptr);
   commands.back().second = RegisterBenchModel(*commands.back().first, ctx);
+  add("results", "Stored runs: list, show ID, export (CSV in the validation schema, or JSON)", RegisterResults);
+  CLI::App* imp = app.add_subcommand("import", "Import measurements into the results database");
+  imp->require_subcommand(1);
+  commands.emplace_back(imp->add_subcommand("llama-bench", "llama-bench -o json|jsonl|csv output"), nullptr);
+  commands.back().second = RegisterImportLlamaBench(*commands.back().first, ctx);
   add("validate", "Predict every row of a measurement CSV and report the error", RegisterValidate);
   add("calibrate", "Fit efficiency profiles to measured rows", RegisterCalibrate);
 

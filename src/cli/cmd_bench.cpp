@@ -140,6 +140,7 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
     }
 
     ctx.last_result = result;
+    if (!ctx.no_store) result["run_id"] = StoreRun(ctx, "bench-machine", result, {});
     if (ctx.Format() == report::Format::kJson) {
       ctx.Out() << result.dump(2) << '\n';
       return 0;

@@ -190,6 +190,31 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
     for (const auto& w : measure::ReliabilityWarnings(host, std::max(pps.Spread(), tgs.Spread()))) notes.push_back("warning: " + w);
     r["notes"] = notes;
     ctx.last_result = r;
+    if (!ctx.no_store) {
+      // One row per test in the validation schema, so validate --db compares them with the model.
+      std::vector<MeasuredRow> rows;
+      const std::string quant = m.label.rfind("synthetic ", 0) == 0 ? ToLower(m.label.substr(10)) : "";
+      for (const bool pp_row : {true, false}) {
+        if ((pp_row && o->prompt == 0) || (!pp_row && o->gen == 0) || quant.empty()) continue;
+        MeasuredRow row;
+        row.hardware = "local";
+        row.runtime = "tokcast-probe";
+        row.model = m.spec.id;
+        row.quant = quant;
+        row.test = pp_row ? "pp" : "tg";
+        if (pp_row) row.n_prompt = o->prompt;
+        else row.n_gen = o->gen;
+        row.depth = o->depth;
+        row.batch = 1;
+        row.value = pp_row ? pps.mean : tgs.mean;
+        row.unit = "tok/s";
+        row.source_id = "tokcast-bench";
+        row.notes = "sd: " + FormatFixed(pp_row ? pps.stddev : tgs.stddev, 3) + "; threads: " + std::to_string(threads) +
+                    "; weights: " + m.label;
+        rows.push_back(std::move(row));
+      }
+      r["run_id"] = StoreRun(ctx, "bench-model", r, rows);
+    }
 
     if (ctx.Format() == report::Format::kJson) {
       ctx.Out() << r.dump(2) << '\n';

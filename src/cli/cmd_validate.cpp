@@ -9,6 +9,7 @@
 #include "cli/scenario.h"
 #include "cli/sweep.h"
 #include "core/text.h"
+#include "store/results_store.h"
 
 namespace tokcast::cli {
 namespace {
@@ -19,8 +20,10 @@ struct DataOptions {
   std::string data, profile, source, exclude_source;
 };
 
-std::vector<MeasuredRow> LoadRows(const DataOptions& o) {
-  auto rows = o.data.empty() ? catalog::BuiltinMeasurements() : catalog::LoadMeasurementsCsv(o.data);
+std::vector<MeasuredRow> LoadRows(Context& ctx, const DataOptions& o) {
+  if (!o.data.empty() && !ctx.db_path.empty()) throw catalog::InputError("give --data or --db, not both");
+  auto rows = !ctx.db_path.empty() ? OpenStore(ctx)->AllRows()
+                                   : (o.data.empty() ? catalog::BuiltinMeasurements() : catalog::LoadMeasurementsCsv(o.data));
   std::vector<MeasuredRow> kept;
   std::set<std::string> only, skip;
   if (!o.source.empty()) for (auto& s : SplitList(o.source, "--source")) only.insert(s);
@@ -52,7 +55,8 @@ std::vector<Scenario> Resolve(ScenarioBuilder& b, const std::vector<MeasuredRow>
 }
 
 void AddDataOptions(CLI::App& app, DataOptions& o) {
-  app.add_option("--data", o.data, "Measurement CSV (shared/validation schema); default: the built-in data/validation/public.csv");
+  app.add_option("--data", o.data, "Measurement CSV (shared/validation schema); default: the built-in data/validation/public.csv "
+                                  "(with the global --db: the rows stored in the results database)");
   app.add_option("--source", o.source, "Keep only rows of these source ids (comma list)");
   app.add_option("--exclude-source", o.exclude_source, "Drop rows of these source ids (leave-one-source-out)");
 }
@@ -110,7 +114,7 @@ Runner RegisterValidate(CLI::App& app, Context& ctx) {
   app.add_flag("--leave-one-source-out", o->loso,
                "For each source S: calibrate on the other sources, validate on S (error on unseen data)");
   return [o, &ctx]() {
-    const auto rows = LoadRows(*o);
+    const auto rows = LoadRows(ctx, *o);
     if (o->loso) return LeaveOneSourceOut(ctx, rows);
     const EfficiencyProfile profile = LoadProfile(o->profile);
     ScenarioBuilder builder(ctx.Catalog());
@@ -187,7 +191,7 @@ Runner RegisterCalibrate(CLI::App& app, Context& ctx) {
   auto out = std::make_shared<std::string>();
   app.add_option("-p,--profile-out", *out, "Write the fitted profile TOML to FILE (default: standard output)");
   return [o, out, &ctx]() {
-    const auto rows = LoadRows(*o);
+    const auto rows = LoadRows(ctx, *o);
     ScenarioBuilder builder(ctx.Catalog());
     const auto scenarios = Resolve(builder, rows);
     // Start from the priors (not the shipped profile), so the fit depends only on the data.

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "catalog/catalog.h"
+#include "core/validation.h"
 #include "report/result_table.h"
 
 namespace tokcast::cli {
@@ -23,6 +24,8 @@ class Context {
 
   std::vector<std::string> catalog_dirs;
   std::string hw_file;  // --hw-file: one extra hardware TOML
+  std::string db_path;  // --db
+  bool no_store = false;  // --no-store
   nlohmann::json last_result;  // what a bench command measured, for the results store
   std::string format = "table";
   std::string output_path;
@@ -51,6 +54,17 @@ Runner RegisterExplain(CLI::App& app, Context& ctx);
 Runner RegisterCompare(CLI::App& app, Context& ctx);
 Runner RegisterBenchMachine(CLI::App& app, Context& ctx);
 Runner RegisterBenchModel(CLI::App& app, Context& ctx);
+Runner RegisterResults(CLI::App& app, Context& ctx);
+Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
+}  // namespace tokcast::cli
+namespace tokcast::store {
+class ResultsStore;
+}
+namespace tokcast::cli {
+// The results database (--db, default DefaultDataDir()/results.db). Throws InputError.
+std::unique_ptr<store::ResultsStore> OpenStore(Context& ctx);
+// Stores a bench result (unless --no-store); returns the run id.
+int64_t StoreRun(Context& ctx, const std::string& kind, const nlohmann::json& result, std::vector<MeasuredRow> rows);
 
 // Where tokcast keeps user data (TOKCAST_HOME, else XDG_DATA_HOME/tokcast, else
 // ~/.local/share/tokcast; ~/Library/Application Support/tokcast on macOS).
