@@ -428,6 +428,23 @@ std::vector<uint8_t> GgufWriter::Serialize(bool with_data) const {
   return out;
 }
 
+void GgufWriter::WriteFileWithData(const std::filesystem::path& path, const std::vector<const uint8_t*>& data) const {
+  if (data.size() != tensors_.size()) throw InputError("GGUF writer: one data pointer per tensor expected");
+  const auto header = Serialize(false);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw InputError(path.string() + ": cannot write");
+  out.write(reinterpret_cast<const char*>(header.data()), static_cast<std::streamsize>(header.size()));
+  uint64_t pos = 0;
+  const std::vector<char> zeros(alignment, 0);
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    const auto& t = tensors_[i];
+    out.write(zeros.data(), static_cast<std::streamsize>(t.offset - pos));
+    out.write(reinterpret_cast<const char*>(data[i]), static_cast<std::streamsize>(t.bytes));
+    pos = t.offset + t.bytes;
+  }
+  if (!out) throw InputError(path.string() + ": write failed");
+}
+
 void GgufWriter::WriteFile(const std::filesystem::path& path, bool with_data) const {
   const auto header = Serialize(false);
   {

@@ -125,6 +125,9 @@ class GgufWriter {
   void AddTensor(std::string name, std::vector<uint64_t> dims, TensorType type);
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
 
+  // Writes header and tensor data, each tensor's bytes from data[i] (tensors() order).
+  void WriteFileWithData(const std::filesystem::path& path, const std::vector<const uint8_t*>& data) const;
+
   // Serializes header and, when with_data, zero-filled tensor data.
   std::vector<uint8_t> Serialize(bool with_data = true) const;
   void WriteFile(const std::filesystem::path& path, bool with_data = true) const;

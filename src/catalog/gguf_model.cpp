@@ -179,6 +179,7 @@ GgufWriter GgufWriterForModel(const ModelSpec& s, const std::vector<TensorInfo>&
   w.Set(a + ".vocab_size", GgufOut::U32(s.vocab));
   w.Set(a + ".rope.dimension_count", GgufOut::U32(s.mla ? s.mla->qk_rope_head_dim : s.head_dim));
   w.Set(a + ".attention.layer_norm_rms_epsilon", GgufOut::F32(1e-5f));
+  w.Set(a + ".rope.freq_base", GgufOut::F32(s.arch.rfind("qwen", 0) == 0 ? 1000000.0f : 500000.0f));
   if (s.moe) {
     w.Set(a + ".expert_count", GgufOut::U32(s.moe->n_experts));
     w.Set(a + ".expert_used_count", GgufOut::U32(s.moe->n_experts_active));

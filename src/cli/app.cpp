@@ -78,6 +78,7 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   commands.emplace_back(bench->add_subcommand("model", "A real forward pass on this CPU, like llama-bench, next to the prediction"),
                         nullptr);
   commands.back().second = RegisterBenchModel(*commands.back().first, ctx);
+  add("synth", "Write the probe engine's synthetic model as a GGUF file (with a minimal tokenizer)", RegisterSynth);
   add("results", "Stored runs: list, show ID, export (CSV in the validation schema, or JSON)", RegisterResults);
   CLI::App* imp = app.add_subcommand("import", "Import measurements into the results database");
   imp->require_subcommand(1);

@@ -55,6 +55,7 @@ Runner RegisterCompare(CLI::App& app, Context& ctx);
 Runner RegisterBenchMachine(CLI::App& app, Context& ctx);
 Runner RegisterBenchModel(CLI::App& app, Context& ctx);
 Runner RegisterResults(CLI::App& app, Context& ctx);
+Runner RegisterSynth(CLI::App& app, Context& ctx);
 Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
 }  // namespace tokcast::cli
 namespace tokcast::store {

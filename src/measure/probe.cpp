@@ -281,6 +281,30 @@ void ProbeModel::Allocate(size_t max_context) {
   }
 }
 
+const ProbeTensor* ProbeModel::Find(const std::string& name) const {
+  if (name == "token_embd.weight") return &tok_embd_;
+  if (name == "output.weight") return output_.present() ? &output_ : nullptr;
+  if (name == "output_norm.weight") return &output_norm_;
+  if (name.rfind("blk.", 0) != 0) return nullptr;
+  const size_t dot = name.find('.', 4);
+  if (dot == std::string::npos) return nullptr;
+  const size_t layer = std::stoul(name.substr(4, dot - 4));
+  if (layer >= layers_.size()) return nullptr;
+  const ProbeLayer& L = layers_[layer];
+  static const std::map<std::string, ProbeTensor ProbeLayer::*> kNames = {
+      {"attn_norm.weight", &ProbeLayer::attn_norm}, {"attn_q.weight", &ProbeLayer::wq}, {"attn_k.weight", &ProbeLayer::wk},
+      {"attn_v.weight", &ProbeLayer::wv}, {"attn_output.weight", &ProbeLayer::wo}, {"attn_q.bias", &ProbeLayer::bq},
+      {"attn_k.bias", &ProbeLayer::bk}, {"attn_v.bias", &ProbeLayer::bv}, {"attn_q_norm.weight", &ProbeLayer::q_norm},
+      {"attn_k_norm.weight", &ProbeLayer::k_norm}, {"ffn_norm.weight", &ProbeLayer::ffn_norm},
+      {"ffn_gate.weight", &ProbeLayer::w_gate}, {"ffn_up.weight", &ProbeLayer::w_up}, {"ffn_down.weight", &ProbeLayer::w_down},
+      {"ffn_gate_inp.weight", &ProbeLayer::router}, {"ffn_gate_exps.weight", &ProbeLayer::gate_exps},
+      {"ffn_up_exps.weight", &ProbeLayer::up_exps}, {"ffn_down_exps.weight", &ProbeLayer::down_exps}};
+  auto it = kNames.find(name.substr(dot + 1));
+  if (it == kNames.end()) return nullptr;
+  const ProbeTensor& t = L.*(it->second);
+  return t.present() ? &t : nullptr;
+}
+
 uint64_t ProbeModel::weights_bytes() const {
   uint64_t b = tok_embd_.rows * tok_embd_.row_bytes + output_.rows * output_.row_bytes;
   for (const auto& L : layers_) {

@@ -62,6 +62,8 @@ class ProbeModel {
   size_t max_context() const { return max_ctx_; }
 
   uint64_t weights_bytes() const;
+  // The tensor stored under a GGUF (llama.cpp) name, or null.
+  const ProbeTensor* Find(const std::string& gguf_name) const;
   // Bytes a decode step reads at context length `ctx`: every weight except the embedding rows
   // (all experts of a layer are counted only when top-k selects them: here, the k used).
   uint64_t DecodeBytesPerToken(size_t ctx) const;

@@ -12,7 +12,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "catalog/gguf.h"
+#include "catalog/model_source.h"
 #include "cli/context.h"
+#include "measure/probe.h"
+#include "measure/thread_pool.h"
 #include "store/results_store.h"
 #include "test_util.h"
 
@@ -196,6 +200,38 @@ TEST(Bench, MachineAndModelEndToEnd) {
   EXPECT_EQ(RunCli({"bench", "model", "--model", "deepseek-v3", "-p", "8", "-n", "1"}).code, 1);
   EXPECT_EQ(RunCli({"bench", "model", "--model", "qwen3-0.6b", "--quant", "q4_k_m"}).code, 1);
   unsetenv("TOKCAST_HOME");
+}
+
+}  // namespace
+}  // namespace tokcast
+
+namespace tokcast {
+namespace {
+
+TEST(Synth, WritesAGgufThatRunsWithTheSameWeights) {
+  test::TempDir dir;
+  const std::string path = dir.File("tiny.gguf");
+  auto r = RunCli({"synth", "--model", "qwen3-0.6b", "--quant", "q4_0", "--seed", "7", "-o", path});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto file = std::make_shared<catalog::GgufFile>(catalog::GgufFile::Open(path));
+  const auto& h = file->header();
+  EXPECT_EQ(*h.String("general.architecture"), "qwen3");
+  EXPECT_EQ(*h.String("tokenizer.ggml.model"), "llama");
+  EXPECT_EQ(h.Find("tokenizer.ggml.tokens")->AsArray()->count, 151936u);
+  EXPECT_EQ(catalog::ReadStringArray(file->bytes(), *h.Find("tokenizer.ggml.tokens")->AsArray())[3], "<0x00>");
+  // The file's weights are the synthesized ones: identical logits.
+  const ModelSpec spec = catalog::ModelSpecFromGguf(h, file->bytes(), path);
+  auto from_file = measure::ProbeModel::FromGguf(file, spec, 8);
+  auto synth = measure::ProbeModel::Synthesize(test::BuiltinCatalog().Model("qwen3-0.6b").spec, TensorType::kQ4_0, 7, 8);
+  measure::ThreadPool pool(2);
+  const std::vector<int32_t> toks = {1, 300, 4000};
+  std::vector<float> a, b;
+  from_file->Forward(pool, toks.data(), toks.size(), &a);
+  synth->Forward(pool, toks.data(), toks.size(), &b);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); i += 997) EXPECT_NEAR(a[i], b[i], 1e-3 * (1 + std::fabs(b[i])));
+  EXPECT_EQ(RunCli({"synth", "--model", "qwen3-0.6b", "--quant", "q6_k", "-o", path}).code, 1);
+  EXPECT_EQ(RunCli({"synth", "--model", "gemma-3-1b"}).code, 1);
 }
 
 }  // namespace
