@@ -2,9 +2,21 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
+#include "cli/context.h"
+
 namespace tokcast::test {
+
+CliResult RunCli(std::vector<std::string> args) {
+  args.insert(args.begin(), "tokcast");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = cli::Run(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "tokcast-test-XXXXXX").string();

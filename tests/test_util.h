@@ -32,6 +32,13 @@ inline std::vector<std::vector<std::string>> ReadGolden(const std::string& rel) 
   return rows;
 }
 
+// Runs the CLI in process (the same entry point as the binary) and captures its output.
+struct CliResult {
+  int code;
+  std::string out, err;
+};
+CliResult RunCli(std::vector<std::string> args);
+
 // A temporary directory removed at scope exit.
 class TempDir {
  public:
