@@ -11,10 +11,12 @@ const catalog::Catalog& Context::Catalog() {
   if (!catalog_) {
     catalog_ = catalog::Catalog::Builtin();
     // The profile `tokcast bench machine` wrote, as hardware id "local".
-    if (std::ifstream in(LocalHardwarePath()); in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      catalog_->AddFile("hardware", LocalHardwarePath(), ss.str());
+    for (const std::string& path : {LocalHardwarePath(), LocalGpuHardwarePath()}) {
+      if (std::ifstream in(path); in) {
+        std::stringstream ss;
+        ss << in.rdbuf();
+        catalog_->AddFile("hardware", path, ss.str());
+      }
     }
     for (const auto& dir : catalog_dirs) catalog_->AddDirectory(dir);
     if (!hw_file.empty()) {

@@ -9,6 +9,7 @@
 #include "catalog/error.h"
 #include "cli/context.h"
 #include "core/text.h"
+#include "measure/gpu.h"
 #include "measure/kernels.h"
 #include "measure/microbench.h"
 
@@ -56,6 +57,7 @@ std::string DefaultDataDir() {
 }
 
 std::string LocalHardwarePath() { return DefaultDataDir() + "/local-hardware.toml"; }
+std::string LocalGpuHardwarePath() { return DefaultDataDir() + "/local-gpu-hardware.toml"; }
 
 Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
   struct Opts {
@@ -90,6 +92,9 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
       progress("matmul " + std::string(ToString(t)) + "...");
       mm.push_back(measure::MeasureMatmul(t, threads, 2048, 2048, 128, o->reps));
     }
+    progress("GPU...");
+    std::string gpu_why;
+    const auto gpu = measure::MeasureGpu(o->reps, &gpu_why);
     progress("");
     double spread = std::max({bw.read.Spread(), bw.triad.Spread()});
     for (const auto& m : mm) spread = std::max(spread, m.flops_per_s.Spread());
@@ -111,6 +116,19 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
                                   {"buffer_bytes", bw.buffer_bytes}}},
                    {"matmul_flops_per_s", matmul},
                    {"warnings", warnings}};
+    if (gpu) {
+      json g = {{"name", gpu->name}, {"compute_capability", gpu->compute_capability}, {"sm_count", gpu->sm_count},
+                {"memory_bytes", gpu->memory_bytes}, {"memory_bandwidth_bytes_per_s", gpu->device_copy.median},
+                {"device_copy", StatJson(gpu->device_copy)}, {"host_to_device", StatJson(gpu->host_to_device)},
+                {"device_to_host", StatJson(gpu->device_to_host)}};
+      json gm = json::object();
+      for (const auto& [k, v] : gpu->gemm_flops) gm[k] = StatJson(v);
+      g["matmul_flops_per_s"] = gm;
+      result["gpu"] = g;
+    } else {
+      result["gpu"] = nullptr;
+      result["gpu_note"] = gpu_why;
+    }
 
     if (!o->no_profile) {
       const std::string path = o->profile_out.empty() ? LocalHardwarePath() : o->profile_out;
@@ -137,6 +155,28 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
       std::ofstream f(path, std::ios::trunc);
       if (!f || !(f << t.str())) throw catalog::InputError(path + ": cannot write the hardware profile");
       result["hardware_profile"] = path;
+      if (gpu && gpu->gemm_flops.count("fp16")) {
+        // The GPU as hardware "local-gpu": measured device bandwidth, cuBLAS rates, host link.
+        const std::string gpath = LocalGpuHardwarePath();
+        std::ostringstream g;
+        g << "# Written by `tokcast bench machine` on this host; measured, not datasheet values.\n"
+          << "schema_version = 1\nid = \"local-gpu\"\nname = " << json(gpu->name + " (measured)").dump() << "\n"
+          << "vendor = \"NVIDIA\"\nclass = \"discrete_gpu\"\nverified = false\n"
+          << "notes = \"device copy bandwidth and cuBLAS GEMM rates measured by tokcast bench machine\"\n"
+          << "sources = [\"tokcast bench machine\"]\n\n[memory]\n"
+          << "options_gib = [" << Num(std::floor(gpu->memory_bytes / (1ull << 30))) << "]\n"
+          << "bandwidth_bytes_per_s = " << Num(gpu->device_copy.median) << "\n"
+          << "measured_bandwidth_bytes_per_s = " << Num(gpu->device_copy.median) << "\n"
+          << "gpu_usable_fraction = 0.97\n\n[peak_flops]\n";
+        for (const auto& [k, v] : gpu->gemm_flops) g << k << " = " << Num(v.median) << "\n";
+        g << "\n[host]\nlink = \"PCIe (measured)\"\n"
+          << "link_bytes_per_s = " << Num(gpu->host_to_device.median) << "\n"
+          << "memory_bandwidth_bytes_per_s = " << Num(bw.read.median) << "\n"
+          << "cpu_flops_per_s = " << Num(mm[0].flops_per_s.median) << "\n";
+        std::ofstream gf(gpath, std::ios::trunc);
+        if (!gf || !(gf << g.str())) throw catalog::InputError(gpath + ": cannot write the GPU hardware profile");
+        result["gpu_hardware_profile"] = gpath;
+      }
     }
 
     ctx.last_result = result;
@@ -162,6 +202,14 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
     add("memory copy", bw.copy, 1e9, "GB/s");
     add("memory triad", bw.triad, 1e9, "GB/s");
     for (const auto& m : mm) add("matmul " + std::string(ToString(m.type)) + " 2048x2048 x128", m.flops_per_s, 1e9, "GFLOP/s");
+    if (gpu) {
+      add("GPU " + gpu->name + " device copy", gpu->device_copy, 1e9, "GB/s");
+      add("GPU host-to-device (pinned)", gpu->host_to_device, 1e9, "GB/s");
+      add("GPU device-to-host (pinned)", gpu->device_to_host, 1e9, "GB/s");
+      for (const auto& [k, v] : gpu->gemm_flops) add("GPU cuBLAS GEMM " + k, v, 1e12, "TFLOP/s");
+    } else {
+      t.footnotes.push_back("GPU: " + gpu_why);
+    }
     for (const auto& w : warnings) t.footnotes.push_back("warning: " + w);
     if (result.contains("hardware_profile")) {
       t.footnotes.push_back("hardware profile written to " + result["hardware_profile"].get<std::string>() + " (use --hw local)");

@@ -70,7 +70,8 @@ int64_t StoreRun(Context& ctx, const std::string& kind, const nlohmann::json& re
 // Where tokcast keeps user data (TOKCAST_HOME, else XDG_DATA_HOME/tokcast, else
 // ~/.local/share/tokcast; ~/Library/Application Support/tokcast on macOS).
 std::string DefaultDataDir();
-std::string LocalHardwarePath();  // written by `tokcast bench machine`
+std::string LocalHardwarePath();     // written by `tokcast bench machine`
+std::string LocalGpuHardwarePath();  // the same for the GPU, when there is one (id local-gpu)
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
