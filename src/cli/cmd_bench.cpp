@@ -100,6 +100,10 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
     for (const auto& m : mm) spread = std::max(spread, m.flops_per_s.Spread());
     const auto warnings = measure::ReliabilityWarnings(host, spread);
 
+    // STREAM's "best rate" (fastest repetition) of the three kernels: on a shared machine the
+    // median includes other tenants' traffic; the best rate is what the memory can sustain, and
+    // the strictest ceiling to compare decode with.
+    const double best_bw = std::max({bw.read.max, bw.copy.max, bw.triad.max});
     json matmul = json::object();
     for (const auto& m : mm) {
       matmul[std::string(ToString(m.type))] = StatJson(m.flops_per_s);
@@ -111,7 +115,7 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
                    {"build_type", report::BuildType()},
                    {"host", HostJson(host)},
                    {"threads", threads},
-                   {"memory_bandwidth_bytes_per_s", bw.read.median},
+                   {"memory_bandwidth_bytes_per_s", best_bw},
                    {"bandwidth", {{"read", StatJson(bw.read)}, {"copy", StatJson(bw.copy)}, {"triad", StatJson(bw.triad)},
                                   {"buffer_bytes", bw.buffer_bytes}}},
                    {"matmul_flops_per_s", matmul},
@@ -141,16 +145,16 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
         << "name = " << json(host.cpu_model.empty() ? std::string("this machine") : host.cpu_model + " (measured)").dump() << "\n"
         << "vendor = \"local\"\nclass = \"cpu\"\nverified = false\n"
         << "notes = " << json("measured with " + std::to_string(threads) + " threads, kernels: " + host.kernel_path +
-                              "; bandwidth = STREAM-style read, peaks = tokcast GEMM throughput (2048x2048x128)").dump() << "\n"
+                              "; bandwidth = STREAM best rate of read/copy/triad, peaks = tokcast GEMM throughput (2048x2048x128)").dump() << "\n"
         << "sources = [\"tokcast bench machine\"]\n\n[memory]\n"
         << "options_gib = [" << Num(std::max(gib, 1.0)) << "]\n"
-        << "bandwidth_bytes_per_s = " << Num(bw.read.median) << "\n"
-        << "measured_bandwidth_bytes_per_s = " << Num(bw.read.median) << "\n"
+        << "bandwidth_bytes_per_s = " << Num(best_bw) << "\n"
+        << "measured_bandwidth_bytes_per_s = " << Num(best_bw) << "\n"
         << "gpu_usable_fraction = 0.9\n\n[peak_flops]\n"
         << "fp32 = " << Num(mm[0].flops_per_s.median) << "\n"
         << "fp16 = " << Num(mm[1].flops_per_s.median) << "\n"
         << "int8 = " << Num(mm[2].flops_per_s.median) << "\n\n[host]\nlink = \"none (the CPU is the host)\"\n"
-        << "memory_bandwidth_bytes_per_s = " << Num(bw.read.median) << "\n"
+        << "memory_bandwidth_bytes_per_s = " << Num(best_bw) << "\n"
         << "cpu_flops_per_s = " << Num(mm[0].flops_per_s.median) << "\n";
       std::ofstream f(path, std::ios::trunc);
       if (!f || !(f << t.str())) throw catalog::InputError(path + ": cannot write the hardware profile");

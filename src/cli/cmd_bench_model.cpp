@@ -150,7 +150,6 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
     // Prediction for this machine, from the profile `tokcast bench machine` wrote.
     std::vector<std::string> notes;
     if (const HardwareSpec* local = cat.FindHardware("local")) {
-      ScenarioBuilder builder(cat);
       const RuntimeProfile& rt = cat.Runtime("tokcast-probe");
       PerfWorkload w;
       w.prompt = std::max<uint64_t>(o->prompt, 1);

@@ -107,17 +107,16 @@ Runner RegisterFit(CLI::App& app, Context& ctx) {
       const ModelSpec& spec = resolved.spec;
       // File-based weights fix the quantization; otherwise sweep the requested recipes.
       std::vector<std::pair<std::string, std::vector<TensorInfo>>> weight_sets;
+      const auto inventory = BuildTensorInventory(spec);  // untyped; recipes type copies of it
       if (resolved.tensors) {
         weight_sets.emplace_back(resolved.weights_label, *resolved.tensors);
       } else {
-        const auto inventory = BuildTensorInventory(spec);
         for (const auto& q : quants) {
           auto typed = inventory;
           ApplyRecipe(cat.Quant(q), spec.n_layers, typed);
           weight_sets.emplace_back(q, std::move(typed));
         }
       }
-      const auto inventory = BuildTensorInventory(spec);
       for (const auto& [quant_label, tensors] : weight_sets) {
         const ModelFootprint footprint = MakeFootprint(spec, tensors);
         const ParamCounts counts = CountParams(spec, tensors);

@@ -250,8 +250,9 @@ float DotQ8Q8(size_t n, const BlockQ8_0* x, const BlockQ8_0* y) {
 #endif
 }
 
-// ysum[j] = 8 * d_y * sum(y_j.qs): the "- 8" of every nibble, precomputed once per activation.
-float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysum) {
+// ysum[j] = 8 * d_y * sum(y_j.qs): the "- 8" of every nibble; dy[j] = d_y as float. Both are
+// precomputed once per activation row and shared by every weight row.
+float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysum, const float* dy) {
   const size_t nb = n / 32;
 #if defined(TOKCAST_AVX2)
   // Unsigned nibbles times signed activations (maddubs), minus 8 x sum(y) per block.
@@ -267,8 +268,8 @@ float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysu
     const __m256i q1 = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(p1, 4), p1), low);
     const __m256i s0 = MulSumU8S8(q0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs)));
     const __m256i s1 = MulSumU8S8(q1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i + 1].qs)));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dx0 * H2F(y[i].d)), _mm256_cvtepi32_ps(s0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(dx1 * H2F(y[i + 1].d)), _mm256_cvtepi32_ps(s1), acc1);
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dx0 * dy[i]), _mm256_cvtepi32_ps(s0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(dx1 * dy[i + 1]), _mm256_cvtepi32_ps(s1), acc1);
     corr += dx0 * ysum[i] + dx1 * ysum[i + 1];
   }
   for (; i < nb; ++i) {
@@ -276,12 +277,13 @@ float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysu
     const __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].qs));
     const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(p, 4), p), low);
     const __m256i sm = MulSumU8S8(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs)));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dx * H2F(y[i].d)), _mm256_cvtepi32_ps(sm), acc0);
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy[i]), _mm256_cvtepi32_ps(sm), acc0);
     corr += dx * ysum[i];
   }
   return Hsum(_mm256_add_ps(acc0, acc1)) - corr;
 #elif defined(TOKCAST_NEON)
   (void)ysum;
+  (void)dy;
   float32x4_t acc = vdupq_n_f32(0);
   const uint8x16_t low = vdupq_n_u8(0x0f);
   const int8x16_t eight = vdupq_n_s8(8);
@@ -299,6 +301,7 @@ float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysu
   return vaddvq_f32(acc);
 #else
   (void)ysum;
+  (void)dy;
   float sum = 0;
   for (size_t i = 0; i < nb; ++i) {
     int32_t s = 0;
@@ -381,16 +384,19 @@ void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, s
     for (size_t t = 0; t < tokens; ++t) QuantizeRow(TensorType::kQ8_0, x + t * in, xq.data() + t * in / 32, in);
   }
   const BlockQ8_0* xqp = xq.data();
-  thread_local std::vector<float> ysum;
+  thread_local std::vector<float> ysum, ydy;
   if (wt == TensorType::kQ4_0) {
     ysum.resize(tokens * in / 32);
+    ydy.resize(tokens * in / 32);
     for (size_t b = 0; b < ysum.size(); ++b) {
       int s = 0;
       for (int j = 0; j < 32; ++j) s += xq[b].qs[j];
-      ysum[b] = 8.0f * H2F(xq[b].d) * static_cast<float>(s);
+      ydy[b] = H2F(xq[b].d);
+      ysum[b] = 8.0f * ydy[b] * static_cast<float>(s);
     }
   }
   const float* ysp = ysum.data();
+  const float* ydp = ydy.data();
   // Rows are split across threads; a weight row stays in L1/L2 while every token uses it.
   pool.ParallelFor(rows, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r) {
@@ -399,7 +405,7 @@ void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, s
         float v = 0;
         switch (wt) {
           case TensorType::kQ4_0:
-            v = DotQ4Q8(in, static_cast<const BlockQ4_0*>(row), xqp + t * in / 32, ysp + t * in / 32);
+            v = DotQ4Q8(in, static_cast<const BlockQ4_0*>(row), xqp + t * in / 32, ysp + t * in / 32, ydp + t * in / 32);
             break;
           case TensorType::kQ8_0:
             v = DotQ8Q8(in, static_cast<const BlockQ8_0*>(row), xqp + t * in / 32);
