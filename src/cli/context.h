@@ -16,6 +16,10 @@
 #include "core/validation.h"
 #include "report/result_table.h"
 
+namespace tokcast::store {
+class ResultsStore;
+}
+
 namespace tokcast::cli {
 
 class Context {
@@ -57,11 +61,7 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx);
 Runner RegisterResults(CLI::App& app, Context& ctx);
 Runner RegisterSynth(CLI::App& app, Context& ctx);
 Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
-}  // namespace tokcast::cli
-namespace tokcast::store {
-class ResultsStore;
-}
-namespace tokcast::cli {
+
 // The results database (--db, default DefaultDataDir()/results.db). Throws InputError.
 std::unique_ptr<store::ResultsStore> OpenStore(Context& ctx);
 // Stores a bench result (unless --no-store); returns the run id.

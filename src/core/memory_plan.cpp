@@ -289,14 +289,10 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   return result;
 }
 
-uint64_t MaxContextThatFits(const ModelSpec& spec, const ModelFootprint& fp, const HardwareSpec& hw,
-                            const RuntimeProfile& rt, Workload w, const PlanOptions& opt) {
-  const uint64_t limit = spec.max_context > 0 ? spec.max_context : (uint64_t{1} << 24);
-  auto fits = [&](uint64_t ctx) {
-    w.ctx = ctx;
-    auto r = PlanMemory(spec, fp, hw, rt, w, opt);
-    return !r.error && r.plan.fits();
-  };
+namespace {
+// Largest value in [1, limit] for which fits() holds, assuming fits is monotone; 0 if none.
+template <typename Fits>
+uint64_t LargestThatFits(uint64_t limit, Fits fits) {
   if (!fits(1)) return 0;
   if (fits(limit)) return limit;
   uint64_t lo = 1, hi = limit;  // fits(lo), !fits(hi)
@@ -306,23 +302,25 @@ uint64_t MaxContextThatFits(const ModelSpec& spec, const ModelFootprint& fp, con
   }
   return lo;
 }
+}  // namespace
+
+uint64_t MaxContextThatFits(const ModelSpec& spec, const ModelFootprint& fp, const HardwareSpec& hw,
+                            const RuntimeProfile& rt, Workload w, const PlanOptions& opt) {
+  const uint64_t limit = spec.max_context > 0 ? spec.max_context : (uint64_t{1} << 24);
+  return LargestThatFits(limit, [&](uint64_t ctx) {
+    w.ctx = ctx;
+    auto r = PlanMemory(spec, fp, hw, rt, w, opt);
+    return !r.error && r.plan.fits();
+  });
+}
 
 uint32_t MaxBatchThatFits(const ModelSpec& spec, const ModelFootprint& fp, const HardwareSpec& hw,
                           const RuntimeProfile& rt, Workload w, const PlanOptions& opt) {
-  constexpr uint32_t kLimit = 65536;
-  auto fits = [&](uint32_t b) {
-    w.batch = b;
+  return static_cast<uint32_t>(LargestThatFits(65536, [&](uint64_t b) {
+    w.batch = static_cast<uint32_t>(b);
     auto r = PlanMemory(spec, fp, hw, rt, w, opt);
     return !r.error && r.plan.fits();
-  };
-  if (!fits(1)) return 0;
-  if (fits(kLimit)) return kLimit;
-  uint32_t lo = 1, hi = kLimit;
-  while (hi - lo > 1) {
-    const uint32_t mid = lo + (hi - lo) / 2;
-    (fits(mid) ? lo : hi) = mid;
-  }
-  return lo;
+  }));
 }
 
 }  // namespace tokcast

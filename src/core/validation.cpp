@@ -105,39 +105,19 @@ RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile) {
     return r;
   }
   const PerfContext ctx{*s.model, *s.hw, *s.rt, s.plan, profile.For(*s.rt, *s.hw)};
-  switch (s.kind) {
-    case TestKind::kPp: {
-      const Prediction p = Predict(ctx, s.workload);
-      r.predicted = p.pp_tok_s;
-      r.bound = p.pp_tok_s_bound;
-      break;
+  if (s.kind == TestKind::kThroughput) {
+    const Throughput t = SaturatedThroughput(ctx, s.workload.prompt, s.workload.gen, s.workload.batch, s.workload);
+    r.predicted = t.tok_s;
+    r.bound = t.tok_s_bound;
+  } else {
+    const Prediction p = Predict(ctx, s.workload);
+    switch (s.kind) {
+      case TestKind::kPp: r.predicted = p.pp_tok_s; r.bound = p.pp_tok_s_bound; break;
+      case TestKind::kTg: r.predicted = p.tg_tok_s; r.bound = p.tg_tok_s_bound; break;
+      case TestKind::kTgBatch: r.predicted = p.tg_batch_tok_s; r.bound = p.tg_batch_tok_s_bound; break;
+      case TestKind::kTtft: r.predicted = p.ttft_s; r.bound = p.ttft_s_bound; break;
+      default: break;
     }
-    case TestKind::kTg: {
-      const Prediction p = Predict(ctx, s.workload);
-      r.predicted = p.tg_tok_s;
-      r.bound = p.tg_tok_s_bound;
-      break;
-    }
-    case TestKind::kTgBatch: {
-      const Prediction p = Predict(ctx, s.workload);
-      r.predicted = p.tg_batch_tok_s;
-      r.bound = p.tg_batch_tok_s_bound;
-      break;
-    }
-    case TestKind::kTtft: {
-      const Prediction p = Predict(ctx, s.workload);
-      r.predicted = p.ttft_s;
-      r.bound = p.ttft_s_bound;
-      break;
-    }
-    case TestKind::kThroughput: {
-      const Throughput t = SaturatedThroughput(ctx, s.workload.prompt, s.workload.gen, s.workload.batch, s.workload);
-      r.predicted = t.tok_s;
-      r.bound = t.tok_s_bound;
-      break;
-    }
-    case TestKind::kCount:
-      break;
   }
   r.ape = r.measured > 0 ? std::fabs(r.predicted - r.measured) / r.measured * 100.0 : 0;
   // For times the bound is a floor; for rates a ceiling.
