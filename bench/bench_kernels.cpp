@@ -26,14 +26,34 @@ void BM_MatMul(benchmark::State& state, TensorType t) {
     QuantizeRow(t, tmp.data(), w.data() + r * stride, in);
   }
   for (auto& v : x) v = d(rng);
+  WeightMatrix m{t, w.data(), rows, in, false};
+  std::vector<uint8_t> packed;
+  if (state.range(3) != 0 && CanInterleave(t)) {
+    packed.resize(w.size());
+    Interleave(t, w.data(), packed.data(), rows, in);
+    m = {t, packed.data(), rows, in, true};
+  }
   ThreadPool pool(threads);
-  for (auto _ : state) MatMul(pool, t, w.data(), stride, rows, in, x.data(), tokens, y.data(), rows);
+  for (auto _ : state) MatMul(pool, m, x.data(), tokens, y.data(), rows);
   state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * in * tokens * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-BENCHMARK_CAPTURE(BM_MatMul, q4_0, TensorType::kQ4_0)->Args({65536, 1, 2})->Args({2048, 128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_MatMul, q8_0, TensorType::kQ8_0)->Args({65536, 1, 2})->Args({2048, 128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_MatMul, f16, TensorType::kF16)->Args({32768, 1, 2})->Args({2048, 128, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+// Args: rows, tokens, threads, interleaved (0: ggml layout, 1: the probe engine's layout).
+BENCHMARK_CAPTURE(BM_MatMul, q4_0, TensorType::kQ4_0)
+    ->ArgsProduct({{65536}, {1}, {2}, {0, 1}})
+    ->ArgsProduct({{2048}, {128}, {2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_MatMul, q8_0, TensorType::kQ8_0)
+    ->ArgsProduct({{65536}, {1}, {2}, {0, 1}})
+    ->ArgsProduct({{2048}, {128}, {2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_MatMul, f16, TensorType::kF16)
+    ->Args({32768, 1, 2, 0})
+    ->Args({2048, 128, 2, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

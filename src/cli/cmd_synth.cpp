@@ -80,7 +80,7 @@ Runner RegisterSynth(CLI::App& app, Context& ctx) {
     if (spec.vocab < 3 + 256) throw catalog::InputError(spec.id + ": the vocabulary is too small for the byte tokenizer");
     std::unique_ptr<measure::ProbeModel> m;
     try {
-      m = measure::ProbeModel::Synthesize(spec, *type, o->seed, 1);
+      m = measure::ProbeModel::Synthesize(spec, *type, o->seed, 1, /*ggml_layout=*/true);
     } catch (const std::invalid_argument& e) {
       throw catalog::InputError(e.what());
     }

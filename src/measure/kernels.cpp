@@ -69,8 +69,12 @@ uint16_t Fp32ToFp16(float f) {
 }
 
 std::string SimdPath() {
-#if defined(TOKCAST_AVX2)
+#if defined(TOKCAST_AVX2) && defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return "avx2+fma+f16c+avx512vnni";
+#elif defined(TOKCAST_AVX2)
   return "avx2+fma+f16c";
+#elif defined(TOKCAST_NEON) && defined(__ARM_FEATURE_DOTPROD)
+  return "neon+dotprod";
 #elif defined(TOKCAST_NEON)
   return "neon";
 #else
@@ -102,7 +106,8 @@ void QuantizeRow(TensorType t, const float* x, void* y, size_t n) {
         const float d = amax / 127.0f;
         const float id = d != 0 ? 1.0f / d : 0.0f;
         b[i].d = Fp32ToFp16(d);
-        for (int j = 0; j < 32; ++j) b[i].qs[j] = static_cast<int8_t>(std::lround(x[i * 32 + j] * id));
+        // nearbyint (round half to even, as ggml's SIMD paths) vectorizes; lround does not.
+        for (int j = 0; j < 32; ++j) b[i].qs[j] = static_cast<int8_t>(std::nearbyint(x[i * 32 + j] * id));
       }
       return;
     }
@@ -250,7 +255,7 @@ float DotQ8Q8(size_t n, const BlockQ8_0* x, const BlockQ8_0* y) {
 #endif
 }
 
-// ysum[j] = 8 * d_y * sum(y_j.qs): the "- 8" of every nibble; dy[j] = d_y as float. Both are
+// ys[j] = d_y * sum(y_j.qs) (times 8, the "- 8" of every nibble); dy[j] = d_y as float. Both are
 // precomputed once per activation row and shared by every weight row.
 float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysum, const float* dy) {
   const size_t nb = n / 32;
@@ -280,7 +285,7 @@ float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysu
     acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dx * dy[i]), _mm256_cvtepi32_ps(sm), acc0);
     corr += dx * ysum[i];
   }
-  return Hsum(_mm256_add_ps(acc0, acc1)) - corr;
+  return Hsum(_mm256_add_ps(acc0, acc1)) - 8.0f * corr;
 #elif defined(TOKCAST_NEON)
   (void)ysum;
   (void)dy;
@@ -373,42 +378,298 @@ void AxpyF16(float a, const uint16_t* x, float* y, size_t n) {
   for (; i < n; ++i) y[i] += a * Fp16ToFp32(x[i]);
 }
 
-void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, size_t rows, size_t in,
-            const float* x, size_t tokens, float* y, size_t ld_y) {
-  const auto* wb = static_cast<const uint8_t*>(w);
-  const bool quantized = wt == TensorType::kQ8_0 || wt == TensorType::kQ4_0;
-  // Activations quantized once per call (Q8_0), shared by every thread.
-  thread_local std::vector<BlockQ8_0> xq;
-  if (quantized) {
-    xq.resize(tokens * in / 32);
-    for (size_t t = 0; t < tokens; ++t) QuantizeRow(TensorType::kQ8_0, x + t * in, xq.data() + t * in / 32, in);
+namespace {
+
+// ---- interleaved Q8_0 / Q4_0 (see kernels.h) ----
+
+constexpr size_t kGroup = 8;
+// Bytes of one block of a group: 8 fp16 scales, then 8 chunks (Q8_0) or 4 chunks of two
+// nibbles (Q4_0) of 8 rows x 4 bytes.
+constexpr size_t GroupBlockBytes(bool q4) { return q4 ? 16 + 128 : 16 + 256; }
+
+// One token's activations, quantized to Q8_0: blocks, their scales as floats, and scale times
+// the sum of the block's quants (for the weights' offset: 8 for Q4_0, 128 for Q8_0).
+struct ActRow {
+  const BlockQ8_0* q;
+  const float* d;
+  const float* s;
+};
+
+// Chunk c (0..7) covers elements 4c..4c+3 of a block. Q4_0: low nibbles of stored chunk c % 4
+// for c < 4, high nibbles for c >= 4 (ggml keeps elements 16..31 in the high nibbles).
+inline int GroupQuant(bool q4, const uint8_t* p, size_t c, size_t row, size_t j) {
+  if (q4) return (p[16 + 32 * (c % 4) + 4 * row + j] >> (4 * (c / 4))) & 0x0f;
+  return p[16 + 32 * c + 4 * row + j];
+}
+
+template <bool kQ4>
+void GroupDotPortable(const uint8_t* g, size_t nb, const ActRow* a, size_t tokens, float* const* out) {
+  const float off = kQ4 ? 8.0f : 128.0f;
+  for (size_t t = 0; t < tokens; ++t) {
+    float acc[kGroup] = {};
+    for (size_t b = 0; b < nb; ++b) {
+      const uint8_t* p = g + b * GroupBlockBytes(kQ4);
+      const int8_t* yq = a[t].q[b].qs;
+      for (size_t l = 0; l < kGroup; ++l) {
+        int32_t isum = 0;
+        for (size_t c = 0; c < 8; ++c) {
+          for (size_t j = 0; j < 4; ++j) isum += GroupQuant(kQ4, p, c, l, j) * yq[4 * c + j];
+        }
+        uint16_t h;
+        std::memcpy(&h, p + 2 * l, 2);
+        acc[l] += H2F(h) * (a[t].d[b] * static_cast<float>(isum) - off * a[t].s[b]);
+      }
+    }
+    std::memcpy(out[t], acc, sizeof(acc));
   }
-  const BlockQ8_0* xqp = xq.data();
-  thread_local std::vector<float> ysum, ydy;
-  if (wt == TensorType::kQ4_0) {
-    ysum.resize(tokens * in / 32);
-    ydy.resize(tokens * in / 32);
-    for (size_t b = 0; b < ysum.size(); ++b) {
-      int s = 0;
-      for (int j = 0; j < 32; ++j) s += xq[b].qs[j];
-      ydy[b] = H2F(xq[b].d);
-      ysum[b] = 8.0f * ydy[b] * static_cast<float>(s);
+}
+
+#if defined(TOKCAST_AVX2)
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+constexpr bool kVnni = true;
+#else
+constexpr bool kVnni = false;
+#endif
+// acc + (4-byte dot products of unsigned weights w and signed activations y) per int32 lane.
+template <bool kQ4>
+inline __m256i GroupDp(__m256i acc, __m256i w, __m256i y) {
+  if constexpr (kVnni) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+    return _mm256_dpbusd_epi32(acc, w, y);
+#endif
+  } else if constexpr (kQ4) {  // nibbles x int8: the int16 pair sums cannot saturate
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, y), _mm256_set1_epi16(1)));
+  } else {  // back to signed, then |w| x (y with w's sign), which cannot saturate
+    const __m256i s = _mm256_xor_si256(w, _mm256_set1_epi8(static_cast<char>(0x80)));
+    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(s, s), _mm256_sign_epi8(y, s));
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+  }
+}
+
+// 8 rows x T tokens: the weights of a block are loaded and unpacked once for all T tokens.
+template <bool kQ4, size_t T>
+void GroupDotAvx2(const uint8_t* g, size_t nb, const ActRow* a, float* const* out) {
+  const float off = kQ4 ? 8.0f : (kVnni ? 128.0f : 0.0f);
+  __m256 acc[T];
+  for (size_t t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* p = g + b * GroupBlockBytes(kQ4);
+    const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    __m256i w[8];
+    if constexpr (kQ4) {
+      for (size_t c = 0; c < 4; ++c) {
+        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * c));
+        w[c] = _mm256_and_si256(raw, low);
+        w[c + 4] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
+      }
+    } else {
+      for (size_t c = 0; c < 8; ++c) w[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * c));
+    }
+    for (size_t t = 0; t < T; ++t) {
+      const int8_t* yq = a[t].q[b].qs;
+      int32_t y4[8];
+      std::memcpy(y4, yq, 32);
+      // Two chains so that the multiply-adds overlap.
+      __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+      for (size_t c = 0; c < 8; c += 2) {
+        s0 = GroupDp<kQ4>(s0, w[c], _mm256_set1_epi32(y4[c]));
+        s1 = GroupDp<kQ4>(s1, w[c + 1], _mm256_set1_epi32(y4[c + 1]));
+      }
+      const __m256 sum = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
+      const __m256 v = _mm256_fmsub_ps(sum, _mm256_set1_ps(a[t].d[b]), _mm256_set1_ps(off * a[t].s[b]));
+      acc[t] = _mm256_fmadd_ps(dx, v, acc[t]);
     }
   }
-  const float* ysp = ysum.data();
-  const float* ydp = ydy.data();
-  // Rows are split across threads; a weight row stays in L1/L2 while every token uses it.
-  pool.ParallelFor(rows, [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r) {
+  for (size_t t = 0; t < T; ++t) _mm256_storeu_ps(out[t], acc[t]);
+}
+#endif
+
+#if defined(TOKCAST_NEON) && defined(__ARM_FEATURE_DOTPROD)
+// 8 rows x T tokens with SDOT: rows 0-3 and 4-7 in two registers per chunk. Q8_0 quants go
+// back to signed bytes (xor 0x80), so only Q4_0 needs the offset.
+template <bool kQ4, size_t T>
+void GroupDotNeon(const uint8_t* g, size_t nb, const ActRow* a, float* const* out) {
+  const float off = kQ4 ? 8.0f : 0.0f;
+  float32x4_t acc[T][2];
+  for (size_t t = 0; t < T; ++t) acc[t][0] = acc[t][1] = vdupq_n_f32(0);
+  const uint8x16_t low = vdupq_n_u8(0x0f), flip = vdupq_n_u8(0x80);
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* p = g + b * GroupBlockBytes(kQ4);
+    float dxs[8];
+    for (size_t l = 0; l < 8; ++l) {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * l, 2);
+      dxs[l] = H2F(h);
+    }
+    const float32x4_t dx0 = vld1q_f32(dxs), dx1 = vld1q_f32(dxs + 4);
+    int8x16_t w[8][2];
+    if constexpr (kQ4) {
+      for (size_t c = 0; c < 4; ++c) {
+        for (size_t h = 0; h < 2; ++h) {
+          const uint8x16_t raw = vld1q_u8(p + 16 + 32 * c + 16 * h);
+          w[c][h] = vreinterpretq_s8_u8(vandq_u8(raw, low));
+          w[c + 4][h] = vreinterpretq_s8_u8(vshrq_n_u8(raw, 4));
+        }
+      }
+    } else {
+      for (size_t c = 0; c < 8; ++c) {
+        for (size_t h = 0; h < 2; ++h) w[c][h] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p + 16 + 32 * c + 16 * h), flip));
+      }
+    }
+    for (size_t t = 0; t < T; ++t) {
+      int32_t y4[8];
+      std::memcpy(y4, a[t].q[b].qs, 32);
+      int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
+      for (size_t c = 0; c < 8; ++c) {
+        const int8x16_t yv = vreinterpretq_s8_s32(vdupq_n_s32(y4[c]));
+        s0 = vdotq_s32(s0, w[c][0], yv);
+        s1 = vdotq_s32(s1, w[c][1], yv);
+      }
+      const float dy = a[t].d[b], corr = off * a[t].s[b];
+      const float32x4_t v0 = vsubq_f32(vmulq_n_f32(vcvtq_f32_s32(s0), dy), vdupq_n_f32(corr));
+      const float32x4_t v1 = vsubq_f32(vmulq_n_f32(vcvtq_f32_s32(s1), dy), vdupq_n_f32(corr));
+      acc[t][0] = vfmaq_f32(acc[t][0], dx0, v0);
+      acc[t][1] = vfmaq_f32(acc[t][1], dx1, v1);
+    }
+  }
+  for (size_t t = 0; t < T; ++t) {
+    vst1q_f32(out[t], acc[t][0]);
+    vst1q_f32(out[t] + 4, acc[t][1]);
+  }
+}
+#endif
+
+// Up to 4 tokens against one group of 8 rows.
+template <bool kQ4>
+void GroupDot(const uint8_t* g, size_t nb, const ActRow* a, size_t tokens, float* const* out) {
+#if defined(TOKCAST_AVX2)
+  switch (tokens) {
+    case 1: return GroupDotAvx2<kQ4, 1>(g, nb, a, out);
+    case 2: return GroupDotAvx2<kQ4, 2>(g, nb, a, out);
+    case 3: return GroupDotAvx2<kQ4, 3>(g, nb, a, out);
+    default: return GroupDotAvx2<kQ4, 4>(g, nb, a, out);
+  }
+#elif defined(TOKCAST_NEON) && defined(__ARM_FEATURE_DOTPROD)
+  switch (tokens) {
+    case 1: return GroupDotNeon<kQ4, 1>(g, nb, a, out);
+    case 2: return GroupDotNeon<kQ4, 2>(g, nb, a, out);
+    case 3: return GroupDotNeon<kQ4, 3>(g, nb, a, out);
+    default: return GroupDotNeon<kQ4, 4>(g, nb, a, out);
+  }
+#else
+  GroupDotPortable<kQ4>(g, nb, a, tokens, out);
+#endif
+}
+
+}  // namespace
+
+bool CanInterleave(TensorType t) { return t == TensorType::kQ8_0 || t == TensorType::kQ4_0; }
+
+void Interleave(TensorType t, const void* src, void* dst, size_t rows, size_t cols) {
+  const bool q4 = t == TensorType::kQ4_0;
+  const size_t rb = RowBytes(t, cols), nb = cols / 32, bb = Traits(t).block_bytes, groups = rows / kGroup;
+  const auto* s = static_cast<const uint8_t*>(src);
+  auto* d = static_cast<uint8_t*>(dst);
+  for (size_t g = 0; g < groups; ++g) {
+    for (size_t b = 0; b < nb; ++b) {
+      uint8_t* p = d + g * kGroup * rb + b * GroupBlockBytes(q4);
+      for (size_t l = 0; l < kGroup; ++l) {
+        const uint8_t* blk = s + (g * kGroup + l) * rb + b * bb;
+        std::memcpy(p + 2 * l, blk, 2);
+        for (size_t c = 0; c < (q4 ? 4 : 8); ++c) {
+          for (size_t j = 0; j < 4; ++j) {
+            const uint8_t v = blk[2 + 4 * c + j];
+            p[16 + 32 * c + 4 * l + j] = q4 ? v : static_cast<uint8_t>(v ^ 0x80);
+          }
+        }
+      }
+    }
+  }
+  std::memcpy(d + groups * kGroup * rb, s + groups * kGroup * rb, (rows - groups * kGroup) * rb);
+}
+
+void ReadRow(const WeightMatrix& w, size_t r, float* out) {
+  const size_t rb = RowBytes(w.type, w.cols);
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  if (!w.interleaved || r >= w.rows / kGroup * kGroup) {
+    DequantizeRow(w.type, base + r * rb, out, w.cols);
+    return;
+  }
+  const bool q4 = w.type == TensorType::kQ4_0;
+  const size_t g = r / kGroup, l = r % kGroup;
+  for (size_t b = 0; b < w.cols / 32; ++b) {
+    const uint8_t* p = base + g * kGroup * rb + b * GroupBlockBytes(q4);
+    uint16_t h;
+    std::memcpy(&h, p + 2 * l, 2);
+    const float d = Fp16ToFp32(h);
+    for (size_t c = 0; c < 8; ++c) {
+      for (size_t j = 0; j < 4; ++j) out[b * 32 + 4 * c + j] = d * static_cast<float>(GroupQuant(q4, p, c, l, j) - (q4 ? 8 : 128));
+    }
+  }
+}
+
+void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t tokens, float* y, size_t ld_y) {
+  const TensorType wt = w.type;
+  const size_t in = w.cols, rows = w.rows, nb = in / 32, row_stride = RowBytes(wt, in);
+  const auto* wb = static_cast<const uint8_t*>(w.data);
+  const bool quantized = wt == TensorType::kQ8_0 || wt == TensorType::kQ4_0;
+  // Activations quantized once per call (Q8_0), with their scales and scaled sums, shared by
+  // every thread.
+  thread_local std::vector<BlockQ8_0> xq;
+  thread_local std::vector<float> ys, yd;
+  if (quantized) {
+    xq.resize(tokens * nb);
+    ys.resize(tokens * nb);
+    yd.resize(tokens * nb);
+    for (size_t t = 0; t < tokens; ++t) QuantizeRow(TensorType::kQ8_0, x + t * in, xq.data() + t * nb, in);
+    for (size_t b = 0; b < xq.size(); ++b) {
+      int s = 0;
+      for (int j = 0; j < 32; ++j) s += xq[b].qs[j];
+      yd[b] = H2F(xq[b].d);
+      ys[b] = yd[b] * static_cast<float>(s);
+    }
+  }
+  const BlockQ8_0* xqp = xq.data();
+  const float* ysp = ys.data();
+  const float* ydp = yd.data();
+  const bool q4 = wt == TensorType::kQ4_0;
+  const size_t groups = w.interleaved && quantized ? rows / kGroup : 0;
+  const size_t first_plain = groups * kGroup;
+  // Work units: groups of 8 interleaved rows, then single rows.
+  pool.ParallelFor(groups + rows - first_plain, [&](size_t u0, size_t u1) {
+    // Interleaved groups: tiles of 8 groups (64 rows, which stay in L2) x 4 tokens.
+    constexpr size_t kTileGroups = 8, kTileTokens = 4;
+    for (size_t g0 = u0; g0 < std::min(u1, groups); g0 += kTileGroups) {
+      const size_t g1 = std::min({g0 + kTileGroups, u1, groups});
+      for (size_t t0 = 0; t0 < tokens; t0 += kTileTokens) {
+        const size_t nt = std::min(kTileTokens, tokens - t0);
+        ActRow a[kTileTokens];
+        for (size_t t = 0; t < nt; ++t) a[t] = {xqp + (t0 + t) * nb, ydp + (t0 + t) * nb, ysp + (t0 + t) * nb};
+        for (size_t g = g0; g < g1; ++g) {
+          float* out[kTileTokens];
+          for (size_t t = 0; t < nt; ++t) out[t] = y + (t0 + t) * ld_y + g * kGroup;
+          const uint8_t* gp = wb + g * kGroup * row_stride;
+          if (q4) {
+            GroupDot<true>(gp, nb, a, nt, out);
+          } else {
+            GroupDot<false>(gp, nb, a, nt, out);
+          }
+        }
+      }
+    }
+    // Plain rows: a weight row stays in L1/L2 while every token uses it.
+    for (size_t u = std::max(u0, groups); u < u1; ++u) {
+      const size_t r = first_plain + (u - groups);
       const void* row = wb + r * row_stride;
       for (size_t t = 0; t < tokens; ++t) {
         float v = 0;
         switch (wt) {
           case TensorType::kQ4_0:
-            v = DotQ4Q8(in, static_cast<const BlockQ4_0*>(row), xqp + t * in / 32, ysp + t * in / 32, ydp + t * in / 32);
+            v = DotQ4Q8(in, static_cast<const BlockQ4_0*>(row), xqp + t * nb, ysp + t * nb, ydp + t * nb);
             break;
           case TensorType::kQ8_0:
-            v = DotQ8Q8(in, static_cast<const BlockQ8_0*>(row), xqp + t * in / 32);
+            v = DotQ8Q8(in, static_cast<const BlockQ8_0*>(row), xqp + t * nb);
             break;
           case TensorType::kF16:
             v = DotF16F32(in, static_cast<const uint16_t*>(row), x + t * in);

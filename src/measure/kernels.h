@@ -42,10 +42,30 @@ size_t RowBytes(TensorType t, size_t n);
 float DotF16(const uint16_t* x, const float* y, size_t n);
 void AxpyF16(float a, const uint16_t* x, float* y, size_t n);
 
-// Y[t][r] = dot(W row r, X[t]) for r in [0, rows), t in [0, tokens). W rows are `in` values of
-// type `wt`, `row_stride` bytes apart; X is f32 [tokens][in]; Y is f32 [tokens][ld_y].
-// Quantized weights dot against Q8_0-quantized activations (as llama.cpp does).
-void MatMul(ThreadPool& pool, TensorType wt, const void* w, size_t row_stride, size_t rows, size_t in,
-            const float* x, size_t tokens, float* y, size_t ld_y);
+// A weight matrix as the kernels read it: `rows` rows of `cols` values of `type`.
+//
+// Q8_0 and Q4_0 matrices can be stored interleaved (as llama.cpp's CPU backend repacks them):
+// rows in groups of 8, block by block, each block as the 8 rows' fp16 scales then the quants
+// in 4-byte chunks, row after row, so that one 32-byte SIMD register holds 4 quants of each of
+// the 8 rows and one multiply-add instruction advances 8 dot products at once. Q8_0 quants are
+// stored offset by 128 (as unsigned bytes). Rows past the last full group keep the ggml layout.
+// The interleaved matrix has exactly the size of the ggml one.
+struct WeightMatrix {
+  TensorType type = TensorType::kF32;
+  const void* data = nullptr;
+  size_t rows = 0, cols = 0;
+  bool interleaved = false;
+};
+
+bool CanInterleave(TensorType t);
+// Writes the interleaved form of a ggml-layout matrix to `dst` (not overlapping `src`).
+void Interleave(TensorType t, const void* src, void* dst, size_t rows, size_t cols);
+// Dequantizes row r, whatever the layout.
+void ReadRow(const WeightMatrix& w, size_t r, float* out);
+
+// Y[t][r] = dot(W row r, X[t]) for every row r and token t < tokens. X is f32 [tokens][cols];
+// Y is f32 [tokens][ld_y]. Quantized weights dot against Q8_0-quantized activations (as
+// llama.cpp does).
+void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t tokens, float* y, size_t ld_y);
 
 }  // namespace tokcast::measure

@@ -18,6 +18,7 @@
 #endif
 
 #include "measure/kernels.h"
+#include "measure/large_buffer.h"
 #include "measure/thread_pool.h"
 
 namespace tokcast::measure {
@@ -153,7 +154,11 @@ BandwidthResult MeasureBandwidth(unsigned threads, uint64_t buffer_bytes, int re
   r.threads = threads;
   const size_t n = std::max<size_t>(buffer_bytes / sizeof(double), 1 << 20);
   r.buffer_bytes = n * sizeof(double);
-  std::unique_ptr<double[]> a(new double[n]), b(new double[n]), c(new double[n]);
+  // Mapped like the probe engine's weights (huge pages where the OS gives them).
+  LargeBuffer ba(n * sizeof(double)), bb(n * sizeof(double)), bc(n * sizeof(double));
+  double* a = ba.As<double>();
+  double* b = bb.As<double>();
+  double* c = bc.As<double>();
   ThreadPool pool(threads);
   // First touch from the threads that will use each slice.
   pool.ParallelFor(n, [&](size_t i0, size_t i1) {
@@ -180,7 +185,7 @@ BandwidthResult MeasureBandwidth(unsigned threads, uint64_t buffer_bytes, int re
       // Read-only stream: an integer XOR reduction vectorizes freely (a floating-point sum
       // would be latency-bound and under-report the bandwidth).
       const size_t i0 = n * ti / tc, i1 = n * (ti + 1) / tc;
-      const auto* words = reinterpret_cast<const uint64_t*>(b.get());
+      const auto* words = reinterpret_cast<const uint64_t*>(b);
       uint64_t acc = 0;
       for (size_t i = i0; i < i1; ++i) acc ^= words[i];
       partial[ti] = static_cast<double>(acc & 1);
@@ -215,13 +220,21 @@ MatmulResult MeasureMatmul(TensorType type, unsigned threads, size_t rows, size_
     for (auto& v : tmp) v = dist(rng);
     QuantizeRow(type, tmp.data(), w.data() + i * stride, in);
   }
+  // Quantized weights in the layout the probe engine multiplies by.
+  WeightMatrix m{type, w.data(), rows, in, CanInterleave(type)};
+  std::vector<uint8_t> packed;
+  if (m.interleaved) {
+    packed.resize(w.size());
+    Interleave(type, w.data(), packed.data(), rows, in);
+    m.data = packed.data();
+  }
   std::vector<float> x(tokens * in), y(tokens * rows);
   for (auto& v : x) v = dist(rng);
   ThreadPool pool(threads);
   std::vector<double> samples;
   for (int rep = 0; rep < reps + 1; ++rep) {
     auto t0 = Clock::now();
-    MatMul(pool, type, w.data(), stride, rows, in, x.data(), tokens, y.data(), rows);
+    MatMul(pool, m, x.data(), tokens, y.data(), rows);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     if (rep > 0) samples.push_back(2.0 * static_cast<double>(rows) * static_cast<double>(in) * static_cast<double>(tokens) / s);
   }

@@ -74,23 +74,26 @@ void RmsNorm(const float* x, const float* w, float* out, size_t n, float eps) {
   for (size_t i = 0; i < n; ++i) out[i] = x[i] * scale * (w ? w[i] : 1.0f);
 }
 
-// RoPE on one head vector at position `pos` (inverse frequencies cached per head size/theta).
-void Rope(float* v, size_t hd, size_t pos, float theta, bool neox) {
+// RoPE rotation angles for positions [pos0, pos0 + n): cos and sin of pos * theta^(-2i/hd)
+// for i < hd/2, computed once per forward chunk and shared by every head and layer.
+void RopeTable(size_t pos0, size_t n, size_t hd, float theta, std::vector<float>& cs) {
   const size_t half = hd / 2;
-  thread_local std::vector<double> inv_freq;
-  thread_local size_t cached_hd = 0;
-  thread_local float cached_theta = 0;
-  if (cached_hd != hd || cached_theta != theta) {
-    inv_freq.resize(half);
-    for (size_t i = 0; i < half; ++i) {
-      inv_freq[i] = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(hd));
-    }
-    cached_hd = hd;
-    cached_theta = theta;
-  }
+  cs.resize(n * hd);
   for (size_t i = 0; i < half; ++i) {
-    const double a = static_cast<double>(pos) * inv_freq[i];
-    const float c = static_cast<float>(std::cos(a)), s = static_cast<float>(std::sin(a));
+    const double inv_freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(hd));
+    for (size_t t = 0; t < n; ++t) {
+      const double a = static_cast<double>(pos0 + t) * inv_freq;
+      cs[t * hd + i] = static_cast<float>(std::cos(a));
+      cs[t * hd + half + i] = static_cast<float>(std::sin(a));
+    }
+  }
+}
+
+// RoPE on one head vector, with one position's row of the table above.
+void Rope(float* v, size_t hd, const float* cs, bool neox) {
+  const size_t half = hd / 2;
+  for (size_t i = 0; i < half; ++i) {
+    const float c = cs[i], s = cs[half + i];
     const size_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
     const float x0 = v[i0], x1 = v[i1];
     v[i0] = x0 * c - x1 * s;
@@ -115,9 +118,40 @@ void CheckSupported(const ModelSpec& s) {
   }
 }
 
+// Matrices the kernels multiply by (not norms, biases or the router).
+std::vector<ProbeTensor*> MatmulWeights(ProbeTensor& tok_embd, ProbeTensor& output, std::vector<ProbeLayer>& layers) {
+  std::vector<ProbeTensor*> v{&tok_embd, &output};
+  for (auto& L : layers) {
+    for (ProbeTensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.gate_exps, &L.up_exps, &L.down_exps}) {
+      v.push_back(t);
+    }
+  }
+  return v;
+}
+
+// Rewrites a Q8_0/Q4_0 tensor's matrices from the ggml layout at `src` to the interleaved
+// layout at `dst` (which may be `src`: it goes 8 rows at a time through a copy).
+void InterleaveTensor(ProbeTensor& t, const uint8_t* src, uint8_t* dst) {
+  if (!t.present() || !CanInterleave(t.type)) return;
+  const size_t group = 8 * t.row_bytes;
+  std::vector<uint8_t> tmp(group);
+  for (size_t e = 0; e < t.experts; ++e) {
+    const size_t base = e * t.rows * t.row_bytes;
+    for (size_t r = 0; r + 8 <= t.rows; r += 8) {
+      std::memcpy(tmp.data(), src + base + r * t.row_bytes, group);
+      Interleave(t.type, tmp.data(), dst + base + r * t.row_bytes, 8, t.cols);
+    }
+    const size_t tail = t.rows / 8 * 8;
+    if (src != dst) std::memcpy(dst + base + tail * t.row_bytes, src + base + tail * t.row_bytes, (t.rows - tail) * t.row_bytes);
+  }
+  t.data = dst;
+  t.interleaved = true;
+}
+
 }  // namespace
 
-std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, TensorType wt, uint64_t seed, size_t max_context) {
+std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, TensorType wt, uint64_t seed, size_t max_context,
+                                                   bool ggml_layout) {
   CheckSupported(spec);
   if (!KernelSupports(wt)) throw std::invalid_argument("the probe engine supports F32, F16, Q8_0 and Q4_0 weights");
   std::unique_ptr<ProbeModel> m(new ProbeModel());
@@ -178,11 +212,16 @@ std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, Tensor
       add(L.w_down, wt, d, spec.ffn, 1, 1.0f / std::sqrt(static_cast<float>(spec.ffn)), false);
     }
   }
-  m->storage_.resize(total + 64);
+  m->storage_ = LargeBuffer(total + 64);
   Rng rng{seed * 0x9E3779B97F4A7C15ULL + 1};
   for (auto& p : plan) {
     p.t->data = m->storage_.data() + p.offset;
     Fill(*p.t, m->storage_.data() + p.offset, p.sigma, rng, p.ones);
+  }
+  if (!ggml_layout) {
+    for (ProbeTensor* t : MatmulWeights(m->tok_embd_, m->output_, m->layers_)) {
+      InterleaveTensor(*t, t->data, const_cast<uint8_t*>(t->data));
+    }
   }
   m->Allocate(max_context);
   return m;
@@ -251,6 +290,20 @@ std::unique_ptr<ProbeModel> ProbeModel::FromGguf(std::shared_ptr<const catalog::
     for (const ProbeTensor* t : {&L.attn_norm, &L.ffn_norm, &L.q_norm, &L.k_norm, &L.bq, &L.bk, &L.bv}) {
       if (t->present() && t->type != TensorType::kF32) throw std::invalid_argument(p + "norms and biases must be F32");
     }
+  }
+  // Quantized matrices are copied once into the interleaved layout.
+  const auto weights = MatmulWeights(m->tok_embd_, m->output_, m->layers_);
+  size_t total = 0;
+  for (const ProbeTensor* t : weights) {
+    if (t->present() && CanInterleave(t->type)) total += (t->rows * t->row_bytes * t->experts + 63) / 64 * 64;
+  }
+  m->storage_ = LargeBuffer(total);
+  size_t offset = 0;
+  for (ProbeTensor* t : weights) {
+    if (!t->present() || !CanInterleave(t->type)) continue;
+    const size_t bytes = t->rows * t->row_bytes * t->experts;
+    InterleaveTensor(*t, t->data, m->storage_.data() + offset);
+    offset += (bytes + 63) / 64 * 64;
   }
   m->Allocate(max_context);
   return m;
@@ -344,20 +397,21 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
   for (size_t done = 0; done < n_total; done += chunk_) {
     const size_t n = std::min(chunk_, n_total - done);
     const size_t pos0 = pos_;
+    RopeTable(pos0, n, hd, rope_theta_, rope_);
     // Embedding rows.
     for (size_t t = 0; t < n; ++t) {
       const int32_t id = tokens[done + t];
       if (id < 0 || static_cast<size_t>(id) >= tok_embd_.rows) throw std::invalid_argument("token id out of range");
-      DequantizeRow(tok_embd_.type, tok_embd_.data + static_cast<size_t>(id) * tok_embd_.row_bytes, x_.data() + t * d, d);
+      ReadRow(tok_embd_.Matrix(), static_cast<size_t>(id), x_.data() + t * d);
     }
     for (size_t li = 0; li < layers_.size(); ++li) {
       const ProbeLayer& L = layers_[li];
       for (size_t t = 0; t < n; ++t) {
         RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.attn_norm.data), xn_.data() + t * d, d, norm_eps_);
       }
-      MatMul(pool, L.wq.type, L.wq.data, L.wq.row_bytes, qd, d, xn_.data(), n, q_.data(), qd);
-      MatMul(pool, L.wk.type, L.wk.data, L.wk.row_bytes, kvd, d, xn_.data(), n, k_.data(), kvd);
-      MatMul(pool, L.wv.type, L.wv.data, L.wv.row_bytes, kvd, d, xn_.data(), n, v_.data(), kvd);
+      MatMul(pool, L.wq.Matrix(), xn_.data(), n, q_.data(), qd);
+      MatMul(pool, L.wk.Matrix(), xn_.data(), n, k_.data(), kvd);
+      MatMul(pool, L.wv.Matrix(), xn_.data(), n, v_.data(), kvd);
       uint16_t* kc = k_cache_.data() + li * max_ctx_ * kvd;
       uint16_t* vc = v_cache_.data() + li * max_ctx_ * kvd;
       for (size_t t = 0; t < n; ++t) {
@@ -371,11 +425,11 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
         }
         for (size_t h = 0; h < H; ++h) {
           if (L.q_norm.present()) RmsNorm(q + h * hd, reinterpret_cast<const float*>(L.q_norm.data), q + h * hd, hd, norm_eps_);
-          Rope(q + h * hd, hd, pos0 + t, rope_theta_, neox_rope_);
+          Rope(q + h * hd, hd, rope_.data() + t * hd, neox_rope_);
         }
         for (size_t h = 0; h < KV; ++h) {
           if (L.k_norm.present()) RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
-          Rope(k + h * hd, hd, pos0 + t, rope_theta_, neox_rope_);
+          Rope(k + h * hd, hd, rope_.data() + t * hd, neox_rope_);
         }
         for (size_t i = 0; i < kvd; ++i) {
           kc[(pos0 + t) * kvd + i] = Fp32ToFp16(k[i]);
@@ -405,22 +459,22 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
           for (size_t j = 0; j < ctx; ++j) AxpyF16(sc[j] * inv, vc + j * kvd + g * hd, out, hd);
         }
       });
-      MatMul(pool, L.wo.type, L.wo.data, L.wo.row_bytes, d, qd, att_.data(), n, xn_.data(), d);
+      MatMul(pool, L.wo.Matrix(), att_.data(), n, xn_.data(), d);
       for (size_t i = 0; i < n * d; ++i) x_[i] += xn_[i];
       for (size_t t = 0; t < n; ++t) {
         RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.ffn_norm.data), xn_.data() + t * d, d, norm_eps_);
       }
       if (!s.moe) {
         const size_t ff = s.ffn;
-        MatMul(pool, L.w_gate.type, L.w_gate.data, L.w_gate.row_bytes, ff, d, xn_.data(), n, gate_.data(), ff);
-        MatMul(pool, L.w_up.type, L.w_up.data, L.w_up.row_bytes, ff, d, xn_.data(), n, up_.data(), ff);
+        MatMul(pool, L.w_gate.Matrix(), xn_.data(), n, gate_.data(), ff);
+        MatMul(pool, L.w_up.Matrix(), xn_.data(), n, up_.data(), ff);
         for (size_t i = 0; i < n * ff; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
-        MatMul(pool, L.w_down.type, L.w_down.data, L.w_down.row_bytes, d, ff, gate_.data(), n, att_.data(), d);
+        MatMul(pool, L.w_down.Matrix(), gate_.data(), n, att_.data(), d);
         for (size_t i = 0; i < n * d; ++i) x_[i] += att_[i];
       } else {
         const size_t E = s.moe->n_experts, K = s.moe->n_experts_active, ef = s.moe->expert_ffn;
         std::vector<float> logits_r(n * E);
-        MatMul(pool, L.router.type, L.router.data, L.router.row_bytes, E, d, xn_.data(), n, logits_r.data(), E);
+        MatMul(pool, L.router.Matrix(), xn_.data(), n, logits_r.data(), E);
         // Top-k per token, softmax over the selected logits.
         std::vector<std::vector<std::pair<size_t, float>>> routed(E);  // expert -> (token, weight)
         std::vector<size_t> idx(E);
@@ -441,11 +495,11 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
           const size_t m = routed[e].size();
           xin.resize(m * d);
           for (size_t r = 0; r < m; ++r) std::memcpy(xin.data() + r * d, xn_.data() + routed[e][r].first * d, d * 4);
-          MatMul(pool, L.gate_exps.type, L.gate_exps.Expert(e), L.gate_exps.row_bytes, ef, d, xin.data(), m, gate_.data(), ef);
-          MatMul(pool, L.up_exps.type, L.up_exps.Expert(e), L.up_exps.row_bytes, ef, d, xin.data(), m, up_.data(), ef);
+          MatMul(pool, L.gate_exps.Matrix(e), xin.data(), m, gate_.data(), ef);
+          MatMul(pool, L.up_exps.Matrix(e), xin.data(), m, up_.data(), ef);
           for (size_t i = 0; i < m * ef; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
           out_e.resize(m * d);
-          MatMul(pool, L.down_exps.type, L.down_exps.Expert(e), L.down_exps.row_bytes, d, ef, gate_.data(), m, out_e.data(), d);
+          MatMul(pool, L.down_exps.Matrix(e), gate_.data(), m, out_e.data(), d);
           for (size_t r = 0; r < m; ++r) {
             const float w = routed[e][r].second;
             float* acc = moe_acc_.data() + routed[e][r].first * d;
@@ -461,7 +515,7 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
       RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(output_norm_.data), xn_.data(), d, norm_eps_);
       const ProbeTensor& out = output_.present() ? output_ : tok_embd_;
       logits->assign(out.rows, 0.0f);
-      MatMul(pool, out.type, out.data, out.row_bytes, out.rows, d, xn_.data(), 1, logits->data(), out.rows);
+      MatMul(pool, out.Matrix(), xn_.data(), 1, logits->data(), out.rows);
     }
   }
 }
@@ -471,7 +525,7 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
 namespace {
 std::vector<double> RowD(const ProbeTensor& t, size_t row, size_t expert = 0) {
   std::vector<float> f(t.cols);
-  DequantizeRow(t.type, t.data + (expert * t.rows + row) * t.row_bytes, f.data(), t.cols);
+  ReadRow(t.Matrix(expert), row, f.data());
   return std::vector<double>(f.begin(), f.end());
 }
 std::vector<double> MatVecD(const ProbeTensor& t, const std::vector<double>& x, size_t expert = 0) {

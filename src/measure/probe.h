@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "core/model.h"
+#include "measure/kernels.h"
+#include "measure/large_buffer.h"
 
 namespace tokcast::catalog {
 class GgufFile;
@@ -26,8 +28,10 @@ struct ProbeTensor {
   size_t rows = 0, cols = 0;  // cols = row length (input features)
   size_t row_bytes = 0;
   size_t experts = 1;         // stacked experts (rows per expert = rows)
+  bool interleaved = false;   // each expert's matrix in the kernels' interleaved layout
   bool present() const { return data != nullptr; }
   const uint8_t* Expert(size_t e) const { return data + e * rows * row_bytes; }
+  WeightMatrix Matrix(size_t expert = 0) const { return {type, Expert(expert), rows, cols, interleaved}; }
 };
 
 struct ProbeLayer {
@@ -40,9 +44,11 @@ class ProbeModel {
  public:
   // Synthesized weights (deterministic pseudo-random, scaled to keep activations sane).
   // Throws std::invalid_argument for architectures the engine does not run (MLA, windows...).
+  // Q8_0/Q4_0 matrices are interleaved for the kernels unless `ggml_layout` (to write a GGUF).
   static std::unique_ptr<ProbeModel> Synthesize(const ModelSpec& spec, TensorType weight_type, uint64_t seed,
-                                                size_t max_context);
-  // Weights memory-mapped from a GGUF file (kept alive by the model).
+                                                size_t max_context, bool ggml_layout = false);
+  // Weights memory-mapped from a GGUF file (kept alive by the model); Q8_0/Q4_0 matrices are
+  // copied into the kernels' interleaved layout, as llama.cpp's CPU backend repacks them.
   static std::unique_ptr<ProbeModel> FromGguf(std::shared_ptr<const catalog::GgufFile> file, const ModelSpec& spec,
                                               size_t max_context);
 
@@ -73,7 +79,7 @@ class ProbeModel {
   void Allocate(size_t max_context);
 
   ModelSpec spec_;
-  std::vector<uint8_t> storage_;
+  LargeBuffer storage_;
   std::shared_ptr<const catalog::GgufFile> file_;
   ProbeTensor tok_embd_, output_, output_norm_;
   std::vector<ProbeLayer> layers_;
@@ -84,7 +90,7 @@ class ProbeModel {
   size_t pos_ = 0;
   std::vector<uint16_t> k_cache_, v_cache_;  // [layer][pos][kv_heads * head_dim], fp16
   size_t chunk_ = 0;  // tokens per scratch chunk
-  std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, moe_acc_, scores_;
+  std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, moe_acc_, scores_, rope_;
   std::vector<int> expert_ids_;
   std::vector<float> expert_w_;
 };

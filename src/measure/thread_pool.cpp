@@ -1,6 +1,29 @@
 #include "measure/thread_pool.h"
 
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace tokcast::measure {
+namespace {
+
+// A polite busy-wait step: tells the core it is spinning without giving up the time slice
+// (a sched_yield system call per step costs more than the short waits of a forward pass).
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+using Clock = std::chrono::steady_clock;
+// How long a worker spins for the next job before it sleeps.
+constexpr auto kSpin = std::chrono::milliseconds(2);
+
+}  // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
   if (threads == 0) threads = 1;
@@ -20,11 +43,15 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::Worker(unsigned index) {
   uint64_t seen = 0;
   while (true) {
-    // Spin a little (jobs come back to back in a forward pass), then sleep.
+    // Spin a while (jobs come back to back in a forward pass), then sleep.
     uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < 20000; ++spin) {
-      std::this_thread::yield();
-      gen = generation_.load(std::memory_order_acquire);
+    if (gen == seen) {
+      const auto until = Clock::now() + kSpin;
+      for (unsigned spin = 0; gen == seen; ++spin) {
+        CpuRelax();
+        gen = generation_.load(std::memory_order_acquire);
+        if ((spin & 255) == 255 && Clock::now() > until) break;
+      }
     }
     if (gen == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
@@ -51,7 +78,13 @@ void ThreadPool::Run(const std::function<void(unsigned, unsigned)>& fn) {
   }
   wake_.notify_all();
   fn(0, size());
-  while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  for (unsigned spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if ((spin & 1023) == 1023) {
+      std::this_thread::yield();  // a worker may have been descheduled: let it run
+    } else {
+      CpuRelax();
+    }
+  }
 }
 
 void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t, size_t)>& fn) {

@@ -1,4 +1,4 @@
-// Kernels and the probe engine's forward pass against a plain double-precision reference.
+// The probe engine's forward pass against a plain double-precision reference.
 // Tolerances: F32 weights differ only by the fp16 KV cache (1e-2 relative); quantized weights
 // also quantize activations to Q8_0 like llama.cpp (3% relative RMS error on the logits).
 #include <cmath>
@@ -30,45 +30,6 @@ ModelSpec Tiny(bool moe = false) {
   s.max_context = 64;
   if (moe) s.moe = MoeSpec{4, 2, 0, 64, 0, 0, 1, false, false};
   return s;
-}
-
-TEST(Kernels, Fp16RoundTrip) {
-  for (float v : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1e-5f, 3.0e-7f, 1234.5f, -0.333f}) {
-    const float back = Fp16ToFp32(Fp32ToFp16(v));
-    EXPECT_NEAR(back, v, std::fabs(v) * 1e-3 + 1e-7) << v;
-  }
-}
-
-TEST(Kernels, QuantizedDotsMatchADoubleReference) {
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist;
-  const size_t n = 256, rows = 37, tokens = 5;
-  std::vector<float> w(rows * n), x(tokens * n);
-  for (auto& v : w) v = dist(rng);
-  for (auto& v : x) v = dist(rng);
-  ThreadPool pool(2);
-  for (TensorType t : {TensorType::kF32, TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0}) {
-    SCOPED_TRACE(std::string(ToString(t)));
-    const size_t stride = RowBytes(t, n);
-    std::vector<uint8_t> q(rows * stride);
-    for (size_t r = 0; r < rows; ++r) QuantizeRow(t, w.data() + r * n, q.data() + r * stride, n);
-    std::vector<float> y(tokens * rows);
-    MatMul(pool, t, q.data(), stride, rows, n, x.data(), tokens, y.data(), rows);
-    double err = 0, norm = 0;
-    for (size_t tk = 0; tk < tokens; ++tk) {
-      for (size_t r = 0; r < rows; ++r) {
-        std::vector<float> wd(n);
-        DequantizeRow(t, q.data() + r * stride, wd.data(), n);
-        double ref = 0;
-        for (size_t i = 0; i < n; ++i) ref += static_cast<double>(wd[i]) * x[tk * n + i];
-        err += (y[tk * rows + r] - ref) * (y[tk * rows + r] - ref);
-        norm += ref * ref;
-      }
-    }
-    // Weights are dequantized exactly; the only error is the activations' Q8_0 rounding.
-    const double tol = (t == TensorType::kF32 || t == TensorType::kF16) ? 1e-6 : 1e-2;
-    EXPECT_LT(std::sqrt(err / norm), tol);
-  }
 }
 
 double RelRms(const std::vector<float>& a, const std::vector<double>& b) {
