@@ -110,7 +110,14 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
         done += n;
       }
     };
-    std::vector<double> pp, tg;
+    // The read bandwidth of the weights' own pages, measured just before and just after each
+    // decode run: on a machine whose bandwidth moves (other tenants, page placement), the
+    // ceiling decode met at that moment, where `bench machine` measured other pages earlier.
+    auto read_weights = [&]() -> double {
+      if (m.probe->owned_weights_bytes() < (64u << 20)) return 0;
+      return measure::MeasureReadBandwidth(pool, m.probe->owned_weights(), m.probe->owned_weights_bytes(), 1).max;
+    };
+    std::vector<double> pp, tg, weights_read;
     std::vector<float> logits;
     for (int rep = 0; rep <= o->reps; ++rep) {
       if (tty) ctx.Err() << "\r\033[Krepetition " << rep << "/" << o->reps << (rep == 0 ? " (warm-up)" : "") << std::flush;
@@ -123,11 +130,16 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
       }
       if (o->gen > 0) {
         fill_depth();
+        const double read_before = read_weights();
         int32_t tok = 1;
         const auto t0 = Clock::now();
         for (uint64_t i = 0; i < o->gen; ++i) m.probe->Forward(pool, &tok, 1, &logits);
         const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-        if (rep > 0) tg.push_back(static_cast<double>(o->gen) / s);
+        const double read_after = read_weights();
+        if (rep > 0) {
+          tg.push_back(static_cast<double>(o->gen) / s);
+          if (read_before > 0) weights_read.push_back((read_before + read_after) / 2);
+        }
       }
     }
     if (tty) ctx.Err() << "\r\033[K" << std::flush;
@@ -146,6 +158,16 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
       r["tg_tok_s"] = tgs.mean;
       r["tg_tok_s_sd"] = tgs.stddev;
       r["decode_bytes_per_s"] = tgs.mean * static_cast<double>(m.probe->DecodeBytesPerToken(o->depth + o->gen / 2));
+      if (weights_read.size() == tg.size()) {
+        double read = 0, fraction = 0;
+        for (size_t i = 0; i < tg.size(); ++i) {
+          read += weights_read[i] / static_cast<double>(tg.size());
+          fraction += tg[i] * static_cast<double>(m.probe->DecodeBytesPerToken(o->depth + o->gen / 2)) / weights_read[i] /
+                      static_cast<double>(tg.size());
+        }
+        r["weights_read_bytes_per_s"] = read;
+        r["decode_weights_read_fraction"] = fraction;
+      }
     }
     // Prediction for this machine, from the profile `tokcast bench machine` wrote.
     std::vector<std::string> notes;
@@ -185,6 +207,21 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
       }
     } else {
       notes.push_back("no prediction: run `tokcast bench machine` first to write the local hardware profile");
+    }
+    if (r.contains("decode_weights_read_fraction")) {
+      const double read = r["weights_read_bytes_per_s"].get<double>();
+      notes.push_back("decode read its weights at " + FormatFixed(r["decode_bytes_per_s"].get<double>() / 1e9, 1) +
+                      " GB/s: " + FormatFixed(100 * r["decode_weights_read_fraction"].get<double>(), 0) +
+                      "% of the read bandwidth of the same pages around each run (" + FormatFixed(read / 1e9, 1) +
+                      " GB/s)");
+      if (const HardwareSpec* local = cat.FindHardware("local"); local && local->measured_bandwidth_bytes_per_s) {
+        const double ratio = read / *local->measured_bandwidth_bytes_per_s;
+        if (ratio < 0.8 || ratio > 1.25) {
+          notes.push_back("warning: this run's memory read at " + FormatFixed(100 * ratio, 0) +
+                          "% of the bandwidth `tokcast bench machine` measured: the machine's bandwidth moved (other "
+                          "tenants, page placement), and the ceiling ratios move with it");
+        }
+      }
     }
     for (const auto& w : measure::ReliabilityWarnings(host, std::max(pps.Spread(), tgs.Spread()))) notes.push_back("warning: " + w);
     r["notes"] = notes;

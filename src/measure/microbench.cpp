@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -146,7 +147,41 @@ Stat Summarize(std::vector<double> s) {
   double var = 0;
   for (double v : s) var += (v - st.mean) * (v - st.mean);
   st.stddev = s.size() > 1 ? std::sqrt(var / static_cast<double>(s.size() - 1)) : 0;
+  st.samples = std::move(s);
   return st;
+}
+
+namespace {
+
+// Read-only stream over [data, data + bytes) on every thread: an integer XOR reduction
+// vectorizes freely (a floating-point sum would be latency-bound and under-report the
+// bandwidth). The result goes to a volatile so the reads cannot be optimized away.
+void XorRead(ThreadPool& pool, const uint8_t* data, size_t bytes) {
+  const size_t n = bytes / sizeof(uint64_t);
+  pool.Run([&](unsigned ti, unsigned tc) {
+    const size_t i0 = n * ti / tc, i1 = n * (ti + 1) / tc;
+    uint64_t acc = 0;
+    for (size_t i = i0; i < i1; ++i) {
+      uint64_t w;
+      std::memcpy(&w, data + i * sizeof(uint64_t), sizeof(w));
+      acc ^= w;
+    }
+    volatile uint64_t sink = acc;
+    (void)sink;
+  });
+}
+
+}  // namespace
+
+Stat MeasureReadBandwidth(ThreadPool& pool, const uint8_t* data, size_t bytes, int reps) {
+  std::vector<double> samples;
+  for (int rep = 0; rep < reps + 1; ++rep) {
+    const auto t0 = Clock::now();
+    XorRead(pool, data, bytes);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (rep > 0) samples.push_back(static_cast<double>(bytes) / s);
+  }
+  return Summarize(samples);
 }
 
 BandwidthResult MeasureBandwidth(unsigned threads, uint64_t buffer_bytes, int reps) {
@@ -160,16 +195,18 @@ BandwidthResult MeasureBandwidth(unsigned threads, uint64_t buffer_bytes, int re
   double* b = bb.As<double>();
   double* c = bc.As<double>();
   ThreadPool pool(threads);
-  // First touch from the threads that will use each slice.
+  // First touch from the threads that will use each slice. Every element differs: pages of one
+  // repeated value can be merged by the OS or hypervisor (KSM, zero pages) into one physical
+  // page that then reads from cache, which inflates the bandwidth.
   pool.ParallelFor(n, [&](size_t i0, size_t i1) {
     for (size_t i = i0; i < i1; ++i) {
-      a[i] = 1.0;
-      b[i] = 2.0;
-      c[i] = 0.0;
+      const double v = static_cast<double>(i);
+      a[i] = 1.0 + v * 1e-9;
+      b[i] = 2.0 + v * 1e-9;
+      c[i] = 3.0 + v * 1e-9;
     }
   });
   std::vector<double> copy, triad, read;
-  std::vector<double> partial(threads, 0.0);
   const double s = 3.0;
   for (int rep = 0; rep < reps + 1; ++rep) {  // first repetition is the warm-up
     auto t0 = Clock::now();
@@ -181,15 +218,7 @@ BandwidthResult MeasureBandwidth(unsigned threads, uint64_t buffer_bytes, int re
       for (size_t i = i0; i < i1; ++i) a[i] = b[i] + s * c[i];
     });
     auto t2 = Clock::now();
-    pool.Run([&](unsigned ti, unsigned tc) {
-      // Read-only stream: an integer XOR reduction vectorizes freely (a floating-point sum
-      // would be latency-bound and under-report the bandwidth).
-      const size_t i0 = n * ti / tc, i1 = n * (ti + 1) / tc;
-      const auto* words = reinterpret_cast<const uint64_t*>(b);
-      uint64_t acc = 0;
-      for (size_t i = i0; i < i1; ++i) acc ^= words[i];
-      partial[ti] = static_cast<double>(acc & 1);
-    });
+    XorRead(pool, reinterpret_cast<const uint8_t*>(b), n * sizeof(double));
     auto t3 = Clock::now();
     if (rep == 0) continue;
     const double bytes = static_cast<double>(n) * sizeof(double);
@@ -197,8 +226,6 @@ BandwidthResult MeasureBandwidth(unsigned threads, uint64_t buffer_bytes, int re
     triad.push_back(3 * bytes / std::chrono::duration<double>(t2 - t1).count());
     read.push_back(bytes / std::chrono::duration<double>(t3 - t2).count());
   }
-  volatile double sink = partial[0];
-  (void)sink;
   r.copy = Summarize(copy);
   r.triad = Summarize(triad);
   r.read = Summarize(read);

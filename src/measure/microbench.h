@@ -35,6 +35,7 @@ std::vector<std::string> ReliabilityWarnings(const HostFacts& host, double sprea
 struct Stat {
   double median = 0, min = 0, max = 0, mean = 0, stddev = 0;
   size_t reps = 0;
+  std::vector<double> samples;  // sorted
   double Spread() const { return median > 0 ? (max - min) / median : 0; }
 };
 Stat Summarize(std::vector<double> samples);
@@ -45,6 +46,12 @@ struct BandwidthResult {
   unsigned threads = 1;
 };
 BandwidthResult MeasureBandwidth(unsigned threads, uint64_t buffer_bytes, int reps);
+
+class ThreadPool;
+// Read bandwidth (bytes/s) of existing memory, split across the pool's threads: the STREAM read
+// kernel over `bytes` at `data`, one warm-up then `reps` timed passes. The probe engine uses it
+// on its own weights, so decode can be compared with the pages it actually reads.
+Stat MeasureReadBandwidth(ThreadPool& pool, const uint8_t* data, size_t bytes, int reps);
 
 struct MatmulResult {
   TensorType type = TensorType::kF32;

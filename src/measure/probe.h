@@ -68,6 +68,10 @@ class ProbeModel {
   size_t max_context() const { return max_ctx_; }
 
   uint64_t weights_bytes() const;
+  // The memory the engine owns for weights: all of a synthesized model, the interleaved
+  // quantized matrices of a GGUF one (empty for an F16/F32 GGUF, read from the mapping).
+  const uint8_t* owned_weights() const { return storage_.data(); }
+  size_t owned_weights_bytes() const { return storage_.size(); }
   // The tensor stored under a GGUF (llama.cpp) name, or null.
   const ProbeTensor* Find(const std::string& gguf_name) const;
   // Bytes a decode step reads at context length `ctx`: every weight except the embedding rows

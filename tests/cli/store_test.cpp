@@ -1,5 +1,6 @@
 // The results store: atomic runs that survive SIGKILL, llama-bench import round trips, and the
 // bench commands end to end (small and fast; benchmarks proper live in bench/).
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -165,10 +166,15 @@ TEST(Store, BadImportsAreOneLineErrors) {
 TEST(Bench, MachineAndModelEndToEnd) {
   test::TempDir dir;
   setenv("TOKCAST_HOME", dir.path().c_str(), 1);
-  auto m = RunCli({"bench", "machine", "--buffer-mib", "48", "-r", "1", "--format", "json"});
+  auto m = RunCli({"bench", "machine", "--buffer-mib", "48", "-r", "1", "--rounds", "3", "--format", "json"});
   ASSERT_EQ(m.code, 0) << m.err;
   const json mj = json::parse(m.out);
   EXPECT_GT(mj["memory_bandwidth_bytes_per_s"].get<double>(), 1e8);
+  // The profile's bandwidth is the median of the rounds' best rates.
+  auto rounds = mj["bandwidth"]["round_best_rates"].get<std::vector<double>>();
+  ASSERT_EQ(rounds.size(), 3u);
+  std::sort(rounds.begin(), rounds.end());
+  EXPECT_DOUBLE_EQ(mj["memory_bandwidth_bytes_per_s"].get<double>(), rounds[1]);
   for (const char* f : {"F32", "F16", "Q8_0", "Q4_0"}) EXPECT_GT(mj["matmul_flops_per_s"][f]["median"].get<double>(), 1e7) << f;
   EXPECT_TRUE(mj["host"].contains("cpu_model"));
   // The profile it wrote is hardware "local".
@@ -183,6 +189,9 @@ TEST(Bench, MachineAndModelEndToEnd) {
     EXPECT_TRUE(bj.contains(k)) << k;
   }
   EXPECT_GT(bj["tg_tok_s"].get<double>(), 0);
+  // Decode against the read bandwidth of its own weights, measured around each run.
+  EXPECT_GT(bj["weights_read_bytes_per_s"].get<double>(), 1e8);
+  EXPECT_GT(bj["decode_weights_read_fraction"].get<double>(), 0);
   auto list = RunCli({"results", "list", "--format", "json"});
   EXPECT_EQ(json::parse(list.out).size(), 2u);
   EXPECT_EQ(RunCli({"bench", "model", "--model", "deepseek-v3", "-p", "8", "-n", "1"}).code, 1);
