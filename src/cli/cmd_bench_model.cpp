@@ -191,6 +191,15 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
         r["predicted_tg_tok_s"] = p.tg_tok_s;
         r["predicted_tg_tok_s_bound"] = p.tg_tok_s_bound;
         r["tg_error_pct"] = (p.tg_tok_s / tgs.mean - 1) * 100;
+        // The same prediction with the bandwidth this run's pages gave: the model's own error,
+        // apart from the machine's drift since `bench machine`.
+        if (r.contains("weights_read_bytes_per_s")) {
+          HardwareSpec now = *local;
+          now.bandwidth_bytes_per_s = now.host_memory_bandwidth_bytes_per_s = r["weights_read_bytes_per_s"].get<double>();
+          const Prediction pn = Predict(PerfContext{pm, now, rt, plan, profile.For(rt, now)}, w);
+          r["predicted_tg_tok_s_at_run_bandwidth"] = pn.tg_tok_s;
+          r["tg_error_pct_at_run_bandwidth"] = (pn.tg_tok_s / tgs.mean - 1) * 100;
+        }
       }
       // Measured ratios against the machine's own measured ceilings.
       if (o->gen > 0 && local->measured_bandwidth_bytes_per_s) {
@@ -214,6 +223,11 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
                       " GB/s: " + FormatFixed(100 * r["decode_weights_read_fraction"].get<double>(), 0) +
                       "% of the read bandwidth of the same pages around each run (" + FormatFixed(read / 1e9, 1) +
                       " GB/s)");
+      if (r.contains("predicted_tg_tok_s_at_run_bandwidth")) {
+        notes.push_back("predicted tg at the bandwidth of this run's pages: " +
+                        FormatFixed(r["predicted_tg_tok_s_at_run_bandwidth"].get<double>(), 2) + " t/s (" +
+                        FormatFixed(r["tg_error_pct_at_run_bandwidth"].get<double>(), 0) + "% vs measured)");
+      }
       if (const HardwareSpec* local = cat.FindHardware("local"); local && local->measured_bandwidth_bytes_per_s) {
         const double ratio = read / *local->measured_bandwidth_bytes_per_s;
         if (ratio < 0.8 || ratio > 1.25) {

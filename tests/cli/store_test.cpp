@@ -192,6 +192,7 @@ TEST(Bench, MachineAndModelEndToEnd) {
   // Decode against the read bandwidth of its own weights, measured around each run.
   EXPECT_GT(bj["weights_read_bytes_per_s"].get<double>(), 1e8);
   EXPECT_GT(bj["decode_weights_read_fraction"].get<double>(), 0);
+  EXPECT_GT(bj["predicted_tg_tok_s_at_run_bandwidth"].get<double>(), 0);
   auto list = RunCli({"results", "list", "--format", "json"});
   EXPECT_EQ(json::parse(list.out).size(), 2u);
   EXPECT_EQ(RunCli({"bench", "model", "--model", "deepseek-v3", "-p", "8", "-n", "1"}).code, 1);
