@@ -212,6 +212,20 @@ inline __m256 DotI8(__m256i a, __m256i b) {
 }
 #endif
 
+#if defined(TOKCAST_NEON)
+// Sum of 32 int8 x int8 products (a0|a1 . b0|b1) as 4 int32 lanes.
+inline int32x4_t DotI8x32(int8x16_t a0, int8x16_t a1, int8x16_t b0, int8x16_t b1) {
+#if defined(__ARM_FEATURE_DOTPROD)
+  return vdotq_s32(vdotq_s32(vdupq_n_s32(0), a0, b0), a1, b1);
+#else
+  int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(a0), vget_low_s8(b0)));
+  s = vpadalq_s16(s, vmull_s8(vget_high_s8(a0), vget_high_s8(b0)));
+  s = vpadalq_s16(s, vmull_s8(vget_low_s8(a1), vget_low_s8(b1)));
+  return vpadalq_s16(s, vmull_s8(vget_high_s8(a1), vget_high_s8(b1)));
+#endif
+}
+#endif
+
 float DotQ8Q8(size_t n, const BlockQ8_0* x, const BlockQ8_0* y) {
   const size_t nb = n / 32;
 #if defined(TOKCAST_AVX2)
@@ -237,11 +251,7 @@ float DotQ8Q8(size_t n, const BlockQ8_0* x, const BlockQ8_0* y) {
   for (size_t i = 0; i < nb; ++i) {
     const int8x16_t a0 = vld1q_s8(x[i].qs), a1 = vld1q_s8(x[i].qs + 16);
     const int8x16_t b0 = vld1q_s8(y[i].qs), b1 = vld1q_s8(y[i].qs + 16);
-    int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(a0), vget_low_s8(b0)));
-    s = vpadalq_s16(s, vmull_s8(vget_high_s8(a0), vget_high_s8(b0)));
-    s = vpadalq_s16(s, vmull_s8(vget_low_s8(a1), vget_low_s8(b1)));
-    s = vpadalq_s16(s, vmull_s8(vget_high_s8(a1), vget_high_s8(b1)));
-    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), H2F(x[i].d) * H2F(y[i].d));
+    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(DotI8x32(a0, a1, b0, b1)), H2F(x[i].d) * H2F(y[i].d));
   }
   return vaddvq_f32(acc);
 #else
@@ -297,11 +307,7 @@ float DotQ4Q8(size_t n, const BlockQ4_0* x, const BlockQ8_0* y, const float* ysu
     const int8x16_t a0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(packed, low)), eight);
     const int8x16_t a1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(packed, 4)), eight);
     const int8x16_t b0 = vld1q_s8(y[i].qs), b1 = vld1q_s8(y[i].qs + 16);
-    int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(a0), vget_low_s8(b0)));
-    s = vpadalq_s16(s, vmull_s8(vget_high_s8(a0), vget_high_s8(b0)));
-    s = vpadalq_s16(s, vmull_s8(vget_low_s8(a1), vget_low_s8(b1)));
-    s = vpadalq_s16(s, vmull_s8(vget_high_s8(a1), vget_high_s8(b1)));
-    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), H2F(x[i].d) * H2F(y[i].d));
+    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(DotI8x32(a0, a1, b0, b1)), H2F(x[i].d) * H2F(y[i].d));
   }
   return vaddvq_f32(acc);
 #else
