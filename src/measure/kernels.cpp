@@ -474,13 +474,18 @@ void GroupDotAvx2(const uint8_t* g, size_t nb, const ActRow* a, float* const* ou
     }
     for (size_t t = 0; t < T; ++t) {
       const int8_t* yq = a[t].q[b].qs;
-      int32_t y4[8];
-      std::memcpy(y4, yq, 32);
+      // 4 activation bytes to every lane straight from memory (a load, not a move from a
+      // general register, which would cap the multiply-adds at one per cycle).
+      auto bcast = [yq](size_t c) {
+        float f;  // as a float, so the compiler broadcasts from memory (vbroadcastss ymm, m32)
+        std::memcpy(&f, yq + 4 * c, sizeof(f));
+        return _mm256_castps_si256(_mm256_set1_ps(f));
+      };
       // Two chains so that the multiply-adds overlap.
       __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
       for (size_t c = 0; c < 8; c += 2) {
-        s0 = GroupDp<kQ4>(s0, w[c], _mm256_set1_epi32(y4[c]));
-        s1 = GroupDp<kQ4>(s1, w[c + 1], _mm256_set1_epi32(y4[c + 1]));
+        s0 = GroupDp<kQ4>(s0, w[c], bcast(c));
+        s1 = GroupDp<kQ4>(s1, w[c + 1], bcast(c + 1));
       }
       const __m256 sum = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
       const __m256 v = _mm256_fmsub_ps(sum, _mm256_set1_ps(a[t].d[b]), _mm256_set1_ps(off * a[t].s[b]));
