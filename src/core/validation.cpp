@@ -161,7 +161,11 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
   for (const auto& s : scenarios) {
     if (!s.unsupported && s.row && s.row->value > 0) groups[EfficiencyKey(s)].push_back(&s);
   }
-  for (auto& [key, rows] : groups) {
+  for (auto& group : groups) {
+    // Named references, not structured bindings: lambdas below capture them, which C++20
+    // allows but Clang before 16 rejects.
+    const auto& key = group.first;
+    auto& rows = group.second;
     // Which quantized types these rows use: one dequant cost each.
     std::set<std::string> types;
     for (const Scenario* s : rows) {
