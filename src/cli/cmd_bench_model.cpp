@@ -130,12 +130,12 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
       }
       if (o->gen > 0) {
         fill_depth();
-        const double read_before = read_weights();
+        const double read_before = rep > 0 ? read_weights() : 0;
         int32_t tok = 1;
         const auto t0 = Clock::now();
         for (uint64_t i = 0; i < o->gen; ++i) m.probe->Forward(pool, &tok, 1, &logits);
         const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-        const double read_after = read_weights();
+        const double read_after = rep > 0 ? read_weights() : 0;
         if (rep > 0) {
           tg.push_back(static_cast<double>(o->gen) / s);
           if (read_before > 0) weights_read.push_back((read_before + read_after) / 2);
@@ -157,13 +157,13 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
     if (o->gen > 0) {
       r["tg_tok_s"] = tgs.mean;
       r["tg_tok_s_sd"] = tgs.stddev;
-      r["decode_bytes_per_s"] = tgs.mean * static_cast<double>(m.probe->DecodeBytesPerToken(o->depth + o->gen / 2));
+      const double decode_bytes = static_cast<double>(m.probe->DecodeBytesPerToken(o->depth + o->gen / 2));
+      r["decode_bytes_per_s"] = tgs.mean * decode_bytes;
       if (weights_read.size() == tg.size()) {
         double read = 0, fraction = 0;
         for (size_t i = 0; i < tg.size(); ++i) {
           read += weights_read[i] / static_cast<double>(tg.size());
-          fraction += tg[i] * static_cast<double>(m.probe->DecodeBytesPerToken(o->depth + o->gen / 2)) / weights_read[i] /
-                      static_cast<double>(tg.size());
+          fraction += tg[i] * decode_bytes / weights_read[i] / static_cast<double>(tg.size());
         }
         r["weights_read_bytes_per_s"] = read;
         r["decode_weights_read_fraction"] = fraction;
@@ -171,7 +171,8 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
     }
     // Prediction for this machine, from the profile `tokcast bench machine` wrote.
     std::vector<std::string> notes;
-    if (const HardwareSpec* local = cat.FindHardware("local")) {
+    const HardwareSpec* local = cat.FindHardware("local");
+    if (local) {
       const RuntimeProfile& rt = cat.Runtime("tokcast-probe");
       PerfWorkload w;
       w.prompt = std::max<uint64_t>(o->prompt, 1);
@@ -228,7 +229,7 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
                         FormatFixed(r["predicted_tg_tok_s_at_run_bandwidth"].get<double>(), 2) + " t/s (" +
                         FormatFixed(r["tg_error_pct_at_run_bandwidth"].get<double>(), 0) + "% vs measured)");
       }
-      if (const HardwareSpec* local = cat.FindHardware("local"); local && local->measured_bandwidth_bytes_per_s) {
+      if (local && local->measured_bandwidth_bytes_per_s) {
         const double ratio = read / *local->measured_bandwidth_bytes_per_s;
         if (ratio < 0.8 || ratio > 1.25) {
           notes.push_back("warning: this run's memory read at " + FormatFixed(100 * ratio, 0) +

@@ -11,6 +11,7 @@
 
 #include "measure/kernels.h"
 #include "measure/thread_pool.h"
+#include "kernel_cases.h"
 
 namespace tokcast::measure {
 namespace {
@@ -36,46 +37,13 @@ TEST_F(Kernels, Fp16RoundTrip) {
 }
 
 TEST_F(Kernels, QuantizedDotsMatchADoubleReference) {
-  std::mt19937 rng(7);
-  std::normal_distribution<float> dist;
-  // 37 rows: 4 interleaved groups of 8 and 5 plain rows; 5 tokens: a tile of 4 and one more.
-  const size_t n = 256, rows = 37;
-  std::vector<float> w(rows * n), x(5 * n);
-  for (auto& v : w) v = dist(rng);
-  for (auto& v : x) v = dist(rng);
   ThreadPool pool(2);
-  for (TensorType t : {TensorType::kF32, TensorType::kF16, TensorType::kQ8_0, TensorType::kQ4_0}) {
-    const size_t stride = RowBytes(t, n);
-    std::vector<uint8_t> q(rows * stride);
-    for (size_t r = 0; r < rows; ++r) QuantizeRow(t, w.data() + r * n, q.data() + r * stride, n);
-    std::vector<uint8_t> packed(q.size());
-    if (CanInterleave(t)) Interleave(t, q.data(), packed.data(), rows, n);
-    for (bool interleaved : {false, true}) {
-      if (interleaved && !CanInterleave(t)) continue;
-      const WeightMatrix m{t, interleaved ? packed.data() : q.data(), rows, n, interleaved};
-      for (size_t tokens : {1, 2, 5}) {
-        SCOPED_TRACE(std::string(ToString(t)) + (interleaved ? " interleaved, " : " ggml layout, ") +
-                     std::to_string(tokens) + " tokens");
-        std::vector<float> y(tokens * rows);
-        MatMul(pool, m, x.data(), tokens, y.data(), rows);
-        double err = 0, norm = 0;
-        for (size_t r = 0; r < rows; ++r) {
-          std::vector<float> wd(n), wr(n);
-          DequantizeRow(t, q.data() + r * stride, wd.data(), n);
-          ReadRow(m, r, wr.data());
-          ASSERT_EQ(wd, wr) << "row " << r;  // both layouts hold the same numbers
-          for (size_t tk = 0; tk < tokens; ++tk) {
-            double ref = 0;
-            for (size_t i = 0; i < n; ++i) ref += static_cast<double>(wd[i]) * x[tk * n + i];
-            err += (y[tk * rows + r] - ref) * (y[tk * rows + r] - ref);
-            norm += ref * ref;
-          }
-        }
-        // Weights are dequantized exactly; the only error is the activations' Q8_0 rounding.
-        const double tol = (t == TensorType::kF32 || t == TensorType::kF16) ? 1e-6 : 1e-2;
-        EXPECT_LT(std::sqrt(err / norm), tol);
-      }
-    }
+  const auto cases = test::RunKernelCases(pool);
+  EXPECT_EQ(cases.size(), 18u);  // F32, F16: 3 each; Q8_0, Q4_0: 3 per layout
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    EXPECT_TRUE(c.rows_match);  // both layouts hold the same numbers
+    EXPECT_LT(c.rel_error, c.tolerance);
   }
 }
 
