@@ -9,6 +9,12 @@
 
 namespace tokcast::test {
 
+nlohmann::json Rows(const std::string& json_report) {
+  const auto j = nlohmann::json::parse(json_report);
+  if (!j.is_object() || !j.contains("rows")) throw std::runtime_error("not a tokcast JSON report: " + json_report.substr(0, 200));
+  return j["rows"];
+}
+
 CliResult RunCli(std::vector<std::string> args) {
   args.insert(args.begin(), "tokcast");
   std::vector<const char*> argv;

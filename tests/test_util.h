@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog/catalog.h"
 
 namespace tokcast::test {
@@ -31,6 +33,9 @@ inline std::vector<std::vector<std::string>> ReadGolden(const std::string& rel) 
   }
   return rows;
 }
+
+// The rows of a JSON report ({"schema_version", "kind", "context", "rows", ...}).
+nlohmann::json Rows(const std::string& json_report);
 
 // Runs the CLI in process (the same entry point as the binary) and captures its output.
 struct CliResult {

@@ -1,6 +1,8 @@
 #include "catalog/catalog.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -244,6 +246,7 @@ QuantRecipe ParseQuant(const Entity& e) {
       q.overrides.push_back(qo);
     }
   }
+  q.moe_only = e.BoolOr("moe_only", false);
   q.notes = e.StrOr("notes");
   q.sources = e.StrList("sources");
   return q;
@@ -275,10 +278,75 @@ RuntimeProfile ParseRuntime(const Entity& e) {
     if (!p) e.Fail(key, "fp32, fp16, bf16, fp8, fp4, int8 or fp16_fp16acc", "'" + v + "'");
     *field = *p;
   }
+  r.vendors = e.StrList("support.vendors");
+  r.classes = e.StrList("support.classes");
+  for (const auto& c : r.classes) {
+    if (!HardwareClassFromString(c)) e.Fail("support.classes", "discrete_gpu, unified_soc, cpu or accelerator", "'" + c + "'");
+  }
+  r.formats = e.StrList("support.formats");
+  r.tensor_parallel = e.BoolOr("support.tensor_parallel", false);
   r.notes = e.StrOr("notes");
   r.sources = e.StrList("sources");
   if (auto err = Validate(r)) throw InputError(e.origin() + ": '" + r.id + "': " + *err);
   return r;
+}
+
+Defaults ParseDefaults(const Entity& e) {
+  Defaults d;
+  if (auto rules = e.At("default_runtime")) {
+    if (!rules.is_array_of_tables()) e.Fail("default_runtime", "[[default_runtime]] tables", Entity::Describe(rules));
+    for (const auto& node : *rules.as_array()) {
+      Entity r(*node.as_table(), e.origin());
+      DefaultRuntimeRule rule;
+      rule.vendor = r.StrOr("vendor");
+      if (r.Has("class")) {
+        const std::string c = r.Str("class");
+        rule.hw_class = HardwareClassFromString(c);
+        if (!rule.hw_class) e.Fail("default_runtime.class", "discrete_gpu, unified_soc, cpu or accelerator", "'" + c + "'");
+      }
+      rule.runtime = r.Str("runtime");
+      d.runtimes.push_back(std::move(rule));
+    }
+  }
+  if (auto ladders = e.At("quant_ladder"); ladders && ladders.is_table()) {
+    for (const auto& [engine, list] : *ladders.as_table()) {
+      d.quant_ladders[std::string(engine.str())] = e.StrList("quant_ladder." + std::string(engine.str()));
+    }
+  }
+  d.show_quants = e.StrList("show_quants");
+  if (auto rope = e.At("rope")) {
+    if (!rope.is_array_of_tables()) e.Fail("rope", "[[rope]] tables", Entity::Describe(rope));
+    for (const auto& node : *rope.as_array()) {
+      Entity r(*node.as_table(), e.origin());
+      const std::string style = r.Str("style");
+      if (style != "neox" && style != "normal") e.Fail("rope.style", "neox or normal", style);
+      d.rope.push_back({r.StrOr("arch_prefix"), style == "neox", r.Num("theta")});
+    }
+  }
+  return d;
+}
+
+Article ParseArticle(const Entity& e) {
+  Article a;
+  a.id = e.id();
+  a.title = e.Str("title");
+  a.publisher = e.Str("publisher");
+  a.date = e.StrOr("date");
+  a.sources = e.StrList("sources");
+  a.models = e.StrList("scenario.models");
+  a.hardware = e.StrList("scenario.hardware");
+  a.quant = e.Str("scenario.quant");
+  if (auto claims = e.At("claim")) {
+    if (!claims.is_array_of_tables()) e.Fail("claim", "[[claim]] tables", Entity::Describe(claims));
+    for (const auto& node : *claims.as_array()) {
+      Entity c(*node.as_table(), e.origin());
+      ArticleClaim claim{c.Str("hardware"), c.Str("model"), c.Str("metric"), c.Str("text"), c.Num("value")};
+      if (claim.metric != "tg" && claim.metric != "pp" && claim.metric != "ttft") e.Fail("claim.metric", "tg, pp or ttft", claim.metric);
+      if (!(claim.value > 0) || !std::isfinite(claim.value)) e.Fail("claim.value", "a positive number", std::to_string(claim.value));
+      a.claims.push_back(std::move(claim));
+    }
+  }
+  return a;
 }
 
 template <typename Map>
@@ -342,8 +410,14 @@ void Catalog::AddFile(std::string_view kind, std::string_view origin, std::strin
   } else if (kind == "runtimes") {
     RuntimeProfile r = ParseRuntime(e);
     runtimes_[r.id] = std::move(r);
+  } else if (kind == "defaults") {
+    defaults_ = ParseDefaults(e);
+  } else if (kind == "articles") {
+    Article a = ParseArticle(e);
+    articles_[a.id] = std::move(a);
   } else {
-    throw InputError(std::string(origin) + ": catalog files live in hardware/, models/, quants/ or runtimes/");
+    throw InputError(std::string(origin) +
+                     ": catalog files live in hardware/, models/, quants/, runtimes/, defaults/ or articles/");
   }
 }
 
@@ -368,33 +442,95 @@ void Catalog::AddDirectory(const std::filesystem::path& dir) {
   }
 }
 
-const HardwareSpec* Catalog::FindHardware(std::string_view id) const {
-  if (auto h = FindIn(hardware_, id)) return h;
-  if (auto alias = FindIn(hardware_alias_, id)) return FindIn(hardware_, *alias);
+namespace {
+
+// Lowercase letters and digits only: "RTX 4090", "rtx-4090" and "rtx_4090" compare equal.
+std::string Normalize(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// Exact, then normalized equality over `keys` (each key with its alternative spellings).
+template <typename Map>
+const typename Map::mapped_type* FindNormalized(const Map& m, std::string_view id) {
+  if (auto v = FindIn(m, id)) return v;
+  const std::string n = Normalize(id);
+  if (n.empty()) return nullptr;
+  for (const auto& [k, v] : m) {
+    if (Normalize(k) == n) return &v;
+  }
   return nullptr;
 }
-const ModelEntry* Catalog::FindModel(std::string_view id) const { return FindIn(models_, id); }
-const QuantRecipe* Catalog::FindQuant(std::string_view id) const {
-  if (auto q = FindIn(quants_, id)) return q;
-  return FindIn(quants_, ToLower(id));
+
+// What the user meant: the unique entry whose id contains `id` (normalized); among several,
+// those whose id ends with it ("rtx4090" -> nvidia-rtx-4090, not nvidia-rtx-4090-laptop), then
+// an ambiguity error naming them. nullptr when nothing contains it.
+template <typename Map>
+const typename Map::mapped_type* FindBySubstring(const Map& m, std::string_view what, std::string_view id) {
+  const std::string n = Normalize(id);
+  if (n.size() < 2) return nullptr;
+  std::vector<std::pair<std::string, const typename Map::mapped_type*>> hits;
+  for (const auto& [k, v] : m) {
+    if (Normalize(k).find(n) != std::string::npos) hits.emplace_back(k, &v);
+  }
+  if (hits.size() == 1) return hits.front().second;
+  if (hits.empty()) return nullptr;
+  std::vector<std::pair<std::string, const typename Map::mapped_type*>> suffix;
+  for (const auto& h : hits) {
+    const std::string k = Normalize(h.first);
+    if (k.size() >= n.size() && k.compare(k.size() - n.size(), n.size(), n) == 0) suffix.push_back(h);
+  }
+  if (suffix.size() == 1) return suffix.front().second;
+  std::string msg = std::string(what) + " '" + std::string(id) + "' is ambiguous: it matches ";
+  for (size_t i = 0; i < hits.size() && i < 8; ++i) msg += (i ? ", " : "") + hits[i].first;
+  if (hits.size() > 8) msg += " and " + std::to_string(hits.size() - 8) + " more";
+  throw InputError(msg + "; say which");
 }
-const RuntimeProfile* Catalog::FindRuntime(std::string_view id) const { return FindIn(runtimes_, id); }
+
+}  // namespace
+
+const HardwareSpec* Catalog::FindHardware(std::string_view id) const {
+  if (auto h = FindNormalized(hardware_, id)) return h;
+  if (auto alias = FindNormalized(hardware_alias_, id)) return FindIn(hardware_, *alias);
+  return nullptr;
+}
+const ModelEntry* Catalog::FindModel(std::string_view id) const { return FindNormalized(models_, id); }
+const QuantRecipe* Catalog::FindQuant(std::string_view id) const { return FindNormalized(quants_, id); }
+const RuntimeProfile* Catalog::FindRuntime(std::string_view id) const { return FindNormalized(runtimes_, id); }
 
 const HardwareSpec& Catalog::Hardware(std::string_view id) const {
   if (auto h = FindHardware(id)) return *h;
+  if (auto h = FindBySubstring(hardware_, "hardware", id)) return *h;
   Unknown("hardware", id, Keys(hardware_));
 }
 const ModelEntry& Catalog::Model(std::string_view id) const {
   if (auto m = FindModel(id)) return *m;
+  if (auto m = FindBySubstring(models_, "model", id)) return *m;
   Unknown("model", id, Keys(models_));
 }
 const QuantRecipe& Catalog::Quant(std::string_view id) const {
   if (auto q = FindQuant(id)) return *q;
+  if (auto q = FindBySubstring(quants_, "quant", id)) return *q;
   Unknown("quant", id, Keys(quants_));
 }
 const RuntimeProfile& Catalog::Runtime(std::string_view id) const {
   if (auto r = FindRuntime(id)) return *r;
+  if (auto r = FindBySubstring(runtimes_, "runtime", id)) return *r;
   Unknown("runtime", id, Keys(runtimes_));
+}
+
+const Article& Catalog::GetArticle(std::string_view id) const {
+  if (auto a = FindNormalized(articles_, id)) return *a;
+  Unknown("article", id, Keys(articles_));
+}
+
+std::vector<const Article*> Catalog::AllArticles() const {
+  std::vector<const Article*> out;
+  for (const auto& [k, v] : articles_) out.push_back(&v);
+  return out;
 }
 
 std::vector<const HardwareSpec*> Catalog::AllHardware() const {
@@ -419,17 +555,28 @@ std::vector<const RuntimeProfile*> Catalog::AllRuntimes() const {
 }
 
 const RuntimeProfile& Catalog::DefaultRuntimeFor(const HardwareSpec& hw) const {
-  std::string id = "llama.cpp-cuda";
-  if (hw.hw_class == HardwareClass::kCpu) {
-    id = "llama.cpp-cpu";
-  } else if (hw.vendor == "Apple") {
-    id = "llama.cpp-metal";
-  } else if (hw.vendor == "AMD") {
-    id = hw.hw_class == HardwareClass::kUnifiedSoc ? "llama.cpp-vulkan" : "llama.cpp-rocm";
-  } else if (hw.vendor == "Intel") {
-    id = "llama.cpp-vulkan";
+  for (const auto& rule : defaults_.runtimes) {
+    if (!rule.vendor.empty() && ToLower(rule.vendor) != ToLower(hw.vendor)) continue;
+    if (rule.hw_class && *rule.hw_class != hw.hw_class) continue;
+    return Runtime(rule.runtime);
   }
-  return Runtime(id);
+  throw InputError("no default runtime for " + hw.id + " (data/defaults/defaults.toml); give --runtime");
+}
+
+void Catalog::FillRopeDefaults(ModelSpec& spec) const {
+  for (const auto& r : defaults_.rope) {
+    if (spec.arch.rfind(r.arch_prefix, 0) != 0) continue;
+    if (!spec.rope_neox) spec.rope_neox = r.neox;
+    if (!spec.rope_theta) spec.rope_theta = r.theta;
+    return;
+  }
+}
+
+const std::vector<std::string>& Catalog::QuantLadder(const RuntimeProfile& rt) const {
+  static const std::vector<std::string> kNone;
+  if (auto it = defaults_.quant_ladders.find(rt.engine); it != defaults_.quant_ladders.end()) return it->second;
+  if (auto it = defaults_.quant_ladders.find("*"); it != defaults_.quant_ladders.end()) return it->second;
+  return kNone;
 }
 
 }  // namespace tokcast::catalog

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,35 @@ struct ModelEntry {
   std::string origin;  // file it came from
 };
 
+// What tokcast assumes when the user does not say (data/defaults/defaults.toml).
+struct DefaultRuntimeRule {
+  std::string vendor;                     // empty = any
+  std::optional<HardwareClass> hw_class;  // nullopt = any
+  std::string runtime;
+};
+struct Defaults {
+  std::vector<DefaultRuntimeRule> runtimes;  // first match wins
+  std::map<std::string, std::vector<std::string>, std::less<>> quant_ladders;  // by engine; "*" = others
+  std::vector<std::string> show_quants;
+  struct Rope {
+    std::string arch_prefix;
+    bool neox = false;
+    double theta = 10000;
+  };
+  std::vector<Rope> rope;  // first matching prefix wins
+};
+
+// A published analysis whose scenario and claims tokcast checks (data/articles/).
+struct ArticleClaim {
+  std::string hardware, model, metric, text;  // metric: tg, pp or ttft
+  double value = 0;
+};
+struct Article {
+  std::string id, title, publisher, date, quant;
+  std::vector<std::string> models, hardware, sources;
+  std::vector<ArticleClaim> claims;
+};
+
 class Catalog {
  public:
   // The built-in catalog. Throws InputError if an embedded file is invalid (a build defect).
@@ -36,7 +66,11 @@ class Catalog {
   // Parses one catalog file of the given kind ("hardware", "models", "quants", "runtimes").
   void AddFile(std::string_view kind, std::string_view origin, std::string_view text);
 
-  // Lookups. Hardware also resolves the research table's spelling (specs_id).
+  // Lookups. Hardware also resolves the specification table's spelling (specs_id). The throwing
+  // lookups also find what a user meant: case and separators do not matter ("RTX4090"), and a
+  // unique substring names its entry ("spark" -> nvidia-dgx-spark); an ambiguous one is an error
+  // naming the candidates, an unknown one names the closest ids. The Find* lookups are exact
+  // (up to case and separators) and return null.
   const HardwareSpec& Hardware(std::string_view id) const;
   const ModelEntry& Model(std::string_view id) const;
   const QuantRecipe& Quant(std::string_view id) const;
@@ -54,6 +88,13 @@ class Catalog {
 
   // The runtime a platform uses by default (llama.cpp with the platform's native backend).
   const RuntimeProfile& DefaultRuntimeFor(const HardwareSpec& hw) const;
+  // Quantizations tried, best first, for the best one that fits on `rt`.
+  const std::vector<std::string>& QuantLadder(const RuntimeProfile& rt) const;
+  const Defaults& defaults() const { return defaults_; }
+  // Fills the RoPE style and theta a spec leaves unset from the family defaults.
+  void FillRopeDefaults(ModelSpec& spec) const;
+  const Article& GetArticle(std::string_view id) const;
+  std::vector<const Article*> AllArticles() const;
 
  private:
   std::map<std::string, HardwareSpec, std::less<>> hardware_;
@@ -61,6 +102,8 @@ class Catalog {
   std::map<std::string, ModelEntry, std::less<>> models_;
   std::map<std::string, QuantRecipe, std::less<>> quants_;
   std::map<std::string, RuntimeProfile, std::less<>> runtimes_;
+  std::map<std::string, Article, std::less<>> articles_;
+  Defaults defaults_;
 };
 
 }  // namespace tokcast::catalog

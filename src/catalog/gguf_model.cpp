@@ -54,6 +54,8 @@ ModelSpec ModelSpecFromGguf(const GgufHeader& h, std::span<const uint8_t> file, 
   s.v_head_dim = k.Or("attention.value_length", s.head_dim);
   s.ffn = k.Or("feed_forward_length", 0);
   s.max_context = k.Or("context_length", 0);
+  if (auto theta = h.Double(*arch + ".rope.freq_base")) s.rope_theta = *theta;
+  if (auto eps = h.Double(*arch + ".attention.layer_norm_rms_epsilon")) s.norm_eps = *eps;
   // Vocabulary: explicit key, else the tokenizer's token list, else the embedding's rows.
   s.vocab = k.Or("vocab_size", 0);
   if (s.vocab == 0) {
@@ -178,8 +180,8 @@ GgufWriter GgufWriterForModel(const ModelSpec& s, const std::vector<TensorInfo>&
   w.Set(a + ".context_length", GgufOut::U32(static_cast<uint32_t>(std::min<uint64_t>(s.max_context ? s.max_context : 4096, 0xffffffffu))));
   w.Set(a + ".vocab_size", GgufOut::U32(s.vocab));
   w.Set(a + ".rope.dimension_count", GgufOut::U32(s.mla ? s.mla->qk_rope_head_dim : s.head_dim));
-  w.Set(a + ".attention.layer_norm_rms_epsilon", GgufOut::F32(1e-5f));
-  w.Set(a + ".rope.freq_base", GgufOut::F32(s.arch.rfind("qwen", 0) == 0 ? 1000000.0f : 500000.0f));
+  w.Set(a + ".attention.layer_norm_rms_epsilon", GgufOut::F32(static_cast<float>(s.norm_eps.value_or(1e-5))));
+  w.Set(a + ".rope.freq_base", GgufOut::F32(static_cast<float>(s.rope_theta.value_or(10000.0))));
   if (s.moe) {
     w.Set(a + ".expert_count", GgufOut::U32(s.moe->n_experts));
     w.Set(a + ".expert_used_count", GgufOut::U32(s.moe->n_experts_active));

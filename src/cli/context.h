@@ -1,24 +1,20 @@
-// What every subcommand shares: global options, the catalog (loaded once, after --catalog is
-// known), the output format and stream.
+// The CLI front-end: global options, the catalog (loaded once, after --catalog is known), and
+// the one place reports are rendered and written. Subcommand files only turn options into an
+// app request and hand the result to Emit.
 #pragma once
 
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "app/bench.h"
 #include "catalog/catalog.h"
-#include "core/validation.h"
-#include "report/result_table.h"
-
-namespace tokcast::store {
-class ResultsStore;
-}
+#include "report/schema.h"
 
 namespace tokcast::cli {
 
@@ -27,23 +23,35 @@ class Context {
   Context(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
 
   std::vector<std::string> catalog_dirs;
-  std::string hw_file;  // --hw-file: one extra hardware TOML
-  std::string db_path;  // --db
-  bool no_store = false;  // --no-store
-  nlohmann::json last_result;  // what a bench command measured, for the results store
+  std::string hw_file;      // --hw-file: one extra hardware TOML
+  std::string db_path;      // --db
+  bool no_store = false;    // --no-store
   std::string format = "table";
-  std::string output_path;
+  std::string output_path;  // -o
+  bool wide = false;        // --wide
+  size_t width = 0;         // --width (0: the terminal's, else 120)
 
   const catalog::Catalog& Catalog();
-  report::Format Format() const;  // throws catalog::InputError for an unknown format
-  std::ostream& Out();            // -o FILE or standard output
+  report::Format Format() const;  // throws InputError for an unknown format
+  bool FormatGiven() const { return format_given_; }
+  void SetFormatGiven(bool given) { format_given_ = given; }
+  // Renders a report to -o FILE or standard output.
+  void Emit(const report::Report& report);
+  // Raw text (a TOML profile) to -o FILE or standard output.
+  void EmitText(const std::string& text);
+  // Closes -o FILE; a failed write is an error (InputError).
+  void Finish();
   std::ostream& Err() { return err_; }
+  // Progress lines on a terminal's standard error; nothing in a pipe.
+  app::Progress ProgressLine();
 
  private:
+  std::ostream& Out();
   std::ostream& out_;
   std::ostream& err_;
-  std::optional<catalog::Catalog> catalog_;
+  std::shared_ptr<const catalog::Catalog> catalog_;
   std::unique_ptr<std::ofstream> file_;
+  bool format_given_ = false;
 };
 
 // A subcommand registers its options and returns the function that runs it.
@@ -51,27 +59,16 @@ using Runner = std::function<int()>;
 Runner RegisterList(CLI::App& app, Context& ctx);
 Runner RegisterShow(CLI::App& app, Context& ctx);
 Runner RegisterFit(CLI::App& app, Context& ctx);
+Runner RegisterPredict(CLI::App& app, Context& ctx);
+Runner RegisterCompare(CLI::App& app, Context& ctx);
+Runner RegisterExplain(CLI::App& app, Context& ctx);
 Runner RegisterValidate(CLI::App& app, Context& ctx);
 Runner RegisterCalibrate(CLI::App& app, Context& ctx);
-Runner RegisterPredict(CLI::App& app, Context& ctx);
-Runner RegisterExplain(CLI::App& app, Context& ctx);
-Runner RegisterCompare(CLI::App& app, Context& ctx);
 Runner RegisterBenchMachine(CLI::App& app, Context& ctx);
 Runner RegisterBenchModel(CLI::App& app, Context& ctx);
-Runner RegisterResults(CLI::App& app, Context& ctx);
 Runner RegisterSynth(CLI::App& app, Context& ctx);
+Runner RegisterResults(CLI::App& app, Context& ctx);
 Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
-
-// The results database (--db, default DefaultDataDir()/results.db). Throws InputError.
-std::unique_ptr<store::ResultsStore> OpenStore(Context& ctx);
-// Stores a bench result (unless --no-store); returns the run id.
-int64_t StoreRun(Context& ctx, const std::string& kind, const nlohmann::json& result, std::vector<MeasuredRow> rows);
-
-// Where tokcast keeps user data (TOKCAST_HOME, else XDG_DATA_HOME/tokcast, else
-// ~/.local/share/tokcast; ~/Library/Application Support/tokcast on macOS).
-std::string DefaultDataDir();
-std::string LocalHardwarePath();     // written by `tokcast bench machine`
-std::string LocalGpuHardwarePath();  // the same for the GPU, when there is one (id local-gpu)
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "catalog/error.h"
+#include "core/text.h"
 
 namespace tokcast::cli {
 namespace {
@@ -31,7 +32,9 @@ uint64_t ParseInt(std::string_view flag, std::string_view whole, std::string s) 
   if (mult != 1) s.pop_back();
   if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) Bad(flag, whole, "expected a whole number");
   if (s.size() > 15) Bad(flag, whole, "number too large");
-  return std::strtoull(s.c_str(), nullptr, 10) * mult;
+  const uint64_t v = std::strtoull(s.c_str(), nullptr, 10);
+  if (v > (uint64_t{1} << 50) / mult) Bad(flag, whole, "number too large");
+  return v * mult;
 }
 
 }  // namespace
@@ -79,6 +82,28 @@ std::vector<uint64_t> ParseIntSweep(std::string_view text, std::string_view flag
     if (v < min || v > max) {
       Bad(flag, text, "values must be in " + std::to_string(min) + ".." + std::to_string(max));
     }
+  }
+  return out;
+}
+
+std::vector<uint32_t> ParseU32Sweep(std::string_view text, std::string_view flag, uint32_t min, uint32_t max) {
+  std::vector<uint32_t> out;
+  for (uint64_t v : ParseIntSweep(text, flag, min, max)) out.push_back(static_cast<uint32_t>(v));
+  return out;
+}
+
+std::vector<double> ParsePositiveList(std::string_view text, std::string_view flag, double max) {
+  std::vector<double> out;
+  for (const auto& item : SplitList(text, flag)) out.push_back(ParsePositive(item, flag, max));
+  return out;
+}
+
+std::vector<TensorType> ParseKvTypes(std::string_view text, std::string_view flag) {
+  std::vector<TensorType> out;
+  for (const auto& k : SplitList(text, flag)) {
+    auto t = TensorTypeFromString(k);
+    if (!t) Bad(flag, k, "expected f32, f16, bf16, q8_0, q5_1, q5_0, q4_1, q4_0, iq4_nl or fp8");
+    out.push_back(*t);
   }
   return out;
 }

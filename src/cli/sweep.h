@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ggml_type.h"
+
 namespace tokcast::cli {
 
 // Splits on commas, trimming blanks; empty items are an error. Throws catalog::InputError.
@@ -14,6 +16,14 @@ std::vector<std::string> SplitList(std::string_view text, std::string_view flag)
 
 // Parses an integer sweep in [min, max]; at most 10,000 values. Throws catalog::InputError.
 std::vector<uint64_t> ParseIntSweep(std::string_view text, std::string_view flag, uint64_t min, uint64_t max);
+
+std::vector<uint32_t> ParseU32Sweep(std::string_view text, std::string_view flag, uint32_t min, uint32_t max);
+
+// Parses a comma list of positive numbers in (0, max]. Throws catalog::InputError.
+std::vector<double> ParsePositiveList(std::string_view text, std::string_view flag, double max);
+
+// Parses a comma list of KV cache types (f16, q8_0, ...). Throws catalog::InputError.
+std::vector<TensorType> ParseKvTypes(std::string_view text, std::string_view flag);
 
 // Parses one positive number in (0, max]. Throws catalog::InputError.
 double ParsePositive(std::string_view text, std::string_view flag, double max);

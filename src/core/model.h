@@ -65,6 +65,11 @@ struct ModelSpec {
   std::vector<bool> layer_is_local;  // per layer; empty = all full attention
   std::optional<double> published_params_b;
   std::optional<double> published_active_params_b;
+  // Positional encoding and norm epsilon, when the config or file says (the catalog fills
+  // the family defaults of data/defaults/defaults.toml for the probe engine).
+  std::optional<double> rope_theta;
+  std::optional<bool> rope_neox;  // NeoX-style rotation of halves (llama.cpp LLAMA_ROPE_TYPE_NEOX)
+  std::optional<double> norm_eps;
   std::string notes;
 
   bool IsMoeLayer(uint32_t layer) const;

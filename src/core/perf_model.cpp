@@ -361,20 +361,26 @@ Efficiency BoundEfficiency() {
   return e;
 }
 
-const Efficiency& EfficiencyProfile::For(const RuntimeProfile& rt, const HardwareSpec& hw) const {
+std::string EfficiencyProfile::KeyFor(const RuntimeProfile& rt, const HardwareSpec& hw) const {
   // Most specific first: this runtime on this class, then the runtime it stands in for on this
   // class, then the defaults for the class. (Another class's fit is not used: validation
   // showed DGX Spark's llama.cpp-cuda fit transfers worse to discrete GPUs than the priors.)
   const std::string cls(ToString(hw.hw_class));
   for (const std::string& id : {rt.id, rt.efficiency_like}) {
     if (id.empty()) continue;
-    if (auto it = entries.find(id + "/" + cls); it != entries.end()) return it->second;
-    if (auto it = entries.find(id); it != entries.end()) return it->second;
+    if (entries.count(id + "/" + cls)) return id + "/" + cls;
+    if (entries.count(id)) return id;
   }
-  if (auto it = entries.find("default/" + cls); it != entries.end()) return it->second;
-  if (auto it = entries.find("default"); it != entries.end()) return it->second;
+  if (entries.count("default/" + cls)) return "default/" + cls;
+  if (entries.count("default")) return "default";
+  return "";
+}
+
+const Efficiency& EfficiencyProfile::For(const RuntimeProfile& rt, const HardwareSpec& hw) const {
   static const Efficiency kFallback;
-  return kFallback;
+  const std::string key = KeyFor(rt, hw);
+  if (key.empty()) return kFallback;
+  return entries.at(key);
 }
 
 PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>& tensors, const QuantRecipe* recipe) {

@@ -51,6 +51,9 @@ struct EfficiencyProfile {
   std::map<std::string, Efficiency> entries;
   std::vector<std::string> notes;
   const Efficiency& For(const RuntimeProfile& rt, const HardwareSpec& hw) const;
+  // The entry For() uses ("" for the built-in fallback). A key that does not start with the
+  // runtime's own id is a stand-in: efficiencies borrowed from another runtime or the priors.
+  std::string KeyFor(const RuntimeProfile& rt, const HardwareSpec& hw) const;
 };
 Efficiency BoundEfficiency();  // all 1, no overhead, no dequant cost
 

@@ -43,6 +43,7 @@ struct QuantRecipe {
   std::optional<TensorType> token_embd_type;  // input embedding
   std::vector<QuantOverride> overrides;       // applied in order; later wins
   Precision compute = Precision::kFp16;
+  bool moe_only = false;  // quantizes only routed experts (MXFP4 as gpt-oss ships it)
   std::string notes;
   std::vector<std::string> sources;
 };

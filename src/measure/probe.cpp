@@ -7,7 +7,6 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "catalog/gguf.h"
 #include "measure/kernels.h"
 #include "measure/thread_pool.h"
 
@@ -156,8 +155,9 @@ std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, Tensor
   if (!KernelSupports(wt)) throw std::invalid_argument("the probe engine supports F32, F16, Q8_0 and Q4_0 weights");
   std::unique_ptr<ProbeModel> m(new ProbeModel());
   m->spec_ = spec;
-  m->neox_rope_ = spec.arch.rfind("qwen", 0) == 0;
-  m->rope_theta_ = spec.arch.rfind("qwen", 0) == 0 ? 1000000.0f : 500000.0f;
+  m->neox_rope_ = spec.rope_neox.value_or(false);
+  m->rope_theta_ = static_cast<float>(spec.rope_theta.value_or(10000.0));
+  m->norm_eps_ = static_cast<float>(spec.norm_eps.value_or(1e-5));
   const size_t d = spec.hidden, hd = spec.head_dim, H = spec.n_heads, KV = spec.n_kv_heads;
   // Plan every tensor (type, shape), then one allocation.
   struct Planned {
@@ -227,37 +227,35 @@ std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, Tensor
   return m;
 }
 
-std::unique_ptr<ProbeModel> ProbeModel::FromGguf(std::shared_ptr<const catalog::GgufFile> file, const ModelSpec& spec,
-                                                 size_t max_context) {
+std::unique_ptr<ProbeModel> ProbeModel::FromWeights(std::shared_ptr<const WeightSource> source, const ModelSpec& spec,
+                                                    size_t max_context) {
   CheckSupported(spec);
   std::unique_ptr<ProbeModel> m(new ProbeModel());
   m->spec_ = spec;
-  m->file_ = file;
-  const auto& h = file->header();
-  const auto arch = h.String("general.architecture").value_or("");
-  m->neox_rope_ = arch.rfind("qwen", 0) == 0;
-  m->rope_theta_ = static_cast<float>(h.Double(arch + ".rope.freq_base").value_or(10000.0));
-  m->norm_eps_ = static_cast<float>(h.Double(arch + ".attention.layer_norm_rms_epsilon").value_or(1e-5));
-  std::map<std::string, const catalog::GgufTensorInfo*> byname;
-  for (const auto& t : h.tensors) byname[t.name] = &t;
-  const uint8_t* base = file->bytes().data() + h.data_offset;
+  m->source_ = source;
+  m->neox_rope_ = spec.rope_neox.value_or(false);
+  m->rope_theta_ = static_cast<float>(spec.rope_theta.value_or(10000.0));
+  m->norm_eps_ = static_cast<float>(spec.norm_eps.value_or(1e-5));
   auto bind = [&](ProbeTensor& t, const std::string& name, bool required) {
-    auto it = byname.find(name);
-    if (it == byname.end()) {
-      if (required) throw std::invalid_argument("GGUF lacks tensor '" + name + "'");
+    auto g = source->Tensor(name);
+    if (!g) {
+      if (required) throw std::invalid_argument("the weights lack tensor '" + name + "'");
       return;
     }
-    const auto& g = *it->second;
-    if (!KernelSupports(g.type)) {
-      throw std::invalid_argument("tensor '" + name + "' is " + std::string(ToString(g.type)) +
+    if (!KernelSupports(g->type)) {
+      throw std::invalid_argument("tensor '" + name + "' is " + std::string(ToString(g->type)) +
                                   "; the probe engine runs F32, F16, Q8_0 and Q4_0");
     }
-    t.type = g.type;
-    t.cols = g.dims[0];
-    t.rows = g.dims.size() > 1 ? g.dims[1] : 1;
-    t.experts = g.dims.size() > 2 ? g.dims[2] : 1;
-    t.row_bytes = RowBytes(g.type, t.cols);
-    t.data = base + g.offset;
+    if (g->dims.empty() || g->dims.size() > 3) throw std::invalid_argument("tensor '" + name + "' has no usable shape");
+    t.type = g->type;
+    t.cols = g->dims[0];
+    t.rows = g->dims.size() > 1 ? g->dims[1] : 1;
+    t.experts = g->dims.size() > 2 ? g->dims[2] : 1;
+    t.row_bytes = RowBytes(g->type, t.cols);
+    if (t.cols % Traits(g->type).block_elems != 0 || t.rows * t.row_bytes * t.experts > g->bytes) {
+      throw std::invalid_argument("tensor '" + name + "': its shape does not match its stored bytes");
+    }
+    t.data = g->data;
   };
   bind(m->tok_embd_, "token_embd.weight", true);
   bind(m->output_, "output.weight", false);

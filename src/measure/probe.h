@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,21 @@
 #include "measure/kernels.h"
 #include "measure/large_buffer.h"
 
-namespace tokcast::catalog {
-class GgufFile;
-}
-
 namespace tokcast::measure {
+
+// Where the probe engine finds a model's stored weights (a memory-mapped GGUF file, ...): tensors
+// by their llama.cpp names. The source keeps the bytes alive as long as it lives.
+struct StoredTensor {
+  TensorType type = TensorType::kF32;
+  const uint8_t* data = nullptr;
+  std::vector<uint64_t> dims;  // ggml order: dims[0] = row length
+  uint64_t bytes = 0;          // bytes available at `data`
+};
+class WeightSource {
+ public:
+  virtual ~WeightSource() = default;
+  virtual std::optional<StoredTensor> Tensor(const std::string& name) const = 0;
+};
 
 class ThreadPool;
 
@@ -47,10 +58,11 @@ class ProbeModel {
   // Q8_0/Q4_0 matrices are interleaved for the kernels unless `ggml_layout` (to write a GGUF).
   static std::unique_ptr<ProbeModel> Synthesize(const ModelSpec& spec, TensorType weight_type, uint64_t seed,
                                                 size_t max_context, bool ggml_layout = false);
-  // Weights memory-mapped from a GGUF file (kept alive by the model); Q8_0/Q4_0 matrices are
-  // copied into the kernels' interleaved layout, as llama.cpp's CPU backend repacks them.
-  static std::unique_ptr<ProbeModel> FromGguf(std::shared_ptr<const catalog::GgufFile> file, const ModelSpec& spec,
-                                              size_t max_context);
+  // Weights from a source (kept alive by the model), e.g. a memory-mapped GGUF file; Q8_0/Q4_0
+  // matrices are copied into the kernels' interleaved layout, as llama.cpp's CPU backend repacks
+  // them. Throws std::invalid_argument for a missing tensor or a shape the spec does not match.
+  static std::unique_ptr<ProbeModel> FromWeights(std::shared_ptr<const WeightSource> source, const ModelSpec& spec,
+                                                 size_t max_context);
 
   const ModelSpec& spec() const { return spec_; }
   const std::vector<ProbeLayer>& layers() const { return layers_; }
@@ -84,7 +96,7 @@ class ProbeModel {
 
   ModelSpec spec_;
   LargeBuffer storage_;
-  std::shared_ptr<const catalog::GgufFile> file_;
+  std::shared_ptr<const WeightSource> source_;
   ProbeTensor tok_embd_, output_, output_norm_;
   std::vector<ProbeLayer> layers_;
   bool neox_rope_ = false;

@@ -67,7 +67,7 @@ TEST(PerfCli, CalibrateReproducesTheShippedProfile) {
 TEST(PerfCli, CompareWithNoArgumentsIsTheSeedScenario) {
   const auto r = RunCli({"compare", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  const json j = json::parse(r.out);
+  const json j = test::Rows(r.out);
   ASSERT_EQ(j.size(), 14u);  // 2 models x 7 platforms
   bool saw_m4 = false, saw_4090 = false;
   for (const auto& row : j) {
@@ -97,7 +97,7 @@ TEST(PerfCli, PredictJsonAndClaims) {
   const auto r = RunCli({"predict", "--model", "llama-3.1-8b", "--quant", "q4_k_m", "--hw", "nvidia-rtx-4090",
                          "--batch", "1,8", "--claim-tg", "1000", "--claim-ttft", "0.0001", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  const json j = json::parse(r.out);
+  const json j = test::Rows(r.out);
   ASSERT_EQ(j.size(), 2u);
   for (const auto& o : j) {
     for (const char* k : {"ttft_s", "pp_tok_s", "tg_tok_s"}) {
@@ -118,7 +118,7 @@ TEST(PerfCli, PredictJsonAndClaims) {
 TEST(PerfCli, ExplainListsOperators) {
   const auto r = RunCli({"explain", "--model", "qwen3-30b-a3b", "--hw", "apple-m4-max-40c", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  const json j = json::parse(r.out);
+  const json j = test::Rows(r.out);
   std::set<std::string> ops;
   for (const auto& row : j) ops.insert(row["op"].get<std::string>());
   for (const char* op : {"attn_proj", "attention", "moe_router", "moe_experts", "lm_head"}) EXPECT_TRUE(ops.count(op)) << op;

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "app/bench.h"
 #include "catalog/gguf.h"
 #include "catalog/model_source.h"
 #include "cli/context.h"
@@ -115,7 +116,7 @@ TEST(Store, ImportsEveryLlamaBenchFormatAndExportsTheSameRows) {
   ASSERT_EQ(r.code, 0) << r.err;
   const auto exported = RunCli({"--db", db, "results", "export", "--format", "json"});
   ASSERT_EQ(exported.code, 0) << exported.err;
-  const json rows = json::parse(exported.out);
+  const json rows = test::Rows(exported.out);
   ASSERT_EQ(rows.size(), 6u);
   EXPECT_EQ(rows[0]["test"], "pp");
   EXPECT_EQ(rows[0]["quant"], "q4_0");
@@ -168,7 +169,7 @@ TEST(Bench, MachineAndModelEndToEnd) {
   setenv("TOKCAST_HOME", dir.path().c_str(), 1);
   auto m = RunCli({"bench", "machine", "--buffer-mib", "48", "-r", "1", "--rounds", "3", "--format", "json"});
   ASSERT_EQ(m.code, 0) << m.err;
-  const json mj = json::parse(m.out);
+  const json mj = json::parse(m.out)["summary"];
   EXPECT_GT(mj["memory_bandwidth_bytes_per_s"].get<double>(), 1e8);
   // The profile's bandwidth is the median of the rounds' best rates.
   auto rounds = mj["bandwidth"]["round_best_rates"].get<std::vector<double>>();
@@ -180,10 +181,10 @@ TEST(Bench, MachineAndModelEndToEnd) {
   // The profile it wrote is hardware "local".
   auto fit = RunCli({"fit", "--model", "qwen3-0.6b", "--hw", "local", "--format", "json", "--no-search"});
   ASSERT_EQ(fit.code, 0) << fit.err;
-  EXPECT_TRUE(json::parse(fit.out)[0]["fits"].get<bool>());
+  EXPECT_TRUE(test::Rows(fit.out)[0]["fits"].get<bool>());
   auto b = RunCli({"bench", "model", "--model", "qwen3-0.6b", "--quant", "q8_0", "-p", "8", "-n", "2", "-r", "1", "--format", "json"});
   ASSERT_EQ(b.code, 0) << b.err;
-  const json bj = json::parse(b.out);
+  const json bj = json::parse(b.out)["summary"];
   for (const char* k : {"pp_tok_s", "tg_tok_s", "weights_bytes", "decode_bytes_per_token", "predicted_pp_tok_s",
                         "predicted_tg_tok_s"}) {
     EXPECT_TRUE(bj.contains(k)) << k;
@@ -194,7 +195,7 @@ TEST(Bench, MachineAndModelEndToEnd) {
   EXPECT_GT(bj["decode_weights_read_fraction"].get<double>(), 0);
   EXPECT_GT(bj["predicted_tg_tok_s_at_run_bandwidth"].get<double>(), 0);
   auto list = RunCli({"results", "list", "--format", "json"});
-  EXPECT_EQ(json::parse(list.out).size(), 2u);
+  EXPECT_EQ(test::Rows(list.out).size(), 2u);
   EXPECT_EQ(RunCli({"bench", "model", "--model", "deepseek-v3", "-p", "8", "-n", "1"}).code, 1);
   EXPECT_EQ(RunCli({"bench", "model", "--model", "qwen3-0.6b", "--quant", "q4_k_m"}).code, 1);
   unsetenv("TOKCAST_HOME");
@@ -218,9 +219,14 @@ TEST(Synth, WritesAGgufThatRunsWithTheSameWeights) {
   EXPECT_EQ(h.Find("tokenizer.ggml.tokens")->AsArray()->count, 151936u);
   EXPECT_EQ(catalog::ReadStringArray(file->bytes(), *h.Find("tokenizer.ggml.tokens")->AsArray())[3], "<0x00>");
   // The file's weights are the synthesized ones: identical logits.
-  const ModelSpec spec = catalog::ModelSpecFromGguf(h, file->bytes(), path);
-  auto from_file = measure::ProbeModel::FromGguf(file, spec, 8);
-  auto synth = measure::ProbeModel::Synthesize(test::BuiltinCatalog().Model("qwen3-0.6b").spec, TensorType::kQ4_0, 7, 8);
+  // (the catalog's RoPE defaults for the family, as bench model and synth apply them)
+  ModelSpec spec = catalog::ModelSpecFromGguf(h, file->bytes(), path);
+  test::BuiltinCatalog().FillRopeDefaults(spec);
+  EXPECT_EQ(spec.rope_theta.value_or(0), 1e6);
+  auto from_file = measure::ProbeModel::FromWeights(app::GgufWeights(file), spec, 8);
+  ModelSpec catalog_spec = test::BuiltinCatalog().Model("qwen3-0.6b").spec;
+  test::BuiltinCatalog().FillRopeDefaults(catalog_spec);
+  auto synth = measure::ProbeModel::Synthesize(catalog_spec, TensorType::kQ4_0, 7, 8);
   measure::ThreadPool pool(2);
   const std::vector<int32_t> toks = {1, 300, 4000};
   std::vector<float> a, b;

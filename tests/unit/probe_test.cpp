@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "app/bench.h"
 #include "catalog/gguf.h"
 #include "catalog/model_source.h"
 #include "measure/kernels.h"
@@ -104,7 +105,7 @@ TEST(Probe, RunsFromAMappedGgufFile) {
   auto writer = catalog::GgufWriterForModel(spec, inv);
   writer.WriteFile(dir.File("m.gguf"), true);
   auto file = std::make_shared<catalog::GgufFile>(catalog::GgufFile::Open(dir.File("m.gguf")));
-  auto from_file = ProbeModel::FromGguf(file, catalog::ModelSpecFromGguf(file->header(), file->bytes(), "m.gguf"), 64);
+  auto from_file = ProbeModel::FromWeights(app::GgufWeights(file), catalog::ModelSpecFromGguf(file->header(), file->bytes(), "m.gguf"), 64);
   EXPECT_EQ(from_file->weights_bytes(), file->header().TensorDataBytes());
   ThreadPool pool(1);
   std::vector<float> logits;
@@ -121,7 +122,7 @@ TEST(Probe, RunsFromAMappedGgufFile) {
   ApplyRecipe(k, wide.n_layers, inv2);
   catalog::GgufWriterForModel(wide, inv2).WriteFile(dir.File("k.gguf"), true);
   auto kf = std::make_shared<catalog::GgufFile>(catalog::GgufFile::Open(dir.File("k.gguf")));
-  EXPECT_THROW(ProbeModel::FromGguf(kf, catalog::ModelSpecFromGguf(kf->header(), kf->bytes(), "k.gguf"), 64),
+  EXPECT_THROW(ProbeModel::FromWeights(app::GgufWeights(kf), catalog::ModelSpecFromGguf(kf->header(), kf->bytes(), "k.gguf"), 64),
                std::invalid_argument);
 }
 

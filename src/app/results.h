@@ -1,0 +1,56 @@
+// tokcast results list/show/export and tokcast import llama-bench: the results database.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "core/validation.h"
+#include "report/schema.h"
+#include "store/results_store.h"
+
+namespace tokcast::app {
+
+// Opens (creating if needed) the database at `path` ("" = the default under the data
+// directory). Throws InputError.
+std::unique_ptr<store::ResultsStore> OpenStore(const std::string& path);
+// Stores a measured result with this build's identity and the host facts; returns the run id.
+int64_t StoreRun(const std::string& db_path, const std::string& kind, const nlohmann::json& host,
+                 const nlohmann::json& result, std::vector<MeasuredRow> rows);
+
+struct ResultsRequest {
+  std::string db_path;
+  std::string kind;  // only runs of this kind
+};
+struct ResultsListResult {
+  std::vector<store::StoredRun> runs;
+  std::string database;
+};
+ResultsListResult ListResults(const ResultsRequest& request);
+report::Report ResultsListReport(const ResultsListResult& result);
+
+// Throws InputError for an unknown id.
+store::StoredRun ShowResult(const ResultsRequest& request, int64_t id);
+report::Report StoredRunReport(const store::StoredRun& run);
+
+// Every stored measurement, in the validation CSV schema.
+std::vector<MeasuredRow> ExportResults(const ResultsRequest& request);
+report::Report MeasurementReport(const std::vector<MeasuredRow>& rows);
+
+struct ImportRequest {
+  std::string db_path, file;
+  std::string hardware, model, quant, runtime;  // catalog ids (quant, runtime: from the file when empty)
+};
+struct ImportResult {
+  std::string file, database;
+  int64_t run_id = 0;
+  size_t rows = 0, skipped = 0;
+};
+ImportResult ImportLlamaBench(const catalog::Catalog& cat, const ImportRequest& request);
+report::Report ImportReport(const ImportResult& result);
+
+}  // namespace tokcast::app

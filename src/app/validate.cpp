@@ -1,0 +1,207 @@
+#include "app/validate.h"
+
+#include <set>
+
+#include "app/scenario.h"
+#include "app/session.h"
+#include "catalog/error.h"
+#include "catalog/measurements.h"
+#include "core/text.h"
+#include "report/kinds.h"
+#include "store/results_store.h"
+
+namespace tokcast::app {
+
+using nlohmann::json;
+
+std::vector<MeasuredRow> LoadRows(const DataRequest& r) {
+  if (!r.data_path.empty() && !r.db_path.empty()) throw catalog::InputError("give a measurement file or a database, not both");
+  std::vector<MeasuredRow> rows;
+  if (!r.db_path.empty()) {
+    try {
+      rows = store::ResultsStore(r.db_path).AllRows();
+    } catch (const std::runtime_error& e) {
+      throw catalog::InputError(e.what());
+    }
+  } else if (!r.data_path.empty()) {
+    rows = catalog::ParseMeasurementsCsv(ReadUserFile(r.data_path), r.data_path);
+  } else {
+    rows = catalog::BuiltinMeasurements();
+  }
+  const std::set<std::string> only(r.sources.begin(), r.sources.end()), skip(r.exclude_sources.begin(), r.exclude_sources.end());
+  std::vector<MeasuredRow> kept;
+  for (auto& row : rows) {
+    if (!only.empty() && !only.count(row.source_id)) continue;
+    if (skip.count(row.source_id)) continue;
+    kept.push_back(std::move(row));
+  }
+  if (kept.empty()) throw catalog::InputError("no measurement rows left to use");
+  return kept;
+}
+
+namespace {
+
+std::vector<Scenario> Resolve(ScenarioBuilder& b, const std::vector<MeasuredRow>& rows) {
+  std::vector<Scenario> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    try {
+      out.push_back(b.FromRow(r));
+    } catch (const catalog::InputError& e) {
+      Scenario s;
+      s.row = &r;
+      s.kind = TestKindFromString(r.test).value_or(TestKind::kTg);
+      s.unsupported = e.what();
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+// Runtimes and classes without measurements fall back to the closest fitted entry.
+EfficiencyProfile Fit(const std::vector<Scenario>& scenarios) {
+  EfficiencyProfile p = tokcast::Calibrate(scenarios, catalog::PriorEfficiencyProfile());
+  if (p.entries.count("llama.cpp-cuda/discrete_gpu")) p.entries["default"] = p.entries["llama.cpp-cuda/discrete_gpu"];
+  return p;
+}
+
+json SummaryJson(const KindSummary& k) {
+  return {{"rows", k.rows}, {"predicted", k.predicted}, {"median_ape", k.median_ape}, {"mean_ape", k.mean_ape},
+          {"within_10", k.within_10}, {"within_25", k.within_25}, {"above_bound", k.above_bound}};
+}
+
+}  // namespace
+
+ValidateResult Validate(const catalog::Catalog& cat, const ValidateRequest& req) {
+  if (req.max_median_ape && !(*req.max_median_ape >= 0)) throw catalog::InputError("the median APE limit must be >= 0");
+  ValidateResult out;
+  out.rows = LoadRows(req.data);
+  out.max_median_ape = req.max_median_ape;
+  const EfficiencyProfile profile = LoadProfile(req.profile_path);
+  ScenarioBuilder builder(cat);
+  const auto scenarios = Resolve(builder, out.rows);
+  out.results.reserve(scenarios.size());
+  for (const auto& s : scenarios) out.results.push_back(Evaluate(s, profile));
+  out.summary = Summarize(scenarios, out.results);
+  for (const auto& [kind, k] : out.summary) {
+    if (req.max_median_ape && k.predicted > 0 && k.median_ape > *req.max_median_ape) out.over_threshold = true;
+  }
+  return out;
+}
+
+report::Report ValidateReport(const ValidateResult& v) {
+  report::Report rep;
+  rep.schema = &report::kinds::ValidateRow();
+  rep.summary_schema = &report::kinds::ValidateSummary();
+  rep.summary_in_table = false;  // the notes say the same in words
+  for (size_t i = 0; i < v.rows.size(); ++i) {
+    const auto& r = v.rows[i];
+    const auto& res = v.results[i];
+    std::string shape;
+    if (r.n_prompt) shape += "p" + std::to_string(*r.n_prompt);
+    if (r.n_gen) shape += "n" + std::to_string(*r.n_gen);
+    if (r.depth && *r.depth) shape += "@d" + std::to_string(*r.depth);
+    if (r.batch && *r.batch > 1) shape += " b" + std::to_string(*r.batch);
+    json row = {{"line", r.line}, {"source", r.source_id}, {"hardware", r.hardware}, {"device_count", r.device_count},
+                {"runtime", r.runtime}, {"model", r.model}, {"quant", r.quant}, {"test", r.test},
+                {"measured", res.measured}, {"shape", shape}};
+    if (res.unsupported) {
+      row["unsupported"] = *res.unsupported;
+      row["flag"] = "unsupported";
+    } else {
+      row["predicted"] = res.predicted;
+      row["bound"] = res.bound;
+      row["ape"] = res.ape;
+      row["above_bound"] = res.above_bound;
+      if (res.above_bound) row["flag"] = "ABOVE BOUND";
+    }
+    rep.rows.push_back(std::move(row));
+  }
+  rep.summary = json::object();
+  for (const auto& [kind, k] : v.summary) {
+    rep.summary[std::string(ToString(kind))] = SummaryJson(k);
+    rep.notes.push_back(std::string(ToString(kind)) + ": " + std::to_string(k.predicted) + "/" + std::to_string(k.rows) +
+                        " predicted, median APE " + FormatFixed(k.median_ape, 1) + "%, mean " + FormatFixed(k.mean_ape, 1) +
+                        "%, within 10%: " + FormatFixed(100 * k.within_10, 0) + "%, within 25%: " +
+                        FormatFixed(100 * k.within_25, 0) + "%, above the physical bound: " + std::to_string(k.above_bound));
+  }
+  if (v.over_threshold) rep.notes.push_back("median APE above the limit of " + FormatFixed(*v.max_median_ape, 1) + "%");
+  return rep;
+}
+
+LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const DataRequest& req) {
+  const auto rows = LoadRows(req);
+  std::set<std::string> sources;
+  for (const auto& r : rows) sources.insert(r.source_id);
+  ScenarioBuilder builder(cat);
+  const auto all = Resolve(builder, rows);
+  const EfficiencyProfile full = tokcast::Calibrate(all, catalog::PriorEfficiencyProfile());
+  LeaveOneSourceOutResult out;
+  for (const auto& src : sources) {
+    std::vector<Scenario> train, test;
+    for (const auto& s : all) (s.row->source_id == src ? test : train).push_back(s);
+    const EfficiencyProfile p = Fit(train);
+    std::vector<RowResult> res, res_in;
+    for (const auto& s : test) {
+      res.push_back(Evaluate(s, p));
+      res_in.push_back(Evaluate(s, full));
+    }
+    const auto sum = Summarize(test, res);
+    const auto sum_in = Summarize(test, res_in);
+    for (const auto& [kind, k] : sum) out.rows.push_back({src, kind, k, sum_in.at(kind)});
+  }
+  return out;
+}
+
+report::Report LeaveOneSourceOutReport(const LeaveOneSourceOutResult& r) {
+  report::Report rep;
+  rep.schema = &report::kinds::LeaveOneSourceOut();
+  rep.title = "Leave one source out: calibrate on the other sources, validate on the held-out one";
+  for (const auto& s : r.rows) {
+    rep.rows.push_back({{"source", s.source}, {"test", std::string(ToString(s.kind))}, {"rows", s.held_out.predicted},
+                        {"median_ape", s.held_out.median_ape}, {"mean_ape", s.held_out.mean_ape},
+                        {"within_10", s.held_out.within_10}, {"within_25", s.held_out.within_25},
+                        {"above_bound", s.held_out.above_bound}, {"in_sample_median_ape", s.in_sample.median_ape}});
+  }
+  rep.notes.push_back("A held-out source whose runtime x hardware class has no other data gets the stated priors "
+                      "(data/efficiency/priors.toml): that row is the error on unseen hardware.");
+  return rep;
+}
+
+CalibrateResult Calibrate(const catalog::Catalog& cat, const DataRequest& req) {
+  const auto rows = LoadRows(req);
+  ScenarioBuilder builder(cat);
+  const auto scenarios = Resolve(builder, rows);
+  size_t usable = 0;
+  for (const auto& s : scenarios) usable += s.unsupported ? 0 : 1;
+  if (usable == 0) throw catalog::InputError("no measurement row can be predicted: nothing to calibrate on");
+  CalibrateResult out;
+  // Start from the priors (not the shipped profile), so the fit depends only on the data.
+  out.profile = Fit(scenarios);
+  out.rows = rows.size();
+  std::set<std::string> sources;
+  for (const auto& r : rows) sources.insert(r.source_id + " " + r.source_url);
+  std::vector<std::string> header = {"Efficiency profile written by `tokcast calibrate` (do not edit by hand).",
+                                     "Regenerate: tokcast calibrate --profile-out data/efficiency/default.toml" +
+                                         std::string(req.data_path.empty() ? "" : " --data " + req.data_path),
+                                     "Measurements (" + std::to_string(rows.size()) + " rows) from:"};
+  for (const auto& s : sources) header.push_back("  " + s);
+  out.toml = catalog::SerializeEfficiencyProfile(out.profile, header);
+  return out;
+}
+
+report::Report CalibrateReport(const CalibrateResult& r) {
+  report::Report rep;
+  rep.schema = &report::kinds::Calibrate();
+  for (const auto& [key, e] : r.profile.entries) {
+    rep.rows.push_back({{"key", key}, {"memory", e.memory}, {"compute", e.compute}, {"attention", e.attention},
+                        {"decode_compute", e.decode_compute}, {"alu_per_gemm_flop", e.alu_per_gemm_flop},
+                        {"layer_overhead_s", e.layer_overhead_s}, {"multi_die_memory", e.multi_die_memory},
+                        {"moe_tokens_half", e.moe_tokens_half}, {"host_memory", e.host_memory},
+                        {"host_compute", e.host_compute}, {"link", e.link}});
+  }
+  rep.notes.push_back("fitted on " + std::to_string(r.rows) + " measurement rows; --profile-out FILE writes the profile TOML");
+  return rep;
+}
+
+}  // namespace tokcast::app

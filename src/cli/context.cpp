@@ -1,0 +1,68 @@
+#include "cli/context.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "app/session.h"
+#include "catalog/error.h"
+
+namespace tokcast::cli {
+
+const catalog::Catalog& Context::Catalog() {
+  if (!catalog_) catalog_ = app::LoadCatalog({catalog_dirs, hw_file, true});
+  return *catalog_;
+}
+
+report::Format Context::Format() const {
+  auto f = report::FormatFromString(format);
+  if (!f) throw catalog::InputError("--format '" + format + "': expected table, md, csv, json or jsonl");
+  return *f;
+}
+
+std::ostream& Context::Out() {
+  if (output_path.empty()) return out_;
+  if (!file_) {
+    file_ = std::make_unique<std::ofstream>(output_path, std::ios::trunc);
+    if (!*file_) throw catalog::InputError(output_path + ": cannot write");
+  }
+  return *file_;
+}
+
+void Context::Emit(const report::Report& report) {
+  report::RenderOptions o;
+  o.format = Format();
+  o.wide = wide;
+  o.width = width;
+  if (o.width == 0) {
+    winsize ws{};
+    const bool tty = output_path.empty() && &out_ == &std::cout && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0;
+    o.width = tty && ws.ws_col > 0 ? ws.ws_col : 120;
+  }
+  o.context = app::MakeReportContext();
+  report::Render(report, o, Out());
+}
+
+void Context::EmitText(const std::string& text) { Out() << text; }
+
+void Context::Finish() {
+  if (file_) {
+    file_->close();
+    if (!*file_) throw catalog::InputError(output_path + ": write failed (disk full?)");
+    file_.reset();
+  } else {
+    out_.flush();
+    if (!out_) throw catalog::InputError("standard output: write failed");
+  }
+}
+
+app::Progress Context::ProgressLine() {
+  const bool tty = output_path.empty() && &out_ == &std::cout && isatty(STDERR_FILENO) != 0;
+  return [this, tty](const std::string& what) {
+    if (tty) err_ << "\r\033[K" << what << std::flush;
+  };
+}
+
+}  // namespace tokcast::cli
