@@ -267,31 +267,34 @@ ShowResult Show(const catalog::Catalog& cat, const std::string& id) {
     if (m) out.model_sources = m->sources;
     return out;
   }
-  // What the user meant: a unique match among every kind's ids.
+  // What the user meant: the first kind whose lookup finds one entry; an ambiguity otherwise.
+  std::optional<std::string> ambiguity;
+  auto attempt = [&](auto&& lookup) {
+    try {
+      lookup();
+      return true;
+    } catch (const catalog::InputError& e) {
+      const std::string m = e.what();
+      if (m.find("ambiguous") != std::string::npos && !ambiguity) ambiguity = m;
+      return false;
+    }
+  };
+  if (attempt([&] { out.hardware = &cat.Hardware(id); })) return out;
+  if (attempt([&] { out.quant = &cat.Quant(id); })) return out;
+  if (attempt([&] { out.runtime = &cat.Runtime(id); })) return out;
+  const catalog::ModelEntry* entry = nullptr;
+  if (attempt([&] { entry = &cat.Model(id); })) {
+    out.model = catalog::ResolveModel(cat, entry->spec.id);
+    out.model_sources = entry->sources;
+    return out;
+  }
+  if (ambiguity) throw catalog::InputError(*ambiguity);
   std::vector<std::string> all;
   for (const auto* h : cat.AllHardware()) all.push_back(h->id);
   for (const auto* m : cat.AllModels()) all.push_back(m->spec.id);
   for (const auto* q : cat.AllQuants()) all.push_back(q->id);
   for (const auto* r : cat.AllRuntimes()) all.push_back(r->id);
-  std::vector<std::string> hits;
-  std::string n;
-  for (char c : id) {
-    if (std::isalnum(static_cast<unsigned char>(c))) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  for (const auto& a : all) {
-    std::string k;
-    for (char c : a) {
-      if (std::isalnum(static_cast<unsigned char>(c))) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    if (n.size() >= 2 && k.find(n) != std::string::npos) hits.push_back(a);
-  }
-  if (hits.size() == 1) return Show(cat, hits.front());
   std::string msg = "unknown id '" + id + "'";
-  if (hits.size() > 1) {
-    msg = "id '" + id + "' is ambiguous: it matches ";
-    for (size_t i = 0; i < hits.size() && i < 8; ++i) msg += (i ? ", " : "") + hits[i];
-    throw catalog::InputError(msg + "; say which");
-  }
   const auto close = ClosestMatches(id, all, 3);
   if (!close.empty()) msg += "; closest: ";
   for (size_t i = 0; i < close.size(); ++i) msg += (i ? ", " : "") + close[i];

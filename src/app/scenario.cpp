@@ -138,16 +138,19 @@ void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const We
       throw catalog::InputError("runtime " + rt.id + " has no tensor parallelism (it splits layers across devices): use " +
                                 "--devices " + std::to_string(tp) + " without --tp, or vllm, sglang or trtllm");
     }
-    if (!hw.scaleup_bytes_per_s && !hw.host_link_bytes_per_s) {
+    // Discrete GPUs reach each other over NVLink/Infinity Fabric or the PCIe host link; a unified
+    // SoC's host link joins its own CPU and GPU, so only a scale-up link joins two of them.
+    const bool discrete = hw.hw_class == HardwareClass::kDiscreteGpu || hw.hw_class == HardwareClass::kAccelerator;
+    if (!hw.scaleup_bytes_per_s && !(discrete && hw.host_link_bytes_per_s)) {
       throw catalog::InputError(hw.id + " has no link between devices for tensor parallelism");
-    }
-    if (wt.spec->n_heads % tp != 0 || (wt.spec->n_kv_heads > 0 && wt.spec->n_kv_heads < tp && tp % wt.spec->n_kv_heads != 0)) {
-      throw catalog::InputError("--tp " + std::to_string(tp) + " does not divide " + wt.spec->id + "'s " +
-                                std::to_string(wt.spec->n_heads) + " attention heads");
     }
     if (devices > 1 && devices < tp) {
       throw catalog::InputError("--tp " + std::to_string(tp) + " needs at least " + std::to_string(tp) + " devices; --devices is " +
                                 std::to_string(devices));
+    }
+    if (wt.spec->n_heads % tp != 0 || (wt.spec->n_kv_heads > 0 && wt.spec->n_kv_heads < tp && tp % wt.spec->n_kv_heads != 0)) {
+      throw catalog::InputError("--tp " + std::to_string(tp) + " does not divide " + wt.spec->id + "'s " +
+                                std::to_string(wt.spec->n_heads) + " attention heads");
     }
   }
   if (hw.max_devices && std::max(devices, tp) > *hw.max_devices) {

@@ -465,25 +465,36 @@ const typename Map::mapped_type* FindNormalized(const Map& m, std::string_view i
   return nullptr;
 }
 
-// What the user meant: the unique entry whose id contains `id` (normalized); among several,
-// those whose id ends with it ("rtx4090" -> nvidia-rtx-4090, not nvidia-rtx-4090-laptop), then
-// an ambiguity error naming them. nullptr when nothing contains it.
+std::string NameOf(const HardwareSpec& h) { return h.name + " " + h.specs_id; }
+std::string NameOf(const ModelEntry& m) { return m.spec.name + " " + m.hf_repo; }
+std::string NameOf(const QuantRecipe& q) { return q.name; }
+std::string NameOf(const RuntimeProfile& r) { return r.name; }
+
+// What the user meant: the unique entry whose id (or name) contains `id`, compared
+// normalized; among several, the one whose id ends with it ("rtx4090" -> nvidia-rtx-4090), or
+// whose id the others extend ("strix-halo" -> amd-ryzen-ai-max-395, not ...-cpu); otherwise an
+// ambiguity error naming them. nullptr when nothing contains it.
 template <typename Map>
 const typename Map::mapped_type* FindBySubstring(const Map& m, std::string_view what, std::string_view id) {
   const std::string n = Normalize(id);
   if (n.size() < 2) return nullptr;
-  std::vector<std::pair<std::string, const typename Map::mapped_type*>> hits;
+  using Hit = std::pair<std::string, const typename Map::mapped_type*>;
+  std::vector<Hit> hits;
   for (const auto& [k, v] : m) {
-    if (Normalize(k).find(n) != std::string::npos) hits.emplace_back(k, &v);
+    if (Normalize(k).find(n) != std::string::npos || Normalize(NameOf(v)).find(n) != std::string::npos) hits.emplace_back(k, &v);
   }
   if (hits.size() == 1) return hits.front().second;
   if (hits.empty()) return nullptr;
-  std::vector<std::pair<std::string, const typename Map::mapped_type*>> suffix;
+  std::vector<Hit> suffix;
   for (const auto& h : hits) {
     const std::string k = Normalize(h.first);
     if (k.size() >= n.size() && k.compare(k.size() - n.size(), n.size(), n) == 0) suffix.push_back(h);
   }
   if (suffix.size() == 1) return suffix.front().second;
+  for (const auto& h : hits) {
+    const bool extended_by_all = std::all_of(hits.begin(), hits.end(), [&](const Hit& o) { return o.first.rfind(h.first, 0) == 0; });
+    if (extended_by_all) return h.second;
+  }
   std::string msg = std::string(what) + " '" + std::string(id) + "' is ambiguous: it matches ";
   for (size_t i = 0; i < hits.size() && i < 8; ++i) msg += (i ? ", " : "") + hits[i].first;
   if (hits.size() > 8) msg += " and " + std::to_string(hits.size() - 8) + " more";

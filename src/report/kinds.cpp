@@ -50,12 +50,6 @@ Schema Make(std::string kind, std::vector<Field> fields, bool vertical = false, 
   return s;
 }
 
-std::vector<Field> StatFields(const std::string& unit) {
-  return {Num("median", unit, "median of the repetitions"), Num("min", unit, "slowest repetition"),
-          Num("max", unit, "fastest repetition"), Num("mean", unit, "mean"), Num("stddev", unit, "standard deviation"),
-          Int("reps", "", "timed repetitions")};
-}
-
 std::vector<Field> PrecisionFields(const std::string& what) {
   std::vector<Field> out;
   for (const char* p : {"fp32", "fp16", "fp16_fp16acc", "bf16", "fp8", "int8", "fp4"}) {
@@ -83,12 +77,12 @@ std::vector<Field> PredictFields() {
       Int("layers_on_device", "", "layers on the device").Header("layers").Display(LayersCell).Rank(2),
       Never(Int("layers_total", "", "layers of the model")),
       Never(Bytes("weights_bytes", "weight bytes")),
-      Always(Pair("tg_tok_s", "tok/s", "decode tokens/s per sequence: expected / physical bound").Header("tg tok/s exp / bound").Decimals(1)),
-      Always(Pair("pp_tok_s", "tok/s", "prefill tokens/s: expected / physical bound").Header("pp tok/s exp / bound").Decimals(0)),
+      Always(Pair("tg_tok_s", "tok/s", "decode tokens/s per sequence: expected / physical bound").Header("tg tok/s exp/bound").Decimals(1)),
+      Pair("pp_tok_s", "tok/s", "prefill tokens/s: expected / physical bound").Header("pp tok/s exp/bound").Decimals(0).Rank(1),
       Pair("ttft_s", "s", "time to first token: expected / bound").Header("TTFT s").Decimals(2).Display(TtftCell).Rank(3),
       Pair("batch_tok_s", "tok/s", "decode tokens/s of all sequences together: expected / bound").Header("batch tok/s").Decimals(1).Display(BatchCell).Rank(7),
       Wide(Pair("e2e_s", "s", "end-to-end latency of one request: expected / bound").Header("e2e s").Decimals(2)),
-      Pair("throughput_tok_s", "tok/s", "saturated output throughput (--isl/--osl): expected / bound").Header("sat. tok/s exp / bound").Decimals(0).Rank(2),
+      Pair("throughput_tok_s", "tok/s", "saturated output throughput (--isl/--osl): expected / bound").Header("sat. tok/s exp/bound").Decimals(0).Rank(2),
       Int("throughput_concurrency", "sequences", "concurrency of the saturated run").Header("conc").Rank(7),
       Object("limits", "what bounds each phase",
              {Wide(Str("prefill", "what bounds prefill").Header("prefill limit")),

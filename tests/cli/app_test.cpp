@@ -1,0 +1,268 @@
+// The application layer as a user meets it: invalid combinations rejected in one line (golden
+// cases), ids found the way people type them, and every command's output in every format
+// carrying the same values (CSV/JSON parity).
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "report/kinds.h"
+#include "test_util.h"
+
+namespace tokcast {
+namespace {
+
+using nlohmann::json;
+using test::RunCli;
+
+std::vector<std::string> Words(const std::string& s) {
+  std::istringstream ss(s);
+  std::vector<std::string> out;
+  for (std::string w; ss >> w;) out.push_back(w);
+  return out;
+}
+
+size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(App, InvalidCombinationsAreOneLineErrors) {
+  std::ifstream in(test::TestDataPath("golden/invalid_combinations.txt"));
+  ASSERT_TRUE(in);
+  size_t cases = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t sep = line.find(" ;; ");
+    ASSERT_NE(sep, std::string::npos) << line;
+    const auto args = Words(line.substr(0, sep));
+    const std::string expected = "tokcast: error: " + line.substr(sep + 4) + "\n";
+    const auto r = RunCli(args);
+    EXPECT_EQ(r.code, 1) << line;
+    EXPECT_EQ(r.err, expected) << line;
+    EXPECT_TRUE(r.out.empty()) << line;
+    ++cases;
+  }
+  EXPECT_GE(cases, 10u);
+}
+
+TEST(App, IdsAreFoundTheWayPeopleTypeThem) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"rtx4090", "nvidia-rtx-4090"}, {"RTX 4090", "nvidia-rtx-4090"},   {"spark", "nvidia-dgx-spark"},
+      {"mi300x", "amd-mi300x"},       {"strix-halo", "amd-ryzen-ai-max-395"}, {"H100-SXM", "nvidia-h100-sxm"}};
+  for (const auto& [typed, id] : cases) {
+    const auto r = RunCli({"fit", "--model", "llama-3.1-8b", "--hw", typed, "--no-search", "--format", "json"});
+    ASSERT_EQ(r.code, 0) << typed << ": " << r.err;
+    EXPECT_EQ(test::Rows(r.out)[0]["hardware"], id) << typed;
+  }
+  const auto model = RunCli({"show", "qwen3-30b", "--format", "json"});
+  ASSERT_EQ(model.code, 0) << model.err;
+  EXPECT_EQ(test::Rows(model.out)[0]["id"], "qwen3-30b-a3b");
+  const auto typo = RunCli({"fitt", "--model", "x"});
+  EXPECT_EQ(typo.code, 2);
+  EXPECT_NE(typo.err.find("did you mean 'fit'?"), std::string::npos) << typo.err;
+}
+
+TEST(App, ContextBeyondTheTrainedMaximumIsAWarning) {
+  const auto r = RunCli({"fit", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--ctx", "200000", "--no-search"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("warning: context 200000 exceeds llama-3.1-8b's trained maximum of 131072"), std::string::npos) << r.out;
+}
+
+TEST(App, StandInEfficienciesAreLabelled) {
+  const auto r = RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant", "bf16",
+                         "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json row = test::Rows(r.out)[0];
+  ASSERT_TRUE(row.contains("efficiency_from"));
+  EXPECT_EQ(row["efficiency_from"].get<std::string>().rfind("vllm", 0), std::string::npos);
+  const auto table = RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant", "bf16"});
+  EXPECT_NE(table.out.find("stand in"), std::string::npos) << table.out;
+}
+
+// ---- CSV/JSON parity ----
+
+// RFC 4180 records (quoted fields may hold commas, quotes and newlines). Fails the test on a
+// malformed file.
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false, at_start = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"' && at_start) {
+      quoted = true;
+      at_start = false;
+    } else if (c == ',') {
+      rows.back().push_back(field);
+      field.clear();
+      at_start = true;
+    } else if (c == '\n') {
+      rows.back().push_back(field);
+      field.clear();
+      rows.emplace_back();
+      at_start = true;
+    } else {
+      EXPECT_NE(c, '"') << "a quote inside an unquoted field";
+      field += c;
+      at_start = false;
+    }
+  }
+  EXPECT_FALSE(quoted) << "unterminated quoted field";
+  if (rows.back().empty()) rows.pop_back();
+  return rows;
+}
+
+// The JSON value a flattened CSV column stands for (tg_tok_s_expected -> ["tg_tok_s"]["expected"]).
+const json* Lookup(const json& row, const report::Schema& schema, const std::string& column) {
+  for (const auto& leaf : report::FlattenFields(schema.fields)) {
+    if (leaf.name == column) return report::LeafValue(row, leaf);
+  }
+  ADD_FAILURE() << schema.kind << ": CSV column '" << column << "' is not in the schema";
+  return nullptr;
+}
+
+const report::Schema* SchemaOf(const std::string& kind) {
+  for (const auto* s : report::kinds::All()) {
+    if (s->kind == kind) return s;
+  }
+  return nullptr;
+}
+
+struct Command {
+  std::vector<std::string> args;
+};
+
+std::vector<Command> EveryCommand(const test::TempDir& dir) {
+  const std::string db = dir.File("r.db");
+  return {
+      {{"list", "hardware"}},
+      {{"list", "models"}},
+      {{"list", "quants"}},
+      {{"list", "runtimes"}},
+      {{"show", "nvidia-h100-sxm"}},
+      {{"show", "deepseek-v3"}},
+      {{"show", "q4_k_m"}},
+      {{"show", "vllm"}},
+      {{"fit", "--model", "llama-3.1-70b,llama-3.1-8b", "--hw", "nvidia-rtx-4090,apple-m4-max-40c", "--ctx", "8192,32768"}},
+      {{"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--batch", "1,8", "--isl", "1000", "--osl", "200",
+        "--claim-tg", "500"}},
+      {{"compare"}},
+      {{"explain", "--model", "qwen3-30b-a3b", "--hw", "apple-m4-max-40c"}},
+      {{"validate", "--source", "S05"}},
+      {{"validate", "--leave-one-source-out", "--source", "S05,S07"}},
+      {{"calibrate", "--source", "S05"}},
+      {{"--db", db, "import", "llama-bench", test::TestDataPath("data/llama-bench/rtx4090.json"), "--hw", "nvidia-rtx-4090",
+        "--model", "llama-2-7b"}},
+      {{"--db", db, "results", "list"}},
+      {{"--db", db, "results", "show", "1"}},
+      {{"--db", db, "results", "export"}},
+      {{"--db", db, "--no-store", "bench", "model", "--model", "qwen3-0.6b", "-p", "8", "-n", "2", "-r", "1"}},
+      {{"--no-store", "bench", "machine", "--buffer-mib", "24", "-r", "1", "--rounds", "1", "--no-profile"}},
+      {{"synth", "--model", "qwen3-0.6b", "--out", dir.File("s.gguf")}},
+  };
+}
+
+TEST(App, EveryCommandInEveryFormatCarriesTheSameValues) {
+  test::TempDir dir;
+  setenv("TOKCAST_HOME", dir.path().c_str(), 1);
+  for (const auto& cmd : EveryCommand(dir)) {
+    std::string name;
+    for (const auto& a : cmd.args) name += a + " ";
+    SCOPED_TRACE(name);
+    auto run = [&](const std::string& format) {
+      auto args = cmd.args;
+      args.insert(args.begin(), {"--format", format});
+      auto r = RunCli(args);
+      EXPECT_EQ(r.code, 0) << format << ": " << r.err;
+      return r;
+    };
+    const auto js = run("json");
+    const json j = json::parse(js.out);
+    ASSERT_TRUE(j.contains("context") && j.contains("rows") && j.contains("kind"));
+    for (const char* k : {"tool_version", "git_commit", "build_type", "host"}) EXPECT_TRUE(j["context"].contains(k)) << k;
+    const report::Schema* schema = SchemaOf(j["kind"].get<std::string>());
+    ASSERT_NE(schema, nullptr) << j["kind"];
+    // CSV: parses, one line per row, every cell filled exactly where the JSON has a value.
+    const auto csv = ParseCsv(run("csv").out);
+    ASSERT_EQ(csv.size(), j["rows"].size() + 1);
+    for (size_t r = 1; r < csv.size(); ++r) {
+      ASSERT_EQ(csv[r].size(), csv[0].size()) << "row " << r;
+      for (size_t c = 0; c < csv[0].size(); ++c) {
+        const std::string& col = csv[0][c];
+        if (col == "schema_version" || col == "tool_version" || col == "git_commit" || col == "build_type" ||
+            col.rfind("host_", 0) == 0) {
+          continue;
+        }
+        const json* v = Lookup(j["rows"][r - 1], *schema, col);
+        // An empty string or list is no value: CSV cannot tell it from a missing one.
+        const bool has = v && !(v->is_string() && v->get<std::string>().empty()) && !(v->is_array() && v->empty());
+        EXPECT_EQ(has, !csv[r][c].empty()) << col << " row " << r << ": '" << csv[r][c] << "'";
+      }
+    }
+    // JSONL: one object per row (and the summary).
+    const auto jl = run("jsonl");
+    EXPECT_EQ(Lines(jl.out), j["rows"].size() + (j.contains("summary") ? 1 : 0));
+    for (std::istringstream ss(jl.out); !ss.eof();) {
+      std::string line;
+      if (!std::getline(ss, line) || line.empty()) continue;
+      EXPECT_TRUE(json::parse(line).contains("kind"));
+    }
+    // Table and markdown: every shown cell holds a value the JSON has; the context line last.
+    for (const char* f : {"table", "md"}) {
+      const auto t = run(f);
+      EXPECT_NE(t.out.find("tokcast " + j["context"]["tool_version"].get<std::string>()), std::string::npos) << f;
+      for (const auto& row : j["rows"]) {
+        for (const char* key : {"hardware", "id", "model", "source", "what", "key"}) {
+          if (row.contains(key) && row[key].is_string()) {
+            EXPECT_NE(t.out.find(row[key].get<std::string>()), std::string::npos) << f << " lacks " << row[key];
+          }
+        }
+      }
+    }
+  }
+  unsetenv("TOKCAST_HOME");
+}
+
+TEST(App, TablesFitTheTerminal) {
+  for (const char* width : {"80", "120"}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"compare"},
+             {"fit", "--model", "llama-3.1-70b", "--hw", "nvidia-rtx-4090,apple-m4-max-40c", "--ctx", "8192,131072"},
+             {"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant", "bf16,fp8",
+              "--batch", "1,64", "--isl", "1000", "--osl", "1000"},
+             {"validate", "--source", "S05"},
+             {"list", "hardware"}}) {
+      auto a = args;
+      a.insert(a.begin(), {"--width", width});
+      const auto r = RunCli(a);
+      ASSERT_EQ(r.code, 0) << r.err;
+      // The table's own lines (header, rule and rows) fit; notes below may wrap.
+      std::istringstream ss(r.out);
+      bool in_table = false;
+      for (std::string line; std::getline(ss, line);) {
+        if (line.rfind("---", 0) == 0) in_table = true;
+        else if (in_table && (line.empty() || line[0] == '(')) in_table = false;
+        if (in_table) EXPECT_LE(line.size(), std::stoul(width)) << args[0] << ": " << line;
+      }
+    }
+  }
+  // A sweep over runtimes and KV types shows both.
+  const auto r = RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "amd-rx-7900-xtx", "--runtime",
+                         "llama.cpp-rocm,llama.cpp-vulkan,vllm", "--quant", "f16", "--kv-type", "f16,q8_0"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("runtime"), std::string::npos);
+  EXPECT_NE(r.out.find("kv_type"), std::string::npos);
+  EXPECT_NE(r.out.find("llama.cpp-vulkan"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tokcast
