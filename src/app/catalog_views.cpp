@@ -199,7 +199,10 @@ report::Report ListReport(const catalog::Catalog& cat, const ListResult& r) {
       rep.schema = &report::kinds::ListHardware();
       for (const HardwareSpec* h : r.hardware) {
         std::string mem;
-        for (double g : h->memory_options_gib) mem += (mem.empty() ? "" : "/") + FormatFixed(g, 0);
+        for (double g : h->memory_options_gib) {
+          if (!mem.empty()) mem += '/';
+          mem += FormatFixed(g, 0);
+        }
         json row = {{"id", h->id}, {"name", h->name}, {"vendor", h->vendor}, {"class", std::string(ToString(h->hw_class))},
                     {"specs_id", StrJson(h->specs_id)}, {"memory_gib", mem},
                     {"bandwidth_gb_per_s", h->bandwidth_bytes_per_s / 1e9}, {"verified", h->verified}};

@@ -87,7 +87,18 @@ FitResult Fit(const catalog::Catalog& cat, const FitRequest& req) {
                       const Workload w{c, static_cast<uint32_t>(b), kv};
                       const PlanResult plan = PlanMemory(*wt.spec, wt.footprint, hw, *rt, w, opt);
                       if (plan.error) throw catalog::InputError(*plan.error);
-                      FitRow row{hw.id, wt.spec->id, wt.quant_label, rt->id, wt.source, c, b, kv, dev, plan.plan, counts};
+                      FitRow row;
+                      row.hardware = hw.id;
+                      row.model = wt.spec->id;
+                      row.quant = wt.quant_label;
+                      row.runtime = rt->id;
+                      row.weights_source = wt.source;
+                      row.ctx = c;
+                      row.batch = b;
+                      row.kv_type = kv;
+                      row.devices = dev;
+                      row.plan = plan.plan;
+                      row.counts = counts;
                       row.warnings = ScenarioWarnings(*wt.spec, c);
                       if (req.search) {
                         row.max_ctx = MaxContextThatFits(*wt.spec, wt.footprint, hw, *rt, w, opt);

@@ -78,9 +78,23 @@ struct Machine {  // what one side of the computation runs on
   bool host;
 };
 
-void AddOp(Acc& acc, const Machine& m, const char* name, double count, double flops, double bytes,
-           double kernels, double dequant_flops = 0, double compute_peak = 0, double compute_eff = 0,
-           double alu_flops = 0) {
+// The work one operator declares, per layer (or per call) it covers.
+struct OpWork {
+  const char* name = "";
+  double count = 0;           // layers (or calls) it covers
+  double flops = 0;           // at the GEMM peak
+  double bytes = 0;           // moved
+  double kernels = 0;         // launches (per-kernel overhead)
+  double dequant_flops = 0;   // matrix-vector unpacking work, FLOP-equivalents at the GEMM peak
+  double compute_peak = 0;    // 0: the machine's GEMM peak
+  double compute_eff = 0;     // 0: the machine's GEMM efficiency
+  double alu_flops = 0;       // vector-ALU work (quantized GEMM unpacking)
+};
+
+void AddOp(Acc& acc, const Machine& m, const OpWork& w) {
+  const char* name = w.name;
+  const double count = w.count, flops = w.flops, bytes = w.bytes, kernels = w.kernels, dequant_flops = w.dequant_flops,
+               compute_peak = w.compute_peak, compute_eff = w.compute_eff, alu_flops = w.alu_flops;
   if (count <= 0) return;
   const double peak = compute_peak > 0 ? compute_peak : m.peak_flops;
   const double ec = compute_eff > 0 ? compute_eff : m.eff_compute;
@@ -105,7 +119,19 @@ void AddOp(Acc& acc, const Machine& m, const char* name, double count, double fl
   }
 }
 
-void AddTransfer(Acc& acc, const char* name, double bytes, double bw, double eff, double latency_s, double count) {
+// Bytes crossing a link (host link, NVLink, PCIe), `count` times.
+struct LinkWork {
+  const char* name = "";
+  double bytes = 0;
+  double bandwidth = 0;  // bytes/s per direction
+  double eff = 1;
+  double latency_s = 0;  // per transfer
+  double count = 1;
+};
+
+void AddTransfer(Acc& acc, const LinkWork& w) {
+  const char* name = w.name;
+  const double bytes = w.bytes, bw = w.bandwidth, eff = w.eff, latency_s = w.latency_s, count = w.count;
   if (count <= 0 || bytes <= 0) return;
   const double t = count * (bytes / (bw * eff) + latency_s);
   acc.link_only_s += t;
@@ -137,26 +163,32 @@ struct Pass {
   bool prefill = false;
 };
 
-void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound, const Pass& pass, Acc& acc) {
-  const PreparedModel& pm = c.model;
-  const ModelSpec& s = *pm.spec;
-  const uint32_t L = s.n_layers;
-  const uint32_t n_dev = std::min(c.plan.layers_on_device, L);
-  const uint32_t first_dev = L - n_dev;
-  const double tp = std::max<uint32_t>(w.tp, 1);
-  const double T = pass.tokens;
+// What every layer of one pass shares.
+struct PassEnv {
+  const PerfContext& c;
+  const Efficiency& eff;
+  const Pass& pass;
+  bool bound = false;
+  double T = 0, hidden = 0, heads = 0, qk = 0, vd = 0, kv_layer_bytes = 0;
+  double dq_scale = 0;  // 0 in the bound: no dequantization cost
+  double alu = 0;       // ALU work of quantized GEMMs per GEMM FLOP
+  double link_bw = 0, link_eff = 1;
+  bool fa = true;
+};
 
+// The device and the host as the roofline sees them in this pass.
+std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound, bool prefill) {
+  const PreparedModel& pm = c.model;
+  const double tp = std::max<uint32_t>(w.tp, 1);
   Precision prec = pm.weight_compute;
   if (prec != Precision::kFp8 && prec != Precision::kFp4) prec = pm.quantized ? c.rt.quantized_precision : c.rt.dense_precision;
   // Kernels can always fall back to FP32 ALUs: never assume less than that rate.
   const double fp32_peak = c.hw.PeakFlops(Precision::kFp32).value_or(1e12);
   const double gemm_peak = std::max(c.hw.PeakFlops(prec).value_or(fp32_peak), fp32_peak);
   const double attn_peak = std::max(c.hw.PeakFlops(c.rt.dense_precision).value_or(fp32_peak), fp32_peak);
-  const double alu_peak = fp32_peak;
   const bool is_cpu = c.hw.hw_class == HardwareClass::kCpu;
-
-  Machine dev{"device", gemm_peak * tp, alu_peak * tp, attn_peak * tp, c.hw.bandwidth_bytes_per_s * tp,
-              bound ? 1.0 : (pass.prefill ? eff.compute : eff.decode_compute),
+  Machine dev{"device", gemm_peak * tp, fp32_peak * tp, attn_peak * tp, c.hw.bandwidth_bytes_per_s * tp,
+              bound ? 1.0 : (prefill ? eff.compute : eff.decode_compute),
               bound ? 1.0 : eff.memory * (c.hw.dies > 1 ? eff.multi_die_memory : 1.0),
               bound ? 1.0 : eff.attention,
               bound ? 0.0 : eff.layer_overhead_s / 8.0, is_cpu};
@@ -164,93 +196,115 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   Machine host{"host", host_flops, host_flops, host_flops, c.hw.host_memory_bandwidth_bytes_per_s,
                bound ? 1.0 : eff.host_compute, bound ? 1.0 : eff.host_memory, bound ? 1.0 : eff.host_compute,
                bound ? 0.0 : eff.layer_overhead_s / 8.0, true};
-  const double link_bw = c.hw.host_link_bytes_per_s.value_or(c.hw.host_memory_bandwidth_bytes_per_s);
-  const double link_eff = bound ? 1.0 : eff.link;
-  const double kv_elem = KvBytesPerElem(w.kv_type);
-  const double kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * kv_elem;
-  const double qk = pass.prefill ? pm.attn_qk_dim : pm.attn_qk_dim_decode;
-  const double vd = pass.prefill ? pm.attn_v_dim : pm.attn_v_dim_decode;
-  const double heads = s.n_heads;
-  const double hidden = s.hidden;
-  const bool fa = c.rt.flash_attention;
-  const double dq_scale = bound ? 0.0 : 1.0;
+  return {dev, host};
+}
+
+// Layers [from, to) of the pass on machine `m`; `streamed`: their weights cross the host link.
+void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uint32_t to, bool streamed) {
+  const PreparedModel& pm = e.c.model;
+  const ModelSpec& s = *pm.spec;
+  const double T = e.T, hidden = e.hidden, heads = e.heads, dq = e.dq_scale, alu = e.alu;
+  const Efficiency& eff = e.eff;
+  const size_t C = pm.classes.size();
+  for (size_t ci = 0; ci < C; ++ci) {
+    const double k = static_cast<double>(pm.suffix_counts[from * C + ci] - pm.suffix_counts[to * C + ci]);
+    if (k <= 0) continue;
+    const auto& lc = pm.classes[ci];
+    // Norms, residual adds, RoPE, activations: memory traffic on activations.
+    AddOp(acc, m, {.name = "norms_elementwise", .count = k, .flops = 10.0 * T * hidden,
+                   .bytes = lc.norms.bytes + 8.0 * T * hidden * kActivationBytes, .kernels = 6});
+    AddOp(acc, m, {.name = "attn_proj", .count = k, .flops = 2.0 * T * lc.attn.params, .bytes = lc.attn.bytes, .kernels = 4,
+                   .dequant_flops = dq * DequantFlops(lc.attn, eff, 1.0), .alu_flops = alu * 2.0 * T * lc.attn.params});
+    const double ctx_sum = lc.local ? e.pass.ctx_sum_local : e.pass.ctx_sum_full;
+    const double kv_tokens = lc.local ? e.pass.kv_tokens_local : e.pass.kv_tokens_full;
+    double attn_bytes = kv_tokens * e.kv_layer_bytes;
+    if (e.pass.prefill && !e.fa) attn_bytes += 4.0 * 4.0 * heads * ctx_sum;  // S x ctx scores written and read
+    AddOp(acc, m, {.name = "attention", .count = k, .flops = 2.0 * heads * (e.qk + e.vd) * ctx_sum, .bytes = attn_bytes,
+                   .kernels = e.fa ? 2.0 : 5.0, .compute_peak = m.attn_flops, .compute_eff = m.eff_attention});
+    double distinct_fraction = 1;
+    if (lc.moe) {
+      const double E = s.moe->n_experts, kk = s.moe->n_experts_active;
+      distinct_fraction = DistinctExperts(E, kk, T) / E;
+      AddOp(acc, m, {.name = "moe_router", .count = k, .flops = 2.0 * T * lc.router.params, .bytes = lc.router.bytes, .kernels = 3});
+      // Few tokens per expert make small, inefficient GEMMs.
+      const double per_expert = T * kk / E;
+      const double small_gemm = e.bound ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
+      const double expert_flops = 2.0 * T * kk / E * lc.experts.params;
+      AddOp(acc, m, {.name = "moe_experts", .count = k, .flops = expert_flops, .bytes = lc.experts.bytes * distinct_fraction,
+                     .kernels = 3, .dequant_flops = dq * DequantFlops(lc.experts, eff, distinct_fraction),
+                     .compute_peak = m.peak_flops, .compute_eff = m.eff_compute * (T > 1 ? small_gemm : 1.0),
+                     .alu_flops = alu * expert_flops});
+      if (lc.shared.params > 0) {
+        AddOp(acc, m, {.name = "moe_shared", .count = k, .flops = 2.0 * T * lc.shared.params, .bytes = lc.shared.bytes,
+                       .kernels = 3, .dequant_flops = dq * DequantFlops(lc.shared, eff, 1.0),
+                       .alu_flops = alu * 2.0 * T * lc.shared.params});
+      }
+    } else {
+      AddOp(acc, m, {.name = "ffn", .count = k, .flops = 2.0 * T * lc.ffn.params, .bytes = lc.ffn.bytes, .kernels = 3,
+                     .dequant_flops = dq * DequantFlops(lc.ffn, eff, 1.0), .alu_flops = alu * 2.0 * T * lc.ffn.params});
+    }
+    if (streamed) {
+      double w_bytes = lc.attn.bytes + lc.ffn.bytes + lc.shared.bytes + lc.router.bytes;
+      if (lc.moe) w_bytes += lc.experts.bytes * distinct_fraction;
+      AddTransfer(acc, {.name = "weights_over_host_link", .bytes = w_bytes, .bandwidth = e.link_bw, .eff = e.link_eff, .count = k});
+    }
+  }
+}
+
+void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound, const Pass& pass, Acc& acc) {
+  const PreparedModel& pm = c.model;
+  const ModelSpec& s = *pm.spec;
+  const uint32_t L = s.n_layers;
+  const uint32_t first_dev = L - std::min(c.plan.layers_on_device, L);
+  const double tp = std::max<uint32_t>(w.tp, 1);
+  const double T = pass.tokens;
+  const auto [dev, host] = Machines(c, w, eff, bound, pass.prefill);
+  PassEnv e{c, eff, pass, bound};
+  e.T = T;
+  e.hidden = s.hidden;
+  e.heads = s.n_heads;
+  e.qk = pass.prefill ? pm.attn_qk_dim : pm.attn_qk_dim_decode;
+  e.vd = pass.prefill ? pm.attn_v_dim : pm.attn_v_dim_decode;
+  e.kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * KvBytesPerElem(w.kv_type);
+  e.dq_scale = bound ? 0.0 : 1.0;
   // ALU work of quantized GEMMs, per GEMM FLOP (prefill and batched decode; the matrix-vector
   // case is covered by the per-weight dequant cost).
-  const double alu = (!bound && pm.quantized && T > 1) ? eff.alu_per_gemm_flop : 0.0;
+  e.alu = (!bound && pm.quantized && T > 1) ? eff.alu_per_gemm_flop : 0.0;
+  e.link_bw = c.hw.host_link_bytes_per_s.value_or(c.hw.host_memory_bandwidth_bytes_per_s);
+  e.link_eff = bound ? 1.0 : eff.link;
+  e.fa = c.rt.flash_attention;
 
   // Layers not on the device: llama.cpp runs them on the host CPU, except large prefill
   // passes whose matmuls it moves to the GPU by streaming the weights over the link;
   // stream-style runtimes always stream.
   const bool stream_host_layers = c.rt.offload == OffloadStyle::kStream || (pass.prefill && T >= 32);
-
-  auto eval_layers = [&](const Machine& m, uint32_t from, uint32_t to, bool streamed) {
-    for (size_t ci = 0; ci < pm.classes.size(); ++ci) {
-      const size_t C = pm.classes.size();
-      const double k = static_cast<double>(pm.suffix_counts[from * C + ci] - pm.suffix_counts[to * C + ci]);
-      if (k <= 0) continue;
-      const auto& lc = pm.classes[ci];
-      // Norms, residual adds, RoPE, activations: memory traffic on activations.
-      AddOp(acc, m, "norms_elementwise", k, 10.0 * T * hidden, lc.norms.bytes + 8.0 * T * hidden * kActivationBytes, 6);
-      AddOp(acc, m, "attn_proj", k, 2.0 * T * lc.attn.params, lc.attn.bytes, 4, dq_scale * DequantFlops(lc.attn, eff, 1.0),
-            0, 0, alu * 2.0 * T * lc.attn.params);
-      const double ctx_sum = lc.local ? pass.ctx_sum_local : pass.ctx_sum_full;
-      const double kv_tokens = lc.local ? pass.kv_tokens_local : pass.kv_tokens_full;
-      double attn_bytes = kv_tokens * kv_layer_bytes;
-      if (pass.prefill && !fa) attn_bytes += 4.0 * 4.0 * heads * ctx_sum;  // S x ctx scores written and read
-      AddOp(acc, m, "attention", k, 2.0 * heads * (qk + vd) * ctx_sum, attn_bytes, fa ? 2 : 5, 0, m.attn_flops,
-            m.eff_attention);
-      if (lc.moe) {
-        const auto& moe = *s.moe;
-        const double E = moe.n_experts, kk = moe.n_experts_active;
-        const double distinct = DistinctExperts(E, kk, T);
-        AddOp(acc, m, "moe_router", k, 2.0 * T * lc.router.params, lc.router.bytes, 3);
-        // Few tokens per expert make small, inefficient GEMMs.
-        const double per_expert = T * kk / E;
-        const double small_gemm = bound ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
-        const double expert_flops = 2.0 * T * kk / E * lc.experts.params;
-        AddOp(acc, m, "moe_experts", k, expert_flops, lc.experts.bytes * distinct / E, 3,
-              dq_scale * DequantFlops(lc.experts, eff, distinct / E), m.peak_flops, m.eff_compute * (T > 1 ? small_gemm : 1.0),
-              alu * expert_flops);
-        if (lc.shared.params > 0) {
-          AddOp(acc, m, "moe_shared", k, 2.0 * T * lc.shared.params, lc.shared.bytes, 3,
-                dq_scale * DequantFlops(lc.shared, eff, 1.0), 0, 0, alu * 2.0 * T * lc.shared.params);
-        }
-      } else {
-        AddOp(acc, m, "ffn", k, 2.0 * T * lc.ffn.params, lc.ffn.bytes, 3, dq_scale * DequantFlops(lc.ffn, eff, 1.0), 0, 0,
-              alu * 2.0 * T * lc.ffn.params);
-      }
-      if (streamed) {
-        double w_bytes = lc.attn.bytes + lc.ffn.bytes + lc.shared.bytes + lc.router.bytes;
-        if (lc.moe) w_bytes += lc.experts.bytes * DistinctExperts(s.moe->n_experts, s.moe->n_experts_active, T) / s.moe->n_experts;
-        AddTransfer(acc, "weights_over_host_link", w_bytes, link_bw, link_eff, 0, k);
-      }
-    }
-  };
-
   if (first_dev > 0) {
-    if (stream_host_layers) eval_layers(dev, 0, first_dev, true);
-    else eval_layers(host, 0, first_dev, false);
+    if (stream_host_layers) EvalLayers(e, acc, dev, 0, first_dev, true);
+    else EvalLayers(e, acc, host, 0, first_dev, false);
     // Activations cross the link once per pass at the device boundary.
-    AddTransfer(acc, "activations_over_host_link", T * hidden * 2.0, link_bw, link_eff, 0, 2);
+    AddTransfer(acc, {.name = "activations_over_host_link", .bytes = T * e.hidden * 2.0, .bandwidth = e.link_bw, .eff = e.link_eff,
+                      .count = 2});
   }
-  eval_layers(dev, first_dev, L, false);
+  EvalLayers(e, acc, dev, first_dev, L, false);
 
   // LM head on the tokens that need logits.
   if (pass.out_tokens > 0) {
-    const Machine& out_m = c.plan.output_on_device || is_cpu ? dev : host;
-    AddOp(acc, out_m, "lm_head", 1, 2.0 * pass.out_tokens * pm.output.params, pm.output.bytes, 2,
-          dq_scale * DequantFlops(pm.output, eff, 1.0));
+    const Machine& out_m = c.plan.output_on_device || c.hw.hw_class == HardwareClass::kCpu ? dev : host;
+    AddOp(acc, out_m, {.name = "lm_head", .count = 1, .flops = 2.0 * pass.out_tokens * pm.output.params,
+                       .bytes = pm.output.bytes, .kernels = 2, .dequant_flops = e.dq_scale * DequantFlops(pm.output, eff, 1.0)});
   }
 
   // Tensor parallel: two all-reduces of the activations per layer.
   if (tp > 1) {
     const bool nvlink = c.hw.scaleup_bytes_per_s.has_value();
-    const double bw = nvlink ? *c.hw.scaleup_bytes_per_s : link_bw;
-    const double bytes = 2.0 * (tp - 1) / tp * T * hidden * 2.0;
+    const double bw = nvlink ? *c.hw.scaleup_bytes_per_s : e.link_bw;
+    const double bytes = 2.0 * (tp - 1) / tp * T * e.hidden * 2.0;
     const double latency = bound ? 0.0 : (nvlink ? kAllReduceLatencyNvlinkS : kAllReduceLatencyPcieS);
-    AddTransfer(acc, nvlink ? "all_reduce_scaleup" : "all_reduce_pcie", bytes, bw, link_eff, latency, 2.0 * L);
+    AddTransfer(acc, {.name = nvlink ? "all_reduce_scaleup" : "all_reduce_pcie", .bytes = bytes, .bandwidth = bw,
+                      .eff = e.link_eff, .latency_s = latency, .count = 2.0 * L});
   } else if (w.devices > 1) {
-    AddTransfer(acc, "activations_between_devices", T * hidden * 2.0, link_bw, link_eff, 0, w.devices - 1.0);
+    AddTransfer(acc, {.name = "activations_between_devices", .bytes = T * e.hidden * 2.0, .bandwidth = e.link_bw,
+                      .eff = e.link_eff, .count = w.devices - 1.0});
   }
 }
 

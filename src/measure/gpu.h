@@ -1,13 +1,14 @@
 // GPU measurements for `tokcast bench machine` on NVIDIA GPUs: device memory bandwidth, host
-// link bandwidth (pinned H2D / D2H) and cuBLAS GEMM throughput per precision. Built only when
-// the CUDA toolkit is found (TOKCAST_CUDA); otherwise MeasureGpu says why there is none.
+// link bandwidth (pinned H2D / D2H) and cuBLAS GEMM throughput per precision. The CUDA code is a
+// separate module (libtokcast_gpu.so, built when the CUDA toolkit is found) that MeasureGpu
+// loads on demand, so no other command pays for the CUDA libraries.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
 
-#include "measure/microbench.h"
+#include "measure/stat.h"
 
 namespace tokcast::measure {
 
@@ -21,8 +22,11 @@ struct GpuResult {
   std::map<std::string, Stat> gemm_flops;  // "fp32", "fp16" (FP32 accumulate), "fp16_fp16acc", "bf16", "int8"
 };
 
-bool GpuSupportCompiled();
-// Measures device 0. nullopt (with `why_not` set) without CUDA support or without a device.
+// Measures device 0. nullopt (with `why_not` set) without the GPU module, CUDA or a device.
 std::optional<GpuResult> MeasureGpu(int reps, std::string* why_not);
 
 }  // namespace tokcast::measure
+
+// The module's entry point (C linkage, looked up with dlsym): returns 1 and fills `out`, or 0
+// and sets `why_not`.
+extern "C" int tokcast_gpu_measure(int reps, tokcast::measure::GpuResult* out, std::string* why_not);

@@ -42,9 +42,8 @@ bool Ok(cudaError_t e, std::string* why, const char* what) {
 
 }  // namespace
 
-bool GpuSupportCompiled() { return true; }
-
-std::optional<GpuResult> MeasureGpu(int reps, std::string* why_not) {
+namespace {
+std::optional<GpuResult> Measure(int reps, std::string* why_not) {
   int count = 0;
   if (!Ok(cudaGetDeviceCount(&count), why_not, "no CUDA device")) return std::nullopt;
   if (count == 0) {
@@ -164,5 +163,14 @@ std::optional<GpuResult> MeasureGpu(int reps, std::string* why_not) {
   cublasDestroy(h);
   return r;
 }
+}  // namespace
 
 }  // namespace tokcast::measure
+
+extern "C" __attribute__((visibility("default"))) int tokcast_gpu_measure(int reps, tokcast::measure::GpuResult* out,
+                                                                          std::string* why_not) {
+  auto r = tokcast::measure::Measure(reps, why_not);
+  if (!r) return 0;
+  *out = std::move(*r);
+  return 1;
+}

@@ -133,24 +133,6 @@ std::vector<std::string> ReliabilityWarnings(const HostFacts& host, double sprea
   return w;
 }
 
-Stat Summarize(std::vector<double> s) {
-  Stat st;
-  if (s.empty()) return st;
-  std::sort(s.begin(), s.end());
-  st.reps = s.size();
-  st.min = s.front();
-  st.max = s.back();
-  st.median = s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
-  double sum = 0;
-  for (double v : s) sum += v;
-  st.mean = sum / static_cast<double>(s.size());
-  double var = 0;
-  for (double v : s) var += (v - st.mean) * (v - st.mean);
-  st.stddev = s.size() > 1 ? std::sqrt(var / static_cast<double>(s.size() - 1)) : 0;
-  st.samples = std::move(s);
-  return st;
-}
-
 namespace {
 
 // Read-only stream over [data, data + bytes) on every thread: an integer XOR reduction

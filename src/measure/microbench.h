@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ggml_type.h"
+#include "measure/stat.h"
 
 namespace tokcast::measure {
 
@@ -32,13 +33,7 @@ HostFacts ProbeHost();
 // Warnings that make numbers unreliable (debug build, power-saving governor, busy machine).
 std::vector<std::string> ReliabilityWarnings(const HostFacts& host, double spread);
 
-struct Stat {
-  double median = 0, min = 0, max = 0, mean = 0, stddev = 0;
-  size_t reps = 0;
-  std::vector<double> samples;  // sorted
-  double Spread() const { return median > 0 ? (max - min) / median : 0; }
-};
-Stat Summarize(std::vector<double> samples);
+
 
 struct BandwidthResult {
   Stat copy, triad, read;  // bytes/s; STREAM convention (no write-allocate traffic counted)

@@ -13,9 +13,11 @@ void RenderCsv(const Report& report, const RenderOptions& options, std::ostream&
   for (const auto& l : leaves) line += (line.empty() ? "" : ",") + l.name;
   if (ctx) line += ",schema_version,tool_version,git_commit,build_type,host_cpu,host_os";
   out << line << '\n';
-  const std::string tail = "," + std::to_string(c.schema_version) + "," + CsvQuote(c.tool_version) + "," +
-                           CsvQuote(c.git_commit) + "," + CsvQuote(c.build_type) + "," + CsvQuote(c.host_cpu) + "," +
-                           CsvQuote(c.host_os);
+  std::string tail;
+  for (const std::string& v : {std::to_string(c.schema_version), c.tool_version, c.git_commit, c.build_type, c.host_cpu, c.host_os}) {
+    tail += ',';
+    tail += CsvQuote(v);
+  }
   for (const auto& r : report.rows) {
     line.clear();
     for (size_t i = 0; i < leaves.size(); ++i) {
