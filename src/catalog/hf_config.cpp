@@ -72,6 +72,8 @@ void ReadCommon(const ConfigReader& r, ModelSpec& s) {
   s.vocab = r.U32("vocab_size");
   s.max_context = r.U32Or("max_position_embeddings", 0);
   s.tied_embeddings = r.BoolOr("tie_word_embeddings", false);
+  if (r.Has("rope_theta") && r.At("rope_theta").is_number()) s.rope_theta = r.At("rope_theta").get<double>();
+  if (r.Has("rms_norm_eps") && r.At("rms_norm_eps").is_number()) s.norm_eps = r.At("rms_norm_eps").get<double>();
 }
 
 // Sliding window on every layer (Mistral v0.1 style) unless a pattern says otherwise.
@@ -109,6 +111,155 @@ void ReadMla(const ConfigReader& r, ModelSpec& s) {
 
 const std::vector<std::string>& SupportedHfArchitectures() { return kArchs; }
 
+namespace {
+
+void ReadLlama(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
+  s.qkv_bias = s.o_bias = r.BoolOr("attention_bias", false);
+  s.mlp_bias = r.BoolOr("mlp_bias", false);
+  if (r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
+}
+
+void ReadMixtral(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
+  MoeSpec m;
+  m.n_experts = r.U32("num_local_experts");
+  m.n_experts_active = r.U32("num_experts_per_tok");
+  m.expert_ffn = s.ffn;
+  s.moe = m;
+  if (r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
+}
+
+void ReadQwen2(const ConfigReader& r, const std::string& arch, ModelSpec& s) {
+  s.qkv_bias = true;
+  if (r.BoolOr("use_sliding_window", false) && r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
+  if (arch == "qwen2_moe") {
+    MoeSpec m;
+    m.n_experts = r.U32("num_experts");
+    m.n_experts_active = r.U32("num_experts_per_tok");
+    m.expert_ffn = r.U32("moe_intermediate_size");
+    m.shared_expert_ffn = r.U32Or("shared_expert_intermediate_size", 0);
+    m.n_shared_experts = m.shared_expert_ffn > 0 ? 1 : 0;
+    m.layer_step = r.U32Or("decoder_sparse_step", 1);
+    s.moe = m;
+  }
+}
+
+void ReadQwen3(const ConfigReader& r, const std::string& arch, ModelSpec& s) {
+  s.qk_norm = true;
+  s.qkv_bias = r.BoolOr("attention_bias", false);
+  if (arch == "qwen3_moe") {
+    MoeSpec m;
+    m.n_experts = r.U32("num_experts");
+    m.n_experts_active = r.U32("num_experts_per_tok");
+    m.expert_ffn = r.U32("moe_intermediate_size");
+    m.layer_step = r.U32Or("decoder_sparse_step", 1);
+    if (r.Has("mlp_only_layers") && !r.At("mlp_only_layers").empty()) {
+      r.Fail("mlp_only_layers", "an empty list (dense layers inside a Qwen3 MoE are not supported)",
+             r.At("mlp_only_layers").dump());
+    }
+    s.moe = m;
+  }
+}
+
+void ReadGemma(const ConfigReader& r, const std::string& arch, ModelSpec& s) {
+  s.tied_embeddings = r.BoolOr("tie_word_embeddings", true);
+  s.norms_per_layer = arch == "gemma" ? 2 : 4;
+  s.qk_norm = arch == "gemma3" || arch == "gemma3_text";
+  if (r.Has("sliding_window") && arch != "gemma") {
+    const uint32_t window = r.U32("sliding_window");
+    s.sliding_window = window;
+    s.layer_is_local.assign(s.n_layers, false);
+    // Gemma 2 alternates local/global; Gemma 3 has N-1 local layers then one global.
+    const uint32_t pattern = arch == "gemma2" ? 2 : r.U32Or("sliding_window_pattern", 6);
+    for (uint32_t i = 0; i < s.n_layers; ++i) s.layer_is_local[i] = pattern > 0 && (i + 1) % pattern != 0;
+    ReadLayerTypes(r, s);
+  }
+}
+
+void ReadPhi(const ConfigReader& /*r*/, const std::string& /*arch*/, ModelSpec& s) {
+  s.norm = NormKind::kLayerNorm;
+  s.norms_per_layer = 1;  // parallel attention + MLP share one LayerNorm
+  s.mlp = MlpKind::kPlain;
+  s.qkv_bias = s.o_bias = s.mlp_bias = s.lm_head_bias = true;
+}
+
+void ReadPhi3(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
+  if (r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
+}
+
+void ReadDeepSeek(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
+  ReadMla(r, s);
+  MoeSpec m;
+  m.n_experts = r.U32("n_routed_experts");
+  m.n_experts_active = r.U32("num_experts_per_tok");
+  m.n_shared_experts = r.U32Or("n_shared_experts", 0);
+  m.expert_ffn = r.U32("moe_intermediate_size");
+  m.leading_dense_layers = r.U32Or("first_k_dense_replace", 0);
+  m.layer_step = r.U32Or("moe_layer_freq", 1);
+  s.moe = m;
+}
+
+void ReadGptOss(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
+  MoeSpec m;
+  m.n_experts = r.U32("num_local_experts");
+  m.n_experts_active = r.U32("num_experts_per_tok");
+  m.expert_ffn = s.ffn;
+  m.router_bias = m.expert_bias = true;
+  s.moe = m;
+  s.qkv_bias = s.o_bias = r.BoolOr("attention_bias", true);
+  s.attn_sinks = true;
+  if (r.Has("sliding_window")) {
+    s.sliding_window = r.U32("sliding_window");
+    s.layer_is_local.assign(s.n_layers, false);
+    for (uint32_t i = 0; i < s.n_layers; ++i) s.layer_is_local[i] = i % 2 == 0;
+    ReadLayerTypes(r, s);
+  }
+}
+
+void ReadLlama4(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
+  MoeSpec m;
+  m.n_experts = r.U32("num_local_experts");
+  m.n_experts_active = r.U32("num_experts_per_tok");
+  m.expert_ffn = s.ffn;
+  m.shared_expert_ffn = s.ffn;
+  m.n_shared_experts = 1;
+  m.layer_step = r.U32Or("interleave_moe_layer_step", 1);
+  s.moe = m;
+  s.ffn = r.U32Or("intermediate_size_mlp", s.ffn);
+  if (r.Has("attention_chunk_size")) {
+    s.sliding_window = r.U32("attention_chunk_size");
+    const uint32_t interval = r.U32Or("no_rope_layer_interval", 4);
+    s.layer_is_local.assign(s.n_layers, false);
+    for (uint32_t i = 0; i < s.n_layers; ++i) s.layer_is_local[i] = interval > 0 && (i + 1) % interval != 0;
+  }
+}
+
+// The family-specific keys of each supported architecture.
+void ReadFamily(const ConfigReader& r, const std::string& arch, ModelSpec& s) {
+  if (arch == "llama" || arch == "mistral" || arch == "mistral3") {
+    ReadLlama(r, arch, s);
+  } else if (arch == "mixtral") {
+    ReadMixtral(r, arch, s);
+  } else if (arch == "qwen2" || arch == "qwen2_moe") {
+    ReadQwen2(r, arch, s);
+  } else if (arch == "qwen3" || arch == "qwen3_moe") {
+    ReadQwen3(r, arch, s);
+  } else if (arch == "gemma" || arch == "gemma2" || arch == "gemma3" || arch == "gemma3_text") {
+    ReadGemma(r, arch, s);
+  } else if (arch == "phi") {
+    ReadPhi(r, arch, s);
+  } else if (arch == "phi3") {
+    ReadPhi3(r, arch, s);
+  } else if (arch == "deepseek_v2" || arch == "deepseek_v3" || arch == "kimi_k2" || arch == "glm4_moe_lite") {
+    ReadDeepSeek(r, arch, s);
+  } else if (arch == "gpt_oss") {
+    ReadGptOss(r, arch, s);
+  } else if (arch == "llama4" || arch == "llama4_text") {
+    ReadLlama4(r, arch, s);
+  }
+}
+
+}  // namespace
+
 ModelSpec ModelSpecFromHfConfig(const json& config_in, const std::string& where) {
   if (!config_in.is_object()) throw InputError(where + ": expected a JSON object");
   const json* cfg = &config_in;
@@ -138,107 +289,7 @@ ModelSpec ModelSpecFromHfConfig(const json& config_in, const std::string& where)
   s.arch = arch;
   ReadCommon(r, s);
 
-  if (arch == "llama" || arch == "mistral" || arch == "mistral3") {
-    s.qkv_bias = s.o_bias = r.BoolOr("attention_bias", false);
-    s.mlp_bias = r.BoolOr("mlp_bias", false);
-    if (r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
-  } else if (arch == "mixtral") {
-    MoeSpec m;
-    m.n_experts = r.U32("num_local_experts");
-    m.n_experts_active = r.U32("num_experts_per_tok");
-    m.expert_ffn = s.ffn;
-    s.moe = m;
-    if (r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
-  } else if (arch == "qwen2" || arch == "qwen2_moe") {
-    s.qkv_bias = true;
-    if (r.BoolOr("use_sliding_window", false) && r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
-    if (arch == "qwen2_moe") {
-      MoeSpec m;
-      m.n_experts = r.U32("num_experts");
-      m.n_experts_active = r.U32("num_experts_per_tok");
-      m.expert_ffn = r.U32("moe_intermediate_size");
-      m.shared_expert_ffn = r.U32Or("shared_expert_intermediate_size", 0);
-      m.n_shared_experts = m.shared_expert_ffn > 0 ? 1 : 0;
-      m.layer_step = r.U32Or("decoder_sparse_step", 1);
-      s.moe = m;
-    }
-  } else if (arch == "qwen3" || arch == "qwen3_moe") {
-    s.qk_norm = true;
-    s.qkv_bias = r.BoolOr("attention_bias", false);
-    if (arch == "qwen3_moe") {
-      MoeSpec m;
-      m.n_experts = r.U32("num_experts");
-      m.n_experts_active = r.U32("num_experts_per_tok");
-      m.expert_ffn = r.U32("moe_intermediate_size");
-      m.layer_step = r.U32Or("decoder_sparse_step", 1);
-      if (r.Has("mlp_only_layers") && !r.At("mlp_only_layers").empty()) {
-        r.Fail("mlp_only_layers", "an empty list (dense layers inside a Qwen3 MoE are not supported)",
-               r.At("mlp_only_layers").dump());
-      }
-      s.moe = m;
-    }
-  } else if (arch == "gemma" || arch == "gemma2" || arch == "gemma3" || arch == "gemma3_text") {
-    s.tied_embeddings = r.BoolOr("tie_word_embeddings", true);
-    s.norms_per_layer = arch == "gemma" ? 2 : 4;
-    s.qk_norm = arch == "gemma3" || arch == "gemma3_text";
-    if (r.Has("sliding_window") && arch != "gemma") {
-      const uint32_t window = r.U32("sliding_window");
-      s.sliding_window = window;
-      s.layer_is_local.assign(s.n_layers, false);
-      // Gemma 2 alternates local/global; Gemma 3 has N-1 local layers then one global.
-      const uint32_t pattern = arch == "gemma2" ? 2 : r.U32Or("sliding_window_pattern", 6);
-      for (uint32_t i = 0; i < s.n_layers; ++i) s.layer_is_local[i] = pattern > 0 && (i + 1) % pattern != 0;
-      ReadLayerTypes(r, s);
-    }
-  } else if (arch == "phi") {
-    s.norm = NormKind::kLayerNorm;
-    s.norms_per_layer = 1;  // parallel attention + MLP share one LayerNorm
-    s.mlp = MlpKind::kPlain;
-    s.qkv_bias = s.o_bias = s.mlp_bias = s.lm_head_bias = true;
-  } else if (arch == "phi3") {
-    if (r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
-  } else if (arch == "deepseek_v2" || arch == "deepseek_v3" || arch == "kimi_k2" || arch == "glm4_moe_lite") {
-    ReadMla(r, s);
-    MoeSpec m;
-    m.n_experts = r.U32("n_routed_experts");
-    m.n_experts_active = r.U32("num_experts_per_tok");
-    m.n_shared_experts = r.U32Or("n_shared_experts", 0);
-    m.expert_ffn = r.U32("moe_intermediate_size");
-    m.leading_dense_layers = r.U32Or("first_k_dense_replace", 0);
-    m.layer_step = r.U32Or("moe_layer_freq", 1);
-    s.moe = m;
-  } else if (arch == "gpt_oss") {
-    MoeSpec m;
-    m.n_experts = r.U32("num_local_experts");
-    m.n_experts_active = r.U32("num_experts_per_tok");
-    m.expert_ffn = s.ffn;
-    m.router_bias = m.expert_bias = true;
-    s.moe = m;
-    s.qkv_bias = s.o_bias = r.BoolOr("attention_bias", true);
-    s.attn_sinks = true;
-    if (r.Has("sliding_window")) {
-      s.sliding_window = r.U32("sliding_window");
-      s.layer_is_local.assign(s.n_layers, false);
-      for (uint32_t i = 0; i < s.n_layers; ++i) s.layer_is_local[i] = i % 2 == 0;
-      ReadLayerTypes(r, s);
-    }
-  } else if (arch == "llama4" || arch == "llama4_text") {
-    MoeSpec m;
-    m.n_experts = r.U32("num_local_experts");
-    m.n_experts_active = r.U32("num_experts_per_tok");
-    m.expert_ffn = s.ffn;
-    m.shared_expert_ffn = s.ffn;
-    m.n_shared_experts = 1;
-    m.layer_step = r.U32Or("interleave_moe_layer_step", 1);
-    s.moe = m;
-    s.ffn = r.U32Or("intermediate_size_mlp", s.ffn);
-    if (r.Has("attention_chunk_size")) {
-      s.sliding_window = r.U32("attention_chunk_size");
-      const uint32_t interval = r.U32Or("no_rope_layer_interval", 4);
-      s.layer_is_local.assign(s.n_layers, false);
-      for (uint32_t i = 0; i < s.n_layers; ++i) s.layer_is_local[i] = interval > 0 && (i + 1) % interval != 0;
-    }
-  }
+  ReadFamily(r, arch, s);
   if (s.sliding_window == 0) s.layer_is_local.clear();
   if (auto err = Validate(s)) throw InputError(where + ": " + *err);
   return s;

@@ -100,96 +100,109 @@ std::optional<TensorRole> TensorRoleFromString(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+void AddNorm(InventoryBuilder& b, const ModelSpec& s, const std::string& name, int32_t layer, uint64_t n) {
+  b.Vec(name + ".weight", layer, TensorRole::kNorm, n);
+  if (s.norm == NormKind::kLayerNorm) b.Vec(name + ".bias", layer, TensorRole::kBias, n);
+}
+
+// Block i's attention tensors (MLA or GQA, biases, Q/K norms).
+void AddAttention(InventoryBuilder& b, const ModelSpec& s, uint32_t i) {
+  const auto L = static_cast<int32_t>(i);
+  const uint64_t d = s.hidden;
+  if (s.mla) {
+    const auto& m = *s.mla;
+    const uint64_t qk_head = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    if (m.q_lora_rank > 0) {
+      b.Add(Blk(i, "attn_q_a.weight"), L, TensorRole::kAttnQA, d, m.q_lora_rank);
+      b.Vec(Blk(i, "attn_q_a_norm.weight"), L, TensorRole::kNorm, m.q_lora_rank);
+      b.Add(Blk(i, "attn_q_b.weight"), L, TensorRole::kAttnQB, m.q_lora_rank, s.n_heads * qk_head);
+    } else {
+      b.Add(Blk(i, "attn_q.weight"), L, TensorRole::kAttnQ, d, s.n_heads * qk_head);
+    }
+    b.Add(Blk(i, "attn_kv_a_mqa.weight"), L, TensorRole::kAttnKvA, d, m.kv_lora_rank + m.qk_rope_head_dim);
+    b.Vec(Blk(i, "attn_kv_a_norm.weight"), L, TensorRole::kNorm, m.kv_lora_rank);
+    b.Add(Blk(i, "attn_kv_b.weight"), L, TensorRole::kAttnKvB, m.kv_lora_rank,
+          s.n_heads * (m.qk_nope_head_dim + m.v_head_dim));
+    b.Add(Blk(i, "attn_output.weight"), L, TensorRole::kAttnOutput, s.n_heads * m.v_head_dim, d);
+  } else {
+    const uint64_t q_dim = uint64_t{s.n_heads} * s.head_dim;
+    const uint64_t k_dim = uint64_t{s.n_kv_heads} * s.head_dim;
+    const uint64_t v_dim = uint64_t{s.n_kv_heads} * s.v_head_dim;
+    b.Add(Blk(i, "attn_q.weight"), L, TensorRole::kAttnQ, d, q_dim);
+    b.Add(Blk(i, "attn_k.weight"), L, TensorRole::kAttnK, d, k_dim);
+    b.Add(Blk(i, "attn_v.weight"), L, TensorRole::kAttnV, d, v_dim);
+    b.Add(Blk(i, "attn_output.weight"), L, TensorRole::kAttnOutput, uint64_t{s.n_heads} * s.v_head_dim, d);
+    if (s.qkv_bias) {
+      b.Vec(Blk(i, "attn_q.bias"), L, TensorRole::kBias, q_dim);
+      b.Vec(Blk(i, "attn_k.bias"), L, TensorRole::kBias, k_dim);
+      b.Vec(Blk(i, "attn_v.bias"), L, TensorRole::kBias, v_dim);
+    }
+    if (s.o_bias) b.Vec(Blk(i, "attn_output.bias"), L, TensorRole::kBias, d);
+    if (s.qk_norm) {
+      b.Vec(Blk(i, "attn_q_norm.weight"), L, TensorRole::kNorm, s.head_dim);
+      b.Vec(Blk(i, "attn_k_norm.weight"), L, TensorRole::kNorm, s.head_dim);
+    }
+  }
+}
+
+// Block i's feed-forward tensors (routed and shared experts, gated or plain MLP).
+void AddFeedForward(InventoryBuilder& b, const ModelSpec& s, uint32_t i) {
+  const auto L = static_cast<int32_t>(i);
+  const uint64_t d = s.hidden;
+  if (s.IsMoeLayer(i)) {
+    const auto& m = *s.moe;
+    const uint32_t E = m.n_experts;
+    const uint64_t eff = m.expert_ffn;
+    b.Add(Blk(i, "ffn_gate_inp.weight"), L, TensorRole::kFfnRouter, d, E);
+    if (m.router_bias) b.Vec(Blk(i, "ffn_gate_inp.bias"), L, TensorRole::kBias, E);
+    b.Add(Blk(i, "ffn_gate_exps.weight"), L, TensorRole::kFfnGateExps, d, eff, E);
+    b.Add(Blk(i, "ffn_up_exps.weight"), L, TensorRole::kFfnUpExps, d, eff, E);
+    b.Add(Blk(i, "ffn_down_exps.weight"), L, TensorRole::kFfnDownExps, eff, d, E);
+    if (m.expert_bias) {
+      b.Vec(Blk(i, "ffn_gate_exps.bias"), L, TensorRole::kBias, eff, E);
+      b.Vec(Blk(i, "ffn_up_exps.bias"), L, TensorRole::kBias, eff, E);
+      b.Vec(Blk(i, "ffn_down_exps.bias"), L, TensorRole::kBias, d, E);
+    }
+    if (m.n_shared_experts > 0) {
+      const uint64_t sff = uint64_t{m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn} * m.n_shared_experts;
+      b.Add(Blk(i, "ffn_gate_shexp.weight"), L, TensorRole::kFfnGateShexp, d, sff);
+      b.Add(Blk(i, "ffn_up_shexp.weight"), L, TensorRole::kFfnUpShexp, d, sff);
+      b.Add(Blk(i, "ffn_down_shexp.weight"), L, TensorRole::kFfnDownShexp, sff, d);
+    }
+  } else if (s.mlp == MlpKind::kGated) {
+    b.Add(Blk(i, "ffn_gate.weight"), L, TensorRole::kFfnGate, d, s.ffn);
+    b.Add(Blk(i, "ffn_up.weight"), L, TensorRole::kFfnUp, d, s.ffn);
+    b.Add(Blk(i, "ffn_down.weight"), L, TensorRole::kFfnDown, s.ffn, d);
+  } else {
+    b.Add(Blk(i, "ffn_up.weight"), L, TensorRole::kFfnUp, d, s.ffn);
+    b.Add(Blk(i, "ffn_down.weight"), L, TensorRole::kFfnDown, s.ffn, d);
+    if (s.mlp_bias) {
+      b.Vec(Blk(i, "ffn_up.bias"), L, TensorRole::kBias, s.ffn);
+      b.Vec(Blk(i, "ffn_down.bias"), L, TensorRole::kBias, d);
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<TensorInfo> BuildTensorInventory(const ModelSpec& s) {
   std::vector<TensorInfo> out;
   InventoryBuilder b(out);
   const uint64_t d = s.hidden;
-  const bool layer_norm = s.norm == NormKind::kLayerNorm;
-  auto norm = [&](std::string name, int32_t layer, uint64_t n) {
-    b.Vec(name + ".weight", layer, TensorRole::kNorm, n);
-    if (layer_norm) b.Vec(name + ".bias", layer, TensorRole::kBias, n);
-  };
-
   b.Add("token_embd.weight", -1, TensorRole::kTokenEmbd, d, s.vocab);
   for (uint32_t i = 0; i < s.n_layers; ++i) {
     const auto L = static_cast<int32_t>(i);
-    norm(Blk(i, "attn_norm"), L, d);
-    if (s.norms_per_layer >= 4) norm(Blk(i, "post_attention_norm"), L, d);
-
-    // ---- attention ----
-    if (s.mla) {
-      const auto& m = *s.mla;
-      const uint64_t qk_head = m.qk_nope_head_dim + m.qk_rope_head_dim;
-      if (m.q_lora_rank > 0) {
-        b.Add(Blk(i, "attn_q_a.weight"), L, TensorRole::kAttnQA, d, m.q_lora_rank);
-        b.Vec(Blk(i, "attn_q_a_norm.weight"), L, TensorRole::kNorm, m.q_lora_rank);
-        b.Add(Blk(i, "attn_q_b.weight"), L, TensorRole::kAttnQB, m.q_lora_rank, s.n_heads * qk_head);
-      } else {
-        b.Add(Blk(i, "attn_q.weight"), L, TensorRole::kAttnQ, d, s.n_heads * qk_head);
-      }
-      b.Add(Blk(i, "attn_kv_a_mqa.weight"), L, TensorRole::kAttnKvA, d, m.kv_lora_rank + m.qk_rope_head_dim);
-      b.Vec(Blk(i, "attn_kv_a_norm.weight"), L, TensorRole::kNorm, m.kv_lora_rank);
-      b.Add(Blk(i, "attn_kv_b.weight"), L, TensorRole::kAttnKvB, m.kv_lora_rank,
-            s.n_heads * (m.qk_nope_head_dim + m.v_head_dim));
-      b.Add(Blk(i, "attn_output.weight"), L, TensorRole::kAttnOutput, s.n_heads * m.v_head_dim, d);
-    } else {
-      const uint64_t q_dim = uint64_t{s.n_heads} * s.head_dim;
-      const uint64_t k_dim = uint64_t{s.n_kv_heads} * s.head_dim;
-      const uint64_t v_dim = uint64_t{s.n_kv_heads} * s.v_head_dim;
-      b.Add(Blk(i, "attn_q.weight"), L, TensorRole::kAttnQ, d, q_dim);
-      b.Add(Blk(i, "attn_k.weight"), L, TensorRole::kAttnK, d, k_dim);
-      b.Add(Blk(i, "attn_v.weight"), L, TensorRole::kAttnV, d, v_dim);
-      b.Add(Blk(i, "attn_output.weight"), L, TensorRole::kAttnOutput, uint64_t{s.n_heads} * s.v_head_dim, d);
-      if (s.qkv_bias) {
-        b.Vec(Blk(i, "attn_q.bias"), L, TensorRole::kBias, q_dim);
-        b.Vec(Blk(i, "attn_k.bias"), L, TensorRole::kBias, k_dim);
-        b.Vec(Blk(i, "attn_v.bias"), L, TensorRole::kBias, v_dim);
-      }
-      if (s.o_bias) b.Vec(Blk(i, "attn_output.bias"), L, TensorRole::kBias, d);
-      if (s.qk_norm) {
-        b.Vec(Blk(i, "attn_q_norm.weight"), L, TensorRole::kNorm, s.head_dim);
-        b.Vec(Blk(i, "attn_k_norm.weight"), L, TensorRole::kNorm, s.head_dim);
-      }
-    }
+    AddNorm(b, s, Blk(i, "attn_norm"), L, d);
+    if (s.norms_per_layer >= 4) AddNorm(b, s, Blk(i, "post_attention_norm"), L, d);
+    AddAttention(b, s, i);
     if (s.attn_sinks) b.Vec(Blk(i, "attn_sinks.weight"), L, TensorRole::kAttnSinks, s.n_heads);
-
-    // ---- feed-forward ----
-    if (s.norms_per_layer >= 2) norm(Blk(i, "ffn_norm"), L, d);
-    if (s.norms_per_layer >= 4) norm(Blk(i, "post_ffw_norm"), L, d);
-    if (s.IsMoeLayer(i)) {
-      const auto& m = *s.moe;
-      const uint32_t E = m.n_experts;
-      const uint64_t eff = m.expert_ffn;
-      b.Add(Blk(i, "ffn_gate_inp.weight"), L, TensorRole::kFfnRouter, d, E);
-      if (m.router_bias) b.Vec(Blk(i, "ffn_gate_inp.bias"), L, TensorRole::kBias, E);
-      b.Add(Blk(i, "ffn_gate_exps.weight"), L, TensorRole::kFfnGateExps, d, eff, E);
-      b.Add(Blk(i, "ffn_up_exps.weight"), L, TensorRole::kFfnUpExps, d, eff, E);
-      b.Add(Blk(i, "ffn_down_exps.weight"), L, TensorRole::kFfnDownExps, eff, d, E);
-      if (m.expert_bias) {
-        b.Vec(Blk(i, "ffn_gate_exps.bias"), L, TensorRole::kBias, eff, E);
-        b.Vec(Blk(i, "ffn_up_exps.bias"), L, TensorRole::kBias, eff, E);
-        b.Vec(Blk(i, "ffn_down_exps.bias"), L, TensorRole::kBias, d, E);
-      }
-      if (m.n_shared_experts > 0) {
-        const uint64_t sff = uint64_t{m.shared_expert_ffn ? m.shared_expert_ffn : m.expert_ffn} * m.n_shared_experts;
-        b.Add(Blk(i, "ffn_gate_shexp.weight"), L, TensorRole::kFfnGateShexp, d, sff);
-        b.Add(Blk(i, "ffn_up_shexp.weight"), L, TensorRole::kFfnUpShexp, d, sff);
-        b.Add(Blk(i, "ffn_down_shexp.weight"), L, TensorRole::kFfnDownShexp, sff, d);
-      }
-    } else if (s.mlp == MlpKind::kGated) {
-      b.Add(Blk(i, "ffn_gate.weight"), L, TensorRole::kFfnGate, d, s.ffn);
-      b.Add(Blk(i, "ffn_up.weight"), L, TensorRole::kFfnUp, d, s.ffn);
-      b.Add(Blk(i, "ffn_down.weight"), L, TensorRole::kFfnDown, s.ffn, d);
-    } else {
-      b.Add(Blk(i, "ffn_up.weight"), L, TensorRole::kFfnUp, d, s.ffn);
-      b.Add(Blk(i, "ffn_down.weight"), L, TensorRole::kFfnDown, s.ffn, d);
-      if (s.mlp_bias) {
-        b.Vec(Blk(i, "ffn_up.bias"), L, TensorRole::kBias, s.ffn);
-        b.Vec(Blk(i, "ffn_down.bias"), L, TensorRole::kBias, d);
-      }
-    }
+    if (s.norms_per_layer >= 2) AddNorm(b, s, Blk(i, "ffn_norm"), L, d);
+    if (s.norms_per_layer >= 4) AddNorm(b, s, Blk(i, "post_ffw_norm"), L, d);
+    AddFeedForward(b, s, i);
   }
-  norm("output_norm", -1, d);
+  AddNorm(b, s, "output_norm", -1, d);
   if (!s.tied_embeddings) {
     b.Add("output.weight", -1, TensorRole::kOutput, d, s.vocab);
     if (s.lm_head_bias) b.Vec("output.bias", -1, TensorRole::kBias, s.vocab);

@@ -155,114 +155,123 @@ std::map<TestKind, KindSummary> Summarize(const std::vector<Scenario>& scenarios
   return out;
 }
 
-EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const EfficiencyProfile& start) {
-  EfficiencyProfile profile = start;
-  std::map<std::string, std::vector<const Scenario*>> groups;
-  for (const auto& s : scenarios) {
-    if (!s.unsupported && s.row && s.row->value > 0) groups[EfficiencyKey(s)].push_back(&s);
-  }
-  for (auto& group : groups) {
-    // Named references, not structured bindings: lambdas below capture them, which C++20
-    // allows but Clang before 16 rejects.
-    const auto& key = group.first;
-    auto& rows = group.second;
-    // Which quantized types these rows use: one dequant cost each.
-    std::set<std::string> types;
-    for (const Scenario* s : rows) {
-      for (const auto& lc : s->model->classes) {
-        for (const auto* g : {&lc.attn, &lc.ffn, &lc.experts, &lc.shared}) {
-          for (const auto& [t, n] : g->params_by_type) {
-            if (t != TensorType::kF32) types.insert(std::string(ToString(t)));
-          }
+namespace {
+
+using Rows = std::vector<const Scenario*>;
+
+bool IsPrefill(TestKind k) { return k == TestKind::kPp || k == TestKind::kTtft || k == TestKind::kThroughput; }
+
+// Which quantized types these rows use: one dequant cost each.
+std::set<std::string> QuantTypes(const Rows& rows) {
+  std::set<std::string> types;
+  for (const Scenario* s : rows) {
+    for (const auto& lc : s->model->classes) {
+      for (const auto* g : {&lc.attn, &lc.ffn, &lc.experts, &lc.shared}) {
+        for (const auto& [t, n] : g->params_by_type) {
+          if (t != TensorType::kF32) types.insert(std::string(ToString(t)));
         }
       }
     }
-    // Only parameters the group's rows constrain are fitted; the rest keep their start values.
-    // Each has a prior (a typical value): a weak penalty on log distance from it keeps
-    // parameters that the data barely constrains physical.
-    bool has_prefill = false, has_decode = false, has_batched = false;
+  }
+  return types;
+}
+
+// Only parameters the group's rows constrain are fitted; the rest keep their start values.
+// Each has a prior (a typical value): a weak penalty on log distance from it keeps parameters
+// that the data barely constrains physical.
+std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& types) {
+  bool prefill = false, decode = false, batched = false, moe_prefill = false, quantized_prefill = false, multi_die = false;
+  for (const Scenario* s : rows) {
+    const bool p = IsPrefill(s->kind);
+    prefill |= p;
+    decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch;
+    batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput;
+    moe_prefill |= p && s->spec->moe.has_value();
+    quantized_prefill |= p && s->model->quantized;
+    multi_die |= s->hw->dies > 1;
+  }
+  std::vector<Param> params;
+  if (decode) {
+    params.push_back({Param::kFraction, 0.8, [](Efficiency& e) -> double& { return e.memory; }});
+    params.push_back({Param::kPositive, 1.5e-5, [](Efficiency& e) -> double& { return e.layer_overhead_s; }});
+    for (const auto& t : types) {
+      params.push_back({Param::kPositive, 2.0, [t](Efficiency& e) -> double& { return e.dequant_flops_per_weight[t]; }});
+    }
+  }
+  if (prefill) {
+    params.push_back({Param::kFraction, 0.5, [](Efficiency& e) -> double& { return e.compute; }});
+    params.push_back({Param::kFraction, 0.4, [](Efficiency& e) -> double& { return e.attention; }});
+  }
+  if (quantized_prefill) params.push_back({Param::kPositive, 0.1, [](Efficiency& e) -> double& { return e.alu_per_gemm_flop; }});
+  if (moe_prefill) params.push_back({Param::kPositive, 16, [](Efficiency& e) -> double& { return e.moe_tokens_half; }});
+  if (multi_die && decode) {
+    params.push_back({Param::kFraction, 0.9, [](Efficiency& e) -> double& { return e.multi_die_memory; }});
+  }
+  if (batched) params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
+  return params;
+}
+
+double ParamValue(const Param& p, double x) { return p.kind == Param::kFraction ? Logistic(x) : std::exp(x); }
+
+// The efficiency a parameter vector stands for.
+Efficiency Decode(const Efficiency& base, const std::vector<Param>& params, const std::vector<double>& x) {
+  Efficiency e = base;
+  for (size_t i = 0; i < params.size(); ++i) params[i].field(e) = ParamValue(params[i], x[i]);
+  e.memory = std::min(e.memory, kMaxMemoryFraction);
+  // Quantized types without data of their own use the geometric mean of the fitted ones.
+  double log_sum = 0;
+  size_t n = 0;
+  for (const auto& [t, v] : e.dequant_flops_per_weight) {
+    if (t == "*") continue;
+    log_sum += std::log(std::max(v, 1e-6));
+    ++n;
+  }
+  if (n > 0) e.dequant_flops_per_weight["*"] = std::exp(log_sum / static_cast<double>(n));
+  return e;
+}
+
+// Robust fit of one group: L1 on log error plus the priors' penalty, Nelder-Mead with a restart.
+Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Efficiency& base) {
+  std::vector<double> x0;
+  for (const auto& p : params) {
+    Efficiency copy = base;
+    const double v = std::max(p.field(copy), 1e-9);
+    x0.push_back(p.kind == Param::kFraction ? Logit(std::clamp(v, 0.01, 0.99)) : std::log(v));
+  }
+  auto objective = [&](const std::vector<double>& x) {
+    EfficiencyProfile trial;
+    trial.entries["default"] = Decode(base, params, x);
+    double err = 0;
     for (const Scenario* s : rows) {
-      has_prefill |= s->kind == TestKind::kPp || s->kind == TestKind::kTtft || s->kind == TestKind::kThroughput;
-      has_decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch;
-      has_batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput;
+      const RowResult r = Evaluate(*s, trial);
+      if (r.predicted <= 0 || !std::isfinite(r.predicted)) return 1e18;
+      err += std::fabs(std::log(r.predicted / r.measured));
     }
-    std::vector<Param> params;
-    if (has_decode) {
-      params.push_back({Param::kFraction, 0.8, [](Efficiency& e) -> double& { return e.memory; }});
-      params.push_back({Param::kPositive, 1.5e-5, [](Efficiency& e) -> double& { return e.layer_overhead_s; }});
-      for (const auto& t : types) {
-        params.push_back({Param::kPositive, 2.0, [t](Efficiency& e) -> double& { return e.dequant_flops_per_weight[t]; }});
-      }
-    }
-    bool has_moe_prefill = false, quantized_prefill = false;
-    for (const Scenario* s : rows) {
-      const bool prefill = s->kind == TestKind::kPp || s->kind == TestKind::kTtft || s->kind == TestKind::kThroughput;
-      has_moe_prefill |= prefill && s->spec->moe.has_value();
-      quantized_prefill |= prefill && s->model->quantized;
-    }
-    if (has_prefill) {
-      params.push_back({Param::kFraction, 0.5, [](Efficiency& e) -> double& { return e.compute; }});
-      params.push_back({Param::kFraction, 0.4, [](Efficiency& e) -> double& { return e.attention; }});
-    }
-    if (quantized_prefill) {
-      params.push_back({Param::kPositive, 0.1, [](Efficiency& e) -> double& { return e.alu_per_gemm_flop; }});
-    }
-    if (has_moe_prefill) {
-      params.push_back({Param::kPositive, 16, [](Efficiency& e) -> double& { return e.moe_tokens_half; }});
-    }
-    bool multi_die = false;
-    for (const Scenario* s : rows) multi_die |= s->hw->dies > 1;
-    if (multi_die && has_decode) {
-      params.push_back({Param::kFraction, 0.9, [](Efficiency& e) -> double& { return e.multi_die_memory; }});
-    }
-    if (has_batched) params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
-    Efficiency base = [&]() {
-      auto it = profile.entries.find(key);
-      return it != profile.entries.end() ? it->second : Efficiency{};
-    }();
+    for (size_t i = 0; i < params.size(); ++i) err += kPriorWeight * std::fabs(std::log(ParamValue(params[i], x[i]) / params[i].prior));
+    return err;
+  };
+  std::vector<double> x = Minimize(objective, x0, 600 + 150 * static_cast<int>(params.size()));
+  x = Minimize(objective, x, 400 + 100 * static_cast<int>(params.size()));  // restart once
+  return Decode(base, params, x);
+}
+
+}  // namespace
+
+EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const EfficiencyProfile& start) {
+  EfficiencyProfile profile = start;
+  std::map<std::string, Rows> groups;
+  for (const auto& s : scenarios) {
+    if (!s.unsupported && s.row && s.row->value > 0) groups[EfficiencyKey(s)].push_back(&s);
+  }
+  for (const auto& group : groups) {
+    const Rows& rows = group.second;
+    const auto types = QuantTypes(rows);
+    auto it = profile.entries.find(group.first);
+    Efficiency base = it != profile.entries.end() ? it->second : Efficiency{};
     for (const auto& t : types) {
       if (!base.dequant_flops_per_weight.count(t)) base.dequant_flops_per_weight[t] = 1.0;
     }
-    auto decode = [&](const std::vector<double>& x) {
-      Efficiency e = base;
-      for (size_t i = 0; i < params.size(); ++i) {
-        params[i].field(e) = params[i].kind == Param::kFraction ? Logistic(x[i]) : std::exp(x[i]);
-      }
-      e.memory = std::min(e.memory, kMaxMemoryFraction);
-      // Quantized types without data of their own use the geometric mean of the fitted ones.
-      double log_sum = 0;
-      size_t n = 0;
-      for (const auto& [t, v] : e.dequant_flops_per_weight) {
-        if (t == "*") continue;
-        log_sum += std::log(std::max(v, 1e-6));
-        ++n;
-      }
-      if (n > 0) e.dequant_flops_per_weight["*"] = std::exp(log_sum / static_cast<double>(n));
-      return e;
-    };
-    std::vector<double> x0;
-    for (auto& p : params) {
-      const double v = std::max(p.field(base), 1e-9);
-      x0.push_back(p.kind == Param::kFraction ? Logit(std::clamp(v, 0.01, 0.99)) : std::log(v));
-    }
-    auto objective = [&](const std::vector<double>& x) {
-      EfficiencyProfile trial;
-      trial.entries["default"] = decode(x);
-      double err = 0;
-      for (const Scenario* s : rows) {
-        const RowResult r = Evaluate(*s, trial);
-        if (r.predicted <= 0 || !std::isfinite(r.predicted)) return 1e18;
-        err += std::fabs(std::log(r.predicted / r.measured));  // robust: L1 on log error
-      }
-      for (size_t i = 0; i < params.size(); ++i) {
-        const double v = params[i].kind == Param::kFraction ? Logistic(x[i]) : std::exp(x[i]);
-        err += kPriorWeight * std::fabs(std::log(v / params[i].prior));
-      }
-      return err;
-    };
-    std::vector<double> x = Minimize(objective, x0, 600 + 150 * static_cast<int>(params.size()));
-    x = Minimize(objective, x, 400 + 100 * static_cast<int>(params.size()));  // restart once
-    profile.entries[key] = decode(x);
+    profile.entries[group.first] = FitGroup(rows, GroupParams(rows, types), base);
   }
   profile.notes.push_back("fitted on " + std::to_string(scenarios.size()) + " rows in " + std::to_string(groups.size()) +
                           " runtime x hardware-class groups");

@@ -386,16 +386,129 @@ uint64_t ProbeModel::DecodeBytesPerToken(size_t ctx) const {
   return b;
 }
 
-void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total, std::vector<float>* logits) {
+// Attention of layer `li` for `n` tokens at positions [pos0, pos0 + n): Q/K/V, RoPE, the KV
+// cache, causal attention and the output projection, added to the residual stream.
+void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
   const ModelSpec& s = spec_;
-  if (pos_ + n_total > max_ctx_) throw std::invalid_argument("the probe's KV cache is full");
+  const ProbeLayer& L = layers_[li];
   const size_t d = s.hidden, hd = s.head_dim, H = s.n_heads, KV = s.n_kv_heads;
   const size_t qd = H * hd, kvd = KV * hd, group = H / KV;
   const float att_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  MatMul(pool, L.wq.Matrix(), xn_.data(), n, q_.data(), qd);
+  MatMul(pool, L.wk.Matrix(), xn_.data(), n, k_.data(), kvd);
+  MatMul(pool, L.wv.Matrix(), xn_.data(), n, v_.data(), kvd);
+  uint16_t* kc = k_cache_.data() + li * max_ctx_ * kvd;
+  uint16_t* vc = v_cache_.data() + li * max_ctx_ * kvd;
+  for (size_t t = 0; t < n; ++t) {
+    float* q = q_.data() + t * qd;
+    float* k = k_.data() + t * kvd;
+    float* v = v_.data() + t * kvd;
+    if (L.bq.present()) {
+      for (size_t i = 0; i < qd; ++i) q[i] += reinterpret_cast<const float*>(L.bq.data)[i];
+      for (size_t i = 0; i < kvd; ++i) k[i] += reinterpret_cast<const float*>(L.bk.data)[i];
+      for (size_t i = 0; i < kvd; ++i) v[i] += reinterpret_cast<const float*>(L.bv.data)[i];
+    }
+    for (size_t h = 0; h < H; ++h) {
+      if (L.q_norm.present()) RmsNorm(q + h * hd, reinterpret_cast<const float*>(L.q_norm.data), q + h * hd, hd, norm_eps_);
+      Rope(q + h * hd, hd, rope_.data() + t * hd, neox_rope_);
+    }
+    for (size_t h = 0; h < KV; ++h) {
+      if (L.k_norm.present()) RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
+      Rope(k + h * hd, hd, rope_.data() + t * hd, neox_rope_);
+    }
+    for (size_t i = 0; i < kvd; ++i) {
+      kc[(pos0 + t) * kvd + i] = Fp32ToFp16(k[i]);
+      vc[(pos0 + t) * kvd + i] = Fp32ToFp16(v[i]);
+    }
+  }
+  // Causal attention: every (token, head) pair is independent.
+  pool.Run([&](unsigned ti, unsigned tc) {
+    float* sc = scores_.data() + (ti % 64) * max_ctx_;
+    for (size_t job = ti; job < n * H; job += tc) {
+      const size_t t = job / H, h = job % H, g = h / group;
+      const size_t ctx = pos0 + t + 1;
+      const float* q = q_.data() + t * qd + h * hd;
+      float mx = -INFINITY;
+      for (size_t j = 0; j < ctx; ++j) {
+        sc[j] = DotF16(kc + j * kvd + g * hd, q, hd) * att_scale;
+        mx = std::max(mx, sc[j]);
+      }
+      float sum = 0;
+      for (size_t j = 0; j < ctx; ++j) {
+        sc[j] = std::exp(sc[j] - mx);
+        sum += sc[j];
+      }
+      float* out = att_.data() + t * qd + h * hd;
+      std::fill(out, out + hd, 0.0f);
+      const float inv = 1.0f / sum;
+      for (size_t j = 0; j < ctx; ++j) AxpyF16(sc[j] * inv, vc + j * kvd + g * hd, out, hd);
+    }
+  });
+  MatMul(pool, L.wo.Matrix(), att_.data(), n, xn_.data(), d);
+  for (size_t i = 0; i < n * d; ++i) x_[i] += xn_[i];
+}
+
+// SwiGLU FFN of layer `L`, added to the residual stream.
+void ProbeModel::DenseFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
+  const size_t d = spec_.hidden;
+  const size_t ff = spec_.ffn;
+  MatMul(pool, L.w_gate.Matrix(), xn_.data(), n, gate_.data(), ff);
+  MatMul(pool, L.w_up.Matrix(), xn_.data(), n, up_.data(), ff);
+  for (size_t i = 0; i < n * ff; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
+  MatMul(pool, L.w_down.Matrix(), gate_.data(), n, att_.data(), d);
+  for (size_t i = 0; i < n * d; ++i) x_[i] += att_[i];
+}
+
+// Top-k MoE FFN of layer `L`: each expert runs on the tokens routed to it, weighted by the
+// softmax over the selected router logits, added to the residual stream.
+void ProbeModel::MoeFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
+  const ModelSpec& s = spec_;
+  const size_t d = s.hidden;
+  const size_t E = s.moe->n_experts, K = s.moe->n_experts_active, ef = s.moe->expert_ffn;
+  std::vector<float> logits_r(n * E);
+  MatMul(pool, L.router.Matrix(), xn_.data(), n, logits_r.data(), E);
+  // Top-k per token, softmax over the selected logits.
+  std::vector<std::vector<std::pair<size_t, float>>> routed(E);  // expert -> (token, weight)
+  std::vector<size_t> idx(E);
+  for (size_t t = 0; t < n; ++t) {
+    const float* lr = logits_r.data() + t * E;
+    std::iota(idx.begin(), idx.end(), 0);
+    std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(K), idx.end(),
+                      [&](size_t a, size_t b) { return lr[a] > lr[b] || (lr[a] == lr[b] && a < b); });
+    float mx = lr[idx[0]], sum = 0;
+    std::vector<float> w(K);
+    for (size_t k = 0; k < K; ++k) sum += (w[k] = std::exp(lr[idx[k]] - mx));
+    for (size_t k = 0; k < K; ++k) routed[idx[k]].push_back({t, w[k] / sum});
+  }
+  std::fill(moe_acc_.begin(), moe_acc_.begin() + static_cast<long>(n * d), 0.0f);
+  std::vector<float> xin, out_e;
+  for (size_t e = 0; e < E; ++e) {
+    if (routed[e].empty()) continue;
+    const size_t m = routed[e].size();
+    xin.resize(m * d);
+    for (size_t r = 0; r < m; ++r) std::memcpy(xin.data() + r * d, xn_.data() + routed[e][r].first * d, d * 4);
+    MatMul(pool, L.gate_exps.Matrix(e), xin.data(), m, gate_.data(), ef);
+    MatMul(pool, L.up_exps.Matrix(e), xin.data(), m, up_.data(), ef);
+    for (size_t i = 0; i < m * ef; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
+    out_e.resize(m * d);
+    MatMul(pool, L.down_exps.Matrix(e), gate_.data(), m, out_e.data(), d);
+    for (size_t r = 0; r < m; ++r) {
+      const float w = routed[e][r].second;
+      float* acc = moe_acc_.data() + routed[e][r].first * d;
+      for (size_t i = 0; i < d; ++i) acc[i] += w * out_e[r * d + i];
+    }
+  }
+  for (size_t i = 0; i < n * d; ++i) x_[i] += moe_acc_[i];
+}
+
+void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total, std::vector<float>* logits) {
+  const ModelSpec& s = spec_;
+  if (pos_ + n_total > max_ctx_) throw std::invalid_argument("the probe's KV cache is full");
+  const size_t d = s.hidden;
   for (size_t done = 0; done < n_total; done += chunk_) {
     const size_t n = std::min(chunk_, n_total - done);
     const size_t pos0 = pos_;
-    RopeTable(pos0, n, hd, rope_theta_, rope_);
+    RopeTable(pos0, n, s.head_dim, rope_theta_, rope_);
     // Embedding rows.
     for (size_t t = 0; t < n; ++t) {
       const int32_t id = tokens[done + t];
@@ -407,105 +520,12 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
       for (size_t t = 0; t < n; ++t) {
         RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.attn_norm.data), xn_.data() + t * d, d, norm_eps_);
       }
-      MatMul(pool, L.wq.Matrix(), xn_.data(), n, q_.data(), qd);
-      MatMul(pool, L.wk.Matrix(), xn_.data(), n, k_.data(), kvd);
-      MatMul(pool, L.wv.Matrix(), xn_.data(), n, v_.data(), kvd);
-      uint16_t* kc = k_cache_.data() + li * max_ctx_ * kvd;
-      uint16_t* vc = v_cache_.data() + li * max_ctx_ * kvd;
-      for (size_t t = 0; t < n; ++t) {
-        float* q = q_.data() + t * qd;
-        float* k = k_.data() + t * kvd;
-        float* v = v_.data() + t * kvd;
-        if (L.bq.present()) {
-          for (size_t i = 0; i < qd; ++i) q[i] += reinterpret_cast<const float*>(L.bq.data)[i];
-          for (size_t i = 0; i < kvd; ++i) k[i] += reinterpret_cast<const float*>(L.bk.data)[i];
-          for (size_t i = 0; i < kvd; ++i) v[i] += reinterpret_cast<const float*>(L.bv.data)[i];
-        }
-        for (size_t h = 0; h < H; ++h) {
-          if (L.q_norm.present()) RmsNorm(q + h * hd, reinterpret_cast<const float*>(L.q_norm.data), q + h * hd, hd, norm_eps_);
-          Rope(q + h * hd, hd, rope_.data() + t * hd, neox_rope_);
-        }
-        for (size_t h = 0; h < KV; ++h) {
-          if (L.k_norm.present()) RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
-          Rope(k + h * hd, hd, rope_.data() + t * hd, neox_rope_);
-        }
-        for (size_t i = 0; i < kvd; ++i) {
-          kc[(pos0 + t) * kvd + i] = Fp32ToFp16(k[i]);
-          vc[(pos0 + t) * kvd + i] = Fp32ToFp16(v[i]);
-        }
-      }
-      // Causal attention: every (token, head) pair is independent.
-      pool.Run([&](unsigned ti, unsigned tc) {
-        float* sc = scores_.data() + (ti % 64) * max_ctx_;
-        for (size_t job = ti; job < n * H; job += tc) {
-          const size_t t = job / H, h = job % H, g = h / group;
-          const size_t ctx = pos0 + t + 1;
-          const float* q = q_.data() + t * qd + h * hd;
-          float mx = -INFINITY;
-          for (size_t j = 0; j < ctx; ++j) {
-            sc[j] = DotF16(kc + j * kvd + g * hd, q, hd) * att_scale;
-            mx = std::max(mx, sc[j]);
-          }
-          float sum = 0;
-          for (size_t j = 0; j < ctx; ++j) {
-            sc[j] = std::exp(sc[j] - mx);
-            sum += sc[j];
-          }
-          float* out = att_.data() + t * qd + h * hd;
-          std::fill(out, out + hd, 0.0f);
-          const float inv = 1.0f / sum;
-          for (size_t j = 0; j < ctx; ++j) AxpyF16(sc[j] * inv, vc + j * kvd + g * hd, out, hd);
-        }
-      });
-      MatMul(pool, L.wo.Matrix(), att_.data(), n, xn_.data(), d);
-      for (size_t i = 0; i < n * d; ++i) x_[i] += xn_[i];
+      Attention(pool, li, n, pos0);
       for (size_t t = 0; t < n; ++t) {
         RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.ffn_norm.data), xn_.data() + t * d, d, norm_eps_);
       }
-      if (!s.moe) {
-        const size_t ff = s.ffn;
-        MatMul(pool, L.w_gate.Matrix(), xn_.data(), n, gate_.data(), ff);
-        MatMul(pool, L.w_up.Matrix(), xn_.data(), n, up_.data(), ff);
-        for (size_t i = 0; i < n * ff; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
-        MatMul(pool, L.w_down.Matrix(), gate_.data(), n, att_.data(), d);
-        for (size_t i = 0; i < n * d; ++i) x_[i] += att_[i];
-      } else {
-        const size_t E = s.moe->n_experts, K = s.moe->n_experts_active, ef = s.moe->expert_ffn;
-        std::vector<float> logits_r(n * E);
-        MatMul(pool, L.router.Matrix(), xn_.data(), n, logits_r.data(), E);
-        // Top-k per token, softmax over the selected logits.
-        std::vector<std::vector<std::pair<size_t, float>>> routed(E);  // expert -> (token, weight)
-        std::vector<size_t> idx(E);
-        for (size_t t = 0; t < n; ++t) {
-          const float* lr = logits_r.data() + t * E;
-          std::iota(idx.begin(), idx.end(), 0);
-          std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(K), idx.end(),
-                            [&](size_t a, size_t b) { return lr[a] > lr[b] || (lr[a] == lr[b] && a < b); });
-          float mx = lr[idx[0]], sum = 0;
-          std::vector<float> w(K);
-          for (size_t k = 0; k < K; ++k) sum += (w[k] = std::exp(lr[idx[k]] - mx));
-          for (size_t k = 0; k < K; ++k) routed[idx[k]].push_back({t, w[k] / sum});
-        }
-        std::fill(moe_acc_.begin(), moe_acc_.begin() + static_cast<long>(n * d), 0.0f);
-        std::vector<float> xin, out_e;
-        for (size_t e = 0; e < E; ++e) {
-          if (routed[e].empty()) continue;
-          const size_t m = routed[e].size();
-          xin.resize(m * d);
-          for (size_t r = 0; r < m; ++r) std::memcpy(xin.data() + r * d, xn_.data() + routed[e][r].first * d, d * 4);
-          MatMul(pool, L.gate_exps.Matrix(e), xin.data(), m, gate_.data(), ef);
-          MatMul(pool, L.up_exps.Matrix(e), xin.data(), m, up_.data(), ef);
-          for (size_t i = 0; i < m * ef; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
-          out_e.resize(m * d);
-          MatMul(pool, L.down_exps.Matrix(e), gate_.data(), m, out_e.data(), d);
-          for (size_t r = 0; r < m; ++r) {
-            const float w = routed[e][r].second;
-            float* acc = moe_acc_.data() + routed[e][r].first * d;
-            for (size_t i = 0; i < d; ++i) acc[i] += w * out_e[r * d + i];
-          }
-        }
-        for (size_t i = 0; i < n * d; ++i) x_[i] += moe_acc_[i];
-      }
+      if (s.moe) MoeFfn(pool, L, n);
+      else DenseFfn(pool, L, n);
     }
     pos_ += n;
     if (logits && done + n == n_total) {

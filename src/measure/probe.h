@@ -93,6 +93,9 @@ class ProbeModel {
  private:
   ProbeModel() = default;
   void Allocate(size_t max_context);
+  void Attention(ThreadPool& pool, size_t layer, size_t n, size_t pos0);
+  void DenseFfn(ThreadPool& pool, const ProbeLayer& L, size_t n);
+  void MoeFfn(ThreadPool& pool, const ProbeLayer& L, size_t n);
 
   ModelSpec spec_;
   LargeBuffer storage_;
