@@ -35,8 +35,10 @@ void BM_MatMul(benchmark::State& state, TensorType t) {
   }
   ThreadPool pool(threads);
   for (auto _ : state) MatMul(pool, m, x.data(), tokens, y.data(), rows);
-  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()) * state.iterations(), benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * in * tokens * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(static_cast<double>(w.size()) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * rows * in * tokens * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 // Args: rows, tokens, threads, interleaved (0: ggml layout, 1: the probe engine's layout).
 // 4096 rows (4.5-8.5 MiB) stay in the last-level cache: the kernels' compute ceiling for decode.

@@ -14,8 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const GgufHeader h = ParseGguf(bytes, size, "fuzz.gguf");
     for (const auto& [key, value] : h.metadata) {
       if (const GgufArrayRef* a = value.AsArray()) {
-        if (a->elem_type == GgufType::kString) ReadStringArray(bytes, *a);
-        else if (a->elem_type != GgufType::kArray && a->elem_type != GgufType::kBool) ReadNumberArray(bytes, *a);
+        if (a->elem_type == GgufType::kString)
+          ReadStringArray(bytes, *a);
+        else if (a->elem_type != GgufType::kArray && a->elem_type != GgufType::kBool)
+          ReadNumberArray(bytes, *a);
       }
     }
     (void)TensorsFromGguf(h);

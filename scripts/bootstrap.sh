@@ -3,7 +3,7 @@
 # nothing when everything is already installed.
 set -euo pipefail
 packages=(build-essential cmake ninja-build git pkg-config
-          nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
+          nlohmann-json3-dev libtomlplusplus-dev libcli11-dev clang-format
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do

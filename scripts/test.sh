@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
+./scripts/check_format.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 for preset in release asan; do
   echo "== ${preset} build =="

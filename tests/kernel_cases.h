@@ -15,9 +15,9 @@ namespace tokcast::measure::test {
 
 struct KernelCase {
   std::string label;
-  double rel_error = 0;     // relative RMS error of the products
-  double tolerance = 0;     // weights are exact; quantized ones also round activations to Q8_0
-  bool rows_match = true;   // ReadRow gives the ggml layout's numbers in either layout
+  double rel_error = 0;    // relative RMS error of the products
+  double tolerance = 0;    // weights are exact; quantized ones also round activations to Q8_0
+  bool rows_match = true;  // ReadRow gives the ggml layout's numbers in either layout
 };
 
 inline std::vector<KernelCase> RunKernelCases(ThreadPool& pool) {

@@ -11,7 +11,8 @@ namespace tokcast::test {
 
 nlohmann::json Rows(const std::string& json_report) {
   const auto j = nlohmann::json::parse(json_report);
-  if (!j.is_object() || !j.contains("rows")) throw std::runtime_error("not a tokcast JSON report: " + json_report.substr(0, 200));
+  if (!j.is_object() || !j.contains("rows"))
+    throw std::runtime_error("not a tokcast JSON report: " + json_report.substr(0, 200));
   return j["rows"];
 }
 

@@ -17,7 +17,9 @@ inline const catalog::Catalog& BuiltinCatalog() {
   return c;
 }
 
-inline std::string TestDataPath(const std::string& rel) { return std::string(TOKCAST_TEST_DIR) + "/" + rel; }
+inline std::string TestDataPath(const std::string& rel) {
+  return std::string(TOKCAST_TEST_DIR) + "/" + rel;
+}
 
 // Reads a whitespace-separated golden file: '#' starts a comment, blank lines are skipped.
 inline std::vector<std::vector<std::string>> ReadGolden(const std::string& rel) {

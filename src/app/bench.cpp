@@ -23,16 +23,26 @@ namespace tokcast::app {
 using nlohmann::json;
 
 json HostJson(const measure::HostFacts& h) {
-  return {{"cpu_model", h.cpu_model}, {"arch", h.arch}, {"os", h.os}, {"logical_cores", h.logical_cores},
-          {"simd", h.simd}, {"kernel_path", h.kernel_path}, {"l1d_bytes", h.l1d_bytes}, {"l2_bytes", h.l2_bytes},
-          {"l3_bytes", h.l3_bytes}, {"memory_bytes", h.memory_bytes}, {"cpu_governor", h.cpu_governor},
-          {"load_average", h.load_average}, {"debug_build", h.debug_build}};
+  return {{"cpu_model", h.cpu_model},
+          {"arch", h.arch},
+          {"os", h.os},
+          {"logical_cores", h.logical_cores},
+          {"simd", h.simd},
+          {"kernel_path", h.kernel_path},
+          {"l1d_bytes", h.l1d_bytes},
+          {"l2_bytes", h.l2_bytes},
+          {"l3_bytes", h.l3_bytes},
+          {"memory_bytes", h.memory_bytes},
+          {"cpu_governor", h.cpu_governor},
+          {"load_average", h.load_average},
+          {"debug_build", h.debug_build}};
 }
 
 namespace {
 
 json StatJson(const measure::Stat& s) {
-  return {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"stddev", s.stddev}, {"reps", s.reps}};
+  return {{"median", s.median}, {"min", s.min},       {"max", s.max},
+          {"mean", s.mean},     {"stddev", s.stddev}, {"reps", s.reps}};
 }
 
 void MakeParentDir(const std::string& path) {
@@ -47,15 +57,17 @@ HardwareSpec LocalCpuSpec(const measure::MachineBenchResult& m) {
   h.name = m.host.cpu_model.empty() ? "this machine" : m.host.cpu_model + " (measured)";
   h.vendor = "local";
   h.hw_class = HardwareClass::kCpu;
-  h.notes = "measured with " + std::to_string(m.threads) + " threads, kernels: " + m.host.kernel_path + "; bandwidth = median over " +
-            std::to_string(m.rounds.size()) + " rounds of STREAM's best rate of read/copy/triad, peaks = best rate of tokcast's "
+  h.notes = "measured with " + std::to_string(m.threads) + " threads, kernels: " + m.host.kernel_path +
+            "; bandwidth = median over " + std::to_string(m.rounds.size()) +
+            " rounds of STREAM's best rate of read/copy/triad, peaks = best rate of tokcast's "
             "GEMMs (2048x2048 by 512 tokens; int8 = Q8_0/Q4_0 weights against Q8_0 activations)";
   h.sources = {"tokcast bench machine"};
   h.memory_options_gib = {std::max(1.0, std::floor(static_cast<double>(m.host.memory_bytes) / (1ull << 30)))};
   h.bandwidth_bytes_per_s = m.bandwidth_bytes_per_s;
   h.measured_bandwidth_bytes_per_s = m.bandwidth_bytes_per_s;
   h.gpu_usable = {{std::nullopt, 0.9}};
-  h.peak_flops = {{Precision::kFp32, m.fp32_flops_per_s}, {Precision::kFp16, m.fp16_flops_per_s},
+  h.peak_flops = {{Precision::kFp32, m.fp32_flops_per_s},
+                  {Precision::kFp16, m.fp16_flops_per_s},
                   {Precision::kInt8, m.int8_flops_per_s}};
   h.host_link = "none (the CPU is the host)";
   h.host_memory_bandwidth_bytes_per_s = m.bandwidth_bytes_per_s;
@@ -98,22 +110,30 @@ json MachineSummary(const BenchMachineResult& r) {
   for (const auto& b : m.rounds) round_best.push_back(std::max({b.read.max, b.copy.max, b.triad.max}));
   std::string simd;
   for (const auto& s : m.host.simd) simd += (simd.empty() ? "" : ", ") + s;
-  json j = {{"host_text", m.host.cpu_model + " (" + m.host.arch + ", " + std::to_string(m.host.logical_cores) + " logical cores, " +
-                              FormatFixed(static_cast<double>(m.host.memory_bytes) / (1ull << 30), 1) + " GiB; SIMD " + simd +
-                              "; kernels " + m.host.kernel_path + ")"},
-            {"host", HostJson(m.host)},
-            {"threads", m.threads},
-            {"memory_bandwidth_bytes_per_s", m.bandwidth_bytes_per_s},
-            {"bandwidth",
-             {{"read", StatJson(m.bandwidth.read)}, {"copy", StatJson(m.bandwidth.copy)}, {"triad", StatJson(m.bandwidth.triad)},
-              {"buffer_bytes", m.bandwidth.buffer_bytes}, {"round_best_rates", round_best}}},
-            {"matmul_flops_per_s", matmul},
-            {"warnings", m.warnings}};
+  json j = {
+      {"host_text", m.host.cpu_model + " (" + m.host.arch + ", " + std::to_string(m.host.logical_cores) +
+                        " logical cores, " + FormatFixed(static_cast<double>(m.host.memory_bytes) / (1ull << 30), 1) +
+                        " GiB; SIMD " + simd + "; kernels " + m.host.kernel_path + ")"},
+      {"host", HostJson(m.host)},
+      {"threads", m.threads},
+      {"memory_bandwidth_bytes_per_s", m.bandwidth_bytes_per_s},
+      {"bandwidth",
+       {{"read", StatJson(m.bandwidth.read)},
+        {"copy", StatJson(m.bandwidth.copy)},
+        {"triad", StatJson(m.bandwidth.triad)},
+        {"buffer_bytes", m.bandwidth.buffer_bytes},
+        {"round_best_rates", round_best}}},
+      {"matmul_flops_per_s", matmul},
+      {"warnings", m.warnings}};
   if (m.gpu) {
     const auto& g = *m.gpu;
-    json gj = {{"name", g.name}, {"compute_capability", g.compute_capability}, {"sm_count", g.sm_count},
-               {"memory_bytes", g.memory_bytes}, {"memory_bandwidth_bytes_per_s", g.device_copy.median},
-               {"device_copy", StatJson(g.device_copy)}, {"host_to_device", StatJson(g.host_to_device)},
+    json gj = {{"name", g.name},
+               {"compute_capability", g.compute_capability},
+               {"sm_count", g.sm_count},
+               {"memory_bytes", g.memory_bytes},
+               {"memory_bandwidth_bytes_per_s", g.device_copy.median},
+               {"device_copy", StatJson(g.device_copy)},
+               {"host_to_device", StatJson(g.host_to_device)},
                {"device_to_host", StatJson(g.device_to_host)}};
     json gm = json::object();
     for (const auto& [k, v] : g.gemm_flops) gm[k] = StatJson(v);
@@ -140,13 +160,15 @@ BenchMachineResult BenchMachine(const BenchMachineRequest& req, const Progress& 
   if (req.write_profile) {
     r.profile_path = req.profile_out.empty() ? LocalHardwarePath() : req.profile_out;
     MakeParentDir(r.profile_path);
-    WriteUserFile(r.profile_path, catalog::HardwareProfileToml(LocalCpuSpec(r.m), "Written by `tokcast bench machine` on this "
-                                                                                  "host; measured, not datasheet values."));
+    WriteUserFile(r.profile_path, catalog::HardwareProfileToml(LocalCpuSpec(r.m),
+                                                               "Written by `tokcast bench machine` on this "
+                                                               "host; measured, not datasheet values."));
     if (r.m.gpu && r.m.gpu->gemm_flops.count("fp16")) {
       r.gpu_profile_path = LocalGpuHardwarePath();
       MakeParentDir(r.gpu_profile_path);
-      WriteUserFile(r.gpu_profile_path, catalog::HardwareProfileToml(LocalGpuSpec(r.m), "Written by `tokcast bench machine` on "
-                                                                                        "this host; measured, not datasheet values."));
+      WriteUserFile(r.gpu_profile_path, catalog::HardwareProfileToml(LocalGpuSpec(r.m),
+                                                                     "Written by `tokcast bench machine` on "
+                                                                     "this host; measured, not datasheet values."));
     }
   }
   if (req.store) r.run_id = StoreRun(req.db_path, "bench-machine", HostJson(r.m.host), MachineSummary(r), {});
@@ -160,16 +182,22 @@ report::Report BenchMachineReport(const BenchMachineResult& r) {
   rep.summary = MachineSummary(r);
   const auto& m = r.m;
   auto add = [&](const std::string& what, const measure::Stat& s, double scale, const char* unit) {
-    rep.rows.push_back({{"what", what}, {"median", s.median / scale}, {"min", s.min / scale}, {"max", s.max / scale},
-                        {"mean", s.mean / scale}, {"stddev", s.stddev / scale}, {"reps", s.reps}, {"unit", unit}});
+    rep.rows.push_back({{"what", what},
+                        {"median", s.median / scale},
+                        {"min", s.min / scale},
+                        {"max", s.max / scale},
+                        {"mean", s.mean / scale},
+                        {"stddev", s.stddev / scale},
+                        {"reps", s.reps},
+                        {"unit", unit}});
   };
   add("memory read (" + std::to_string(m.threads) + " threads)", m.bandwidth.read, 1e9, "GB/s");
   add("memory copy", m.bandwidth.copy, 1e9, "GB/s");
   add("memory triad", m.bandwidth.triad, 1e9, "GB/s");
   add("memory best rate, per round (" + std::to_string(m.rounds.size()) + ")", m.round_best, 1e9, "GB/s");
   for (const auto& mm : m.matmul) {
-    add("matmul " + std::string(ToString(mm.type)) + " " + std::to_string(mm.rows) + "x" + std::to_string(mm.in) + " x" +
-            std::to_string(mm.tokens),
+    add("matmul " + std::string(ToString(mm.type)) + " " + std::to_string(mm.rows) + "x" + std::to_string(mm.in) +
+            " x" + std::to_string(mm.tokens),
         mm.flops_per_s, 1e9, "GFLOP/s");
   }
   if (m.gpu) {
@@ -179,8 +207,10 @@ report::Report BenchMachineReport(const BenchMachineResult& r) {
     for (const auto& [k, v] : m.gpu->gemm_flops) add("GPU cuBLAS GEMM " + k, v, 1e12, "TFLOP/s");
   }
   for (const auto& w : m.warnings) rep.notes.push_back("warning: " + w);
-  if (!r.profile_path.empty()) rep.notes.push_back("hardware profile written to " + r.profile_path + " (use --hw local)");
-  if (!r.gpu_profile_path.empty()) rep.notes.push_back("GPU hardware profile written to " + r.gpu_profile_path + " (use --hw local-gpu)");
+  if (!r.profile_path.empty())
+    rep.notes.push_back("hardware profile written to " + r.profile_path + " (use --hw local)");
+  if (!r.gpu_profile_path.empty())
+    rep.notes.push_back("GPU hardware profile written to " + r.gpu_profile_path + " (use --hw local-gpu)");
   return rep;
 }
 
@@ -258,7 +288,8 @@ ModelUnderTest Load(const catalog::Catalog& cat, const BenchModelRequest& r, siz
 }
 
 // The prediction for this machine, from the profile `tokcast bench machine` wrote.
-void AddPrediction(const catalog::Catalog& cat, const BenchModelRequest& r, const ModelUnderTest& m, size_t ctx_len, json& s) {
+void AddPrediction(const catalog::Catalog& cat, const BenchModelRequest& r, const ModelUnderTest& m, size_t ctx_len,
+                   json& s) {
   const HardwareSpec* local = cat.FindHardware("local");
   if (!local) return;
   const RuntimeProfile& rt = cat.Runtime("tokcast-probe");
@@ -267,7 +298,8 @@ void AddPrediction(const catalog::Catalog& cat, const BenchModelRequest& r, cons
   w.gen = std::max<uint64_t>(r.gen, 1);
   w.depth = r.depth;
   const PreparedModel pm = PrepareModel(m.spec, m.tensors, nullptr);
-  const auto plan = PlanMemory(m.spec, MakeFootprint(m.spec, m.tensors), *local, rt, Workload{ctx_len, 1, TensorType::kF16}, {}).plan;
+  const auto plan =
+      PlanMemory(m.spec, MakeFootprint(m.spec, m.tensors), *local, rt, Workload{ctx_len, 1, TensorType::kF16}, {}).plan;
   const EfficiencyProfile profile = LoadProfile("");
   const Prediction p = Predict(PerfContext{pm, *local, rt, plan, profile.For(rt, *local)}, w);
   if (r.prompt > 0) {
@@ -307,9 +339,10 @@ std::vector<std::string> BenchNotes(const catalog::Catalog& cat, const json& s) 
   if (!local) notes.push_back("no prediction: run `tokcast bench machine` first to write the local hardware profile");
   if (!s.contains("decode_weights_read_fraction")) return notes;
   const double read = s["weights_read_bytes_per_s"].get<double>();
-  notes.push_back("decode read its weights at " + FormatFixed(s["decode_bytes_per_s"].get<double>() / 1e9, 1) + " GB/s: " +
-                  FormatFixed(100 * s["decode_weights_read_fraction"].get<double>(), 0) +
-                  "% of the read bandwidth of the same pages around each run (" + FormatFixed(read / 1e9, 1) + " GB/s)");
+  notes.push_back("decode read its weights at " + FormatFixed(s["decode_bytes_per_s"].get<double>() / 1e9, 1) +
+                  " GB/s: " + FormatFixed(100 * s["decode_weights_read_fraction"].get<double>(), 0) +
+                  "% of the read bandwidth of the same pages around each run (" + FormatFixed(read / 1e9, 1) +
+                  " GB/s)");
   if (s.contains("predicted_tg_tok_s_at_run_bandwidth")) {
     notes.push_back("predicted tg at the bandwidth of this run's pages: " +
                     FormatFixed(s["predicted_tg_tok_s_at_run_bandwidth"].get<double>(), 2) + " t/s (" +
@@ -318,15 +351,17 @@ std::vector<std::string> BenchNotes(const catalog::Catalog& cat, const json& s) 
   if (local && local->measured_bandwidth_bytes_per_s) {
     const double ratio = read / *local->measured_bandwidth_bytes_per_s;
     if (ratio < 0.8 || ratio > 1.25) {
-      notes.push_back("warning: this run's memory read at " + FormatFixed(100 * ratio, 0) +
-                      "% of the bandwidth `tokcast bench machine` measured: the machine's bandwidth moved (other tenants, "
-                      "page placement), and the ceiling ratios move with it");
+      notes.push_back(
+          "warning: this run's memory read at " + FormatFixed(100 * ratio, 0) +
+          "% of the bandwidth `tokcast bench machine` measured: the machine's bandwidth moved (other tenants, "
+          "page placement), and the ceiling ratios move with it");
     }
   }
   return notes;
 }
 
-std::vector<MeasuredRow> BenchRows(const BenchModelRequest& r, const ModelUnderTest& m, const json& s, unsigned threads) {
+std::vector<MeasuredRow> BenchRows(const BenchModelRequest& r, const ModelUnderTest& m, const json& s,
+                                   unsigned threads) {
   std::vector<MeasuredRow> rows;
   const std::string quant = m.label.rfind("synthetic ", 0) == 0 ? ToLower(m.label.substr(10)) : "";
   if (quant.empty()) return rows;
@@ -338,15 +373,17 @@ std::vector<MeasuredRow> BenchRows(const BenchModelRequest& r, const ModelUnderT
     row.model = m.spec.id;
     row.quant = quant;
     row.test = pp ? "pp" : "tg";
-    if (pp) row.n_prompt = r.prompt;
-    else row.n_gen = r.gen;
+    if (pp)
+      row.n_prompt = r.prompt;
+    else
+      row.n_gen = r.gen;
     row.depth = r.depth;
     row.batch = 1;
     row.value = s[pp ? "pp_tok_s" : "tg_tok_s"].get<double>();
     row.unit = "tok/s";
     row.source_id = "tokcast-bench";
-    row.notes = "sd: " + FormatFixed(s[pp ? "pp_tok_s_sd" : "tg_tok_s_sd"].get<double>(), 3) + "; threads: " +
-                std::to_string(threads) + "; weights: " + m.label;
+    row.notes = "sd: " + FormatFixed(s[pp ? "pp_tok_s_sd" : "tg_tok_s_sd"].get<double>(), 3) +
+                "; threads: " + std::to_string(threads) + "; weights: " + m.label;
     rows.push_back(std::move(row));
   }
   return rows;
@@ -360,7 +397,8 @@ std::shared_ptr<const measure::WeightSource> GgufWeights(std::shared_ptr<const c
 
 BenchModelResult BenchModel(const catalog::Catalog& cat, const BenchModelRequest& r, const Progress& progress) {
   if (r.reps < 1 || r.reps > 1000) throw catalog::InputError("repetitions must be in 1..1000");
-  if (r.prompt > 1'000'000 || r.gen > 1'000'000 || r.depth > 10'000'000) throw catalog::InputError("-p, -n, -d are absurd");
+  if (r.prompt > 1'000'000 || r.gen > 1'000'000 || r.depth > 10'000'000)
+    throw catalog::InputError("-p, -n, -d are absurd");
   if (r.prompt == 0 && r.gen == 0) throw catalog::InputError("nothing to run: -p and -n are both 0");
   const measure::HostFacts host = measure::ProbeHost();
   const unsigned threads = r.threads ? r.threads : host.logical_cores;
@@ -370,8 +408,15 @@ BenchModelResult BenchModel(const catalog::Catalog& cat, const BenchModelRequest
   measure::ThreadPool pool(threads);
   const auto run = measure::RunModelBenchmark(*m.probe, pool, {r.prompt, r.gen, r.depth, r.reps}, progress);
   const auto pps = measure::Summarize(run.pp_tok_s), tgs = measure::Summarize(run.tg_tok_s);
-  json s = {{"host", HostJson(host)}, {"model", m.spec.id}, {"weights", m.label}, {"n_prompt", r.prompt}, {"n_gen", r.gen},
-            {"depth", r.depth}, {"threads", threads}, {"repetitions", r.reps}, {"weights_bytes", m.probe->weights_bytes()},
+  json s = {{"host", HostJson(host)},
+            {"model", m.spec.id},
+            {"weights", m.label},
+            {"n_prompt", r.prompt},
+            {"n_gen", r.gen},
+            {"depth", r.depth},
+            {"threads", threads},
+            {"repetitions", r.reps},
+            {"weights_bytes", m.probe->weights_bytes()},
             {"decode_bytes_per_token", m.probe->DecodeBytesPerToken(r.depth + r.gen / 2)}};
   if (r.prompt > 0) {
     s["pp_tok_s"] = pps.mean;
@@ -396,7 +441,8 @@ BenchModelResult BenchModel(const catalog::Catalog& cat, const BenchModelRequest
   AddPrediction(cat, r, m, ctx_len, s);
   BenchModelResult out;
   out.notes = BenchNotes(cat, s);
-  for (const auto& w : measure::ReliabilityWarnings(host, std::max(pps.Spread(), tgs.Spread()))) out.notes.push_back("warning: " + w);
+  for (const auto& w : measure::ReliabilityWarnings(host, std::max(pps.Spread(), tgs.Spread())))
+    out.notes.push_back("warning: " + w);
   if (r.store) {
     json stored = s;
     stored["notes"] = out.notes;
@@ -414,19 +460,27 @@ report::Report BenchModelReport(const BenchModelResult& r) {
   rep.notes = r.notes;
   const json& s = r.summary;
   const std::string dep = s["depth"].get<uint64_t>() ? " @ d" + std::to_string(s["depth"].get<uint64_t>()) : "";
-  auto row = [&](const char* test, const char* n_key, const char* mean, const char* sd, const char* pred, const char* bound,
-                 const char* frac) {
+  auto row = [&](const char* test, const char* n_key, const char* mean, const char* sd, const char* pred,
+                 const char* bound, const char* frac) {
     if (!s.contains(mean)) return;
-    json j = {{"model", s["model"]}, {"weights", s["weights"]}, {"weights_bytes", s["weights_bytes"]}, {"threads", s["threads"]},
-              {"test", test + std::to_string(s[n_key].get<uint64_t>()) + dep}, {"tok_s", s[mean]}, {"tok_s_sd", s[sd]}};
+    json j = {{"model", s["model"]},
+              {"weights", s["weights"]},
+              {"weights_bytes", s["weights_bytes"]},
+              {"threads", s["threads"]},
+              {"test", test + std::to_string(s[n_key].get<uint64_t>()) + dep},
+              {"tok_s", s[mean]},
+              {"tok_s_sd", s[sd]}};
     if (s.contains(pred)) j["predicted_tok_s"] = {{"expected", s[pred]}, {"bound", s[bound]}};
     if (s.contains(frac)) j["ceiling_fraction"] = s[frac];
     rep.rows.push_back(std::move(j));
   };
-  row("pp", "n_prompt", "pp_tok_s", "pp_tok_s_sd", "predicted_pp_tok_s", "predicted_pp_tok_s_bound", "prefill_matmul_fraction");
-  row("tg", "n_gen", "tg_tok_s", "tg_tok_s_sd", "predicted_tg_tok_s", "predicted_tg_tok_s_bound", "decode_bandwidth_fraction");
-  rep.notes.insert(rep.notes.begin(), "% of machine ceiling: decode bytes/s over the measured memory bandwidth; prefill FLOP/s "
-                                      "over the measured matmul throughput (tokcast bench machine)");
+  row("pp", "n_prompt", "pp_tok_s", "pp_tok_s_sd", "predicted_pp_tok_s", "predicted_pp_tok_s_bound",
+      "prefill_matmul_fraction");
+  row("tg", "n_gen", "tg_tok_s", "tg_tok_s_sd", "predicted_tg_tok_s", "predicted_tg_tok_s_bound",
+      "decode_bandwidth_fraction");
+  rep.notes.insert(rep.notes.begin(),
+                   "% of machine ceiling: decode bytes/s over the measured memory bandwidth; prefill FLOP/s "
+                   "over the measured matmul throughput (tokcast bench machine)");
   return rep;
 }
 

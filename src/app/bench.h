@@ -27,7 +27,7 @@ using Progress = std::function<void(const std::string& what)>;
 
 struct BenchMachineRequest {
   measure::MachineBenchOptions options;
-  std::string profile_out;     // "" = LocalHardwarePath()
+  std::string profile_out;  // "" = LocalHardwarePath()
   bool write_profile = true;
   bool store = true;
   std::string db_path;

@@ -43,8 +43,12 @@ std::string JoinList(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-json OptJson(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-json StrJson(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+json OptJson(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+json StrJson(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(s);
+}
 
 json HardwareJson(const HardwareSpec& h) {
   json usable = json::array();
@@ -56,20 +60,39 @@ json HardwareJson(const HardwareSpec& h) {
   }
   json peaks = json::object();
   for (const auto& [p, f] : h.peak_flops) peaks[std::string(ToString(p))] = f;
-  return {{"id", h.id}, {"name", h.name}, {"vendor", h.vendor}, {"class", std::string(ToString(h.hw_class))},
-          {"specs_id", StrJson(h.specs_id)}, {"verified", h.verified}, {"memory_options_gib", h.memory_options_gib},
-          {"memory_type", StrJson(h.memory_type)}, {"bandwidth_bytes_per_s", h.bandwidth_bytes_per_s},
-          {"measured_bandwidth_bytes_per_s", OptJson(h.measured_bandwidth_bytes_per_s)}, {"gpu_usable", usable},
-          {"gpu_usable_text", usable_text.empty() ? "1" : usable_text}, {"gpu_usable_note", StrJson(h.gpu_usable_note)},
-          {"peak_flops", peaks}, {"headline", StrJson(h.headline)}, {"headline_is_sparse", h.headline_is_sparse},
-          {"measured_gemm_note", StrJson(h.measured_gemm_note)}, {"host_link", StrJson(h.host_link)},
+  return {{"id", h.id},
+          {"name", h.name},
+          {"vendor", h.vendor},
+          {"class", std::string(ToString(h.hw_class))},
+          {"specs_id", StrJson(h.specs_id)},
+          {"verified", h.verified},
+          {"memory_options_gib", h.memory_options_gib},
+          {"memory_type", StrJson(h.memory_type)},
+          {"bandwidth_bytes_per_s", h.bandwidth_bytes_per_s},
+          {"measured_bandwidth_bytes_per_s", OptJson(h.measured_bandwidth_bytes_per_s)},
+          {"gpu_usable", usable},
+          {"gpu_usable_text", usable_text.empty() ? "1" : usable_text},
+          {"gpu_usable_note", StrJson(h.gpu_usable_note)},
+          {"peak_flops", peaks},
+          {"headline", StrJson(h.headline)},
+          {"headline_is_sparse", h.headline_is_sparse},
+          {"measured_gemm_note", StrJson(h.measured_gemm_note)},
+          {"host_link", StrJson(h.host_link)},
           {"host_link_bytes_per_s", OptJson(h.host_link_bytes_per_s)},
           {"host_memory_bandwidth_bytes_per_s", h.host_memory_bandwidth_bytes_per_s},
-          {"host_cpu_flops_per_s", OptJson(h.host_cpu_flops_per_s)}, {"host_note", StrJson(h.host_note)},
-          {"scaleup_link", StrJson(h.scaleup_link)}, {"scaleup_bytes_per_s", OptJson(h.scaleup_bytes_per_s)},
-          {"tdp_w", OptJson(h.tdp_w)}, {"idle_w", OptJson(h.idle_w)}, {"power_note", StrJson(h.power_note)},
-          {"price_usd", OptJson(h.price_usd)}, {"price_date", StrJson(h.price_date)}, {"price_note", StrJson(h.price_note)},
-          {"derived", h.derived}, {"notes", StrJson(h.notes)}, {"sources", h.sources}};
+          {"host_cpu_flops_per_s", OptJson(h.host_cpu_flops_per_s)},
+          {"host_note", StrJson(h.host_note)},
+          {"scaleup_link", StrJson(h.scaleup_link)},
+          {"scaleup_bytes_per_s", OptJson(h.scaleup_bytes_per_s)},
+          {"tdp_w", OptJson(h.tdp_w)},
+          {"idle_w", OptJson(h.idle_w)},
+          {"power_note", StrJson(h.power_note)},
+          {"price_usd", OptJson(h.price_usd)},
+          {"price_date", StrJson(h.price_date)},
+          {"price_note", StrJson(h.price_note)},
+          {"derived", h.derived},
+          {"notes", StrJson(h.notes)},
+          {"sources", h.sources}};
 }
 
 json ModelJson(const catalog::Catalog& cat, const catalog::ResolvedModel& r, const std::vector<std::string>& sources) {
@@ -77,24 +100,41 @@ json ModelJson(const catalog::Catalog& cat, const catalog::ResolvedModel& r, con
   const auto inventory = r.tensors ? *r.tensors : BuildTensorInventory(s);
   const auto counts = CountParams(s, inventory);
   const auto kvt = KvBytesPerToken(s, TensorType::kF16);
-  json j = {{"id", s.id}, {"name", StrJson(s.name)}, {"source", r.source}, {"arch", s.arch}, {"n_layers", s.n_layers},
-            {"hidden", s.hidden}, {"n_heads", s.n_heads}, {"n_kv_heads", s.n_kv_heads}, {"head_dim", s.head_dim},
-            {"ffn", s.ffn}, {"vocab", s.vocab}, {"tied_embeddings", s.tied_embeddings},
-            {"max_context", s.max_context ? json(s.max_context) : json(nullptr)}, {"params_total", counts.total},
-            {"params_active", counts.active}, {"params_embedding", counts.embedding},
-            {"published_params_b", OptJson(s.published_params_b)},
-            {"published_active_params_b", OptJson(s.published_active_params_b)},
-            {"kv_bytes_per_token_f16", kvt.full_layers_bytes},
-            {"kv_bytes_per_token_f16_windowed", kvt.local_layers_bytes > 0 ? json(kvt.local_layers_bytes) : json(nullptr)},
-            {"notes", StrJson(s.notes)}, {"sources", sources}};
+  json j = {
+      {"id", s.id},
+      {"name", StrJson(s.name)},
+      {"source", r.source},
+      {"arch", s.arch},
+      {"n_layers", s.n_layers},
+      {"hidden", s.hidden},
+      {"n_heads", s.n_heads},
+      {"n_kv_heads", s.n_kv_heads},
+      {"head_dim", s.head_dim},
+      {"ffn", s.ffn},
+      {"vocab", s.vocab},
+      {"tied_embeddings", s.tied_embeddings},
+      {"max_context", s.max_context ? json(s.max_context) : json(nullptr)},
+      {"params_total", counts.total},
+      {"params_active", counts.active},
+      {"params_embedding", counts.embedding},
+      {"published_params_b", OptJson(s.published_params_b)},
+      {"published_active_params_b", OptJson(s.published_active_params_b)},
+      {"kv_bytes_per_token_f16", kvt.full_layers_bytes},
+      {"kv_bytes_per_token_f16_windowed", kvt.local_layers_bytes > 0 ? json(kvt.local_layers_bytes) : json(nullptr)},
+      {"notes", StrJson(s.notes)},
+      {"sources", sources}};
   if (s.mla) {
-    j["mla"] = {{"q_lora_rank", s.mla->q_lora_rank}, {"kv_lora_rank", s.mla->kv_lora_rank},
-                {"qk_nope_head_dim", s.mla->qk_nope_head_dim}, {"qk_rope_head_dim", s.mla->qk_rope_head_dim},
+    j["mla"] = {{"q_lora_rank", s.mla->q_lora_rank},
+                {"kv_lora_rank", s.mla->kv_lora_rank},
+                {"qk_nope_head_dim", s.mla->qk_nope_head_dim},
+                {"qk_rope_head_dim", s.mla->qk_rope_head_dim},
                 {"v_head_dim", s.mla->v_head_dim}};
   }
   if (s.moe) {
-    j["moe"] = {{"n_experts", s.moe->n_experts}, {"n_experts_active", s.moe->n_experts_active},
-                {"n_shared_experts", s.moe->n_shared_experts}, {"expert_ffn", s.moe->expert_ffn},
+    j["moe"] = {{"n_experts", s.moe->n_experts},
+                {"n_experts_active", s.moe->n_experts_active},
+                {"n_shared_experts", s.moe->n_shared_experts},
+                {"expert_ffn", s.moe->expert_ffn},
                 {"leading_dense_layers", s.moe->leading_dense_layers}};
   }
   if (s.sliding_window) {
@@ -127,32 +167,55 @@ json QuantJson(const catalog::Catalog& cat, const QuantRecipe& q) {
     for (auto r : o.roles) roles += (roles.empty() ? "" : ", ") + std::string(ToString(r));
     const std::string layers = o.layers.kind == LayerSelector::Kind::kAll        ? "all layers"
                                : o.layers.kind == LayerSelector::Kind::kMoreBits ? "use_more_bits layers"
-                               : o.layers.kind == LayerSelector::Kind::kFirst    ? "first " + FormatFixed(o.layers.value, 0) + " layers"
-                                                                                 : "first " + FormatFixed(o.layers.value * 100, 1) + "% of layers";
+                               : o.layers.kind == LayerSelector::Kind::kFirst
+                                   ? "first " + FormatFixed(o.layers.value, 0) + " layers"
+                                   : "first " + FormatFixed(o.layers.value * 100, 1) + "% of layers";
     overrides.push_back(roles + " on " + layers + " -> " + std::string(ToString(o.type)));
   }
   std::vector<std::string> runtimes;
   for (const RuntimeProfile* r : cat.AllRuntimes()) {
-    if (r->formats.empty() || std::find(r->formats.begin(), r->formats.end(), q.format) != r->formats.end()) runtimes.push_back(r->id);
+    if (r->formats.empty() || std::find(r->formats.begin(), r->formats.end(), q.format) != r->formats.end())
+      runtimes.push_back(r->id);
   }
-  return {{"id", q.id}, {"name", q.name}, {"format", q.format}, {"default_type", std::string(ToString(q.default_type))},
-          {"bits_per_weight", BitsPerWeight(q.default_type)}, {"block_elems", t.block_elems}, {"block_bytes", t.block_bytes},
+  return {{"id", q.id},
+          {"name", q.name},
+          {"format", q.format},
+          {"default_type", std::string(ToString(q.default_type))},
+          {"bits_per_weight", BitsPerWeight(q.default_type)},
+          {"block_elems", t.block_elems},
+          {"block_bytes", t.block_bytes},
           {"output_type", q.output_type ? json(std::string(ToString(*q.output_type))) : json(nullptr)},
           {"token_embd_type", q.token_embd_type ? json(std::string(ToString(*q.token_embd_type))) : json(nullptr)},
-          {"overrides", overrides}, {"compute", std::string(ToString(q.compute))}, {"runtimes", runtimes},
-          {"moe_only", q.moe_only}, {"notes", StrJson(q.notes)}, {"sources", q.sources}};
+          {"overrides", overrides},
+          {"compute", std::string(ToString(q.compute))},
+          {"runtimes", runtimes},
+          {"moe_only", q.moe_only},
+          {"notes", StrJson(q.notes)},
+          {"sources", q.sources}};
 }
 
 json RuntimeJson(const RuntimeProfile& r) {
-  return {{"id", r.id}, {"name", r.name}, {"engine", r.engine}, {"backend", r.backend}, {"vendors", r.vendors},
-          {"formats", r.formats}, {"tensor_parallel", r.tensor_parallel}, {"flash_attention", r.flash_attention},
-          {"paged_kv", r.paged_kv}, {"continuous_batching", r.continuous_batching},
-          {"offload", std::string(ToString(r.offload))}, {"embedding_on_host", r.embedding_on_host},
-          {"context_overhead_bytes", r.context_overhead_bytes}, {"device_memory_fraction", r.device_memory_fraction},
-          {"ubatch_tokens", r.ubatch_tokens}, {"max_batch", r.max_batch},
+  return {{"id", r.id},
+          {"name", r.name},
+          {"engine", r.engine},
+          {"backend", r.backend},
+          {"vendors", r.vendors},
+          {"formats", r.formats},
+          {"tensor_parallel", r.tensor_parallel},
+          {"flash_attention", r.flash_attention},
+          {"paged_kv", r.paged_kv},
+          {"continuous_batching", r.continuous_batching},
+          {"offload", std::string(ToString(r.offload))},
+          {"embedding_on_host", r.embedding_on_host},
+          {"context_overhead_bytes", r.context_overhead_bytes},
+          {"device_memory_fraction", r.device_memory_fraction},
+          {"ubatch_tokens", r.ubatch_tokens},
+          {"max_batch", r.max_batch},
           {"quantized_precision", std::string(ToString(r.quantized_precision))},
-          {"dense_precision", std::string(ToString(r.dense_precision))}, {"efficiency_like", StrJson(r.efficiency_like)},
-          {"notes", StrJson(r.notes)}, {"sources", r.sources}};
+          {"dense_precision", std::string(ToString(r.dense_precision))},
+          {"efficiency_like", StrJson(r.efficiency_like)},
+          {"notes", StrJson(r.notes)},
+          {"sources", r.sources}};
 }
 
 }  // namespace
@@ -203,18 +266,26 @@ report::Report ListReport(const catalog::Catalog& cat, const ListResult& r) {
           if (!mem.empty()) mem += '/';
           mem += FormatFixed(g, 0);
         }
-        json row = {{"id", h->id}, {"name", h->name}, {"vendor", h->vendor}, {"class", std::string(ToString(h->hw_class))},
-                    {"specs_id", StrJson(h->specs_id)}, {"memory_gib", mem},
-                    {"bandwidth_gb_per_s", h->bandwidth_bytes_per_s / 1e9}, {"verified", h->verified}};
-        if (auto f = Tflops(*h, Precision::kFp16)) row["fp16_tflops"] = *f;
-        else if (auto f32 = Tflops(*h, Precision::kFp32)) row["fp32_tflops"] = *f32;
+        json row = {{"id", h->id},
+                    {"name", h->name},
+                    {"vendor", h->vendor},
+                    {"class", std::string(ToString(h->hw_class))},
+                    {"specs_id", StrJson(h->specs_id)},
+                    {"memory_gib", mem},
+                    {"bandwidth_gb_per_s", h->bandwidth_bytes_per_s / 1e9},
+                    {"verified", h->verified}};
+        if (auto f = Tflops(*h, Precision::kFp16))
+          row["fp16_tflops"] = *f;
+        else if (auto f32 = Tflops(*h, Precision::kFp32))
+          row["fp32_tflops"] = *f32;
         if (h->tdp_w) row["tdp_w"] = *h->tdp_w;
         if (h->price_usd) row["price_usd"] = *h->price_usd;
         rep.rows.push_back(std::move(row));
       }
-      rep.notes.push_back(std::to_string(rep.rows.size()) +
-                          " platforms. FP16 = dense tensor/matrix FLOP/s at FP32 accumulate (what frameworks use); "
-                          "verified = values checked against a sourced specification table (tokcast show ID lists the sources).");
+      rep.notes.push_back(
+          std::to_string(rep.rows.size()) +
+          " platforms. FP16 = dense tensor/matrix FLOP/s at FP32 accumulate (what frameworks use); "
+          "verified = values checked against a sourced specification table (tokcast show ID lists the sources).");
       break;
     case ListWhat::kModels:
       rep.schema = &report::kinds::ListModels();
@@ -225,10 +296,14 @@ report::Report ListReport(const catalog::Catalog& cat, const ListResult& r) {
         std::string attn = s.mla ? "MLA" : (s.n_kv_heads == s.n_heads ? "MHA" : (s.n_kv_heads == 1 ? "MQA" : "GQA"));
         if (s.sliding_window) attn += " + window " + std::to_string(s.sliding_window);
         if (s.moe) attn += ", MoE " + std::to_string(s.moe->n_experts_active) + "/" + std::to_string(s.moe->n_experts);
-        rep.rows.push_back({{"id", s.id}, {"name", StrJson(s.name)}, {"arch", s.arch},
+        rep.rows.push_back({{"id", s.id},
+                            {"name", StrJson(s.name)},
+                            {"arch", s.arch},
                             {"params_b", static_cast<double>(counts.total) / 1e9},
-                            {"active_params_b", static_cast<double>(counts.active) / 1e9}, {"layers", s.n_layers},
-                            {"attention", attn}, {"kv_kib_per_token", (kv.full_layers_bytes + kv.local_layers_bytes) / 1024.0},
+                            {"active_params_b", static_cast<double>(counts.active) / 1e9},
+                            {"layers", s.n_layers},
+                            {"attention", attn},
+                            {"kv_kib_per_token", (kv.full_layers_bytes + kv.local_layers_bytes) / 1024.0},
                             {"max_context", s.max_context ? json(s.max_context) : json(nullptr)}});
       }
       rep.notes.push_back(std::to_string(rep.rows.size()) +
@@ -237,19 +312,28 @@ report::Report ListReport(const catalog::Catalog& cat, const ListResult& r) {
     case ListWhat::kQuants:
       rep.schema = &report::kinds::ListQuants();
       for (const auto* q : r.quants) {
-        rep.rows.push_back({{"id", q->id}, {"name", q->name}, {"format", q->format},
+        rep.rows.push_back({{"id", q->id},
+                            {"name", q->name},
+                            {"format", q->format},
                             {"default_type", std::string(ToString(q->default_type))},
-                            {"bits_per_weight", BitsPerWeight(q->default_type)}, {"compute", std::string(ToString(q->compute))}});
+                            {"bits_per_weight", BitsPerWeight(q->default_type)},
+                            {"compute", std::string(ToString(q->compute))}});
       }
-      rep.notes.push_back("bpw = bits per weight of the main tensor type, block scales included; recipes keep some tensors "
-                          "at other types (tokcast show ID).");
+      rep.notes.push_back(
+          "bpw = bits per weight of the main tensor type, block scales included; recipes keep some tensors "
+          "at other types (tokcast show ID).");
       break;
     case ListWhat::kRuntimes:
       rep.schema = &report::kinds::ListRuntimes();
       for (const auto* rt : r.runtimes) {
-        rep.rows.push_back({{"id", rt->id}, {"name", rt->name}, {"engine", rt->engine}, {"backend", rt->backend},
-                            {"offload", std::string(ToString(rt->offload))}, {"flash_attention", rt->flash_attention},
-                            {"paged_kv", rt->paged_kv}, {"continuous_batching", rt->continuous_batching},
+        rep.rows.push_back({{"id", rt->id},
+                            {"name", rt->name},
+                            {"engine", rt->engine},
+                            {"backend", rt->backend},
+                            {"offload", std::string(ToString(rt->offload))},
+                            {"flash_attention", rt->flash_attention},
+                            {"paged_kv", rt->paged_kv},
+                            {"continuous_batching", rt->continuous_batching},
                             {"device_memory_fraction", rt->device_memory_fraction},
                             {"context_overhead_bytes", rt->context_overhead_bytes},
                             {"vendors", rt->vendors.empty() ? "any" : JoinList(rt->vendors, ", ")}});
@@ -310,7 +394,8 @@ report::Report ShowReport(const catalog::Catalog& cat, const ShowResult& r) {
     rep.schema = &report::kinds::ShowHardware();
     rep.rows.push_back(HardwareJson(*r.hardware));
     if (!r.hardware->verified) rep.notes.push_back("values unverified: not in the sourced specification table");
-    if (r.hardware->headline_is_sparse) rep.notes.push_back("the vendor headline is 2:4 sparse: twice the dense rate tokcast uses");
+    if (r.hardware->headline_is_sparse)
+      rep.notes.push_back("the vendor headline is 2:4 sparse: twice the dense rate tokcast uses");
   } else if (r.quant) {
     rep.schema = &report::kinds::ShowQuant();
     rep.rows.push_back(QuantJson(cat, *r.quant));
@@ -323,8 +408,10 @@ report::Report ShowReport(const catalog::Catalog& cat, const ShowResult& r) {
   }
   // Null fields say nothing in a single-entity view: drop them.
   for (auto it = rep.rows.front().begin(); it != rep.rows.front().end();) {
-    if (it->is_null()) it = rep.rows.front().erase(it);
-    else ++it;
+    if (it->is_null())
+      it = rep.rows.front().erase(it);
+    else
+      ++it;
   }
   return rep;
 }

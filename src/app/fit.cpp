@@ -29,7 +29,8 @@ bool IsKvType(TensorType t) {
 
 namespace {
 
-std::vector<const RuntimeProfile*> RuntimesFor(const catalog::Catalog& cat, const FitRequest& r, const HardwareSpec& hw) {
+std::vector<const RuntimeProfile*> RuntimesFor(const catalog::Catalog& cat, const FitRequest& r,
+                                               const HardwareSpec& hw) {
   std::vector<const RuntimeProfile*> out;
   for (const auto& id : r.runtimes) out.push_back(&cat.Runtime(id));
   if (out.empty()) out.push_back(&cat.DefaultRuntimeFor(hw));
@@ -37,8 +38,8 @@ std::vector<const RuntimeProfile*> RuntimesFor(const catalog::Catalog& cat, cons
 }
 
 // The highest-precision recipe of the runtime's family that fits; "" when none does.
-std::string BestQuant(const catalog::Catalog& cat, const ModelSpec& spec, const HardwareSpec& hw, const RuntimeProfile& rt,
-                      const Workload& w, const PlanOptions& opt) {
+std::string BestQuant(const catalog::Catalog& cat, const ModelSpec& spec, const HardwareSpec& hw,
+                      const RuntimeProfile& rt, const Workload& w, const PlanOptions& opt) {
   const auto inventory = BuildTensorInventory(spec);
   for (const auto& q : cat.QuantLadder(rt)) {
     const QuantRecipe* recipe = cat.FindQuant(q);
@@ -55,7 +56,8 @@ std::string BestQuant(const catalog::Catalog& cat, const ModelSpec& spec, const 
 
 FitResult Fit(const catalog::Catalog& cat, const FitRequest& req) {
   for (TensorType kv : req.kv_types) {
-    if (!IsKvType(kv)) throw catalog::InputError("KV cache type " + ToLower(ToString(kv)) + " is not one a runtime stores KV in");
+    if (!IsKvType(kv))
+      throw catalog::InputError("KV cache type " + ToLower(ToString(kv)) + " is not one a runtime stores KV in");
   }
   std::vector<std::optional<double>> fractions(req.usable_fractions.begin(), req.usable_fractions.end());
   if (fractions.empty()) fractions.push_back(std::nullopt);
@@ -161,7 +163,8 @@ report::Report FitReport(const FitResult& result) {
     if (r.max_batch) j["max_batch"] = *r.max_batch;
     if (r.best_quant) j["best_quant"] = r.best_quant->empty() ? json(nullptr) : json(*r.best_quant);
     if (!p.reason.empty()) {
-      rep.notes.push_back(r.hardware + " / " + r.model + " / " + r.quant + " @ " + std::to_string(r.ctx) + ": " + p.reason);
+      rep.notes.push_back(r.hardware + " / " + r.model + " / " + r.quant + " @ " + std::to_string(r.ctx) + ": " +
+                          p.reason);
     }
     for (const auto& w : r.warnings) rep.notes.push_back("warning: " + w);
     rep.rows.push_back(std::move(j));

@@ -13,7 +13,7 @@
 namespace tokcast::app {
 
 struct FitRequest {
-  std::vector<std::string> models;              // ids or files
+  std::vector<std::string> models;               // ids or files
   std::vector<std::string> quants = {"q4_k_m"};  // ignored for file-based weights
   std::vector<std::string> hardware;
   std::vector<std::string> runtimes;  // empty: each platform's default
@@ -21,8 +21,8 @@ struct FitRequest {
   std::vector<uint64_t> batch = {1};
   std::vector<TensorType> kv_types = {TensorType::kF16};
   std::vector<uint32_t> devices = {1};
-  std::vector<double> usable_fractions;     // empty: the platform's rule
-  std::vector<uint32_t> layers_on_device;   // empty: as many as fit
+  std::vector<double> usable_fractions;    // empty: the platform's rule
+  std::vector<uint32_t> layers_on_device;  // empty: as many as fit
   std::optional<double> memory_gib, host_memory_gib;
   bool search = true;  // max ctx, max batch, best quant
 };

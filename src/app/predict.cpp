@@ -30,12 +30,14 @@ void CheckRequest(const PredictRequest& r) {
   if (!(r.cost.amortization_years > 0 && r.cost.amortization_years < 100)) {
     throw catalog::InputError("amortization years must be in (0, 100)");
   }
-  if (!(r.cost.usd_per_kwh >= 0 && r.cost.usd_per_kwh < 100)) throw catalog::InputError("USD per kWh must be in [0, 100)");
+  if (!(r.cost.usd_per_kwh >= 0 && r.cost.usd_per_kwh < 100))
+    throw catalog::InputError("USD per kWh must be in [0, 100)");
   if (r.cost.rental_usd_per_hour && !(*r.cost.rental_usd_per_hour >= 0 && *r.cost.rental_usd_per_hour < 1e6)) {
     throw catalog::InputError("rental USD per hour must be in [0, 1e6)");
   }
   for (auto claim : {r.claim_tg, r.claim_pp, r.claim_ttft}) {
-    if (claim && !(*claim > 0 && *claim < 1e12)) throw catalog::InputError("a claimed figure must be a positive number");
+    if (claim && !(*claim > 0 && *claim < 1e12))
+      throw catalog::InputError("a claimed figure must be a positive number");
   }
 }
 
@@ -50,17 +52,23 @@ std::vector<std::shared_ptr<const RuntimeProfile>> RuntimesFor(const catalog::Ca
 // The workloads of the sweep, in the order the rows appear, with the device count asked for.
 std::vector<std::pair<uint32_t, PerfWorkload>> Workloads(const PredictRequest& r) {
   std::vector<std::pair<uint32_t, PerfWorkload>> out;
-  for (auto dev : r.devices) for (auto tp : r.tp) for (auto kv : r.kv_types) for (auto p : r.prompt) for (auto g : r.gen) for (auto d : r.depth) for (auto b : r.batch) {
-    PerfWorkload w;
-    w.prompt = p;
-    w.gen = g;
-    w.depth = d;
-    w.batch = b;
-    w.tp = tp;
-    w.devices = std::max(dev, tp);
-    w.kv_type = kv;
-    out.emplace_back(dev, w);
-  }
+  for (auto dev : r.devices)
+    for (auto tp : r.tp)
+      for (auto kv : r.kv_types)
+        for (auto p : r.prompt)
+          for (auto g : r.gen)
+            for (auto d : r.depth)
+              for (auto b : r.batch) {
+                PerfWorkload w;
+                w.prompt = p;
+                w.gen = g;
+                w.depth = d;
+                w.batch = b;
+                w.tp = tp;
+                w.devices = std::max(dev, tp);
+                w.kv_type = kv;
+                out.emplace_back(dev, w);
+              }
   return out;
 }
 
@@ -128,15 +136,17 @@ PredictResult Predict(const catalog::Catalog& cat, const PredictRequest& req) {
       for (const auto& h : req.hardware) {
         const HardwareSpec& hw = cat.Hardware(h);
         for (const auto& rt : RuntimesFor(cat, req, hw)) {
-          for (const auto& [dev, w] : workloads) out.rows.push_back(PredictOne(builder, wt, hw, rt, w, req, profile, dev));
+          for (const auto& [dev, w] : workloads)
+            out.rows.push_back(PredictOne(builder, wt, hw, rt, w, req, profile, dev));
         }
       }
     }
   }
   if (!req.sort.empty()) {
     for (const auto& r : out.rows) SortValue(r, req.sort);  // rejects an unknown key even with no rows
-    std::stable_sort(out.rows.begin(), out.rows.end(),
-                     [&](const PredictRow& a, const PredictRow& b) { return SortValue(a, req.sort) < SortValue(b, req.sort); });
+    std::stable_sort(out.rows.begin(), out.rows.end(), [&](const PredictRow& a, const PredictRow& b) {
+      return SortValue(a, req.sort) < SortValue(b, req.sort);
+    });
   }
   return out;
 }
@@ -145,8 +155,8 @@ PredictResult Compare(const catalog::Catalog& cat, PredictRequest req, const std
   const bool article_scenario = req.models.empty() && req.hardware.empty();
   const auto articles = cat.AllArticles();
   const catalog::Article* article = !article_id.empty() ? &cat.GetArticle(article_id)
-                                    : articles.empty()   ? nullptr
-                                                         : articles.front();
+                                    : articles.empty()  ? nullptr
+                                                        : articles.front();
   if ((req.models.empty() || req.hardware.empty()) && !article) {
     throw catalog::InputError("compare needs --model and --hw (no article in the catalog to take them from)");
   }
@@ -177,34 +187,55 @@ ExplainResult Explain(const catalog::Catalog& cat, PredictRequest req) {
 
 namespace {
 
-json Pair(double expected, double bound) { return json{{"expected", expected}, {"bound", bound}}; }
+json Pair(double expected, double bound) {
+  return json{{"expected", expected}, {"bound", bound}};
+}
 
 json ClaimJson(const ClaimCheck& c) {
-  json j = {{"metric", c.metric}, {"claimed", c.claimed}, {"bound", c.bound}, {"expected", c.expected}, {"possible", c.possible}};
+  json j = {{"metric", c.metric},
+            {"claimed", c.claimed},
+            {"bound", c.bound},
+            {"expected", c.expected},
+            {"possible", c.possible}};
   if (c.exceeds_bound_by) j["exceeds_bound_by"] = *c.exceeds_bound_by;
   if (!c.source.empty()) j["source"] = c.source;
   return j;
 }
 
 std::string ClaimNote(const PredictRow& r, const ClaimCheck& c) {
-  std::string line = r.hardware + " / " + r.model + ": " + (c.source.empty() ? "claimed " : c.source + ": ") + c.metric + " " +
-                     FormatFixed(c.claimed, 2) + " vs bound " + FormatFixed(c.bound, 2) + ", expected " +
-                     FormatFixed(c.expected, 2) + ": ";
-  return line + (c.possible ? "possible" : "IMPOSSIBLE (" + FormatFixed(*c.exceeds_bound_by, 2) + "x the physical bound)");
+  std::string line = r.hardware + " / " + r.model + ": " + (c.source.empty() ? "claimed " : c.source + ": ") +
+                     c.metric + " " + FormatFixed(c.claimed, 2) + " vs bound " + FormatFixed(c.bound, 2) +
+                     ", expected " + FormatFixed(c.expected, 2) + ": ";
+  return line +
+         (c.possible ? "possible" : "IMPOSSIBLE (" + FormatFixed(*c.exceeds_bound_by, 2) + "x the physical bound)");
 }
 
 json RowJson(const PredictRow& r) {
   const Prediction& p = r.p;
   const MemoryPlan& plan = r.plan;
   const PerfWorkload& w = r.workload;
-  json j = {{"hardware", r.hardware}, {"model", r.model}, {"quant", r.quant}, {"runtime", r.runtime},
-            {"prompt", w.prompt}, {"gen", w.gen}, {"depth", w.depth}, {"batch", w.batch}, {"devices", w.devices},
-            {"tp", w.tp}, {"kv_type", ToLower(ToString(w.kv_type))}, {"memory_gib", plan.capacity_gib},
-            {"fits", plan.fits()}, {"verdict", std::string(ToString(plan.verdict))},
-            {"layers_on_device", plan.layers_on_device}, {"layers_total", plan.layers_total},
-            {"weights_bytes", plan.weights_bytes}, {"ttft_s", Pair(p.ttft_s, p.ttft_s_bound)},
-            {"pp_tok_s", Pair(p.pp_tok_s, p.pp_tok_s_bound)}, {"tg_tok_s", Pair(p.tg_tok_s, p.tg_tok_s_bound)},
-            {"batch_tok_s", Pair(p.tg_batch_tok_s, p.tg_batch_tok_s_bound)}, {"e2e_s", Pair(p.e2e_s, p.e2e_s_bound)},
+  json j = {{"hardware", r.hardware},
+            {"model", r.model},
+            {"quant", r.quant},
+            {"runtime", r.runtime},
+            {"prompt", w.prompt},
+            {"gen", w.gen},
+            {"depth", w.depth},
+            {"batch", w.batch},
+            {"devices", w.devices},
+            {"tp", w.tp},
+            {"kv_type", ToLower(ToString(w.kv_type))},
+            {"memory_gib", plan.capacity_gib},
+            {"fits", plan.fits()},
+            {"verdict", std::string(ToString(plan.verdict))},
+            {"layers_on_device", plan.layers_on_device},
+            {"layers_total", plan.layers_total},
+            {"weights_bytes", plan.weights_bytes},
+            {"ttft_s", Pair(p.ttft_s, p.ttft_s_bound)},
+            {"pp_tok_s", Pair(p.pp_tok_s, p.pp_tok_s_bound)},
+            {"tg_tok_s", Pair(p.tg_tok_s, p.tg_tok_s_bound)},
+            {"batch_tok_s", Pair(p.tg_batch_tok_s, p.tg_batch_tok_s_bound)},
+            {"e2e_s", Pair(p.e2e_s, p.e2e_s_bound)},
             {"limits", {{"prefill", p.prefill.limit}, {"decode", p.decode.limit}}},
             {"power_w", p.power_w > 0 ? json(p.power_w) : json(nullptr)},
             {"joules_per_token", p.joules_per_token ? json(*p.joules_per_token) : json(nullptr)},
@@ -213,8 +244,10 @@ json RowJson(const PredictRow& r) {
             {"price_date", r.price_date.empty() ? json(nullptr) : json(r.price_date)},
             {"warnings", r.warnings}};
   if (!r.stand_in.empty()) j["efficiency_from"] = r.stand_in;
-  if (plan.verdict == Verdict::kDoesNotFit) j["warning"] = "does not fit: " + plan.reason;
-  else if (plan.verdict == Verdict::kFitsWithOffload) j["offload"] = plan.reason;
+  if (plan.verdict == Verdict::kDoesNotFit)
+    j["warning"] = "does not fit: " + plan.reason;
+  else if (plan.verdict == Verdict::kFitsWithOffload)
+    j["offload"] = plan.reason;
   if (r.saturated) {
     j["throughput_tok_s"] = Pair(r.saturated->tok_s, r.saturated->tok_s_bound);
     j["throughput_concurrency"] = r.saturated->batch;
@@ -241,14 +274,17 @@ report::Report PredictReport(const PredictResult& result, bool compare) {
     if (r.plan.verdict == Verdict::kDoesNotFit) rep.notes.push_back(who + ": does not fit: " + r.plan.reason);
     for (const auto& w : r.warnings) rep.notes.push_back(who + ": warning: " + w);
     if (!r.stand_in.empty()) {
-      const std::string note = r.runtime + " on " + r.hardware + ": no measurements of this runtime on this class; "
-                               "the efficiencies of " + r.stand_in + " stand in (expect a wider error)";
+      const std::string note = r.runtime + " on " + r.hardware +
+                               ": no measurements of this runtime on this class; "
+                               "the efficiencies of " +
+                               r.stand_in + " stand in (expect a wider error)";
       if (std::find(stand_ins.begin(), stand_ins.end(), note) == stand_ins.end()) stand_ins.push_back(note);
     }
   }
   rep.notes.insert(rep.notes.end(), stand_ins.begin(), stand_ins.end());
-  rep.notes.push_back("exp = expected with calibrated efficiencies; bound = every efficiency at 1 (no real run can beat it). "
-                      "Cost: price amortized over the stated years at full use plus electricity at TDP.");
+  rep.notes.push_back(
+      "exp = expected with calibrated efficiencies; bound = every efficiency at 1 (no real run can beat it). "
+      "Cost: price amortized over the stated years at full use plus electricity at TDP.");
   return rep;
 }
 
@@ -256,13 +292,15 @@ report::Report ExplainReport(const ExplainResult& result) {
   const PredictRow& r = result.row;
   report::Report rep;
   rep.schema = &report::kinds::Explain();
-  rep.title = r.hardware + " / " + r.model + " / " + r.quant + " / " + r.runtime + ": prefill " + std::to_string(r.workload.prompt) +
-              " tokens at depth " + std::to_string(r.workload.depth) + ", decode step at batch " + std::to_string(r.workload.batch);
+  rep.title = r.hardware + " / " + r.model + " / " + r.quant + " / " + r.runtime + ": prefill " +
+              std::to_string(r.workload.prompt) + " tokens at depth " + std::to_string(r.workload.depth) +
+              ", decode step at batch " + std::to_string(r.workload.batch);
   // One row per (phase, where, operator): layer classes and prefill ubatches summed.
   std::vector<OpCost> agg;
   for (const auto& op : r.p.ops) {
-    auto it = std::find_if(agg.begin(), agg.end(),
-                           [&](const OpCost& a) { return a.phase == op.phase && a.where == op.where && a.name == op.name; });
+    auto it = std::find_if(agg.begin(), agg.end(), [&](const OpCost& a) {
+      return a.phase == op.phase && a.where == op.where && a.name == op.name;
+    });
     if (it == agg.end()) {
       agg.push_back(op);
       agg.back().count = 0;
@@ -277,15 +315,24 @@ report::Report ExplainReport(const ExplainResult& result) {
   }
   for (const auto& op : agg) {
     const double phase_t = op.phase == "prefill" ? r.p.prefill.time_s : r.p.decode.time_s;
-    rep.rows.push_back({{"phase", op.phase}, {"where", op.where}, {"op", op.name}, {"count", op.count},
-                        {"gflop", op.flops / 1e9}, {"mb", op.bytes / 1e6}, {"ms", op.time_s * 1e3},
-                        {"share", phase_t > 0 ? 100.0 * op.time_s / phase_t : 0.0}, {"bound", op.bound}});
+    rep.rows.push_back({{"phase", op.phase},
+                        {"where", op.where},
+                        {"op", op.name},
+                        {"count", op.count},
+                        {"gflop", op.flops / 1e9},
+                        {"mb", op.bytes / 1e6},
+                        {"ms", op.time_s * 1e3},
+                        {"share", phase_t > 0 ? 100.0 * op.time_s / phase_t : 0.0},
+                        {"bound", op.bound}});
   }
-  rep.notes.push_back("prefill: " + FormatFixed(r.p.prefill.time_s * 1e3, 2) + " ms (" + r.p.prefill.limit + " bound), " +
-                      FormatFixed(r.p.pp_tok_s, 0) + " tok/s expected, " + FormatFixed(r.p.pp_tok_s_bound, 0) + " bound");
-  rep.notes.push_back("decode step: " + FormatFixed(r.p.decode.time_s * 1e3, 3) + " ms (" + r.p.decode.limit + " bound), " +
-                      FormatFixed(r.p.tg_tok_s, 1) + " tok/s expected, " + FormatFixed(r.p.tg_tok_s_bound, 1) + " bound");
-  if (!r.stand_in.empty()) rep.notes.push_back("efficiencies of " + r.stand_in + " stand in for " + r.runtime + " here");
+  rep.notes.push_back("prefill: " + FormatFixed(r.p.prefill.time_s * 1e3, 2) + " ms (" + r.p.prefill.limit +
+                      " bound), " + FormatFixed(r.p.pp_tok_s, 0) + " tok/s expected, " +
+                      FormatFixed(r.p.pp_tok_s_bound, 0) + " bound");
+  rep.notes.push_back("decode step: " + FormatFixed(r.p.decode.time_s * 1e3, 3) + " ms (" + r.p.decode.limit +
+                      " bound), " + FormatFixed(r.p.tg_tok_s, 1) + " tok/s expected, " +
+                      FormatFixed(r.p.tg_tok_s_bound, 1) + " bound");
+  if (!r.stand_in.empty())
+    rep.notes.push_back("efficiencies of " + r.stand_in + " stand in for " + r.runtime + " here");
   for (const auto& w : r.warnings) rep.notes.push_back("warning: " + w);
   return rep;
 }

@@ -28,8 +28,8 @@ struct PredictRequest {
   std::vector<uint32_t> batch = {1}, devices = {1}, tp = {1};
   std::vector<TensorType> kv_types = {TensorType::kF16};
   std::optional<double> memory_gib;
-  std::string profile_path;               // empty: the built-in calibrated profile
-  std::optional<uint64_t> isl, osl;       // saturated throughput
+  std::string profile_path;          // empty: the built-in calibrated profile
+  std::optional<uint64_t> isl, osl;  // saturated throughput
   std::optional<double> claim_tg, claim_pp, claim_ttft;
   Costing cost;
   std::string sort;  // tg, pp, ttft, cost, power, price, energy

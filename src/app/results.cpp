@@ -72,12 +72,25 @@ store::StoredRun ShowResult(const ResultsRequest& r, int64_t id) {
 }
 
 namespace {
-json OptJson(const std::optional<uint64_t>& v) { return v ? json(*v) : json(nullptr); }
+json OptJson(const std::optional<uint64_t>& v) {
+  return v ? json(*v) : json(nullptr);
+}
 json RowJson(const MeasuredRow& r) {
-  return {{"hardware", r.hardware}, {"device_count", r.device_count}, {"runtime", r.runtime}, {"model", r.model},
-          {"quant", r.quant}, {"test", r.test}, {"n_prompt", OptJson(r.n_prompt)}, {"n_gen", OptJson(r.n_gen)},
-          {"depth", OptJson(r.depth)}, {"batch", OptJson(r.batch)}, {"value", r.value}, {"unit", r.unit},
-          {"source_id", r.source_id}, {"source_url", r.source_url}, {"notes", r.notes}};
+  return {{"hardware", r.hardware},
+          {"device_count", r.device_count},
+          {"runtime", r.runtime},
+          {"model", r.model},
+          {"quant", r.quant},
+          {"test", r.test},
+          {"n_prompt", OptJson(r.n_prompt)},
+          {"n_gen", OptJson(r.n_gen)},
+          {"depth", OptJson(r.depth)},
+          {"batch", OptJson(r.batch)},
+          {"value", r.value},
+          {"unit", r.unit},
+          {"source_id", r.source_id},
+          {"source_url", r.source_url},
+          {"notes", r.notes}};
 }
 }  // namespace
 
@@ -86,10 +99,15 @@ report::Report StoredRunReport(const store::StoredRun& run) {
   rep.schema = &report::kinds::StoredRun();
   json rows = json::array();
   for (const auto& m : run.rows) rows.push_back(RowJson(m));
-  rep.rows.push_back({{"id", run.id}, {"created_at", run.created_at}, {"kind", run.kind},
-                      {"tool_version", run.tool_version}, {"git_commit", run.git_commit}, {"build_type", run.build_type},
+  rep.rows.push_back({{"id", run.id},
+                      {"created_at", run.created_at},
+                      {"kind", run.kind},
+                      {"tool_version", run.tool_version},
+                      {"git_commit", run.git_commit},
+                      {"build_type", run.build_type},
                       {"host", json::parse(run.host_json, nullptr, false)},
-                      {"result", json::parse(run.result_json, nullptr, false)}, {"rows", rows},
+                      {"result", json::parse(run.result_json, nullptr, false)},
+                      {"rows", rows},
                       {"measurements", run.rows.size()}});
   return rep;
 }
@@ -106,8 +124,10 @@ report::Report MeasurementReport(const std::vector<MeasuredRow>& rows) {
   for (const auto& r : rows) {
     json j = RowJson(r);
     for (auto it = j.begin(); it != j.end();) {
-      if (it->is_null() || (it->is_string() && it->get<std::string>().empty())) it = j.erase(it);
-      else ++it;
+      if (it->is_null() || (it->is_string() && it->get<std::string>().empty()))
+        it = j.erase(it);
+      else
+        ++it;
     }
     rep.rows.push_back(std::move(j));
   }
@@ -153,9 +173,11 @@ ImportResult ImportLlamaBench(const catalog::Catalog& cat, const ImportRequest& 
 report::Report ImportReport(const ImportResult& r) {
   report::Report rep;
   rep.schema = &report::kinds::Imported();
-  rep.rows.push_back({{"file", r.file}, {"run_id", r.run_id}, {"rows", r.rows}, {"skipped", r.skipped}, {"database", r.database}});
-  rep.notes.push_back("imported " + std::to_string(r.rows) + " llama-bench results as run " + std::to_string(r.run_id) + " into " +
-                      r.database + (r.skipped ? " (" + std::to_string(r.skipped) + " pp+tg tests skipped)" : ""));
+  rep.rows.push_back(
+      {{"file", r.file}, {"run_id", r.run_id}, {"rows", r.rows}, {"skipped", r.skipped}, {"database", r.database}});
+  rep.notes.push_back("imported " + std::to_string(r.rows) + " llama-bench results as run " + std::to_string(r.run_id) +
+                      " into " + r.database +
+                      (r.skipped ? " (" + std::to_string(r.skipped) + " pp+tg tests skipped)" : ""));
   return rep;
 }
 

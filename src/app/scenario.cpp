@@ -117,9 +117,11 @@ Scenario ScenarioBuilder::FromRow(const MeasuredRow& row) {
   return s;
 }
 
-void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const Weights& wt, uint32_t devices, uint32_t tp) {
+void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const Weights& wt, uint32_t devices,
+                      uint32_t tp) {
   if (!rt.vendors.empty() && !Contains(rt.vendors, hw.vendor)) {
-    throw catalog::InputError("runtime " + rt.id + " runs on " + Join(rt.vendors) + " hardware; " + hw.id + " is " + hw.vendor);
+    throw catalog::InputError("runtime " + rt.id + " runs on " + Join(rt.vendors) + " hardware; " + hw.id + " is " +
+                              hw.vendor);
   }
   if (!rt.classes.empty() && !Contains(rt.classes, ToString(hw.hw_class))) {
     throw catalog::InputError("runtime " + rt.id + " runs on " + Join(rt.classes) + " hardware; " + hw.id + " is " +
@@ -127,16 +129,18 @@ void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const We
   }
   const std::string format = wt.recipe ? wt.recipe->format : wt.file_format;
   if (!rt.formats.empty() && !format.empty() && format != "safetensors" && !Contains(rt.formats, format)) {
-    throw catalog::InputError("runtime " + rt.id + " cannot load " + wt.quant_label + " (" + format + " weights); it loads " +
-                              Join(rt.formats));
+    throw catalog::InputError("runtime " + rt.id + " cannot load " + wt.quant_label + " (" + format +
+                              " weights); it loads " + Join(rt.formats));
   }
   if (wt.recipe && wt.recipe->moe_only && !wt.spec->moe) {
-    throw catalog::InputError("quant " + wt.recipe->id + " quantizes only MoE experts; " + wt.spec->id + " is a dense model");
+    throw catalog::InputError("quant " + wt.recipe->id + " quantizes only MoE experts; " + wt.spec->id +
+                              " is a dense model");
   }
   if (tp > 1) {
     if (!rt.tensor_parallel) {
-      throw catalog::InputError("runtime " + rt.id + " has no tensor parallelism (it splits layers across devices): use " +
-                                "--devices " + std::to_string(tp) + " without --tp, or vllm, sglang or trtllm");
+      throw catalog::InputError("runtime " + rt.id +
+                                " has no tensor parallelism (it splits layers across devices): use " + "--devices " +
+                                std::to_string(tp) + " without --tp, or vllm, sglang or trtllm");
     }
     // Discrete GPUs reach each other over NVLink/Infinity Fabric or the PCIe host link; a unified
     // SoC's host link joins its own CPU and GPU, so only a scale-up link joins two of them.
@@ -145,17 +149,18 @@ void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const We
       throw catalog::InputError(hw.id + " has no link between devices for tensor parallelism");
     }
     if (devices > 1 && devices < tp) {
-      throw catalog::InputError("--tp " + std::to_string(tp) + " needs at least " + std::to_string(tp) + " devices; --devices is " +
-                                std::to_string(devices));
+      throw catalog::InputError("--tp " + std::to_string(tp) + " needs at least " + std::to_string(tp) +
+                                " devices; --devices is " + std::to_string(devices));
     }
-    if (wt.spec->n_heads % tp != 0 || (wt.spec->n_kv_heads > 0 && wt.spec->n_kv_heads < tp && tp % wt.spec->n_kv_heads != 0)) {
+    if (wt.spec->n_heads % tp != 0 ||
+        (wt.spec->n_kv_heads > 0 && wt.spec->n_kv_heads < tp && tp % wt.spec->n_kv_heads != 0)) {
       throw catalog::InputError("--tp " + std::to_string(tp) + " does not divide " + wt.spec->id + "'s " +
                                 std::to_string(wt.spec->n_heads) + " attention heads");
     }
   }
   if (hw.max_devices && std::max(devices, tp) > *hw.max_devices) {
-    throw catalog::InputError(hw.id + " takes at most " + std::to_string(*hw.max_devices) + " device(s) per system; asked for " +
-                              std::to_string(std::max(devices, tp)));
+    throw catalog::InputError(hw.id + " takes at most " + std::to_string(*hw.max_devices) +
+                              " device(s) per system; asked for " + std::to_string(std::max(devices, tp)));
   }
 }
 

@@ -56,9 +56,15 @@ std::string DefaultDataDir() {
   return ".tokcast";
 }
 
-std::string LocalHardwarePath() { return DefaultDataDir() + "/local-hardware.toml"; }
-std::string LocalGpuHardwarePath() { return DefaultDataDir() + "/local-gpu-hardware.toml"; }
-std::string DefaultDatabasePath() { return DefaultDataDir() + "/results.db"; }
+std::string LocalHardwarePath() {
+  return DefaultDataDir() + "/local-hardware.toml";
+}
+std::string LocalGpuHardwarePath() {
+  return DefaultDataDir() + "/local-gpu-hardware.toml";
+}
+std::string DefaultDatabasePath() {
+  return DefaultDataDir() + "/results.db";
+}
 
 EfficiencyProfile LoadProfile(const std::string& path) {
   if (path.empty()) return catalog::BuiltinEfficiencyProfile();

@@ -99,9 +99,10 @@ SynthResult Synth(const catalog::Catalog& cat, const SynthRequest& r) {
 report::Report SynthReport(const SynthResult& r) {
   report::Report rep;
   rep.schema = &report::kinds::Synthesized();
-  rep.rows.push_back({{"path", r.path}, {"model", r.model}, {"quant", r.quant}, {"tensors", r.tensors}, {"file_bytes", r.bytes}});
-  rep.notes.push_back("wrote " + r.path + ": " + r.model + ", " + r.quant + ", " + std::to_string(r.tensors) + " tensors, " +
-                      std::to_string(r.bytes) + " bytes");
+  rep.rows.push_back(
+      {{"path", r.path}, {"model", r.model}, {"quant", r.quant}, {"tensors", r.tensors}, {"file_bytes", r.bytes}});
+  rep.notes.push_back("wrote " + r.path + ": " + r.model + ", " + r.quant + ", " + std::to_string(r.tensors) +
+                      " tensors, " + std::to_string(r.bytes) + " bytes");
   return rep;
 }
 

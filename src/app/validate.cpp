@@ -15,7 +15,8 @@ namespace tokcast::app {
 using nlohmann::json;
 
 std::vector<MeasuredRow> LoadRows(const DataRequest& r) {
-  if (!r.data_path.empty() && !r.db_path.empty()) throw catalog::InputError("give a measurement file or a database, not both");
+  if (!r.data_path.empty() && !r.db_path.empty())
+    throw catalog::InputError("give a measurement file or a database, not both");
   std::vector<MeasuredRow> rows;
   if (!r.db_path.empty()) {
     try {
@@ -28,7 +29,8 @@ std::vector<MeasuredRow> LoadRows(const DataRequest& r) {
   } else {
     rows = catalog::BuiltinMeasurements();
   }
-  const std::set<std::string> only(r.sources.begin(), r.sources.end()), skip(r.exclude_sources.begin(), r.exclude_sources.end());
+  const std::set<std::string> only(r.sources.begin(), r.sources.end()),
+      skip(r.exclude_sources.begin(), r.exclude_sources.end());
   std::vector<MeasuredRow> kept;
   for (auto& row : rows) {
     if (!only.empty() && !only.count(row.source_id)) continue;
@@ -66,8 +68,9 @@ EfficiencyProfile Fit(const std::vector<Scenario>& scenarios) {
 }
 
 json SummaryJson(const KindSummary& k) {
-  return {{"rows", k.rows}, {"predicted", k.predicted}, {"median_ape", k.median_ape}, {"mean_ape", k.mean_ape},
-          {"within_10", k.within_10}, {"within_25", k.within_25}, {"above_bound", k.above_bound}};
+  return {
+      {"rows", k.rows},           {"predicted", k.predicted}, {"median_ape", k.median_ape},  {"mean_ape", k.mean_ape},
+      {"within_10", k.within_10}, {"within_25", k.within_25}, {"above_bound", k.above_bound}};
 }
 
 }  // namespace
@@ -102,9 +105,10 @@ report::Report ValidateReport(const ValidateResult& v) {
     if (r.n_gen) shape += "n" + std::to_string(*r.n_gen);
     if (r.depth && *r.depth) shape += "@d" + std::to_string(*r.depth);
     if (r.batch && *r.batch > 1) shape += " b" + std::to_string(*r.batch);
-    json row = {{"line", r.line}, {"source", r.source_id}, {"hardware", r.hardware}, {"device_count", r.device_count},
-                {"runtime", r.runtime}, {"model", r.model}, {"quant", r.quant}, {"test", r.test},
-                {"measured", res.measured}, {"shape", shape}};
+    json row = {
+        {"line", r.line},           {"source", r.source_id}, {"hardware", r.hardware}, {"device_count", r.device_count},
+        {"runtime", r.runtime},     {"model", r.model},      {"quant", r.quant},       {"test", r.test},
+        {"measured", res.measured}, {"shape", shape}};
     if (res.unsupported) {
       row["unsupported"] = *res.unsupported;
       row["flag"] = "unsupported";
@@ -120,10 +124,11 @@ report::Report ValidateReport(const ValidateResult& v) {
   rep.summary = json::object();
   for (const auto& [kind, k] : v.summary) {
     rep.summary[std::string(ToString(kind))] = SummaryJson(k);
-    rep.notes.push_back(std::string(ToString(kind)) + ": " + std::to_string(k.predicted) + "/" + std::to_string(k.rows) +
-                        " predicted, median APE " + FormatFixed(k.median_ape, 1) + "%, mean " + FormatFixed(k.mean_ape, 1) +
-                        "%, within 10%: " + FormatFixed(100 * k.within_10, 0) + "%, within 25%: " +
-                        FormatFixed(100 * k.within_25, 0) + "%, above the physical bound: " + std::to_string(k.above_bound));
+    rep.notes.push_back(std::string(ToString(kind)) + ": " + std::to_string(k.predicted) + "/" +
+                        std::to_string(k.rows) + " predicted, median APE " + FormatFixed(k.median_ape, 1) + "%, mean " +
+                        FormatFixed(k.mean_ape, 1) + "%, within 10%: " + FormatFixed(100 * k.within_10, 0) +
+                        "%, within 25%: " + FormatFixed(100 * k.within_25, 0) +
+                        "%, above the physical bound: " + std::to_string(k.above_bound));
   }
   if (v.over_threshold) rep.notes.push_back("median APE above the limit of " + FormatFixed(*v.max_median_ape, 1) + "%");
   return rep;
@@ -158,13 +163,19 @@ report::Report LeaveOneSourceOutReport(const LeaveOneSourceOutResult& r) {
   rep.schema = &report::kinds::LeaveOneSourceOut();
   rep.title = "Leave one source out: calibrate on the other sources, validate on the held-out one";
   for (const auto& s : r.rows) {
-    rep.rows.push_back({{"source", s.source}, {"test", std::string(ToString(s.kind))}, {"rows", s.held_out.predicted},
-                        {"median_ape", s.held_out.median_ape}, {"mean_ape", s.held_out.mean_ape},
-                        {"within_10", s.held_out.within_10}, {"within_25", s.held_out.within_25},
-                        {"above_bound", s.held_out.above_bound}, {"in_sample_median_ape", s.in_sample.median_ape}});
+    rep.rows.push_back({{"source", s.source},
+                        {"test", std::string(ToString(s.kind))},
+                        {"rows", s.held_out.predicted},
+                        {"median_ape", s.held_out.median_ape},
+                        {"mean_ape", s.held_out.mean_ape},
+                        {"within_10", s.held_out.within_10},
+                        {"within_25", s.held_out.within_25},
+                        {"above_bound", s.held_out.above_bound},
+                        {"in_sample_median_ape", s.in_sample.median_ape}});
   }
-  rep.notes.push_back("A held-out source whose runtime x hardware class has no other data gets the stated priors "
-                      "(data/efficiency/priors.toml): that row is the error on unseen hardware.");
+  rep.notes.push_back(
+      "A held-out source whose runtime x hardware class has no other data gets the stated priors "
+      "(data/efficiency/priors.toml): that row is the error on unseen hardware.");
   return rep;
 }
 
@@ -194,13 +205,21 @@ report::Report CalibrateReport(const CalibrateResult& r) {
   report::Report rep;
   rep.schema = &report::kinds::Calibrate();
   for (const auto& [key, e] : r.profile.entries) {
-    rep.rows.push_back({{"key", key}, {"memory", e.memory}, {"compute", e.compute}, {"attention", e.attention},
-                        {"decode_compute", e.decode_compute}, {"alu_per_gemm_flop", e.alu_per_gemm_flop},
-                        {"layer_overhead_s", e.layer_overhead_s}, {"multi_die_memory", e.multi_die_memory},
-                        {"moe_tokens_half", e.moe_tokens_half}, {"host_memory", e.host_memory},
-                        {"host_compute", e.host_compute}, {"link", e.link}});
+    rep.rows.push_back({{"key", key},
+                        {"memory", e.memory},
+                        {"compute", e.compute},
+                        {"attention", e.attention},
+                        {"decode_compute", e.decode_compute},
+                        {"alu_per_gemm_flop", e.alu_per_gemm_flop},
+                        {"layer_overhead_s", e.layer_overhead_s},
+                        {"multi_die_memory", e.multi_die_memory},
+                        {"moe_tokens_half", e.moe_tokens_half},
+                        {"host_memory", e.host_memory},
+                        {"host_compute", e.host_compute},
+                        {"link", e.link}});
   }
-  rep.notes.push_back("fitted on " + std::to_string(r.rows) + " measurement rows; --profile-out FILE writes the profile TOML");
+  rep.notes.push_back("fitted on " + std::to_string(r.rows) +
+                      " measurement rows; --profile-out FILE writes the profile TOML");
   return rep;
 }
 

@@ -8,7 +8,7 @@
 namespace tokcast::catalog {
 
 struct BuiltinFile {
-  std::string_view path;     // relative to data/, e.g. "hardware/nvidia-rtx-4090.toml"
+  std::string_view path;  // relative to data/, e.g. "hardware/nvidia-rtx-4090.toml"
   std::string_view content;
 };
 

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 #include "catalog/builtin_catalog.h"
 #include "catalog/hf_config.h"
@@ -30,9 +30,7 @@ class Entity {
                      std::string(key) + "': expected " + std::string(expected) + ", got " + std::string(got));
   }
 
-  toml::node_view<const toml::node> At(std::string_view dotted) const {
-    return t_.at_path(dotted);
-  }
+  toml::node_view<const toml::node> At(std::string_view dotted) const { return t_.at_path(dotted); }
   bool Has(std::string_view key) const { return static_cast<bool>(At(key)); }
 
   std::string Str(std::string_view key) const {
@@ -41,9 +39,7 @@ class Entity {
     if (!v.is_string()) Fail(key, "a string", Describe(v));
     return *v.value<std::string>();
   }
-  std::string StrOr(std::string_view key, std::string fallback = {}) const {
-    return Has(key) ? Str(key) : fallback;
-  }
+  std::string StrOr(std::string_view key, std::string fallback = {}) const { return Has(key) ? Str(key) : fallback; }
   double Num(std::string_view key) const {
     auto v = At(key);
     if (!v) Fail(key, "a number", "nothing");
@@ -272,7 +268,8 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   r.ubatch_tokens = static_cast<uint32_t>(e.OptNum("memory.ubatch_tokens").value_or(512));
   r.max_batch = static_cast<uint32_t>(e.OptNum("memory.max_batch").value_or(256));
   r.efficiency_like = e.StrOr("efficiency_like");
-  for (auto [key, field] : {std::pair{"compute.quantized", &r.quantized_precision}, std::pair{"compute.dense", &r.dense_precision}}) {
+  for (auto [key, field] :
+       {std::pair{"compute.quantized", &r.quantized_precision}, std::pair{"compute.dense", &r.dense_precision}}) {
     const std::string v = e.StrOr(key, "fp16");
     auto p = PrecisionFromString(v);
     if (!p) e.Fail(key, "fp32, fp16, bf16, fp8, fp4, int8 or fp16_fp16acc", "'" + v + "'");
@@ -281,7 +278,8 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   r.vendors = e.StrList("support.vendors");
   r.classes = e.StrList("support.classes");
   for (const auto& c : r.classes) {
-    if (!HardwareClassFromString(c)) e.Fail("support.classes", "discrete_gpu, unified_soc, cpu or accelerator", "'" + c + "'");
+    if (!HardwareClassFromString(c))
+      e.Fail("support.classes", "discrete_gpu, unified_soc, cpu or accelerator", "'" + c + "'");
   }
   r.formats = e.StrList("support.formats");
   r.tensor_parallel = e.BoolOr("support.tensor_parallel", false);
@@ -302,7 +300,8 @@ Defaults ParseDefaults(const Entity& e) {
       if (r.Has("class")) {
         const std::string c = r.Str("class");
         rule.hw_class = HardwareClassFromString(c);
-        if (!rule.hw_class) e.Fail("default_runtime.class", "discrete_gpu, unified_soc, cpu or accelerator", "'" + c + "'");
+        if (!rule.hw_class)
+          e.Fail("default_runtime.class", "discrete_gpu, unified_soc, cpu or accelerator", "'" + c + "'");
       }
       rule.runtime = r.Str("runtime");
       d.runtimes.push_back(std::move(rule));
@@ -341,8 +340,10 @@ Article ParseArticle(const Entity& e) {
     for (const auto& node : *claims.as_array()) {
       Entity c(*node.as_table(), e.origin());
       ArticleClaim claim{c.Str("hardware"), c.Str("model"), c.Str("metric"), c.Str("text"), c.Num("value")};
-      if (claim.metric != "tg" && claim.metric != "pp" && claim.metric != "ttft") e.Fail("claim.metric", "tg, pp or ttft", claim.metric);
-      if (!(claim.value > 0) || !std::isfinite(claim.value)) e.Fail("claim.value", "a positive number", std::to_string(claim.value));
+      if (claim.metric != "tg" && claim.metric != "pp" && claim.metric != "ttft")
+        e.Fail("claim.metric", "tg, pp or ttft", claim.metric);
+      if (!(claim.value > 0) || !std::isfinite(claim.value))
+        e.Fail("claim.value", "a positive number", std::to_string(claim.value));
       a.claims.push_back(std::move(claim));
     }
   }
@@ -424,7 +425,7 @@ void Catalog::AddFile(std::string_view kind, std::string_view origin, std::strin
 void Catalog::AddDirectory(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw InputError(dir.string() + ": --catalog needs a directory");
+  if (!fs::is_directory(dir, ec)) throw InputError(dir.string() + ": a catalog directory must be a directory");
   std::vector<fs::path> files;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
@@ -448,7 +449,8 @@ namespace {
 std::string Normalize(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return out;
 }
@@ -465,10 +467,18 @@ const typename Map::mapped_type* FindNormalized(const Map& m, std::string_view i
   return nullptr;
 }
 
-std::string NameOf(const HardwareSpec& h) { return h.name + " " + h.specs_id; }
-std::string NameOf(const ModelEntry& m) { return m.spec.name + " " + m.hf_repo; }
-std::string NameOf(const QuantRecipe& q) { return q.name; }
-std::string NameOf(const RuntimeProfile& r) { return r.name; }
+std::string NameOf(const HardwareSpec& h) {
+  return h.name + " " + h.specs_id;
+}
+std::string NameOf(const ModelEntry& m) {
+  return m.spec.name + " " + m.hf_repo;
+}
+std::string NameOf(const QuantRecipe& q) {
+  return q.name;
+}
+std::string NameOf(const RuntimeProfile& r) {
+  return r.name;
+}
 
 // What the user meant: the unique entry whose id (or name) contains `id`, compared
 // normalized; among several, the one whose id ends with it ("rtx4090" -> nvidia-rtx-4090), or
@@ -481,7 +491,8 @@ const typename Map::mapped_type* FindBySubstring(const Map& m, std::string_view 
   using Hit = std::pair<std::string, const typename Map::mapped_type*>;
   std::vector<Hit> hits;
   for (const auto& [k, v] : m) {
-    if (Normalize(k).find(n) != std::string::npos || Normalize(NameOf(v)).find(n) != std::string::npos) hits.emplace_back(k, &v);
+    if (Normalize(k).find(n) != std::string::npos || Normalize(NameOf(v)).find(n) != std::string::npos)
+      hits.emplace_back(k, &v);
   }
   if (hits.size() == 1) return hits.front().second;
   if (hits.empty()) return nullptr;
@@ -492,7 +503,8 @@ const typename Map::mapped_type* FindBySubstring(const Map& m, std::string_view 
   }
   if (suffix.size() == 1) return suffix.front().second;
   for (const auto& h : hits) {
-    const bool extended_by_all = std::all_of(hits.begin(), hits.end(), [&](const Hit& o) { return o.first.rfind(h.first, 0) == 0; });
+    const bool extended_by_all =
+        std::all_of(hits.begin(), hits.end(), [&](const Hit& o) { return o.first.rfind(h.first, 0) == 0; });
     if (extended_by_all) return h.second;
   }
   std::string msg = std::string(what) + " '" + std::string(id) + "' is ambiguous: it matches ";
@@ -508,9 +520,15 @@ const HardwareSpec* Catalog::FindHardware(std::string_view id) const {
   if (auto alias = FindNormalized(hardware_alias_, id)) return FindIn(hardware_, *alias);
   return nullptr;
 }
-const ModelEntry* Catalog::FindModel(std::string_view id) const { return FindNormalized(models_, id); }
-const QuantRecipe* Catalog::FindQuant(std::string_view id) const { return FindNormalized(quants_, id); }
-const RuntimeProfile* Catalog::FindRuntime(std::string_view id) const { return FindNormalized(runtimes_, id); }
+const ModelEntry* Catalog::FindModel(std::string_view id) const {
+  return FindNormalized(models_, id);
+}
+const QuantRecipe* Catalog::FindQuant(std::string_view id) const {
+  return FindNormalized(quants_, id);
+}
+const RuntimeProfile* Catalog::FindRuntime(std::string_view id) const {
+  return FindNormalized(runtimes_, id);
+}
 
 const HardwareSpec& Catalog::Hardware(std::string_view id) const {
   if (auto h = FindHardware(id)) return *h;

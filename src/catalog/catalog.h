@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +33,7 @@ struct DefaultRuntimeRule {
   std::string runtime;
 };
 struct Defaults {
-  std::vector<DefaultRuntimeRule> runtimes;  // first match wins
+  std::vector<DefaultRuntimeRule> runtimes;                                    // first match wins
   std::map<std::string, std::vector<std::string>, std::less<>> quant_ladders;  // by engine; "*" = others
   std::vector<std::string> show_quants;
   struct Rope {

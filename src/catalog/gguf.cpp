@@ -44,7 +44,8 @@ class Cursor {
   }
   std::string String(const char* what, uint64_t max_len = UINT64_MAX) {
     const uint64_t len = Read<uint64_t>(what);
-    if (len > max_len) Fail(std::string(what) + " is " + std::to_string(len) + " bytes long (limit " + std::to_string(max_len) + ")");
+    if (len > max_len)
+      Fail(std::string(what) + " is " + std::to_string(len) + " bytes long (limit " + std::to_string(max_len) + ")");
     Need(len, what);
     std::string s(reinterpret_cast<const char*>(b_.data() + pos_), static_cast<size_t>(len));
     pos_ += len;
@@ -83,30 +84,55 @@ uint64_t ScalarSize(GgufType t) {
   }
 }
 
-bool KnownType(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kFloat64); }
+bool KnownType(uint32_t t) {
+  return t <= static_cast<uint32_t>(GgufType::kFloat64);
+}
 
 GgufValue ReadScalar(Cursor& c, GgufType t) {
   GgufValue v;
   v.type = t;
   switch (t) {
-    case GgufType::kUint8: v.value = uint64_t{c.Read<uint8_t>("uint8")}; break;
-    case GgufType::kInt8: v.value = int64_t{c.Read<int8_t>("int8")}; break;
-    case GgufType::kUint16: v.value = uint64_t{c.Read<uint16_t>("uint16")}; break;
-    case GgufType::kInt16: v.value = int64_t{c.Read<int16_t>("int16")}; break;
-    case GgufType::kUint32: v.value = uint64_t{c.Read<uint32_t>("uint32")}; break;
-    case GgufType::kInt32: v.value = int64_t{c.Read<int32_t>("int32")}; break;
-    case GgufType::kFloat32: v.value = double{c.Read<float>("float32")}; break;
-    case GgufType::kUint64: v.value = c.Read<uint64_t>("uint64"); break;
-    case GgufType::kInt64: v.value = c.Read<int64_t>("int64"); break;
-    case GgufType::kFloat64: v.value = c.Read<double>("float64"); break;
+    case GgufType::kUint8:
+      v.value = uint64_t{c.Read<uint8_t>("uint8")};
+      break;
+    case GgufType::kInt8:
+      v.value = int64_t{c.Read<int8_t>("int8")};
+      break;
+    case GgufType::kUint16:
+      v.value = uint64_t{c.Read<uint16_t>("uint16")};
+      break;
+    case GgufType::kInt16:
+      v.value = int64_t{c.Read<int16_t>("int16")};
+      break;
+    case GgufType::kUint32:
+      v.value = uint64_t{c.Read<uint32_t>("uint32")};
+      break;
+    case GgufType::kInt32:
+      v.value = int64_t{c.Read<int32_t>("int32")};
+      break;
+    case GgufType::kFloat32:
+      v.value = double{c.Read<float>("float32")};
+      break;
+    case GgufType::kUint64:
+      v.value = c.Read<uint64_t>("uint64");
+      break;
+    case GgufType::kInt64:
+      v.value = c.Read<int64_t>("int64");
+      break;
+    case GgufType::kFloat64:
+      v.value = c.Read<double>("float64");
+      break;
     case GgufType::kBool: {
       const uint8_t b = c.Read<uint8_t>("bool");
       if (b > 1) c.Fail("bool value " + std::to_string(b) + " is neither 0 nor 1");
       v.value = b == 1;
       break;
     }
-    case GgufType::kString: v.value = c.String("string value"); break;
-    default: c.Fail("not a scalar type");
+    case GgufType::kString:
+      v.value = c.String("string value");
+      break;
+    default:
+      c.Fail("not a scalar type");
   }
   return v;
 }
@@ -124,10 +150,12 @@ GgufArrayRef SkipArray(Cursor& c, int depth) {
     if (a.count > c.Remaining() / size) c.Fail("array of " + std::to_string(a.count) + " elements exceeds the file");
     c.Skip(a.count * size, "array elements");
   } else if (a.elem_type == GgufType::kString) {
-    if (a.count > c.Remaining() / 8) c.Fail("string array of " + std::to_string(a.count) + " elements exceeds the file");
+    if (a.count > c.Remaining() / 8)
+      c.Fail("string array of " + std::to_string(a.count) + " elements exceeds the file");
     for (uint64_t i = 0; i < a.count; ++i) c.Skip(c.Read<uint64_t>("string length"), "string bytes");
   } else {  // nested arrays: each needs at least 12 bytes
-    if (a.count > c.Remaining() / 12) c.Fail("nested array of " + std::to_string(a.count) + " elements exceeds the file");
+    if (a.count > c.Remaining() / 12)
+      c.Fail("nested array of " + std::to_string(a.count) + " elements exceeds the file");
     for (uint64_t i = 0; i < a.count; ++i) SkipArray(c, depth + 1);
   }
   a.size_bytes = c.pos() - a.offset;
@@ -147,8 +175,12 @@ std::optional<double> GgufValue::AsDouble() const {
   if (auto d = std::get_if<double>(&value)) return *d;
   return std::nullopt;
 }
-const std::string* GgufValue::AsString() const { return std::get_if<std::string>(&value); }
-const GgufArrayRef* GgufValue::AsArray() const { return std::get_if<GgufArrayRef>(&value); }
+const std::string* GgufValue::AsString() const {
+  return std::get_if<std::string>(&value);
+}
+const GgufArrayRef* GgufValue::AsArray() const {
+  return std::get_if<GgufArrayRef>(&value);
+}
 
 const GgufValue* GgufHeader::Find(std::string_view key) const {
   auto it = metadata.find(key);
@@ -220,7 +252,8 @@ GgufHeader ParseGguf(std::span<const uint8_t> bytes, uint64_t file_size, const s
     t.name = c.String("tensor name", kMaxKeyBytes);
     const uint32_t n_dims = c.Read<uint32_t>("tensor dimension count");
     if (n_dims == 0 || n_dims > kMaxDims) {
-      c.Fail("tensor '" + t.name + "' has " + std::to_string(n_dims) + " dimensions (1.." + std::to_string(kMaxDims) + ")");
+      c.Fail("tensor '" + t.name + "' has " + std::to_string(n_dims) + " dimensions (1.." + std::to_string(kMaxDims) +
+             ")");
     }
     t.n_elems = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
@@ -243,7 +276,8 @@ GgufHeader ParseGguf(std::span<const uint8_t> bytes, uint64_t file_size, const s
     t.bytes = *size;
     t.offset = c.Read<uint64_t>("tensor offset");
     if (t.offset % h.alignment != 0) {
-      c.Fail("tensor '" + t.name + "' offset " + std::to_string(t.offset) + " is not aligned to " + std::to_string(h.alignment));
+      c.Fail("tensor '" + t.name + "' offset " + std::to_string(t.offset) + " is not aligned to " +
+             std::to_string(h.alignment));
     }
     if (!names.emplace(t.name, h.tensors.size()).second) c.Fail("duplicate tensor '" + t.name + "'");
     h.tensors.push_back(std::move(t));
@@ -352,7 +386,8 @@ void GgufWriter::AddTensor(std::string name, std::vector<uint64_t> dims, TensorT
   t.n_elems = 1;
   for (auto d : t.dims) t.n_elems *= d;
   auto bytes = TensorBytes(type, t.dims.empty() ? 0 : t.dims[0], t.n_elems);
-  if (!bytes) throw InputError("tensor '" + t.name + "': row does not divide into " + std::string(ToString(type)) + " blocks");
+  if (!bytes)
+    throw InputError("tensor '" + t.name + "': row does not divide into " + std::string(ToString(type)) + " blocks");
   t.bytes = *bytes;
   uint64_t offset = 0;
   if (!tensors_.empty()) {
@@ -375,18 +410,42 @@ void PutString(std::vector<uint8_t>& out, const std::string& s) {
 }
 void PutValue(std::vector<uint8_t>& out, const GgufOut& v, GgufType type) {
   switch (type) {
-    case GgufType::kUint8: Put<uint8_t>(out, static_cast<uint8_t>(v.u)); break;
-    case GgufType::kInt8: Put<int8_t>(out, static_cast<int8_t>(v.i)); break;
-    case GgufType::kUint16: Put<uint16_t>(out, static_cast<uint16_t>(v.u)); break;
-    case GgufType::kInt16: Put<int16_t>(out, static_cast<int16_t>(v.i)); break;
-    case GgufType::kUint32: Put<uint32_t>(out, static_cast<uint32_t>(v.u)); break;
-    case GgufType::kInt32: Put<int32_t>(out, static_cast<int32_t>(v.i)); break;
-    case GgufType::kFloat32: Put<float>(out, static_cast<float>(v.f)); break;
-    case GgufType::kBool: Put<uint8_t>(out, v.b ? 1 : 0); break;
-    case GgufType::kString: PutString(out, v.s); break;
-    case GgufType::kUint64: Put<uint64_t>(out, v.u); break;
-    case GgufType::kInt64: Put<int64_t>(out, v.i); break;
-    case GgufType::kFloat64: Put<double>(out, v.f); break;
+    case GgufType::kUint8:
+      Put<uint8_t>(out, static_cast<uint8_t>(v.u));
+      break;
+    case GgufType::kInt8:
+      Put<int8_t>(out, static_cast<int8_t>(v.i));
+      break;
+    case GgufType::kUint16:
+      Put<uint16_t>(out, static_cast<uint16_t>(v.u));
+      break;
+    case GgufType::kInt16:
+      Put<int16_t>(out, static_cast<int16_t>(v.i));
+      break;
+    case GgufType::kUint32:
+      Put<uint32_t>(out, static_cast<uint32_t>(v.u));
+      break;
+    case GgufType::kInt32:
+      Put<int32_t>(out, static_cast<int32_t>(v.i));
+      break;
+    case GgufType::kFloat32:
+      Put<float>(out, static_cast<float>(v.f));
+      break;
+    case GgufType::kBool:
+      Put<uint8_t>(out, v.b ? 1 : 0);
+      break;
+    case GgufType::kString:
+      PutString(out, v.s);
+      break;
+    case GgufType::kUint64:
+      Put<uint64_t>(out, v.u);
+      break;
+    case GgufType::kInt64:
+      Put<int64_t>(out, v.i);
+      break;
+    case GgufType::kFloat64:
+      Put<double>(out, v.f);
+      break;
     case GgufType::kArray:
       Put<uint32_t>(out, static_cast<uint32_t>(v.elem_type));
       Put<uint64_t>(out, v.items.size());

@@ -24,8 +24,19 @@
 namespace tokcast::catalog {
 
 enum class GgufType : uint32_t {
-  kUint8 = 0, kInt8 = 1, kUint16 = 2, kInt16 = 3, kUint32 = 4, kInt32 = 5, kFloat32 = 6, kBool = 7,
-  kString = 8, kArray = 9, kUint64 = 10, kInt64 = 11, kFloat64 = 12,
+  kUint8 = 0,
+  kInt8 = 1,
+  kUint16 = 2,
+  kInt16 = 3,
+  kUint32 = 4,
+  kInt32 = 5,
+  kFloat32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kUint64 = 10,
+  kInt64 = 11,
+  kFloat64 = 12,
 };
 
 // An array value: element type, count and where its elements start in the file.
@@ -107,12 +118,36 @@ struct GgufOut {
   GgufType elem_type = GgufType::kUint8;
   std::vector<GgufOut> items;
 
-  static GgufOut U32(uint32_t v) { GgufOut o; o.type = GgufType::kUint32; o.u = v; return o; }
-  static GgufOut F32(float v) { GgufOut o; o.type = GgufType::kFloat32; o.f = v; return o; }
-  static GgufOut Str(std::string v) { GgufOut o; o.type = GgufType::kString; o.s = std::move(v); return o; }
-  static GgufOut Bool(bool v) { GgufOut o; o.type = GgufType::kBool; o.b = v; return o; }
+  static GgufOut U32(uint32_t v) {
+    GgufOut o;
+    o.type = GgufType::kUint32;
+    o.u = v;
+    return o;
+  }
+  static GgufOut F32(float v) {
+    GgufOut o;
+    o.type = GgufType::kFloat32;
+    o.f = v;
+    return o;
+  }
+  static GgufOut Str(std::string v) {
+    GgufOut o;
+    o.type = GgufType::kString;
+    o.s = std::move(v);
+    return o;
+  }
+  static GgufOut Bool(bool v) {
+    GgufOut o;
+    o.type = GgufType::kBool;
+    o.b = v;
+    return o;
+  }
   static GgufOut Arr(GgufType elem, std::vector<GgufOut> items) {
-    GgufOut o; o.type = GgufType::kArray; o.elem_type = elem; o.items = std::move(items); return o;
+    GgufOut o;
+    o.type = GgufType::kArray;
+    o.elem_type = elem;
+    o.items = std::move(items);
+    return o;
   }
   static GgufOut StrArr(const std::vector<std::string>& v);
 };

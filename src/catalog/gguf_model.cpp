@@ -59,12 +59,14 @@ ModelSpec ModelSpecFromGguf(const GgufHeader& h, std::span<const uint8_t> file, 
   // Vocabulary: explicit key, else the tokenizer's token list, else the embedding's rows.
   s.vocab = k.Or("vocab_size", 0);
   if (s.vocab == 0) {
-    if (auto v = h.Find("tokenizer.ggml.tokens"); v && v->AsArray()) s.vocab = static_cast<uint32_t>(v->AsArray()->count);
+    if (auto v = h.Find("tokenizer.ggml.tokens"); v && v->AsArray())
+      s.vocab = static_cast<uint32_t>(v->AsArray()->count);
   }
   for (const auto& t : h.tensors) {
     if (s.vocab == 0 && t.name == "token_embd.weight" && t.dims.size() >= 2) s.vocab = static_cast<uint32_t>(t.dims[1]);
   }
-  s.tied_embeddings = std::none_of(h.tensors.begin(), h.tensors.end(), [](const auto& t) { return t.name == "output.weight"; });
+  s.tied_embeddings =
+      std::none_of(h.tensors.begin(), h.tensors.end(), [](const auto& t) { return t.name == "output.weight"; });
 
   if (auto n = k.Opt("expert_count"); n && *n > 0) {
     MoeSpec m;
@@ -83,7 +85,8 @@ ModelSpec ModelSpecFromGguf(const GgufHeader& h, std::span<const uint8_t> file, 
     m.q_lora_rank = k.Or("attention.q_lora_rank", 0);
     m.qk_rope_head_dim = k.Or("rope.dimension_count", 64);
     if (auto kl = k.Opt("attention.key_length_mla")) {
-      m.qk_nope_head_dim = static_cast<uint32_t>(*kl) - std::min<uint32_t>(m.qk_rope_head_dim, static_cast<uint32_t>(*kl));
+      m.qk_nope_head_dim =
+          static_cast<uint32_t>(*kl) - std::min<uint32_t>(m.qk_rope_head_dim, static_cast<uint32_t>(*kl));
       m.v_head_dim = k.Or("attention.value_length_mla", s.v_head_dim);
     } else {
       m.qk_nope_head_dim = s.head_dim - std::min(m.qk_rope_head_dim, s.head_dim);
@@ -98,8 +101,10 @@ ModelSpec ModelSpecFromGguf(const GgufHeader& h, std::span<const uint8_t> file, 
   const uint32_t window = k.Or("attention.sliding_window", 0);
   if (window > 0) {
     uint32_t pattern = 0;  // every pattern-th layer is global; 0 = all local
-    if (s.arch == "gemma3") pattern = 6;
-    else if (s.arch == "gemma2" || s.arch == "gpt-oss") pattern = 2;
+    if (s.arch == "gemma3")
+      pattern = 6;
+    else if (s.arch == "gemma2" || s.arch == "gpt-oss")
+      pattern = 2;
     s.sliding_window = window;
     s.layer_is_local.assign(s.n_layers, true);
     if (pattern > 0) {
@@ -148,7 +153,8 @@ std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& h) {
       t.role = *r;
     }
     if (base.ends_with("_exps")) {
-      t.n_experts = g.dims.size() >= 3 ? static_cast<uint32_t>(g.dims[2]) : (g.dims.size() == 2 ? static_cast<uint32_t>(g.dims[1]) : 1);
+      t.n_experts = g.dims.size() >= 3 ? static_cast<uint32_t>(g.dims[2])
+                                       : (g.dims.size() == 2 ? static_cast<uint32_t>(g.dims[1]) : 1);
       t.routed_expert = true;
     }
     out.push_back(std::move(t));
@@ -158,10 +164,10 @@ std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& h) {
 
 GgufWriter GgufWriterForModel(const ModelSpec& s, const std::vector<TensorInfo>& tensors) {
   static const std::map<std::string, std::string> kGgufArch = {
-      {"llama", "llama"},   {"mistral", "llama"},    {"mixtral", "llama"},       {"qwen2", "qwen2"},
-      {"qwen3", "qwen3"},   {"qwen3_moe", "qwen3moe"}, {"gemma3_text", "gemma3"}, {"gemma3", "gemma3"},
-      {"gpt_oss", "gpt-oss"}, {"deepseek_v3", "deepseek2"}, {"deepseek_v2", "deepseek2"}, {"phi3", "phi3"},
-      {"phi", "phi2"},      {"llama4_text", "llama4"}, {"glm4_moe_lite", "deepseek2"}, {"kimi_k2", "deepseek2"}};
+      {"llama", "llama"},     {"mistral", "llama"},         {"mixtral", "llama"},           {"qwen2", "qwen2"},
+      {"qwen3", "qwen3"},     {"qwen3_moe", "qwen3moe"},    {"gemma3_text", "gemma3"},      {"gemma3", "gemma3"},
+      {"gpt_oss", "gpt-oss"}, {"deepseek_v3", "deepseek2"}, {"deepseek_v2", "deepseek2"},   {"phi3", "phi3"},
+      {"phi", "phi2"},        {"llama4_text", "llama4"},    {"glm4_moe_lite", "deepseek2"}, {"kimi_k2", "deepseek2"}};
   auto it = kGgufArch.find(s.arch);
   if (it == kGgufArch.end()) throw InputError("no GGUF architecture mapping for '" + s.arch + "'");
   const std::string a = it->second;
@@ -177,7 +183,8 @@ GgufWriter GgufWriterForModel(const ModelSpec& s, const std::vector<TensorInfo>&
     w.Set(a + ".attention.key_length", GgufOut::U32(s.head_dim));
     w.Set(a + ".attention.value_length", GgufOut::U32(s.v_head_dim));
   }
-  w.Set(a + ".context_length", GgufOut::U32(static_cast<uint32_t>(std::min<uint64_t>(s.max_context ? s.max_context : 4096, 0xffffffffu))));
+  w.Set(a + ".context_length",
+        GgufOut::U32(static_cast<uint32_t>(std::min<uint64_t>(s.max_context ? s.max_context : 4096, 0xffffffffu))));
   w.Set(a + ".vocab_size", GgufOut::U32(s.vocab));
   w.Set(a + ".rope.dimension_count", GgufOut::U32(s.mla ? s.mla->qk_rope_head_dim : s.head_dim));
   w.Set(a + ".attention.layer_norm_rms_epsilon", GgufOut::F32(static_cast<float>(s.norm_eps.value_or(1e-5))));

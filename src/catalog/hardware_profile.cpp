@@ -24,7 +24,8 @@ std::string HardwareProfileToml(const HardwareSpec& hw, const std::string& comme
   for (double g : hw.memory_options_gib) options.push_back(g);
   memory.insert("options_gib", options);
   memory.insert("bandwidth_bytes_per_s", hw.bandwidth_bytes_per_s);
-  if (hw.measured_bandwidth_bytes_per_s) memory.insert("measured_bandwidth_bytes_per_s", *hw.measured_bandwidth_bytes_per_s);
+  if (hw.measured_bandwidth_bytes_per_s)
+    memory.insert("measured_bandwidth_bytes_per_s", *hw.measured_bandwidth_bytes_per_s);
   if (!hw.gpu_usable.empty()) memory.insert("gpu_usable_fraction", hw.gpu_usable.front().fraction);
   t.insert("memory", memory);
 

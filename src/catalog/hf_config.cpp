@@ -43,7 +43,8 @@ class ConfigReader {
  private:
   uint32_t Checked(const char* key) const {
     const json& v = j_.at(key);
-    if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))) {
+    if (!v.is_number_integer() &&
+        !(v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))) {
       Fail(key, "an integer", v.dump());
     }
     const double d = v.get<double>();
@@ -56,9 +57,9 @@ class ConfigReader {
 };
 
 const std::vector<std::string> kArchs = {
-    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3",
-    "gemma3_text", "phi", "phi3", "deepseek_v2", "deepseek_v3", "kimi_k2", "glm4_moe_lite", "gpt_oss",
-    "llama4", "llama4_text", "mistral3"};
+    "llama",       "mistral", "mixtral",       "qwen2",       "qwen2_moe", "qwen3",       "qwen3_moe",
+    "gemma",       "gemma2",  "gemma3",        "gemma3_text", "phi",       "phi3",        "deepseek_v2",
+    "deepseek_v3", "kimi_k2", "glm4_moe_lite", "gpt_oss",     "llama4",    "llama4_text", "mistral3"};
 
 void ReadCommon(const ConfigReader& r, ModelSpec& s) {
   s.hidden = r.U32("hidden_size");
@@ -109,7 +110,9 @@ void ReadMla(const ConfigReader& r, ModelSpec& s) {
 
 }  // namespace
 
-const std::vector<std::string>& SupportedHfArchitectures() { return kArchs; }
+const std::vector<std::string>& SupportedHfArchitectures() {
+  return kArchs;
+}
 
 namespace {
 

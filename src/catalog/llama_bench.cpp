@@ -15,11 +15,25 @@ using nlohmann::json;
 
 // llama_model_ftype_name() strings -> catalog quant ids.
 std::string QuantFromModelType(const std::string& model_type) {
-  static const std::pair<const char*, const char*> kMap[] = {
-      {"Q4_K - Medium", "q4_k_m"}, {"Q4_K - Small", "q4_k_s"}, {"Q5_K - Medium", "q5_k_m"}, {"Q5_K - Small", "q5_k_s"},
-      {"Q3_K - Medium", "q3_k_m"}, {"Q3_K - Small", "q3_k_s"}, {"Q6_K", "q6_k"}, {"Q2_K", "q2_k"},
-      {"Q8_0", "q8_0"}, {"Q4_0", "q4_0"}, {"Q4_1", "q4_1"}, {"Q5_0", "q5_0"}, {"Q5_1", "q5_1"}, {"BF16", "bf16"},
-      {"F16", "f16"}, {"F32", "f32"}, {"MXFP4", "mxfp4"}, {"IQ4_XS", "iq4_xs"}, {"IQ2_XXS", "iq2_xxs"}};
+  static const std::pair<const char*, const char*> kMap[] = {{"Q4_K - Medium", "q4_k_m"},
+                                                             {"Q4_K - Small", "q4_k_s"},
+                                                             {"Q5_K - Medium", "q5_k_m"},
+                                                             {"Q5_K - Small", "q5_k_s"},
+                                                             {"Q3_K - Medium", "q3_k_m"},
+                                                             {"Q3_K - Small", "q3_k_s"},
+                                                             {"Q6_K", "q6_k"},
+                                                             {"Q2_K", "q2_k"},
+                                                             {"Q8_0", "q8_0"},
+                                                             {"Q4_0", "q4_0"},
+                                                             {"Q4_1", "q4_1"},
+                                                             {"Q5_0", "q5_0"},
+                                                             {"Q5_1", "q5_1"},
+                                                             {"BF16", "bf16"},
+                                                             {"F16", "f16"},
+                                                             {"F32", "f32"},
+                                                             {"MXFP4", "mxfp4"},
+                                                             {"IQ4_XS", "iq4_xs"},
+                                                             {"IQ2_XXS", "iq2_xxs"}};
   for (const auto& [k, v] : kMap) {
     if (model_type.find(k) != std::string::npos) return v;
   }
@@ -45,7 +59,8 @@ double Num(const json& o, const char* k, const std::string& where) {
   const std::string s = Str(o, k);
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size()) throw InputError(where + ": field '" + k + "': expected a number, got '" + s + "'");
+  if (s.empty() || end != s.c_str() + s.size())
+    throw InputError(where + ": field '" + k + "': expected a number, got '" + s + "'");
   return v;
 }
 
@@ -75,12 +90,15 @@ MeasuredRow ToRow(const json& o, const std::string& where, const LlamaBenchIds& 
   r.model = ids.model;
   r.quant = ids.quant.empty() ? QuantFromModelType(Str(o, "model_type")) : ids.quant;
   r.runtime = ids.runtime.empty() ? RuntimeFromBackends(Str(o, "backends")) : ids.runtime;
-  if (r.quant.empty()) throw InputError(where + ": cannot tell the quant from '" + Str(o, "model_type") + "'; pass --quant");
-  if (r.runtime.empty()) throw InputError(where + ": cannot tell the runtime from '" + Str(o, "backends") + "'; pass --runtime");
+  if (r.quant.empty())
+    throw InputError(where + ": cannot tell the quant from '" + Str(o, "model_type") + "'; name the quant id");
+  if (r.runtime.empty())
+    throw InputError(where + ": cannot tell the runtime from '" + Str(o, "backends") + "'; name the runtime id");
   r.source_id = "llama-bench";
   std::ostringstream notes;
-  notes << "build: " << Str(o, "build_commit") << " (" << Str(o, "build_number") << "); model_type: " << Str(o, "model_type")
-        << "; size: " << Str(o, "model_size") << " B; flags: fa=" << (Str(o, "flash_attn") == "true" || Str(o, "flash_attn") == "1" ? 1 : 0)
+  notes << "build: " << Str(o, "build_commit") << " (" << Str(o, "build_number")
+        << "); model_type: " << Str(o, "model_type") << "; size: " << Str(o, "model_size")
+        << " B; flags: fa=" << (Str(o, "flash_attn") == "true" || Str(o, "flash_attn") == "1" ? 1 : 0)
         << ", ub=" << Str(o, "n_ubatch") << ", b=" << Str(o, "n_batch") << ", ngl=" << Str(o, "n_gpu_layers")
         << ", threads=" << Str(o, "n_threads") << "; sd: " << Str(o, "stddev_ts") << "; cpu: " << Str(o, "cpu_info")
         << "; gpu: " << Str(o, "gpu_info") << "; time: " << Str(o, "test_time");
@@ -92,7 +110,7 @@ MeasuredRow ToRow(const json& o, const std::string& where, const LlamaBenchIds& 
 
 std::vector<MeasuredRow> ParseLlamaBench(const std::string& text, const std::string& origin, const LlamaBenchIds& ids) {
   if (ids.hardware.empty() || ids.model.empty()) {
-    throw InputError("llama-bench output names no catalog ids: pass --hw and --model");
+    throw InputError("llama-bench output names no catalog ids: name the hardware and model ids");
   }
   std::vector<MeasuredRow> rows;
   size_t first = text.find_first_not_of(" \t\r\n");
@@ -110,7 +128,8 @@ std::vector<MeasuredRow> ParseLlamaBench(const std::string& text, const std::str
     for (size_t n = 1; std::getline(in, line); ++n) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       json j = json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object()) throw InputError(origin + ":" + std::to_string(n) + ": not a JSON object");
+      if (j.is_discarded() || !j.is_object())
+        throw InputError(origin + ":" + std::to_string(n) + ": not a JSON object");
       rows.push_back(ToRow(j, origin + ":" + std::to_string(n), ids));
     }
   } else {  // CSV with a header
@@ -148,8 +167,8 @@ std::vector<MeasuredRow> ParseLlamaBench(const std::string& text, const std::str
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const auto f = split(line, n);
       if (f.size() != header.size()) {
-        throw InputError(origin + ":" + std::to_string(n) + ": " + std::to_string(f.size()) + " fields, the header has " +
-                         std::to_string(header.size()));
+        throw InputError(origin + ":" + std::to_string(n) + ": " + std::to_string(f.size()) +
+                         " fields, the header has " + std::to_string(header.size()));
       }
       json o = json::object();
       for (size_t i = 0; i < f.size(); ++i) o[header[i]] = f[i];

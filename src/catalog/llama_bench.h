@@ -12,8 +12,8 @@ namespace tokcast::catalog {
 struct LlamaBenchIds {
   std::string hardware;  // catalog ids: llama-bench output does not name them
   std::string model;
-  std::string quant;     // empty: from model_type ("qwen2 7B Q4_K - Medium" -> q4_k_m)
-  std::string runtime;   // empty: from backends (CUDA -> llama.cpp-cuda, Metal, Vulkan, ROCm/HIP, CPU)
+  std::string quant;    // empty: from model_type ("qwen2 7B Q4_K - Medium" -> q4_k_m)
+  std::string runtime;  // empty: from backends (CUDA -> llama.cpp-cuda, Metal, Vulkan, ROCm/HIP, CPU)
 };
 
 // Detects the format from the content. Throws InputError naming the file and record.

@@ -13,8 +13,9 @@
 namespace tokcast::catalog {
 namespace {
 
-const char* const kColumns[] = {"hardware", "device_count", "runtime", "model", "quant", "test", "n_prompt", "n_gen",
-                                "depth", "batch", "value", "unit", "source_id", "source_url", "notes"};
+const char* const kColumns[] = {"hardware", "device_count", "runtime",   "model",      "quant",
+                                "test",     "n_prompt",     "n_gen",     "depth",      "batch",
+                                "value",    "unit",         "source_id", "source_url", "notes"};
 
 // Splits one CSV record starting at `pos`; advances past its line end.
 std::vector<std::string> Record(std::string_view text, size_t& pos, size_t& line, const std::string& origin) {
@@ -75,7 +76,8 @@ std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::
     if (f.size() == 1 && f[0].empty()) continue;
     const std::string where = origin + ":" + std::to_string(this_line);
     if (f.size() != header.size()) {
-      throw InputError(where + ": " + std::to_string(f.size()) + " fields, the header has " + std::to_string(header.size()));
+      throw InputError(where + ": " + std::to_string(f.size()) + " fields, the header has " +
+                       std::to_string(header.size()));
     }
     auto get = [&](const char* c) { return f[col[c]]; };
     MeasuredRow r;
@@ -123,7 +125,8 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
   try {
     t = toml::parse(text, origin);
   } catch (const toml::parse_error& err) {
-    throw InputError(origin + ":" + std::to_string(err.source().begin.line) + ": malformed TOML: " + std::string(err.description()));
+    throw InputError(origin + ":" + std::to_string(err.source().begin.line) +
+                     ": malformed TOML: " + std::string(err.description()));
   }
   EfficiencyProfile p;
   auto entries = t["entries"].as_table();
@@ -136,7 +139,8 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
     auto num = [&](const char* name, double& field, double lo, double hi) {
       if (auto v = (*e)[name].value<double>()) {
         if (!(*v >= lo && *v <= hi)) {
-          throw InputError(origin + ": entries.\"" + k + "\"." + name + " must be in [" + FormatFixed(lo, 6) + ", " + FormatFixed(hi, 2) + "]");
+          throw InputError(origin + ": entries.\"" + k + "\"." + name + " must be in [" + FormatFixed(lo, 6) + ", " +
+                           FormatFixed(hi, 2) + "]");
         }
         field = *v;
       }
@@ -155,7 +159,8 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
     if (auto dq = (*e)["dequant_flops_per_weight"].as_table()) {
       for (const auto& [tn, v] : *dq) {
         auto d = v.value<double>();
-        if (!d || *d < 0 || *d > 1e4) throw InputError(origin + ": dequant_flops_per_weight." + std::string(tn.str()) + " must be in [0, 1e4]");
+        if (!d || *d < 0 || *d > 1e4)
+          throw InputError(origin + ": dequant_flops_per_weight." + std::string(tn.str()) + " must be in [0, 1e4]");
         eff.dequant_flops_per_weight[std::string(tn.str())] = *d;
       }
     }

@@ -27,12 +27,12 @@ std::string DominantType(const std::vector<TensorInfo>& tensors) {
 // llama_ftype names for general.file_type (llama.h).
 std::string FileTypeName(uint64_t ftype) {
   static const std::map<uint64_t, std::string> kNames = {
-      {0, "F32"}, {1, "F16"}, {2, "Q4_0"}, {3, "Q4_1"}, {7, "Q8_0"}, {8, "Q5_0"}, {9, "Q5_1"},
-      {10, "Q2_K"}, {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"}, {14, "Q4_K_S"}, {15, "Q4_K_M"},
-      {16, "Q5_K_S"}, {17, "Q5_K_M"}, {18, "Q6_K"}, {19, "IQ2_XXS"}, {20, "IQ2_XS"}, {21, "Q2_K_S"},
-      {22, "IQ3_XS"}, {23, "IQ3_XXS"}, {24, "IQ1_S"}, {25, "IQ4_NL"}, {26, "IQ3_S"}, {27, "IQ3_M"},
-      {28, "IQ2_S"}, {29, "IQ2_M"}, {30, "IQ4_XS"}, {31, "IQ1_M"}, {32, "BF16"}, {36, "TQ1_0"},
-      {37, "TQ2_0"}, {38, "MXFP4_MOE"}};
+      {0, "F32"},     {1, "F16"},     {2, "Q4_0"},      {3, "Q4_1"},    {7, "Q8_0"},     {8, "Q5_0"},
+      {9, "Q5_1"},    {10, "Q2_K"},   {11, "Q3_K_S"},   {12, "Q3_K_M"}, {13, "Q3_K_L"},  {14, "Q4_K_S"},
+      {15, "Q4_K_M"}, {16, "Q5_K_S"}, {17, "Q5_K_M"},   {18, "Q6_K"},   {19, "IQ2_XXS"}, {20, "IQ2_XS"},
+      {21, "Q2_K_S"}, {22, "IQ3_XS"}, {23, "IQ3_XXS"},  {24, "IQ1_S"},  {25, "IQ4_NL"},  {26, "IQ3_S"},
+      {27, "IQ3_M"},  {28, "IQ2_S"},  {29, "IQ2_M"},    {30, "IQ4_XS"}, {31, "IQ1_M"},   {32, "BF16"},
+      {36, "TQ1_0"},  {37, "TQ2_0"},  {38, "MXFP4_MOE"}};
   auto it = kNames.find(ftype);
   return it == kNames.end() ? "" : it->second;
 }
@@ -56,8 +56,10 @@ ResolvedModel FromConfigDir(const fs::path& config) {
   r.source = config.string();
   const fs::path dir = config.parent_path().empty() ? fs::path(".") : config.parent_path();
   fs::path weights;
-  if (fs::exists(dir / "model.safetensors.index.json")) weights = dir / "model.safetensors.index.json";
-  else if (fs::exists(dir / "model.safetensors")) weights = dir / "model.safetensors";
+  if (fs::exists(dir / "model.safetensors.index.json"))
+    weights = dir / "model.safetensors.index.json";
+  else if (fs::exists(dir / "model.safetensors"))
+    weights = dir / "model.safetensors";
   if (!weights.empty()) {
     auto st = ReadSafetensors(weights);
     if (st.missing_shards.empty() && !st.tensors.empty()) {
@@ -80,8 +82,8 @@ ResolvedModel ResolveModel(const Catalog& catalog, const std::string& arg) {
   }
   const fs::path p(arg);
   std::error_code ec;
-  const bool looks_like_path = arg.find('/') != std::string::npos || arg.ends_with(".gguf") ||
-                               arg.ends_with(".json") || arg.ends_with(".safetensors");
+  const bool looks_like_path = arg.find('/') != std::string::npos || arg.ends_with(".gguf") || arg.ends_with(".json") ||
+                               arg.ends_with(".safetensors");
   if (!fs::exists(p, ec)) {
     if (looks_like_path) throw InputError(arg + ": no such file");
     catalog.Model(arg);  // throws: unknown model with the closest ids

@@ -18,8 +18,8 @@ namespace tokcast::catalog {
 struct ResolvedModel {
   ModelSpec spec;
   std::optional<std::vector<TensorInfo>> tensors;  // exact sizes from a weights file
-  std::string source;       // "catalog" or the path
-  std::string weights_label;  // what the file stores ("GGUF Q4_K_M", "safetensors BF16")
+  std::string source;                              // "catalog" or the path
+  std::string weights_label;                       // what the file stores ("GGUF Q4_K_M", "safetensors BF16")
 };
 
 // Throws InputError (unknown id with closest matches, unreadable or invalid file).

@@ -18,11 +18,20 @@ struct Dtype {
 };
 // https://github.com/huggingface/safetensors (Dtype enum)
 constexpr Dtype kDtypes[] = {
-    {"F64", 8, TensorType::kF64},       {"F32", 4, TensorType::kF32},  {"F16", 2, TensorType::kF16},
-    {"BF16", 2, TensorType::kBF16},     {"I64", 8, TensorType::kI64},  {"I32", 4, TensorType::kI32},
-    {"I16", 2, TensorType::kI16},       {"I8", 1, TensorType::kI8},    {"U8", 1, TensorType::kI8},
-    {"BOOL", 1, TensorType::kI8},       {"U16", 2, TensorType::kI16},  {"U32", 4, TensorType::kI32},
-    {"U64", 8, TensorType::kI64},       {"F8_E4M3", 1, TensorType::kFP8_E4M3},
+    {"F64", 8, TensorType::kF64},
+    {"F32", 4, TensorType::kF32},
+    {"F16", 2, TensorType::kF16},
+    {"BF16", 2, TensorType::kBF16},
+    {"I64", 8, TensorType::kI64},
+    {"I32", 4, TensorType::kI32},
+    {"I16", 2, TensorType::kI16},
+    {"I8", 1, TensorType::kI8},
+    {"U8", 1, TensorType::kI8},
+    {"BOOL", 1, TensorType::kI8},
+    {"U16", 2, TensorType::kI16},
+    {"U32", 4, TensorType::kI32},
+    {"U64", 8, TensorType::kI64},
+    {"F8_E4M3", 1, TensorType::kFP8_E4M3},
     {"F8_E5M2", 1, TensorType::kFP8_E4M3},
 };
 
@@ -31,14 +40,22 @@ void Classify(TensorInfo& t) {
   std::smatch m;
   if (std::regex_search(t.name, m, kLayer)) t.layer = static_cast<int32_t>(std::stoul(m[1].str().substr(0, 9)));
   const std::string& n = t.name;
-  if (n.ends_with(".bias")) t.role = TensorRole::kBias;
-  else if (n.find("norm") != std::string::npos) t.role = TensorRole::kNorm;
-  else if (n.find("embed_tokens") != std::string::npos || n.find("wte") != std::string::npos) t.role = TensorRole::kTokenEmbd;
-  else if (n.find("lm_head") != std::string::npos) t.role = TensorRole::kOutput;
-  else if (n.find("q_proj") != std::string::npos) t.role = TensorRole::kAttnQ;
-  else if (n.find("k_proj") != std::string::npos) t.role = TensorRole::kAttnK;
-  else if (n.find("v_proj") != std::string::npos) t.role = TensorRole::kAttnV;
-  else if (n.find("o_proj") != std::string::npos) t.role = TensorRole::kAttnOutput;
+  if (n.ends_with(".bias"))
+    t.role = TensorRole::kBias;
+  else if (n.find("norm") != std::string::npos)
+    t.role = TensorRole::kNorm;
+  else if (n.find("embed_tokens") != std::string::npos || n.find("wte") != std::string::npos)
+    t.role = TensorRole::kTokenEmbd;
+  else if (n.find("lm_head") != std::string::npos)
+    t.role = TensorRole::kOutput;
+  else if (n.find("q_proj") != std::string::npos)
+    t.role = TensorRole::kAttnQ;
+  else if (n.find("k_proj") != std::string::npos)
+    t.role = TensorRole::kAttnK;
+  else if (n.find("v_proj") != std::string::npos)
+    t.role = TensorRole::kAttnV;
+  else if (n.find("o_proj") != std::string::npos)
+    t.role = TensorRole::kAttnOutput;
   if (n.find(".experts.") != std::string::npos && n.find("shared") == std::string::npos) t.routed_expert = true;
 }
 
@@ -50,7 +67,8 @@ std::vector<TensorInfo> ParseSafetensorsHeader(std::span<const uint8_t> bytes, u
   uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
   if (n == 0 || n > kMaxHeaderBytes || n > bytes.size() - 8) {
-    throw InputError(origin + ": invalid safetensors header length " + std::to_string(n) + " (truncated or not safetensors)");
+    throw InputError(origin + ": invalid safetensors header length " + std::to_string(n) +
+                     " (truncated or not safetensors)");
   }
   const auto* begin = reinterpret_cast<const char*>(bytes.data() + 8);
   nlohmann::json j = nlohmann::json::parse(begin, begin + n, nullptr, false);
@@ -79,12 +97,14 @@ std::vector<TensorInfo> ParseSafetensorsHeader(std::span<const uint8_t> bytes, u
         throw InputError(origin + ": tensor '" + name + "' has an invalid shape");
       }
       const uint64_t ne = d.get<uint64_t>();
-      if (ne != 0 && t.n_elems > (uint64_t{1} << 50) / ne) throw InputError(origin + ": tensor '" + name + "' is absurdly large");
+      if (ne != 0 && t.n_elems > (uint64_t{1} << 50) / ne)
+        throw InputError(origin + ": tensor '" + name + "' is absurdly large");
       t.n_elems *= ne;
     }
     t.row_elems = v["shape"].empty() ? 1 : v["shape"].back().get<uint64_t>();
     const auto& off = v["data_offsets"];
-    if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned()) throw InputError(origin + ": tensor '" + name + "' has invalid data_offsets");
+    if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      throw InputError(origin + ": tensor '" + name + "' has invalid data_offsets");
     const uint64_t a = off[0].get<uint64_t>(), b = off[1].get<uint64_t>();
     if (b < a || b > data_bytes) {
       throw InputError(origin + ": tensor '" + name + "' data [" + std::to_string(a) + ", " + std::to_string(b) +
@@ -110,7 +130,8 @@ std::vector<TensorInfo> ReadOneSafetensors(const std::filesystem::path& path) {
   if (ec) throw InputError(path.string() + ": " + ec.message());
   uint64_t n = 0;
   std::vector<uint8_t> head(8);
-  if (!in.read(reinterpret_cast<char*>(head.data()), 8)) throw InputError(path.string() + ": not a safetensors file (too short)");
+  if (!in.read(reinterpret_cast<char*>(head.data()), 8))
+    throw InputError(path.string() + ": not a safetensors file (too short)");
   std::memcpy(&n, head.data(), 8);
   if (n == 0 || n > kMaxHeaderBytes || n > size - 8) {
     throw InputError(path.string() + ": invalid safetensors header length " + std::to_string(n));

@@ -13,11 +13,15 @@ Runner RegisterBenchMachine(CLI::App& app, Context& ctx) {
   };
   auto o = std::make_shared<Opts>();
   app.add_option("-t,--threads", o->r.options.threads, "Threads (default: every logical core)");
-  app.add_option("-r,--reps", o->r.options.reps, "Timed repetitions per measurement (after one warm-up)")->capture_default_str();
-  app.add_option("--rounds", o->r.options.rounds, "Memory bandwidth rounds, a second apart (the profile keeps the median round)")
+  app.add_option("-r,--reps", o->r.options.reps, "Timed repetitions per measurement (after one warm-up)")
       ->capture_default_str();
-  app.add_option("--buffer-mib", o->buffer_mib, "STREAM array size in MiB (default: 8x the last-level cache, at least 256)");
-  app.add_option("--profile-out", o->r.profile_out, "Where to write the hardware profile (default: the data directory)");
+  app.add_option("--rounds", o->r.options.rounds,
+                 "Memory bandwidth rounds, a second apart (the profile keeps the median round)")
+      ->capture_default_str();
+  app.add_option("--buffer-mib", o->buffer_mib,
+                 "STREAM array size in MiB (default: 8x the last-level cache, at least 256)");
+  app.add_option("--profile-out", o->r.profile_out,
+                 "Where to write the hardware profile (default: the data directory)");
   app.add_flag("--no-profile", o->no_profile, "Do not write a hardware profile");
   return [o, &ctx]() {
     if (!(o->buffer_mib >= 0 && o->buffer_mib < 1e7)) throw catalog::InputError("--buffer-mib must be a positive size");
@@ -55,7 +59,8 @@ Runner RegisterSynth(CLI::App& app, Context& ctx) {
   app.add_option("--model", r->model, "Catalog model id (dense or plain top-k MoE, GQA)")->required();
   app.add_option("--quant", r->quant, "f32, f16, q8_0 or q4_0")->capture_default_str();
   app.add_option("--gguf-out,--out", r->path, "GGUF file to write (or use the global -o)");
-  app.add_option("--seed", r->seed, "Seed of the synthetic weights (the same as tokcast bench model --seed)")->capture_default_str();
+  app.add_option("--seed", r->seed, "Seed of the synthetic weights (the same as tokcast bench model --seed)")
+      ->capture_default_str();
   return [r, &ctx]() {
     app::SynthRequest req = *r;
     if (req.path.empty()) {

@@ -16,7 +16,8 @@ Runner RegisterList(CLI::App& app, Context& ctx) {
   app.add_option("--class", o->cls, "hardware: discrete_gpu, unified_soc, cpu or accelerator");
   return [o, &ctx]() {
     const auto what = app::ListWhatFromString(o->what);
-    if (!what) throw catalog::InputError("tokcast list '" + o->what + "': expected hardware, models, quants or runtimes");
+    if (!what)
+      throw catalog::InputError("tokcast list '" + o->what + "': expected hardware, models, quants or runtimes");
     const auto& cat = ctx.Catalog();
     ctx.Emit(app::ListReport(cat, app::List(cat, {*what, o->filter, o->vendor, o->cls})));
     return 0;

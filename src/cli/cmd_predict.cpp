@@ -30,12 +30,14 @@ void AddOptions(CLI::App& app, PredictOptions& o, bool require, bool sort) {
   app.add_option("--depth", o.depth, "Tokens already in the KV cache (list or range)")->capture_default_str();
   app.add_option("--batch", o.batch, "Concurrent sequences (list or range)")->capture_default_str();
   app.add_option("--devices", o.devices, "Identical devices, layers split across them (list)")->capture_default_str();
-  app.add_option("--tp", o.tp, "Tensor-parallel degree (list; all-reduce over NVLink/Infinity Fabric, else PCIe)")->capture_default_str();
+  app.add_option("--tp", o.tp, "Tensor-parallel degree (list; all-reduce over NVLink/Infinity Fabric, else PCIe)")
+      ->capture_default_str();
   app.add_option("--kv-type", o.kv_type, "KV cache type(s) (list)")->capture_default_str();
   app.add_option("--profile", o.profile, "Efficiency profile TOML (default: the built-in calibrated one)");
   app.add_option("--isl", o.isl, "Saturated throughput: input tokens per request");
   app.add_option("--osl", o.osl, "Saturated throughput: output tokens per request");
-  app.add_option("--amortize-years", o.amortization_years, "Years over which the hardware price is amortized")->capture_default_str();
+  app.add_option("--amortize-years", o.amortization_years, "Years over which the hardware price is amortized")
+      ->capture_default_str();
   app.add_option("--usd-per-kwh", o.usd_per_kwh, "Electricity price")->capture_default_str();
   app.add_option("--rental-usd-per-hour", o.rental, "Rental price per device-hour (replaces price amortization)");
   app.add_option("--claim-tg", o.claim_tg, "A published generation speed (tok/s) to check against the bound");
@@ -85,7 +87,8 @@ Runner RegisterPredict(CLI::App& app, Context& ctx) {
 Runner RegisterCompare(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<PredictOptions>();
   AddOptions(app, *o, false, true);
-  app.add_option("--article", o->article, "Whose scenario and claims to use without --model/--hw (default: the catalog's first)");
+  app.add_option("--article", o->article,
+                 "Whose scenario and claims to use without --model/--hw (default: the catalog's first)");
   return [o, &ctx]() {
     ctx.Emit(app::PredictReport(app::Compare(ctx.Catalog(), Request(*o), o->article), true));
     return 0;

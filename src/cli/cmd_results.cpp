@@ -16,13 +16,15 @@ Runner RegisterResults(CLI::App& app, Context& ctx) {
   app.add_option("--kind", o->kind, "Only runs of this kind: bench-machine, bench-model, llama-bench");
   return [o, &ctx]() {
     const app::ResultsRequest r{ctx.db_path, o->kind};
-    if (o->what == "list") ctx.Emit(app::ResultsListReport(app::ListResults(r)));
-    else if (o->what == "show") ctx.Emit(app::StoredRunReport(app::ShowResult(r, o->id)));
+    if (o->what == "list")
+      ctx.Emit(app::ResultsListReport(app::ListResults(r)));
+    else if (o->what == "show")
+      ctx.Emit(app::StoredRunReport(app::ShowResult(r, o->id)));
     else if (o->what == "export") {
       if (!ctx.FormatGiven()) ctx.format = "csv";  // an export is the validation CSV unless asked otherwise
       ctx.Emit(app::MeasurementReport(app::ExportResults(r)));
-    }
-    else throw catalog::InputError("tokcast results '" + o->what + "': expected list, show or export");
+    } else
+      throw catalog::InputError("tokcast results '" + o->what + "': expected list, show or export");
     return 0;
   };
 }

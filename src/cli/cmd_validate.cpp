@@ -16,8 +16,9 @@ struct DataOptions {
 };
 
 void AddDataOptions(CLI::App& app, DataOptions& o) {
-  app.add_option("--data", o.data, "Measurement CSV (the validation schema); default: the built-in measurements "
-                                  "(with the global --db: the rows stored in the results database)");
+  app.add_option("--data", o.data,
+                 "Measurement CSV (the validation schema); default: the built-in measurements "
+                 "(with the global --db: the rows stored in the results database)");
   app.add_option("--source", o.source, "Keep only rows of these source ids (comma list)");
   app.add_option("--exclude-source", o.exclude_source, "Drop rows of these source ids (leave-one-source-out)");
 }
@@ -68,8 +69,10 @@ Runner RegisterCalibrate(CLI::App& app, Context& ctx) {
     const auto c = app::Calibrate(ctx.Catalog(), Data(*o, ctx));
     if (!out->empty()) app::WriteUserFile(*out, c.toml);
     // Without --profile-out or --format, the profile itself is the output.
-    if (out->empty() && !ctx.FormatGiven()) ctx.EmitText(c.toml);
-    else ctx.Emit(app::CalibrateReport(c));
+    if (out->empty() && !ctx.FormatGiven())
+      ctx.EmitText(c.toml);
+    else
+      ctx.Emit(app::CalibrateReport(c));
     return 0;
   };
 }

@@ -38,14 +38,17 @@ void Context::Emit(const report::Report& report) {
   o.width = width;
   if (o.width == 0) {
     winsize ws{};
-    const bool tty = output_path.empty() && &out_ == &std::cout && isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0;
+    const bool tty = output_path.empty() && &out_ == &std::cout && isatty(STDOUT_FILENO) &&
+                     ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0;
     o.width = tty && ws.ws_col > 0 ? ws.ws_col : 120;
   }
   o.context = app::MakeReportContext();
   report::Render(report, o, Out());
 }
 
-void Context::EmitText(const std::string& text) { Out() << text; }
+void Context::EmitText(const std::string& text) {
+  Out() << text;
+}
 
 void Context::Finish() {
   if (file_) {

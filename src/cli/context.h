@@ -23,9 +23,9 @@ class Context {
   Context(std::ostream& out, std::ostream& err) : out_(out), err_(err) {}
 
   std::vector<std::string> catalog_dirs;
-  std::string hw_file;      // --hw-file: one extra hardware TOML
-  std::string db_path;      // --db
-  bool no_store = false;    // --no-store
+  std::string hw_file;    // --hw-file: one extra hardware TOML
+  std::string db_path;    // --db
+  bool no_store = false;  // --no-store
   std::string format = "table";
   std::string output_path;  // -o
   bool wide = false;        // --wide

@@ -2,4 +2,6 @@
 
 #include "cli/context.h"
 
-int main(int argc, char** argv) { return tokcast::cli::Run(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  return tokcast::cli::Run(argc, argv, std::cout, std::cerr);
+}

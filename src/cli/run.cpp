@@ -12,7 +12,8 @@ namespace {
 
 // The first word that is not a global option (or its value): the subcommand the user typed.
 std::string TypedCommand(int argc, const char* const* argv) {
-  static const std::set<std::string> kWithValue = {"--catalog", "--hw-file", "--db", "--format", "-o", "--output", "--width"};
+  static const std::set<std::string> kWithValue = {"--catalog", "--hw-file", "--db",   "--format",
+                                                   "-o",        "--output",  "--width"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (kWithValue.count(a)) {
@@ -33,13 +34,17 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App app{"tokcast: will this model fit on that hardware, and how fast will it run?", "tokcast"};
   app.fallthrough();
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tokcast " + tool.tool_version + " (commit " + tool.git_commit + ", " + tool.build_type + " build)");
-  app.add_option("--catalog", ctx.catalog_dirs, "Directory of extra catalog TOML files (adds or overrides by id)")->type_name("DIR");
-  app.add_option("--hw-file", ctx.hw_file, "A hardware TOML to add to the catalog (e.g. a profile from `tokcast bench machine`)")
+  app.set_version_flag(
+      "--version", "tokcast " + tool.tool_version + " (commit " + tool.git_commit + ", " + tool.build_type + " build)");
+  app.add_option("--catalog", ctx.catalog_dirs, "Directory of extra catalog TOML files (adds or overrides by id)")
+      ->type_name("DIR");
+  app.add_option("--hw-file", ctx.hw_file,
+                 "A hardware TOML to add to the catalog (e.g. a profile from `tokcast bench machine`)")
       ->type_name("FILE");
   app.add_option("--db", ctx.db_path, "Results database (default: <data dir>/results.db)")->type_name("FILE");
   app.add_flag("--no-store", ctx.no_store, "Do not store bench results");
-  auto* format = app.add_option("--format", ctx.format, "Output format: table, md, csv, json or jsonl")->capture_default_str();
+  auto* format =
+      app.add_option("--format", ctx.format, "Output format: table, md, csv, json or jsonl")->capture_default_str();
   app.add_option("-o,--output", ctx.output_path, "Write the report to FILE instead of standard output");
   app.add_flag("--wide", ctx.wide, "Tables: every column, whatever the terminal's width");
   app.add_option("--width", ctx.width, "Tables: fit this many columns (default: the terminal's, else 120)");
@@ -52,16 +57,20 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add(&app, "list", "List catalog entries: hardware, models, quants or runtimes", RegisterList);
   add(&app, "show", "Show everything the catalog knows about one id (or a model file)", RegisterShow);
   add(&app, "fit", "Memory plan: does model M at quant Q fit on hardware H?", RegisterFit);
-  add(&app, "predict", "Time to first token, prefill and decode speed, energy and cost: expected and bound", RegisterPredict);
+  add(&app, "predict", "Time to first token, prefill and decode speed, energy and cost: expected and bound",
+      RegisterPredict);
   add(&app, "compare",
-      "One workload side by side over many platforms (no arguments: the scenario of Skorppio's \"Apple M5 Max vs NVIDIA\")",
+      "One workload side by side over many platforms (no arguments: the scenario of Skorppio's \"Apple M5 Max vs "
+      "NVIDIA\")",
       RegisterCompare);
-  add(&app, "explain", "Per-operator breakdown of one scenario: FLOPs, bytes, time and what bounds it", RegisterExplain);
+  add(&app, "explain", "Per-operator breakdown of one scenario: FLOPs, bytes, time and what bounds it",
+      RegisterExplain);
   CLI::App* bench = app.add_subcommand("bench", "Measure this machine: micro-benchmarks and a real forward pass");
   bench->require_subcommand(1);
   add(bench, "machine", "Memory bandwidth, matmul throughput and host facts; writes --hw local", RegisterBenchMachine);
   add(bench, "model", "A real forward pass on this CPU, like llama-bench, next to the prediction", RegisterBenchModel);
-  add(&app, "synth", "Write the probe engine's synthetic model as a GGUF file (with a minimal tokenizer)", RegisterSynth);
+  add(&app, "synth", "Write the probe engine's synthetic model as a GGUF file (with a minimal tokenizer)",
+      RegisterSynth);
   add(&app, "results", "Stored runs: list, show ID, export (CSV in the validation schema, or JSON)", RegisterResults);
   CLI::App* imp = app.add_subcommand("import", "Import measurements into the results database");
   imp->require_subcommand(1);
@@ -74,8 +83,8 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     for (const auto* sub : app.get_subcommands({})) names.push_back(sub->get_name());
     if (std::find(names.begin(), names.end(), typed) == names.end()) {
       const auto close = ClosestMatches(typed, names, 1);
-      err << "tokcast: error: unknown command '" << typed << "'" << (close.empty() ? "" : "; did you mean '" + close[0] + "'?")
-          << " (tokcast --help lists them)\n";
+      err << "tokcast: error: unknown command '" << typed << "'"
+          << (close.empty() ? "" : "; did you mean '" + close[0] + "'?") << " (tokcast --help lists them)\n";
       return 2;
     }
   }

@@ -44,7 +44,8 @@ std::vector<std::string> SplitList(std::string_view text, std::string_view flag)
   size_t start = 0;
   while (true) {
     const size_t comma = text.find(',', start);
-    std::string item = Trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    std::string item =
+        Trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (item.empty()) Bad(flag, text, "empty item in the list");
     out.push_back(std::move(item));
     if (comma == std::string_view::npos) break;

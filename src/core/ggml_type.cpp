@@ -8,14 +8,10 @@ namespace {
 
 // Block layouts from ggml/src/ggml-common.h and ggml.c type_traits.
 constexpr std::array<TensorTypeTraits, static_cast<size_t>(TensorType::kCount)> kTraits = {{
-    {"F32", 0, 1, 4, false},
-    {"F16", 1, 1, 2, false},
-    {"BF16", 30, 1, 2, false},
-    {"F64", 28, 1, 8, false},
-    {"I8", 24, 1, 1, false},
-    {"I16", 25, 1, 2, false},
-    {"I32", 26, 1, 4, false},
-    {"I64", 27, 1, 8, false},
+    {"F32", 0, 1, 4, false},           {"F16", 1, 1, 2, false},
+    {"BF16", 30, 1, 2, false},         {"F64", 28, 1, 8, false},
+    {"I8", 24, 1, 1, false},           {"I16", 25, 1, 2, false},
+    {"I32", 26, 1, 4, false},          {"I64", 27, 1, 8, false},
     {"Q4_0", 2, 32, 18, true},     // fp16 d + 16 bytes of nibbles
     {"Q4_1", 3, 32, 20, true},     // d, m + 16
     {"Q5_0", 6, 32, 22, true},     // d + qh[4] + 16
@@ -28,28 +24,18 @@ constexpr std::array<TensorTypeTraits, static_cast<size_t>(TensorType::kCount)> 
     {"Q5_K", 13, 256, 176, true},  // d, dmin + scales[12] + qh[32] + qs[128]
     {"Q6_K", 14, 256, 210, true},  // ql[128] + qh[64] + scales[16] + d
     {"Q8_K", 15, 256, 292, true},  // float d + qs[256] + bsums[16]
-    {"IQ2_XXS", 16, 256, 66, true},
-    {"IQ2_XS", 17, 256, 74, true},
-    {"IQ2_S", 22, 256, 82, true},
-    {"IQ3_XXS", 18, 256, 98, true},
-    {"IQ3_S", 21, 256, 110, true},
-    {"IQ1_S", 19, 256, 50, true},
-    {"IQ1_M", 29, 256, 56, true},
-    {"IQ4_NL", 20, 32, 18, true},
-    {"IQ4_XS", 23, 256, 136, true},
-    {"TQ1_0", 34, 256, 54, true},
-    {"TQ2_0", 35, 256, 66, true},
-    {"MXFP4", 39, 32, 17, true},   // e8m0 scale + 16 bytes of e2m1 pairs
-    {"FP8_E4M3", -1, 1, 1, true},
-    {"NVFP4", -1, 16, 9, true},    // 16 e2m1 + one e4m3 scale
+    {"IQ2_XXS", 16, 256, 66, true},    {"IQ2_XS", 17, 256, 74, true},
+    {"IQ2_S", 22, 256, 82, true},      {"IQ3_XXS", 18, 256, 98, true},
+    {"IQ3_S", 21, 256, 110, true},     {"IQ1_S", 19, 256, 50, true},
+    {"IQ1_M", 29, 256, 56, true},      {"IQ4_NL", 20, 32, 18, true},
+    {"IQ4_XS", 23, 256, 136, true},    {"TQ1_0", 34, 256, 54, true},
+    {"TQ2_0", 35, 256, 66, true},      {"MXFP4", 39, 32, 17, true},  // e8m0 scale + 16 bytes of e2m1 pairs
+    {"FP8_E4M3", -1, 1, 1, true},      {"NVFP4", -1, 16, 9, true},   // 16 e2m1 + one e4m3 scale
     {"INT4_G128", -1, 256, 133, true},  // 2 groups: 128 bytes nibbles + 2 fp16 scales + 2 4-bit zeros
     {"MLX_Q3_G32", -1, 32, 16, true},   // 12 bytes + fp16 scale + fp16 bias
-    {"MLX_Q3_G64", -1, 64, 28, true},
-    {"MLX_Q4_G32", -1, 32, 20, true},
-    {"MLX_Q4_G64", -1, 64, 36, true},
-    {"MLX_Q6_G32", -1, 32, 28, true},
-    {"MLX_Q6_G64", -1, 64, 52, true},
-    {"MLX_Q8_G32", -1, 32, 36, true},
+    {"MLX_Q3_G64", -1, 64, 28, true},  {"MLX_Q4_G32", -1, 32, 20, true},
+    {"MLX_Q4_G64", -1, 64, 36, true},  {"MLX_Q6_G32", -1, 32, 28, true},
+    {"MLX_Q6_G64", -1, 64, 52, true},  {"MLX_Q8_G32", -1, 32, 36, true},
     {"MLX_Q8_G64", -1, 64, 68, true},
 }};
 
@@ -65,9 +51,13 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-const TensorTypeTraits& Traits(TensorType type) { return kTraits[static_cast<size_t>(type)]; }
+const TensorTypeTraits& Traits(TensorType type) {
+  return kTraits[static_cast<size_t>(type)];
+}
 
-std::string_view ToString(TensorType type) { return Traits(type).name; }
+std::string_view ToString(TensorType type) {
+  return Traits(type).name;
+}
 
 std::optional<TensorType> TensorTypeFromString(std::string_view name) {
   for (size_t i = 0; i < kTraits.size(); ++i) {

@@ -11,23 +11,58 @@ namespace tokcast {
 
 enum class TensorType : uint8_t {
   // GGUF / ggml types (ggml_type ids in the traits table).
-  kF32, kF16, kBF16, kF64, kI8, kI16, kI32, kI64,
-  kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0, kQ8_1,
-  kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K, kQ8_K,
-  kIQ2_XXS, kIQ2_XS, kIQ2_S, kIQ3_XXS, kIQ3_S, kIQ1_S, kIQ1_M, kIQ4_NL, kIQ4_XS,
-  kTQ1_0, kTQ2_0, kMXFP4,
+  kF32,
+  kF16,
+  kBF16,
+  kF64,
+  kI8,
+  kI16,
+  kI32,
+  kI64,
+  kQ4_0,
+  kQ4_1,
+  kQ5_0,
+  kQ5_1,
+  kQ8_0,
+  kQ8_1,
+  kQ2_K,
+  kQ3_K,
+  kQ4_K,
+  kQ5_K,
+  kQ6_K,
+  kQ8_K,
+  kIQ2_XXS,
+  kIQ2_XS,
+  kIQ2_S,
+  kIQ3_XXS,
+  kIQ3_S,
+  kIQ1_S,
+  kIQ1_M,
+  kIQ4_NL,
+  kIQ4_XS,
+  kTQ1_0,
+  kTQ2_0,
+  kMXFP4,
   // Formats outside GGUF.
-  kFP8_E4M3, kNVFP4, kINT4_G128,
-  kMLX_Q3_G32, kMLX_Q3_G64, kMLX_Q4_G32, kMLX_Q4_G64,
-  kMLX_Q6_G32, kMLX_Q6_G64, kMLX_Q8_G32, kMLX_Q8_G64,
+  kFP8_E4M3,
+  kNVFP4,
+  kINT4_G128,
+  kMLX_Q3_G32,
+  kMLX_Q3_G64,
+  kMLX_Q4_G32,
+  kMLX_Q4_G64,
+  kMLX_Q6_G32,
+  kMLX_Q6_G64,
+  kMLX_Q8_G32,
+  kMLX_Q8_G64,
   kCount
 };
 
 struct TensorTypeTraits {
-  std::string_view name;    // canonical name (GGUF spelling for ggml types)
-  int ggml_id;              // ggml_type enum value, -1 when not a GGUF type
-  uint32_t block_elems;     // weights per block
-  uint32_t block_bytes;     // bytes per block, scales included
+  std::string_view name;  // canonical name (GGUF spelling for ggml types)
+  int ggml_id;            // ggml_type enum value, -1 when not a GGUF type
+  uint32_t block_elems;   // weights per block
+  uint32_t block_bytes;   // bytes per block, scales included
   bool is_quantized;
 };
 

@@ -9,7 +9,9 @@ constexpr std::array<std::string_view, static_cast<size_t>(HardwareClass::kCount
     "discrete_gpu", "unified_soc", "cpu", "accelerator"};
 }
 
-std::string_view ToString(HardwareClass c) { return kClassNames[static_cast<size_t>(c)]; }
+std::string_view ToString(HardwareClass c) {
+  return kClassNames[static_cast<size_t>(c)];
+}
 
 std::optional<HardwareClass> HardwareClassFromString(std::string_view name) {
   for (size_t i = 0; i < kClassNames.size(); ++i) {
@@ -19,8 +21,7 @@ std::optional<HardwareClass> HardwareClassFromString(std::string_view name) {
 }
 
 double HardwareSpec::MaxMemoryGib() const {
-  return memory_options_gib.empty() ? 0.0
-                                    : *std::max_element(memory_options_gib.begin(), memory_options_gib.end());
+  return memory_options_gib.empty() ? 0.0 : *std::max_element(memory_options_gib.begin(), memory_options_gib.end());
 }
 
 double HardwareSpec::UsableFraction(double capacity_gib) const {

@@ -35,7 +35,7 @@ struct HardwareSpec {
 
   std::vector<double> memory_options_gib;
   std::string memory_type;
-  double bandwidth_bytes_per_s = 0;                     // theoretical, decimal
+  double bandwidth_bytes_per_s = 0;                      // theoretical, decimal
   std::optional<double> measured_bandwidth_bytes_per_s;  // empirical
   std::vector<UsableRule> gpu_usable;                    // first matching rule wins
   std::string gpu_usable_note;

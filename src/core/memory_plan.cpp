@@ -10,21 +10,25 @@ namespace tokcast {
 namespace {
 
 constexpr double kGib = 1024.0 * 1024.0 * 1024.0;
-constexpr std::array<std::string_view, static_cast<size_t>(OffloadStyle::kCount)> kOffloadNames = {
-    "host_layers", "stream", "none"};
+constexpr std::array<std::string_view, static_cast<size_t>(OffloadStyle::kCount)> kOffloadNames = {"host_layers",
+                                                                                                   "stream", "none"};
 
-uint64_t ToBytes(double v) { return v <= 0 ? 0 : static_cast<uint64_t>(std::llround(v)); }
+uint64_t ToBytes(double v) {
+  return v <= 0 ? 0 : static_cast<uint64_t>(std::llround(v));
+}
 
 // Activation / scratch memory of one forward pass of `ubatch` tokens. llama.cpp's graph
 // allocator reuses buffers, so the peak is roughly the larger of the activations (plus the
 // S x ctx attention scores when flash attention is off) and the f32 logits.
 double ComputeBufferBytes(const ModelSpec& s, const RuntimeProfile& rt, const Workload& w, bool with_logits) {
-  const double tokens = static_cast<double>(std::min<uint64_t>(rt.ubatch_tokens, std::max<uint64_t>(w.ctx * w.batch, 1)));
+  const double tokens =
+      static_cast<double>(std::min<uint64_t>(rt.ubatch_tokens, std::max<uint64_t>(w.ctx * w.batch, 1)));
   double ffn_width = s.ffn;
   if (s.moe) {
-    ffn_width = std::max<double>(ffn_width, static_cast<double>(s.moe->expert_ffn) * s.moe->n_experts_active +
-                                                static_cast<double>(s.moe->shared_expert_ffn ? s.moe->shared_expert_ffn : s.moe->expert_ffn) *
-                                                    s.moe->n_shared_experts);
+    ffn_width = std::max<double>(
+        ffn_width, static_cast<double>(s.moe->expert_ffn) * s.moe->n_experts_active +
+                       static_cast<double>(s.moe->shared_expert_ffn ? s.moe->shared_expert_ffn : s.moe->expert_ffn) *
+                           s.moe->n_shared_experts);
   }
   const double qkv = s.mla ? static_cast<double>(s.n_heads) * (s.mla->qk_nope_head_dim + s.mla->qk_rope_head_dim) * 2
                            : static_cast<double>(s.n_heads) * s.head_dim + 2.0 * s.n_kv_heads * s.head_dim;
@@ -37,11 +41,15 @@ double ComputeBufferBytes(const ModelSpec& s, const RuntimeProfile& rt, const Wo
   return std::max(act, logits);
 }
 
-std::string Gib(double bytes) { return FormatFixed(bytes / kGib, 1) + " GiB"; }
+std::string Gib(double bytes) {
+  return FormatFixed(bytes / kGib, 1) + " GiB";
+}
 
 }  // namespace
 
-std::string_view ToString(OffloadStyle s) { return kOffloadNames[static_cast<size_t>(s)]; }
+std::string_view ToString(OffloadStyle s) {
+  return kOffloadNames[static_cast<size_t>(s)];
+}
 
 std::optional<OffloadStyle> OffloadStyleFromString(std::string_view name) {
   for (size_t i = 0; i < kOffloadNames.size(); ++i) {
@@ -95,8 +103,8 @@ uint64_t KvCacheBytes(const ModelSpec& spec, const Workload& w) {
   return ToBytes(total * w.batch);
 }
 
-PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const HardwareSpec& hw,
-                      const RuntimeProfile& rt, const Workload& w, const PlanOptions& opt) {
+PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const HardwareSpec& hw, const RuntimeProfile& rt,
+                      const Workload& w, const PlanOptions& opt) {
   PlanResult result;
   MemoryPlan& p = result.plan;
   // ---- inputs ----
@@ -107,14 +115,14 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
     if (!offered) {
       std::string options;
       for (double g : hw.memory_options_gib) options += (options.empty() ? "" : ", ") + FormatFixed(g, 0);
-      result.error = hw.id + " is sold with " + options + " GB; --memory-gb " + FormatFixed(*opt.memory_gib, 0) +
-                     " is not one of them";
+      result.error =
+          hw.id + " is sold with " + options + " GB; " + FormatFixed(*opt.memory_gib, 0) + " GB is not one of them";
       return result;
     }
     capacity_gib = *opt.memory_gib;
   }
   if (opt.devices == 0 || opt.devices > 1024) {
-    result.error = "--devices must be in 1..1024";
+    result.error = "the device count must be in 1..1024";
     return result;
   }
   if (opt.usable_fraction && !(*opt.usable_fraction > 0 && *opt.usable_fraction <= 1)) {
@@ -122,11 +130,11 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
     return result;
   }
   if (w.ctx == 0 || w.ctx > (uint64_t{1} << 32)) {
-    result.error = "--ctx must be in 1..4294967296";
+    result.error = "the context must be in 1..4294967296 tokens";
     return result;
   }
   if (w.batch == 0 || w.batch > 1'000'000) {
-    result.error = "--batch must be in 1..1000000";
+    result.error = "the batch must be in 1..1000000 sequences";
     return result;
   }
   if (fp.layer_weight_bytes.size() != spec.n_layers) {
@@ -141,7 +149,8 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   p.devices = N;
   p.capacity_bytes = ToBytes(capacity_gib * kGib);
   p.usable_fraction = opt.usable_fraction.value_or(hw.UsableFraction(capacity_gib));
-  const double usable_per_device = static_cast<double>(p.capacity_bytes) * p.usable_fraction * (is_cpu ? 1.0 : rt.device_memory_fraction);
+  const double usable_per_device =
+      static_cast<double>(p.capacity_bytes) * p.usable_fraction * (is_cpu ? 1.0 : rt.device_memory_fraction);
   p.usable_bytes = ToBytes(usable_per_device * N);
   p.layers_total = L;
   p.weights_bytes = fp.total_weight_bytes;
@@ -251,9 +260,11 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   p.layers_per_device = best ? best->layers : std::vector<uint32_t>(N, 0);
 
   // What everything would need on the device, for the messages.
-  const double need_all = static_cast<double>(fp.total_weight_bytes) - (emb_on_device ? 0.0 : static_cast<double>(fp.token_embd_bytes)) +
-                          kv_total + act * N + logits_extra + fixed * N;
-  const std::string where = is_cpu ? "in memory" : (N > 1 ? "on the " + std::to_string(N) + " devices" : "on the device");
+  const double need_all = static_cast<double>(fp.total_weight_bytes) -
+                          (emb_on_device ? 0.0 : static_cast<double>(fp.token_embd_bytes)) + kv_total + act * N +
+                          logits_extra + fixed * N;
+  const std::string where =
+      is_cpu ? "in memory" : (N > 1 ? "on the " + std::to_string(N) + " devices" : "on the device");
 
   if (best && n_dev == L && out_dev) {
     p.verdict = Verdict::kFits;
@@ -274,7 +285,8 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   }
   // Host memory for the offloaded part.
   std::optional<double> host_capacity;
-  if (hw.hw_class == HardwareClass::kUnifiedSoc) host_capacity = static_cast<double>(p.capacity_bytes) * (1.0 - p.usable_fraction);
+  if (hw.hw_class == HardwareClass::kUnifiedSoc)
+    host_capacity = static_cast<double>(p.capacity_bytes) * (1.0 - p.usable_fraction);
   if (opt.host_memory_gib) host_capacity = *opt.host_memory_gib * kGib;
   if (host_capacity && static_cast<double>(p.host_bytes) > *host_capacity) {
     p.verdict = Verdict::kDoesNotFit;

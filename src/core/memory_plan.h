@@ -19,23 +19,23 @@ namespace tokcast {
 struct ModelFootprint {
   std::vector<uint64_t> layer_weight_bytes;  // per block
   uint64_t token_embd_bytes = 0;
-  uint64_t output_bytes = 0;        // lm head + output norm (+ bias)
+  uint64_t output_bytes = 0;  // lm head + output norm (+ bias)
   uint64_t total_weight_bytes = 0;
 };
 ModelFootprint MakeFootprint(const ModelSpec& spec, const std::vector<TensorInfo>& tensors);
 
 struct Workload {
-  uint64_t ctx = 4096;   // tokens of context per sequence
-  uint32_t batch = 1;    // concurrent sequences
+  uint64_t ctx = 4096;  // tokens of context per sequence
+  uint32_t batch = 1;   // concurrent sequences
   TensorType kv_type = TensorType::kF16;
 };
 
 struct PlanOptions {
-  std::optional<double> memory_gib;              // chosen capacity option; default = largest
-  std::optional<double> usable_fraction;         // overrides the hardware rule
-  uint32_t devices = 1;                          // identical devices, layers split across them
-  std::optional<double> host_memory_gib;         // host RAM available for offload; nullopt = not checked
-  std::optional<uint32_t> layers_on_device;      // force a split (like -ngl)
+  std::optional<double> memory_gib;          // chosen capacity option; default = largest
+  std::optional<double> usable_fraction;     // overrides the hardware rule
+  uint32_t devices = 1;                      // identical devices, layers split across them
+  std::optional<double> host_memory_gib;     // host RAM available for offload; nullopt = not checked
+  std::optional<uint32_t> layers_on_device;  // force a split (like -ngl)
 };
 
 enum class Verdict : uint8_t { kFits, kFitsWithOffload, kDoesNotFit };
@@ -45,10 +45,10 @@ struct MemoryPlan {
   Verdict verdict = Verdict::kDoesNotFit;
   std::string reason;  // why it does not fit, or what spills
 
-  double capacity_gib = 0;          // per device, as chosen
+  double capacity_gib = 0;  // per device, as chosen
   uint32_t devices = 1;
-  uint64_t capacity_bytes = 0;      // per device
-  uint64_t usable_bytes = 0;        // all devices together
+  uint64_t capacity_bytes = 0;  // per device
+  uint64_t usable_bytes = 0;    // all devices together
   double usable_fraction = 1.0;
 
   uint64_t weights_bytes = 0;
@@ -57,11 +57,11 @@ struct MemoryPlan {
   uint64_t kv_bytes = 0;
   uint64_t kv_device_bytes = 0;
   uint64_t kv_host_bytes = 0;
-  uint64_t overhead_bytes = 0;       // runtime context + compute buffers, all devices
-  uint64_t compute_buffer_bytes = 0; // part of overhead
+  uint64_t overhead_bytes = 0;        // runtime context + compute buffers, all devices
+  uint64_t compute_buffer_bytes = 0;  // part of overhead
   uint64_t device_used_bytes = 0;
-  int64_t headroom_bytes = 0;        // usable - used (negative when over)
-  uint64_t host_bytes = 0;           // host memory the plan needs (offloaded weights, KV, embeddings)
+  int64_t headroom_bytes = 0;  // usable - used (negative when over)
+  uint64_t host_bytes = 0;     // host memory the plan needs (offloaded weights, KV, embeddings)
 
   uint32_t layers_total = 0;
   uint32_t layers_on_device = 0;

@@ -7,20 +7,17 @@ namespace tokcast {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<size_t>(TensorRole::kCount)> kRoleNames = {
-    "token_embd", "output", "output_norm", "norm", "bias", "attn_sinks",
-    "attn_q", "attn_k", "attn_v", "attn_output", "attn_q_a", "attn_q_b", "attn_kv_a_mqa", "attn_kv_b",
-    "ffn_gate", "ffn_up", "ffn_down",
-    "ffn_gate_exps", "ffn_up_exps", "ffn_down_exps",
-    "ffn_gate_shexp", "ffn_up_shexp", "ffn_down_shexp", "ffn_gate_inp",
-    "other",
+    "token_embd",   "output",         "output_norm",  "norm",          "bias",        "attn_sinks",    "attn_q",
+    "attn_k",       "attn_v",         "attn_output",  "attn_q_a",      "attn_q_b",    "attn_kv_a_mqa", "attn_kv_b",
+    "ffn_gate",     "ffn_up",         "ffn_down",     "ffn_gate_exps", "ffn_up_exps", "ffn_down_exps", "ffn_gate_shexp",
+    "ffn_up_shexp", "ffn_down_shexp", "ffn_gate_inp", "other",
 };
 
 class InventoryBuilder {
  public:
   explicit InventoryBuilder(std::vector<TensorInfo>& out) : out_(out) {}
 
-  void Add(std::string name, int32_t layer, TensorRole role, uint64_t in, uint64_t out_dim,
-           uint32_t experts = 1) {
+  void Add(std::string name, int32_t layer, TensorRole role, uint64_t in, uint64_t out_dim, uint32_t experts = 1) {
     TensorInfo t;
     t.name = std::move(name);
     t.layer = layer;
@@ -91,7 +88,9 @@ std::optional<std::string> Validate(const ModelSpec& s) {
   return std::nullopt;
 }
 
-std::string_view ToString(TensorRole role) { return kRoleNames[static_cast<size_t>(role)]; }
+std::string_view ToString(TensorRole role) {
+  return kRoleNames[static_cast<size_t>(role)];
+}
 
 std::optional<TensorRole> TensorRoleFromString(std::string_view name) {
   for (size_t i = 0; i < kRoleNames.size(); ++i) {
@@ -212,8 +211,7 @@ std::vector<TensorInfo> BuildTensorInventory(const ModelSpec& s) {
 
 ParamCounts CountParams(const ModelSpec& spec, const std::vector<TensorInfo>& tensors) {
   ParamCounts c;
-  const double active_fraction =
-      spec.moe ? static_cast<double>(spec.moe->n_experts_active) / spec.moe->n_experts : 1.0;
+  const double active_fraction = spec.moe ? static_cast<double>(spec.moe->n_experts_active) / spec.moe->n_experts : 1.0;
   double active = 0;
   for (const auto& t : tensors) {
     c.total += t.n_elems;

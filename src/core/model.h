@@ -11,19 +11,19 @@
 
 namespace tokcast {
 
-enum class MlpKind : uint8_t { kGated, kPlain };  // gated: gate+up+down (SwiGLU/GeGLU); plain: fc1+fc2
+enum class MlpKind : uint8_t { kGated, kPlain };     // gated: gate+up+down (SwiGLU/GeGLU); plain: fc1+fc2
 enum class NormKind : uint8_t { kRms, kLayerNorm };  // LayerNorm has a bias vector too
 
 struct MoeSpec {
-  uint32_t n_experts = 0;          // routed experts per MoE layer
-  uint32_t n_experts_active = 0;   // routed experts per token (top-k)
-  uint32_t n_shared_experts = 0;   // always-on experts
-  uint32_t expert_ffn = 0;         // routed expert intermediate size
-  uint32_t shared_expert_ffn = 0;  // shared expert intermediate size (0 = expert_ffn)
+  uint32_t n_experts = 0;             // routed experts per MoE layer
+  uint32_t n_experts_active = 0;      // routed experts per token (top-k)
+  uint32_t n_shared_experts = 0;      // always-on experts
+  uint32_t expert_ffn = 0;            // routed expert intermediate size
+  uint32_t shared_expert_ffn = 0;     // shared expert intermediate size (0 = expert_ffn)
   uint32_t leading_dense_layers = 0;  // first k layers use the dense FFN
-  uint32_t layer_step = 1;         // every step-th layer is MoE (Llama 4 interleave)
+  uint32_t layer_step = 1;            // every step-th layer is MoE (Llama 4 interleave)
   bool router_bias = false;
-  bool expert_bias = false;        // per-expert biases (gpt-oss)
+  bool expert_bias = false;  // per-expert biases (gpt-oss)
 };
 
 struct MlaSpec {
@@ -61,7 +61,7 @@ struct ModelSpec {
   uint32_t norms_per_layer = 2;  // Gemma 2/3 use 4 (pre/post attention and FFN)
   std::optional<MoeSpec> moe;
   std::optional<MlaSpec> mla;
-  uint32_t sliding_window = 0;      // 0: none
+  uint32_t sliding_window = 0;       // 0: none
   std::vector<bool> layer_is_local;  // per layer; empty = all full attention
   std::optional<double> published_params_b;
   std::optional<double> published_active_params_b;
@@ -83,11 +83,30 @@ std::optional<std::string> Validate(const ModelSpec& spec);
 
 // What a tensor does; drives quantization recipes and active-parameter counts.
 enum class TensorRole : uint8_t {
-  kTokenEmbd, kOutput, kOutputNorm, kNorm, kBias, kAttnSinks,
-  kAttnQ, kAttnK, kAttnV, kAttnOutput, kAttnQA, kAttnQB, kAttnKvA, kAttnKvB,
-  kFfnGate, kFfnUp, kFfnDown,
-  kFfnGateExps, kFfnUpExps, kFfnDownExps,
-  kFfnGateShexp, kFfnUpShexp, kFfnDownShexp, kFfnRouter,
+  kTokenEmbd,
+  kOutput,
+  kOutputNorm,
+  kNorm,
+  kBias,
+  kAttnSinks,
+  kAttnQ,
+  kAttnK,
+  kAttnV,
+  kAttnOutput,
+  kAttnQA,
+  kAttnQB,
+  kAttnKvA,
+  kAttnKvB,
+  kFfnGate,
+  kFfnUp,
+  kFfnDown,
+  kFfnGateExps,
+  kFfnUpExps,
+  kFfnDownExps,
+  kFfnGateShexp,
+  kFfnUpShexp,
+  kFfnDownShexp,
+  kFfnRouter,
   kOther,
   kCount
 };
@@ -95,12 +114,12 @@ std::string_view ToString(TensorRole role);  // GGUF-style short name: "attn_v",
 std::optional<TensorRole> TensorRoleFromString(std::string_view name);
 
 struct TensorInfo {
-  std::string name;       // GGUF naming: blk.N.attn_q.weight
-  int32_t layer = -1;     // -1: not in a block
+  std::string name;    // GGUF naming: blk.N.attn_q.weight
+  int32_t layer = -1;  // -1: not in a block
   TensorRole role = TensorRole::kOther;
   uint64_t row_elems = 0;  // innermost dimension (ne0)
   uint64_t n_elems = 0;
-  uint32_t n_experts = 1;  // > 1 for stacked expert tensors
+  uint32_t n_experts = 1;      // > 1 for stacked expert tensors
   bool routed_expert = false;  // weights of one or more routed experts (only top-k are read per token)
   TensorType type = TensorType::kF32;
   uint64_t bytes = 0;

@@ -7,15 +7,21 @@
 namespace tokcast {
 namespace {
 
-constexpr double kFaQueryTile = 64;   // queries per flash-attention tile (KV is re-read per tile)
+constexpr double kFaQueryTile = 64;  // queries per flash-attention tile (KV is re-read per tile)
 constexpr double kAllReduceLatencyNvlinkS = 8e-6;
 constexpr double kAllReduceLatencyPcieS = 25e-6;
 constexpr double kActivationBytes = 4;  // f32 activations between kernels
 
 bool IsAttn(TensorRole r) {
   switch (r) {
-    case TensorRole::kAttnQ: case TensorRole::kAttnK: case TensorRole::kAttnV: case TensorRole::kAttnOutput:
-    case TensorRole::kAttnQA: case TensorRole::kAttnQB: case TensorRole::kAttnKvA: case TensorRole::kAttnKvB:
+    case TensorRole::kAttnQ:
+    case TensorRole::kAttnK:
+    case TensorRole::kAttnV:
+    case TensorRole::kAttnOutput:
+    case TensorRole::kAttnQA:
+    case TensorRole::kAttnQB:
+    case TensorRole::kAttnKvA:
+    case TensorRole::kAttnKvB:
       return true;
     default:
       return false;
@@ -69,8 +75,8 @@ struct Acc {
 
 struct Machine {  // what one side of the computation runs on
   const char* where;
-  double peak_flops;      // GEMM precision
-  double alu_flops;       // dequant work (vector ALUs)
+  double peak_flops;  // GEMM precision
+  double alu_flops;   // dequant work (vector ALUs)
   double attn_flops;
   double bandwidth;
   double eff_compute, eff_memory, eff_attention;
@@ -81,14 +87,14 @@ struct Machine {  // what one side of the computation runs on
 // The work one operator declares, per layer (or per call) it covers.
 struct OpWork {
   const char* name = "";
-  double count = 0;           // layers (or calls) it covers
-  double flops = 0;           // at the GEMM peak
-  double bytes = 0;           // moved
-  double kernels = 0;         // launches (per-kernel overhead)
-  double dequant_flops = 0;   // matrix-vector unpacking work, FLOP-equivalents at the GEMM peak
-  double compute_peak = 0;    // 0: the machine's GEMM peak
-  double compute_eff = 0;     // 0: the machine's GEMM efficiency
-  double alu_flops = 0;       // vector-ALU work (quantized GEMM unpacking)
+  double count = 0;          // layers (or calls) it covers
+  double flops = 0;          // at the GEMM peak
+  double bytes = 0;          // moved
+  double kernels = 0;        // launches (per-kernel overhead)
+  double dequant_flops = 0;  // matrix-vector unpacking work, FLOP-equivalents at the GEMM peak
+  double compute_peak = 0;   // 0: the machine's GEMM peak
+  double compute_eff = 0;    // 0: the machine's GEMM efficiency
+  double alu_flops = 0;      // vector-ALU work (quantized GEMM unpacking)
 };
 
 void AddOp(Acc& acc, const Machine& m, const OpWork& w) {
@@ -110,9 +116,12 @@ void AddOp(Acc& acc, const Machine& m, const OpWork& w) {
   (m.host ? acc.host_memory_s : acc.dev_memory_s) += tm;
   acc.r.time_s += t;
   acc.r.overhead_s += to;
-  if (m.host) acc.r.host_s += t - to;
-  else if (tc >= tm) acc.r.compute_s += tc + tdq;
-  else acc.r.memory_s += tm + tdq;
+  if (m.host)
+    acc.r.host_s += t - to;
+  else if (tc >= tm)
+    acc.r.compute_s += tc + tdq;
+  else
+    acc.r.memory_s += tm + tdq;
   if (acc.ops) {
     acc.ops->push_back({acc.phase, m.where, name, count, flops * count, bytes * count, t,
                         to > std::max(tc, tm) ? "overhead" : (tc >= tm ? "compute" : "memory"), acc.pass});
@@ -147,8 +156,10 @@ double DequantFlops(const PreparedModel::Group& g, const Efficiency& eff, double
   for (const auto& [type, n] : g.params_by_type) {
     if (type == TensorType::kF32) continue;  // norms and biases
     auto it = eff.dequant_flops_per_weight.find(std::string(ToString(type)));
-    if (it != eff.dequant_flops_per_weight.end()) total += n * it->second;
-    else if (fallback != eff.dequant_flops_per_weight.end() && Traits(type).is_quantized) total += n * fallback->second;
+    if (it != eff.dequant_flops_per_weight.end())
+      total += n * it->second;
+    else if (fallback != eff.dequant_flops_per_weight.end() && Traits(type).is_quantized)
+      total += n * fallback->second;
   }
   return total * fraction;
 }
@@ -177,25 +188,39 @@ struct PassEnv {
 };
 
 // The device and the host as the roofline sees them in this pass.
-std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound, bool prefill) {
+std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
+                                     bool prefill) {
   const PreparedModel& pm = c.model;
   const double tp = std::max<uint32_t>(w.tp, 1);
   Precision prec = pm.weight_compute;
-  if (prec != Precision::kFp8 && prec != Precision::kFp4) prec = pm.quantized ? c.rt.quantized_precision : c.rt.dense_precision;
+  if (prec != Precision::kFp8 && prec != Precision::kFp4)
+    prec = pm.quantized ? c.rt.quantized_precision : c.rt.dense_precision;
   // Kernels can always fall back to FP32 ALUs: never assume less than that rate.
   const double fp32_peak = c.hw.PeakFlops(Precision::kFp32).value_or(1e12);
   const double gemm_peak = std::max(c.hw.PeakFlops(prec).value_or(fp32_peak), fp32_peak);
   const double attn_peak = std::max(c.hw.PeakFlops(c.rt.dense_precision).value_or(fp32_peak), fp32_peak);
   const bool is_cpu = c.hw.hw_class == HardwareClass::kCpu;
-  Machine dev{"device", gemm_peak * tp, fp32_peak * tp, attn_peak * tp, c.hw.bandwidth_bytes_per_s * tp,
+  Machine dev{"device",
+              gemm_peak * tp,
+              fp32_peak * tp,
+              attn_peak * tp,
+              c.hw.bandwidth_bytes_per_s * tp,
               bound ? 1.0 : (prefill ? eff.compute : eff.decode_compute),
               bound ? 1.0 : eff.memory * (c.hw.dies > 1 ? eff.multi_die_memory : 1.0),
               bound ? 1.0 : eff.attention,
-              bound ? 0.0 : eff.layer_overhead_s / 8.0, is_cpu};
+              bound ? 0.0 : eff.layer_overhead_s / 8.0,
+              is_cpu};
   const double host_flops = c.hw.host_cpu_flops_per_s.value_or(1e12);
-  Machine host{"host", host_flops, host_flops, host_flops, c.hw.host_memory_bandwidth_bytes_per_s,
-               bound ? 1.0 : eff.host_compute, bound ? 1.0 : eff.host_memory, bound ? 1.0 : eff.host_compute,
-               bound ? 0.0 : eff.layer_overhead_s / 8.0, true};
+  Machine host{"host",
+               host_flops,
+               host_flops,
+               host_flops,
+               c.hw.host_memory_bandwidth_bytes_per_s,
+               bound ? 1.0 : eff.host_compute,
+               bound ? 1.0 : eff.host_memory,
+               bound ? 1.0 : eff.host_compute,
+               bound ? 0.0 : eff.layer_overhead_s / 8.0,
+               true};
   return {dev, host};
 }
 
@@ -211,47 +236,88 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
     if (k <= 0) continue;
     const auto& lc = pm.classes[ci];
     // Norms, residual adds, RoPE, activations: memory traffic on activations.
-    AddOp(acc, m, {.name = "norms_elementwise", .count = k, .flops = 10.0 * T * hidden,
-                   .bytes = lc.norms.bytes + 8.0 * T * hidden * kActivationBytes, .kernels = 6});
-    AddOp(acc, m, {.name = "attn_proj", .count = k, .flops = 2.0 * T * lc.attn.params, .bytes = lc.attn.bytes, .kernels = 4,
-                   .dequant_flops = dq * DequantFlops(lc.attn, eff, 1.0), .alu_flops = alu * 2.0 * T * lc.attn.params});
+    AddOp(acc, m,
+          {.name = "norms_elementwise",
+           .count = k,
+           .flops = 10.0 * T * hidden,
+           .bytes = lc.norms.bytes + 8.0 * T * hidden * kActivationBytes,
+           .kernels = 6});
+    AddOp(acc, m,
+          {.name = "attn_proj",
+           .count = k,
+           .flops = 2.0 * T * lc.attn.params,
+           .bytes = lc.attn.bytes,
+           .kernels = 4,
+           .dequant_flops = dq * DequantFlops(lc.attn, eff, 1.0),
+           .alu_flops = alu * 2.0 * T * lc.attn.params});
     const double ctx_sum = lc.local ? e.pass.ctx_sum_local : e.pass.ctx_sum_full;
     const double kv_tokens = lc.local ? e.pass.kv_tokens_local : e.pass.kv_tokens_full;
     double attn_bytes = kv_tokens * e.kv_layer_bytes;
     if (e.pass.prefill && !e.fa) attn_bytes += 4.0 * 4.0 * heads * ctx_sum;  // S x ctx scores written and read
-    AddOp(acc, m, {.name = "attention", .count = k, .flops = 2.0 * heads * (e.qk + e.vd) * ctx_sum, .bytes = attn_bytes,
-                   .kernels = e.fa ? 2.0 : 5.0, .compute_peak = m.attn_flops, .compute_eff = m.eff_attention});
+    AddOp(acc, m,
+          {.name = "attention",
+           .count = k,
+           .flops = 2.0 * heads * (e.qk + e.vd) * ctx_sum,
+           .bytes = attn_bytes,
+           .kernels = e.fa ? 2.0 : 5.0,
+           .compute_peak = m.attn_flops,
+           .compute_eff = m.eff_attention});
     double distinct_fraction = 1;
     if (lc.moe) {
       const double E = s.moe->n_experts, kk = s.moe->n_experts_active;
       distinct_fraction = DistinctExperts(E, kk, T) / E;
-      AddOp(acc, m, {.name = "moe_router", .count = k, .flops = 2.0 * T * lc.router.params, .bytes = lc.router.bytes, .kernels = 3});
+      AddOp(acc, m,
+            {.name = "moe_router",
+             .count = k,
+             .flops = 2.0 * T * lc.router.params,
+             .bytes = lc.router.bytes,
+             .kernels = 3});
       // Few tokens per expert make small, inefficient GEMMs.
       const double per_expert = T * kk / E;
       const double small_gemm = e.bound ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
       const double expert_flops = 2.0 * T * kk / E * lc.experts.params;
-      AddOp(acc, m, {.name = "moe_experts", .count = k, .flops = expert_flops, .bytes = lc.experts.bytes * distinct_fraction,
-                     .kernels = 3, .dequant_flops = dq * DequantFlops(lc.experts, eff, distinct_fraction),
-                     .compute_peak = m.peak_flops, .compute_eff = m.eff_compute * (T > 1 ? small_gemm : 1.0),
-                     .alu_flops = alu * expert_flops});
+      AddOp(acc, m,
+            {.name = "moe_experts",
+             .count = k,
+             .flops = expert_flops,
+             .bytes = lc.experts.bytes * distinct_fraction,
+             .kernels = 3,
+             .dequant_flops = dq * DequantFlops(lc.experts, eff, distinct_fraction),
+             .compute_peak = m.peak_flops,
+             .compute_eff = m.eff_compute * (T > 1 ? small_gemm : 1.0),
+             .alu_flops = alu * expert_flops});
       if (lc.shared.params > 0) {
-        AddOp(acc, m, {.name = "moe_shared", .count = k, .flops = 2.0 * T * lc.shared.params, .bytes = lc.shared.bytes,
-                       .kernels = 3, .dequant_flops = dq * DequantFlops(lc.shared, eff, 1.0),
-                       .alu_flops = alu * 2.0 * T * lc.shared.params});
+        AddOp(acc, m,
+              {.name = "moe_shared",
+               .count = k,
+               .flops = 2.0 * T * lc.shared.params,
+               .bytes = lc.shared.bytes,
+               .kernels = 3,
+               .dequant_flops = dq * DequantFlops(lc.shared, eff, 1.0),
+               .alu_flops = alu * 2.0 * T * lc.shared.params});
       }
     } else {
-      AddOp(acc, m, {.name = "ffn", .count = k, .flops = 2.0 * T * lc.ffn.params, .bytes = lc.ffn.bytes, .kernels = 3,
-                     .dequant_flops = dq * DequantFlops(lc.ffn, eff, 1.0), .alu_flops = alu * 2.0 * T * lc.ffn.params});
+      AddOp(acc, m,
+            {.name = "ffn",
+             .count = k,
+             .flops = 2.0 * T * lc.ffn.params,
+             .bytes = lc.ffn.bytes,
+             .kernels = 3,
+             .dequant_flops = dq * DequantFlops(lc.ffn, eff, 1.0),
+             .alu_flops = alu * 2.0 * T * lc.ffn.params});
     }
     if (streamed) {
       double w_bytes = lc.attn.bytes + lc.ffn.bytes + lc.shared.bytes + lc.router.bytes;
       if (lc.moe) w_bytes += lc.experts.bytes * distinct_fraction;
-      AddTransfer(acc, {.name = "weights_over_host_link", .bytes = w_bytes, .bandwidth = e.link_bw, .eff = e.link_eff, .count = k});
+      AddTransfer(
+          acc,
+          {.name = "weights_over_host_link", .bytes = w_bytes, .bandwidth = e.link_bw, .eff = e.link_eff, .count = k});
     }
   }
 }
 
-void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound, const Pass& pass, Acc& acc) {
+void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound, const Pass& pass,
+              Acc& acc) {
   const PreparedModel& pm = c.model;
   const ModelSpec& s = *pm.spec;
   const uint32_t L = s.n_layers;
@@ -279,10 +345,15 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   // stream-style runtimes always stream.
   const bool stream_host_layers = c.rt.offload == OffloadStyle::kStream || (pass.prefill && T >= 32);
   if (first_dev > 0) {
-    if (stream_host_layers) EvalLayers(e, acc, dev, 0, first_dev, true);
-    else EvalLayers(e, acc, host, 0, first_dev, false);
+    if (stream_host_layers)
+      EvalLayers(e, acc, dev, 0, first_dev, true);
+    else
+      EvalLayers(e, acc, host, 0, first_dev, false);
     // Activations cross the link once per pass at the device boundary.
-    AddTransfer(acc, {.name = "activations_over_host_link", .bytes = T * e.hidden * 2.0, .bandwidth = e.link_bw, .eff = e.link_eff,
+    AddTransfer(acc, {.name = "activations_over_host_link",
+                      .bytes = T * e.hidden * 2.0,
+                      .bandwidth = e.link_bw,
+                      .eff = e.link_eff,
                       .count = 2});
   }
   EvalLayers(e, acc, dev, first_dev, L, false);
@@ -290,8 +361,13 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   // LM head on the tokens that need logits.
   if (pass.out_tokens > 0) {
     const Machine& out_m = c.plan.output_on_device || c.hw.hw_class == HardwareClass::kCpu ? dev : host;
-    AddOp(acc, out_m, {.name = "lm_head", .count = 1, .flops = 2.0 * pass.out_tokens * pm.output.params,
-                       .bytes = pm.output.bytes, .kernels = 2, .dequant_flops = e.dq_scale * DequantFlops(pm.output, eff, 1.0)});
+    AddOp(acc, out_m,
+          {.name = "lm_head",
+           .count = 1,
+           .flops = 2.0 * pass.out_tokens * pm.output.params,
+           .bytes = pm.output.bytes,
+           .kernels = 2,
+           .dequant_flops = e.dq_scale * DequantFlops(pm.output, eff, 1.0)});
   }
 
   // Tensor parallel: two all-reduces of the activations per layer.
@@ -300,11 +376,18 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
     const double bw = nvlink ? *c.hw.scaleup_bytes_per_s : e.link_bw;
     const double bytes = 2.0 * (tp - 1) / tp * T * e.hidden * 2.0;
     const double latency = bound ? 0.0 : (nvlink ? kAllReduceLatencyNvlinkS : kAllReduceLatencyPcieS);
-    AddTransfer(acc, {.name = nvlink ? "all_reduce_scaleup" : "all_reduce_pcie", .bytes = bytes, .bandwidth = bw,
-                      .eff = e.link_eff, .latency_s = latency, .count = 2.0 * L});
+    AddTransfer(acc, {.name = nvlink ? "all_reduce_scaleup" : "all_reduce_pcie",
+                      .bytes = bytes,
+                      .bandwidth = bw,
+                      .eff = e.link_eff,
+                      .latency_s = latency,
+                      .count = 2.0 * L});
   } else if (w.devices > 1) {
-    AddTransfer(acc, {.name = "activations_between_devices", .bytes = T * e.hidden * 2.0, .bandwidth = e.link_bw,
-                      .eff = e.link_eff, .count = w.devices - 1.0});
+    AddTransfer(acc, {.name = "activations_between_devices",
+                      .bytes = T * e.hidden * 2.0,
+                      .bandwidth = e.link_bw,
+                      .eff = e.link_eff,
+                      .count = w.devices - 1.0});
   }
 }
 
@@ -450,12 +533,19 @@ PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>&
   for (const auto& t : tensors) {
     if (t.layer >= 0 && static_cast<uint32_t>(t.layer) < L) {
       auto& lc = per_layer[static_cast<size_t>(t.layer)];
-      if (t.routed_expert) AddTo(lc.experts, t);
-      else if (IsAttn(t.role)) AddTo(lc.attn, t);
-      else if (t.role == TensorRole::kFfnGate || t.role == TensorRole::kFfnUp || t.role == TensorRole::kFfnDown) AddTo(lc.ffn, t);
-      else if (t.role == TensorRole::kFfnGateShexp || t.role == TensorRole::kFfnUpShexp || t.role == TensorRole::kFfnDownShexp) AddTo(lc.shared, t);
-      else if (t.role == TensorRole::kFfnRouter) AddTo(lc.router, t);
-      else AddTo(lc.norms, t);
+      if (t.routed_expert)
+        AddTo(lc.experts, t);
+      else if (IsAttn(t.role))
+        AddTo(lc.attn, t);
+      else if (t.role == TensorRole::kFfnGate || t.role == TensorRole::kFfnUp || t.role == TensorRole::kFfnDown)
+        AddTo(lc.ffn, t);
+      else if (t.role == TensorRole::kFfnGateShexp || t.role == TensorRole::kFfnUpShexp ||
+               t.role == TensorRole::kFfnDownShexp)
+        AddTo(lc.shared, t);
+      else if (t.role == TensorRole::kFfnRouter)
+        AddTo(lc.router, t);
+      else
+        AddTo(lc.norms, t);
     } else if (t.role == TensorRole::kTokenEmbd) {
       AddTo(pm.embedding, t);
     } else {
@@ -490,7 +580,8 @@ PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>&
   const size_t C = pm.classes.size();
   pm.suffix_counts.assign((L + 1) * C, 0);
   for (int64_t i = static_cast<int64_t>(L) - 1; i >= 0; --i) {
-    for (size_t c = 0; c < C; ++c) pm.suffix_counts[static_cast<size_t>(i) * C + c] = pm.suffix_counts[static_cast<size_t>(i + 1) * C + c];
+    for (size_t c = 0; c < C; ++c)
+      pm.suffix_counts[static_cast<size_t>(i) * C + c] = pm.suffix_counts[static_cast<size_t>(i + 1) * C + c];
     pm.suffix_counts[static_cast<size_t>(i) * C + pm.class_of_layer[static_cast<size_t>(i)]] += 1;
   }
   if (spec.mla) {
@@ -548,7 +639,8 @@ Prediction Predict(const PerfContext& c, const PerfWorkload& w, const Costing& c
   return p;
 }
 
-Throughput SaturatedThroughput(const PerfContext& c, uint64_t isl, uint64_t osl, uint32_t batch, const PerfWorkload& base) {
+Throughput SaturatedThroughput(const PerfContext& c, uint64_t isl, uint64_t osl, uint32_t batch,
+                               const PerfWorkload& base) {
   Throughput out;
   out.batch = std::max<uint32_t>(batch, 1);
   PerfWorkload w = base;

@@ -25,9 +25,9 @@ namespace tokcast {
 
 // Calibrated efficiencies for one runtime x hardware class.
 struct Efficiency {
-  double memory = 0.75;        // achieved / theoretical bandwidth streaming weights and KV
-  double compute = 0.6;        // achieved / peak on GEMMs (prefill, batched decode)
-  double attention = 0.5;      // achieved / peak on the attention core
+  double memory = 0.75;         // achieved / theoretical bandwidth streaming weights and KV
+  double compute = 0.6;         // achieved / peak on GEMMs (prefill, batched decode)
+  double attention = 0.5;       // achieved / peak on the attention core
   double decode_compute = 0.3;  // achieved / peak on the small-batch matmuls of batched decode
   // Quantized GEMMs (llama.cpp MMQ) also spend vector-ALU work per multiply-add unpacking and
   // scaling blocks: FP32-unit FLOPs per GEMM FLOP (0 for 16-bit weights).
@@ -37,9 +37,9 @@ struct Efficiency {
   // Multi-die parts (Apple Ultra): the fraction of single-die bandwidth efficiency they keep.
   double multi_die_memory = 1.0;
   double layer_overhead_s = 1.5e-5;  // per layer per forward pass: kernel launches, syncs
-  double host_memory = 0.6;    // CPU side, for layers offloaded to the host
+  double host_memory = 0.6;          // CPU side, for layers offloaded to the host
   double host_compute = 0.5;
-  double link = 0.8;           // host link / scale-up link
+  double link = 0.8;  // host link / scale-up link
   // Work per weight of a matrix-vector product beyond streaming it (unpacking quantized blocks,
   // scales, the dot product), in FLOP-equivalents at the GEMM peak; added to the memory time in
   // decode. By type name: F16, Q4_0, Q8_0, ...; "*" covers quantized types without an entry.
@@ -72,32 +72,32 @@ struct PreparedModel {
     Group experts;  // all routed experts of the layer
     Group shared;   // shared experts
     Group router;
-    Group norms;    // norms, biases, sinks
+    Group norms;  // norms, biases, sinks
   };
   const ModelSpec* spec = nullptr;
   std::vector<LayerClass> classes;
   std::vector<uint16_t> class_of_layer;
   std::vector<uint32_t> suffix_counts;  // (L + 1) x classes: layers of class c in [i, L)
-  Group output;  // lm head + final norm
+  Group output;                         // lm head + final norm
   Group embedding;
-  double kv_bytes_per_token_f16_layer = 0;  // per layer, K+V (MLA: latent) at 2 bytes
-  double attn_qk_dim = 0, attn_v_dim = 0;  // per head, as the attention core computes
+  double kv_bytes_per_token_f16_layer = 0;               // per layer, K+V (MLA: latent) at 2 bytes
+  double attn_qk_dim = 0, attn_v_dim = 0;                // per head, as the attention core computes
   double attn_qk_dim_decode = 0, attn_v_dim_decode = 0;  // MLA decode runs on the latent
-  Precision weight_compute = Precision::kFp16;  // what the GEMMs run in for these weights
+  Precision weight_compute = Precision::kFp16;           // what the GEMMs run in for these weights
   bool quantized = false;
 };
 // `tensors` must be typed (ApplyRecipe or a file); `spec` must outlive the result.
 PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>& tensors, const QuantRecipe* recipe);
 
 struct PerfWorkload {
-  uint64_t prompt = 512;   // prompt tokens (prefill)
-  uint64_t gen = 128;      // generated tokens
-  uint64_t depth = 0;      // tokens already in the KV cache before the phase
-  uint32_t batch = 1;      // concurrent sequences
+  uint64_t prompt = 512;  // prompt tokens (prefill)
+  uint64_t gen = 128;     // generated tokens
+  uint64_t depth = 0;     // tokens already in the KV cache before the phase
+  uint32_t batch = 1;     // concurrent sequences
   uint32_t devices = 1;
-  uint32_t tp = 1;         // tensor-parallel degree (1 = layer split across devices)
+  uint32_t tp = 1;  // tensor-parallel degree (1 = layer split across devices)
   TensorType kv_type = TensorType::kF16;
-  uint32_t ubatch = 0;     // prefill tokens per pass (0 = runtime default)
+  uint32_t ubatch = 0;  // prefill tokens per pass (0 = runtime default)
 };
 
 struct Costing {
@@ -108,15 +108,15 @@ struct Costing {
 
 // One operator's contribution, for `explain`.
 struct OpCost {
-  std::string phase;   // prefill | decode
-  std::string where;   // device | host | link
-  std::string name;    // attn_proj, attention, ffn, moe_experts, lm_head, all_reduce, ...
-  double count = 0;    // layers (or transfers) it covers
+  std::string phase;  // prefill | decode
+  std::string where;  // device | host | link
+  std::string name;   // attn_proj, attention, ffn, moe_experts, lm_head, all_reduce, ...
+  double count = 0;   // layers (or transfers) it covers
   double flops = 0;
   double bytes = 0;
   double time_s = 0;
-  std::string bound;   // compute | memory | host link | overhead
-  int pass = 0;        // prefill ubatch index
+  std::string bound;  // compute | memory | host link | overhead
+  int pass = 0;       // prefill ubatch index
 };
 
 struct PhaseResult {
@@ -126,10 +126,10 @@ struct PhaseResult {
 };
 
 struct Prediction {
-  PhaseResult prefill, prefill_bound;   // the whole prompt (all sequences of the batch)
-  PhaseResult decode, decode_bound;     // one step at the mean depth of generation
+  PhaseResult prefill, prefill_bound;  // the whole prompt (all sequences of the batch)
+  PhaseResult decode, decode_bound;    // one step at the mean depth of generation
   double pp_tok_s = 0, pp_tok_s_bound = 0;
-  double tg_tok_s = 0, tg_tok_s_bound = 0;          // per sequence
+  double tg_tok_s = 0, tg_tok_s_bound = 0;              // per sequence
   double tg_batch_tok_s = 0, tg_batch_tok_s_bound = 0;  // all sequences together
   double ttft_s = 0, ttft_s_bound = 0;
   double e2e_s = 0, e2e_s_bound = 0;
@@ -156,7 +156,8 @@ struct Throughput {
   double tok_s = 0, tok_s_bound = 0;
   uint32_t batch = 0;
 };
-Throughput SaturatedThroughput(const PerfContext& ctx, uint64_t isl, uint64_t osl, uint32_t batch, const PerfWorkload& base);
+Throughput SaturatedThroughput(const PerfContext& ctx, uint64_t isl, uint64_t osl, uint32_t batch,
+                               const PerfWorkload& base);
 
 // Expected number of distinct experts a layer touches when `tokens` tokens each pick k of E:
 // E * (1 - (1 - k/E)^tokens).

@@ -18,7 +18,9 @@ bool ParseDouble(std::string_view text, double& out) {
 }
 }  // namespace
 
-std::string_view ToString(Precision p) { return kPrecisionNames[static_cast<size_t>(p)]; }
+std::string_view ToString(Precision p) {
+  return kPrecisionNames[static_cast<size_t>(p)];
+}
 
 std::optional<Precision> PrecisionFromString(std::string_view name) {
   for (size_t i = 0; i < kPrecisionNames.size(); ++i) {

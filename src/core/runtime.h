@@ -40,14 +40,14 @@ struct RuntimeProfile {
   // 16-bit weights (llama.cpp CUDA: FP16 accumulate). FP8/FP4 recipes use their own.
   Precision quantized_precision = Precision::kFp16;
   Precision dense_precision = Precision::kFp16;
-  uint32_t max_batch = 256;       // most concurrent sequences the server schedules
+  uint32_t max_batch = 256;  // most concurrent sequences the server schedules
   // Where it runs and what it loads: hardware vendors (empty = any), hardware classes (empty =
   // any), weight formats of QuantRecipe::format (empty = any), tensor parallelism.
   std::vector<std::string> vendors;
   std::vector<std::string> classes;
   std::vector<std::string> formats;
   bool tensor_parallel = false;
-  std::string efficiency_like;    // runtime whose calibrated efficiencies stand in for this one
+  std::string efficiency_like;  // runtime whose calibrated efficiencies stand in for this one
   std::string notes;
   std::vector<std::string> sources;
 };

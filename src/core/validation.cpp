@@ -9,11 +9,15 @@
 namespace tokcast {
 namespace {
 
-constexpr std::array<std::string_view, static_cast<size_t>(TestKind::kCount)> kKindNames = {
-    "pp", "tg", "tg_batch", "throughput", "ttft_s"};
+constexpr std::array<std::string_view, static_cast<size_t>(TestKind::kCount)> kKindNames = {"pp", "tg", "tg_batch",
+                                                                                            "throughput", "ttft_s"};
 
-double Logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-double Logit(double p) { return std::log(p / (1.0 - p)); }
+double Logistic(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
+double Logit(double p) {
+  return std::log(p / (1.0 - p));
+}
 
 // Nelder-Mead on an unconstrained vector.
 std::vector<double> Minimize(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x0,
@@ -47,8 +51,13 @@ std::vector<double> Minimize(const std::function<double(const std::vector<double
       auto xe = along(-2.0);
       const double fe = f(xe);
       ++evals;
-      if (fe < fr) { simplex[worst] = xe; fx[worst] = fe; }
-      else { simplex[worst] = xr; fx[worst] = fr; }
+      if (fe < fr) {
+        simplex[worst] = xe;
+        fx[worst] = fe;
+      } else {
+        simplex[worst] = xr;
+        fx[worst] = fr;
+      }
     } else if (fr < fx[second]) {
       simplex[worst] = xr;
       fx[worst] = fr;
@@ -82,12 +91,14 @@ struct Param {
   double prior;
   std::function<double&(Efficiency&)> field;
 };
-constexpr double kPriorWeight = 0.05;    // per parameter, in units of summed |log error|
+constexpr double kPriorWeight = 0.05;        // per parameter, in units of summed |log error|
 constexpr double kMaxMemoryFraction = 0.95;  // no memory system sustains more of its peak
 
 }  // namespace
 
-std::string_view ToString(TestKind k) { return kKindNames[static_cast<size_t>(k)]; }
+std::string_view ToString(TestKind k) {
+  return kKindNames[static_cast<size_t>(k)];
+}
 std::optional<TestKind> TestKindFromString(std::string_view s) {
   for (size_t i = 0; i < kKindNames.size(); ++i) {
     if (kKindNames[i] == s) return static_cast<TestKind>(i);
@@ -95,7 +106,9 @@ std::optional<TestKind> TestKindFromString(std::string_view s) {
   return std::nullopt;
 }
 
-std::string EfficiencyKey(const Scenario& s) { return s.rt->id + "/" + std::string(ToString(s.hw->hw_class)); }
+std::string EfficiencyKey(const Scenario& s) {
+  return s.rt->id + "/" + std::string(ToString(s.hw->hw_class));
+}
 
 RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile) {
   RowResult r;
@@ -112,11 +125,24 @@ RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile) {
   } else {
     const Prediction p = Predict(ctx, s.workload);
     switch (s.kind) {
-      case TestKind::kPp: r.predicted = p.pp_tok_s; r.bound = p.pp_tok_s_bound; break;
-      case TestKind::kTg: r.predicted = p.tg_tok_s; r.bound = p.tg_tok_s_bound; break;
-      case TestKind::kTgBatch: r.predicted = p.tg_batch_tok_s; r.bound = p.tg_batch_tok_s_bound; break;
-      case TestKind::kTtft: r.predicted = p.ttft_s; r.bound = p.ttft_s_bound; break;
-      default: break;
+      case TestKind::kPp:
+        r.predicted = p.pp_tok_s;
+        r.bound = p.pp_tok_s_bound;
+        break;
+      case TestKind::kTg:
+        r.predicted = p.tg_tok_s;
+        r.bound = p.tg_tok_s_bound;
+        break;
+      case TestKind::kTgBatch:
+        r.predicted = p.tg_batch_tok_s;
+        r.bound = p.tg_batch_tok_s_bound;
+        break;
+      case TestKind::kTtft:
+        r.predicted = p.ttft_s;
+        r.bound = p.ttft_s_bound;
+        break;
+      default:
+        break;
     }
   }
   r.ape = r.measured > 0 ? std::fabs(r.predicted - r.measured) / r.measured * 100.0 : 0;
@@ -125,7 +151,8 @@ RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile) {
   return r;
 }
 
-std::map<TestKind, KindSummary> Summarize(const std::vector<Scenario>& scenarios, const std::vector<RowResult>& results) {
+std::map<TestKind, KindSummary> Summarize(const std::vector<Scenario>& scenarios,
+                                          const std::vector<RowResult>& results) {
   std::map<TestKind, std::vector<double>> apes;
   std::map<TestKind, KindSummary> out;
   for (size_t i = 0; i < scenarios.size(); ++i) {
@@ -159,7 +186,9 @@ namespace {
 
 using Rows = std::vector<const Scenario*>;
 
-bool IsPrefill(TestKind k) { return k == TestKind::kPp || k == TestKind::kTtft || k == TestKind::kThroughput; }
+bool IsPrefill(TestKind k) {
+  return k == TestKind::kPp || k == TestKind::kTtft || k == TestKind::kThroughput;
+}
 
 // Which quantized types these rows use: one dequant cost each.
 std::set<std::string> QuantTypes(const Rows& rows) {
@@ -180,7 +209,8 @@ std::set<std::string> QuantTypes(const Rows& rows) {
 // Each has a prior (a typical value): a weak penalty on log distance from it keeps parameters
 // that the data barely constrains physical.
 std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& types) {
-  bool prefill = false, decode = false, batched = false, moe_prefill = false, quantized_prefill = false, multi_die = false;
+  bool prefill = false, decode = false, batched = false, moe_prefill = false, quantized_prefill = false,
+       multi_die = false;
   for (const Scenario* s : rows) {
     const bool p = IsPrefill(s->kind);
     prefill |= p;
@@ -195,14 +225,16 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
     params.push_back({Param::kFraction, 0.8, [](Efficiency& e) -> double& { return e.memory; }});
     params.push_back({Param::kPositive, 1.5e-5, [](Efficiency& e) -> double& { return e.layer_overhead_s; }});
     for (const auto& t : types) {
-      params.push_back({Param::kPositive, 2.0, [t](Efficiency& e) -> double& { return e.dequant_flops_per_weight[t]; }});
+      params.push_back(
+          {Param::kPositive, 2.0, [t](Efficiency& e) -> double& { return e.dequant_flops_per_weight[t]; }});
     }
   }
   if (prefill) {
     params.push_back({Param::kFraction, 0.5, [](Efficiency& e) -> double& { return e.compute; }});
     params.push_back({Param::kFraction, 0.4, [](Efficiency& e) -> double& { return e.attention; }});
   }
-  if (quantized_prefill) params.push_back({Param::kPositive, 0.1, [](Efficiency& e) -> double& { return e.alu_per_gemm_flop; }});
+  if (quantized_prefill)
+    params.push_back({Param::kPositive, 0.1, [](Efficiency& e) -> double& { return e.alu_per_gemm_flop; }});
   if (moe_prefill) params.push_back({Param::kPositive, 16, [](Efficiency& e) -> double& { return e.moe_tokens_half; }});
   if (multi_die && decode) {
     params.push_back({Param::kFraction, 0.9, [](Efficiency& e) -> double& { return e.multi_die_memory; }});
@@ -211,7 +243,9 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
   return params;
 }
 
-double ParamValue(const Param& p, double x) { return p.kind == Param::kFraction ? Logistic(x) : std::exp(x); }
+double ParamValue(const Param& p, double x) {
+  return p.kind == Param::kFraction ? Logistic(x) : std::exp(x);
+}
 
 // The efficiency a parameter vector stands for.
 Efficiency Decode(const Efficiency& base, const std::vector<Param>& params, const std::vector<double>& x) {
@@ -247,7 +281,8 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
       if (r.predicted <= 0 || !std::isfinite(r.predicted)) return 1e18;
       err += std::fabs(std::log(r.predicted / r.measured));
     }
-    for (size_t i = 0; i < params.size(); ++i) err += kPriorWeight * std::fabs(std::log(ParamValue(params[i], x[i]) / params[i].prior));
+    for (size_t i = 0; i < params.size(); ++i)
+      err += kPriorWeight * std::fabs(std::log(ParamValue(params[i], x[i]) / params[i].prior));
     return err;
   };
   std::vector<double> x = Minimize(objective, x0, 600 + 150 * static_cast<int>(params.size()));
@@ -273,8 +308,8 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     }
     profile.entries[group.first] = FitGroup(rows, GroupParams(rows, types), base);
   }
-  profile.notes.push_back("fitted on " + std::to_string(scenarios.size()) + " rows in " + std::to_string(groups.size()) +
-                          " runtime x hardware-class groups");
+  profile.notes.push_back("fitted on " + std::to_string(scenarios.size()) + " rows in " +
+                          std::to_string(groups.size()) + " runtime x hardware-class groups");
   return profile;
 }
 

@@ -53,7 +53,8 @@ struct KindSummary {
   size_t rows = 0, predicted = 0, above_bound = 0;
   double median_ape = 0, mean_ape = 0, within_10 = 0, within_25 = 0;
 };
-std::map<TestKind, KindSummary> Summarize(const std::vector<Scenario>& scenarios, const std::vector<RowResult>& results);
+std::map<TestKind, KindSummary> Summarize(const std::vector<Scenario>& scenarios,
+                                          const std::vector<RowResult>& results);
 
 // The efficiency key a scenario is fitted under ("llama.cpp-metal/unified_soc").
 std::string EfficiencyKey(const Scenario& s);

@@ -17,8 +17,8 @@ struct GpuResult {
   int compute_capability = 0;  // e.g. 90 for sm_90
   int sm_count = 0;
   double memory_bytes = 0;
-  Stat device_copy;   // bytes/s, read + write counted
-  Stat host_to_device, device_to_host;  // bytes/s, pinned memory
+  Stat device_copy;                        // bytes/s, read + write counted
+  Stat host_to_device, device_to_host;     // bytes/s, pinned memory
   std::map<std::string, Stat> gemm_flops;  // "fp32", "fp16" (FP32 accumulate), "fp16_fp16acc", "bf16", "int8"
 };
 

@@ -93,18 +93,18 @@ void MeasureGemm(int reps, cublasHandle_t h, const Case& c, Events& ev, GpuResul
   float alpha_f = 1, beta_f = 0;
   __half alpha_h = __float2half(1.0f), beta_h = __float2half(0.0f);
   int32_t alpha_i = 1, beta_i = 0;
-  const void* alpha = c.compute == CUBLAS_COMPUTE_16F ? static_cast<const void*>(&alpha_h)
+  const void* alpha = c.compute == CUBLAS_COMPUTE_16F   ? static_cast<const void*>(&alpha_h)
                       : c.compute == CUBLAS_COMPUTE_32I ? static_cast<const void*>(&alpha_i)
                                                         : static_cast<const void*>(&alpha_f);
-  const void* beta = c.compute == CUBLAS_COMPUTE_16F ? static_cast<const void*>(&beta_h)
+  const void* beta = c.compute == CUBLAS_COMPUTE_16F   ? static_cast<const void*>(&beta_h)
                      : c.compute == CUBLAS_COMPUTE_32I ? static_cast<const void*>(&beta_i)
                                                        : static_cast<const void*>(&beta_f);
   std::vector<double> flops;
   bool ok = true;
   for (int i = 0; i <= reps && ok; ++i) {
     cudaEventRecord(ev.a);
-    ok = cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.dim, c.dim, c.dim, alpha, A, c.in, c.dim, B, c.in, c.dim, beta, C, c.out,
-                      c.dim, c.compute, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS;
+    ok = cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.dim, c.dim, c.dim, alpha, A, c.in, c.dim, B, c.in, c.dim, beta, C,
+                      c.out, c.dim, c.compute, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS;
     cudaEventRecord(ev.b);
     const double s = ev.Seconds();
     if (ok && i > 0) flops.push_back(2.0 * static_cast<double>(d) * d * d / s);

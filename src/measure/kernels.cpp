@@ -86,7 +86,9 @@ bool KernelSupports(TensorType t) {
   return t == TensorType::kF32 || t == TensorType::kF16 || t == TensorType::kQ8_0 || t == TensorType::kQ4_0;
 }
 
-size_t RowBytes(TensorType t, size_t n) { return n / Traits(t).block_elems * Traits(t).block_bytes; }
+size_t RowBytes(TensorType t, size_t n) {
+  return n / Traits(t).block_elems * Traits(t).block_bytes;
+}
 
 void QuantizeRow(TensorType t, const float* x, void* y, size_t n) {
   switch (t) {
@@ -206,8 +208,8 @@ inline __m256i MulSumU8S8(__m256i u, __m256i s) {
 }
 // Sum of 32 int8 x int8 products as 8 int32 lanes, then as floats.
 inline __m256 DotI8(__m256i a, __m256i b) {
-  const __m256i ax = _mm256_sign_epi8(a, a);   // |a|
-  const __m256i sy = _mm256_sign_epi8(b, a);   // b with a's sign
+  const __m256i ax = _mm256_sign_epi8(a, a);  // |a|
+  const __m256i sy = _mm256_sign_epi8(b, a);  // b with a's sign
   return _mm256_cvtepi32_ps(MulSumU8S8(ax, sy));
 }
 #endif
@@ -370,7 +372,9 @@ float DotF32(size_t n, const float* x, const float* y) {
 
 }  // namespace
 
-float DotF16(const uint16_t* x, const float* y, size_t n) { return DotF16F32(n, x, y); }
+float DotF16(const uint16_t* x, const float* y, size_t n) {
+  return DotF16F32(n, x, y);
+}
 
 void AxpyF16(float a, const uint16_t* x, float* y, size_t n) {
   size_t i = 0;
@@ -391,7 +395,9 @@ namespace {
 constexpr size_t kGroup = 8;
 // Bytes of one block of a group: 8 fp16 scales, then 8 chunks (Q8_0) or 4 chunks of two
 // nibbles (Q4_0) of 8 rows x 4 bytes.
-constexpr size_t GroupBlockBytes(bool q4) { return q4 ? 16 + 128 : 16 + 256; }
+constexpr size_t GroupBlockBytes(bool q4) {
+  return q4 ? 16 + 128 : 16 + 256;
+}
 
 // One token's activations, quantized to Q8_0: blocks, their scales as floats, and scale times
 // the sum of the block's quants (for the weights' offset: 8 for Q4_0, 128 for Q8_0).
@@ -525,7 +531,8 @@ void GroupDotNeon(const uint8_t* g, size_t nb, const ActRow* a, float* const* ou
       }
     } else {
       for (size_t c = 0; c < 8; ++c) {
-        for (size_t h = 0; h < 2; ++h) w[c][h] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p + 16 + 32 * c + 16 * h), flip));
+        for (size_t h = 0; h < 2; ++h)
+          w[c][h] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p + 16 + 32 * c + 16 * h), flip));
       }
     }
     for (size_t t = 0; t < T; ++t) {
@@ -556,17 +563,25 @@ template <bool kQ4>
 void GroupDot(const uint8_t* g, size_t nb, const ActRow* a, size_t tokens, float* const* out) {
 #if defined(TOKCAST_AVX2)
   switch (tokens) {
-    case 1: return GroupDotAvx2<kQ4, 1>(g, nb, a, out);
-    case 2: return GroupDotAvx2<kQ4, 2>(g, nb, a, out);
-    case 3: return GroupDotAvx2<kQ4, 3>(g, nb, a, out);
-    default: return GroupDotAvx2<kQ4, 4>(g, nb, a, out);
+    case 1:
+      return GroupDotAvx2<kQ4, 1>(g, nb, a, out);
+    case 2:
+      return GroupDotAvx2<kQ4, 2>(g, nb, a, out);
+    case 3:
+      return GroupDotAvx2<kQ4, 3>(g, nb, a, out);
+    default:
+      return GroupDotAvx2<kQ4, 4>(g, nb, a, out);
   }
 #elif defined(TOKCAST_NEON) && defined(__ARM_FEATURE_DOTPROD)
   switch (tokens) {
-    case 1: return GroupDotNeon<kQ4, 1>(g, nb, a, out);
-    case 2: return GroupDotNeon<kQ4, 2>(g, nb, a, out);
-    case 3: return GroupDotNeon<kQ4, 3>(g, nb, a, out);
-    default: return GroupDotNeon<kQ4, 4>(g, nb, a, out);
+    case 1:
+      return GroupDotNeon<kQ4, 1>(g, nb, a, out);
+    case 2:
+      return GroupDotNeon<kQ4, 2>(g, nb, a, out);
+    case 3:
+      return GroupDotNeon<kQ4, 3>(g, nb, a, out);
+    default:
+      return GroupDotNeon<kQ4, 4>(g, nb, a, out);
   }
 #else
   GroupDotPortable<kQ4>(g, nb, a, tokens, out);
@@ -575,7 +590,9 @@ void GroupDot(const uint8_t* g, size_t nb, const ActRow* a, size_t tokens, float
 
 }  // namespace
 
-bool CanInterleave(TensorType t) { return t == TensorType::kQ8_0 || t == TensorType::kQ4_0; }
+bool CanInterleave(TensorType t) {
+  return t == TensorType::kQ8_0 || t == TensorType::kQ4_0;
+}
 
 void Interleave(TensorType t, const void* src, void* dst, size_t rows, size_t cols) {
   const bool q4 = t == TensorType::kQ4_0;
@@ -615,7 +632,8 @@ void ReadRow(const WeightMatrix& w, size_t r, float* out) {
     std::memcpy(&h, p + 2 * l, 2);
     const float d = Fp16ToFp32(h);
     for (size_t c = 0; c < 8; ++c) {
-      for (size_t j = 0; j < 4; ++j) out[b * 32 + 4 * c + j] = d * static_cast<float>(GroupQuant(q4, p, c, l, j) - (q4 ? 8 : 128));
+      for (size_t j = 0; j < 4; ++j)
+        out[b * 32 + 4 * c + j] = d * static_cast<float>(GroupQuant(q4, p, c, l, j) - (q4 ? 8 : 128));
     }
   }
 }

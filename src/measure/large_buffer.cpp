@@ -25,9 +25,13 @@ LargeBuffer::LargeBuffer(size_t bytes) {
 #endif
 }
 
-LargeBuffer::~LargeBuffer() { Release(); }
+LargeBuffer::~LargeBuffer() {
+  Release();
+}
 
-LargeBuffer::LargeBuffer(LargeBuffer&& o) noexcept { *this = std::move(o); }
+LargeBuffer::LargeBuffer(LargeBuffer&& o) noexcept {
+  *this = std::move(o);
+}
 
 LargeBuffer& LargeBuffer::operator=(LargeBuffer&& o) noexcept {
   if (this != &o) {

@@ -56,8 +56,10 @@ MachineBenchResult RunMachineBenchmark(const MachineBenchOptions& o, const Progr
   r.warnings = ReliabilityWarnings(r.host, spread);
   if (r.round_best.Spread() > 0.2) {
     r.warnings.push_back("memory bandwidth moved between " + FormatFixed(r.round_best.min / 1e9, 1) + " and " +
-                         FormatFixed(r.round_best.max / 1e9, 1) + " GB/s across the run (other tenants?): the profile "
-                         "keeps the median, " + FormatFixed(r.round_best.median / 1e9, 1) + " GB/s");
+                         FormatFixed(r.round_best.max / 1e9, 1) +
+                         " GB/s across the run (other tenants?): the profile "
+                         "keeps the median, " +
+                         FormatFixed(r.round_best.median / 1e9, 1) + " GB/s");
   }
   // STREAM's "best rate" (fastest repetition) of the three kernels in each round, then the
   // median round: the best rate is what the memory sustains without other tenants' traffic in a

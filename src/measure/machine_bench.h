@@ -16,18 +16,18 @@ namespace tokcast::measure {
 using Progress = std::function<void(const std::string& what)>;
 
 struct MachineBenchOptions {
-  unsigned threads = 0;        // 0: every logical core
-  int reps = 5;                // timed repetitions per measurement
-  int rounds = 7;              // bandwidth rounds, a second apart
-  uint64_t buffer_bytes = 0;   // STREAM arrays together; 0: 8x the last-level cache, at least 256 MiB
+  unsigned threads = 0;       // 0: every logical core
+  int reps = 5;               // timed repetitions per measurement
+  int rounds = 7;             // bandwidth rounds, a second apart
+  uint64_t buffer_bytes = 0;  // STREAM arrays together; 0: 8x the last-level cache, at least 256 MiB
 };
 
 struct MachineBenchResult {
   HostFacts host;
   unsigned threads = 1;
   std::vector<BandwidthResult> rounds;
-  BandwidthResult bandwidth;  // every round's samples together
-  Stat round_best;            // the best rate of each round
+  BandwidthResult bandwidth;         // every round's samples together
+  Stat round_best;                   // the best rate of each round
   std::vector<MatmulResult> matmul;  // F32, F16, Q8_0, Q4_0
   std::optional<GpuResult> gpu;
   std::string gpu_note;  // why there is no GPU measurement

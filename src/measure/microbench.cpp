@@ -67,11 +67,14 @@ HostFacts ProbeHost() {
 #endif
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  for (const auto& [name, have] : std::vector<std::pair<const char*, bool>>{
-           {"sse4.2", __builtin_cpu_supports("sse4.2")}, {"avx", __builtin_cpu_supports("avx")},
-           {"avx2", __builtin_cpu_supports("avx2")}, {"fma", __builtin_cpu_supports("fma")},
-           {"avx512f", __builtin_cpu_supports("avx512f")}, {"avx512bw", __builtin_cpu_supports("avx512bw")},
-           {"avx512vnni", __builtin_cpu_supports("avx512vnni")}}) {
+  for (const auto& [name, have] :
+       std::vector<std::pair<const char*, bool>>{{"sse4.2", __builtin_cpu_supports("sse4.2")},
+                                                 {"avx", __builtin_cpu_supports("avx")},
+                                                 {"avx2", __builtin_cpu_supports("avx2")},
+                                                 {"fma", __builtin_cpu_supports("fma")},
+                                                 {"avx512f", __builtin_cpu_supports("avx512f")},
+                                                 {"avx512bw", __builtin_cpu_supports("avx512bw")},
+                                                 {"avx512vnni", __builtin_cpu_supports("avx512vnni")}}) {
     if (have) h.simd.push_back(name);
   }
 #elif defined(__aarch64__)
@@ -245,7 +248,8 @@ MatmulResult MeasureMatmul(TensorType type, unsigned threads, size_t rows, size_
     auto t0 = Clock::now();
     MatMul(pool, m, x.data(), tokens, y.data(), rows);
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (rep > 0) samples.push_back(2.0 * static_cast<double>(rows) * static_cast<double>(in) * static_cast<double>(tokens) / s);
+    if (rep > 0)
+      samples.push_back(2.0 * static_cast<double>(rows) * static_cast<double>(in) * static_cast<double>(tokens) / s);
   }
   r.flops_per_s = Summarize(samples);
   return r;

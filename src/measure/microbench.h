@@ -17,23 +17,21 @@ namespace tokcast::measure {
 
 struct HostFacts {
   std::string cpu_model;
-  std::string arch;            // x86_64, aarch64
+  std::string arch;  // x86_64, aarch64
   std::string os;
   unsigned logical_cores = 1;
   std::vector<std::string> simd;  // avx2, fma, f16c, avx512f, neon, ...
-  std::string kernel_path;     // SIMD path the kernels were built for
+  std::string kernel_path;        // SIMD path the kernels were built for
   uint64_t l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;
   uint64_t memory_bytes = 0;
-  std::string cpu_governor;    // Linux cpufreq governor, when readable
-  double load_average = 0;     // 1-minute load when starting
+  std::string cpu_governor;  // Linux cpufreq governor, when readable
+  double load_average = 0;   // 1-minute load when starting
   bool debug_build = false;
 };
 HostFacts ProbeHost();
 
 // Warnings that make numbers unreliable (debug build, power-saving governor, busy machine).
 std::vector<std::string> ReliabilityWarnings(const HostFacts& host, double spread);
-
-
 
 struct BandwidthResult {
   Stat copy, triad, read;  // bytes/s; STREAM convention (no write-allocate traffic counted)

@@ -38,7 +38,8 @@ void Fill(const ProbeTensor& t, uint8_t* data, float sigma, Rng& rng, bool ones)
       for (size_t i = 0; i < n; ++i) reinterpret_cast<float*>(data)[i] = sigma * 1.7320508f * rng.Uniform();
       return;
     case TensorType::kF16:
-      for (size_t i = 0; i < n; ++i) reinterpret_cast<uint16_t*>(data)[i] = Fp32ToFp16(sigma * 1.7320508f * rng.Uniform());
+      for (size_t i = 0; i < n; ++i)
+        reinterpret_cast<uint16_t*>(data)[i] = Fp32ToFp16(sigma * 1.7320508f * rng.Uniform());
       return;
     case TensorType::kQ8_0:
     case TensorType::kQ4_0: {
@@ -79,7 +80,8 @@ void RopeTable(size_t pos0, size_t n, size_t hd, float theta, std::vector<float>
   const size_t half = hd / 2;
   cs.resize(n * hd);
   for (size_t i = 0; i < half; ++i) {
-    const double inv_freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(hd));
+    const double inv_freq =
+        std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(hd));
     for (size_t t = 0; t < n; ++t) {
       const double a = static_cast<double>(pos0 + t) * inv_freq;
       cs[t * hd + i] = static_cast<float>(std::cos(a));
@@ -100,11 +102,14 @@ void Rope(float* v, size_t hd, const float* cs, bool neox) {
   }
 }
 
-float Silu(float x) { return x / (1.0f + std::exp(-x)); }
+float Silu(float x) {
+  return x / (1.0f + std::exp(-x));
+}
 
 void CheckSupported(const ModelSpec& s) {
   if (s.mla) throw std::invalid_argument("the probe engine does not run MLA attention (" + s.id + ")");
-  if (s.sliding_window) throw std::invalid_argument("the probe engine does not run sliding-window attention (" + s.id + ")");
+  if (s.sliding_window)
+    throw std::invalid_argument("the probe engine does not run sliding-window attention (" + s.id + ")");
   if (s.norm != NormKind::kRms || s.mlp != MlpKind::kGated) {
     throw std::invalid_argument("the probe engine runs RMSNorm + gated-FFN models only (" + s.id + ")");
   }
@@ -121,7 +126,8 @@ void CheckSupported(const ModelSpec& s) {
 std::vector<ProbeTensor*> MatmulWeights(ProbeTensor& tok_embd, ProbeTensor& output, std::vector<ProbeLayer>& layers) {
   std::vector<ProbeTensor*> v{&tok_embd, &output};
   for (auto& L : layers) {
-    for (ProbeTensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.gate_exps, &L.up_exps, &L.down_exps}) {
+    for (ProbeTensor* t :
+         {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.gate_exps, &L.up_exps, &L.down_exps}) {
       v.push_back(t);
     }
   }
@@ -141,7 +147,8 @@ void InterleaveTensor(ProbeTensor& t, const uint8_t* src, uint8_t* dst) {
       Interleave(t.type, tmp.data(), dst + base + r * t.row_bytes, 8, t.cols);
     }
     const size_t tail = t.rows / 8 * 8;
-    if (src != dst) std::memcpy(dst + base + tail * t.row_bytes, src + base + tail * t.row_bytes, (t.rows - tail) * t.row_bytes);
+    if (src != dst)
+      std::memcpy(dst + base + tail * t.row_bytes, src + base + tail * t.row_bytes, (t.rows - tail) * t.row_bytes);
   }
   t.data = dst;
   t.interleaved = true;
@@ -149,8 +156,8 @@ void InterleaveTensor(ProbeTensor& t, const uint8_t* src, uint8_t* dst) {
 
 }  // namespace
 
-std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, TensorType wt, uint64_t seed, size_t max_context,
-                                                   bool ggml_layout) {
+std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, TensorType wt, uint64_t seed,
+                                                   size_t max_context, bool ggml_layout) {
   CheckSupported(spec);
   if (!KernelSupports(wt)) throw std::invalid_argument("the probe engine supports F32, F16, Q8_0 and Q4_0 weights");
   std::unique_ptr<ProbeModel> m(new ProbeModel());
@@ -343,13 +350,24 @@ const ProbeTensor* ProbeModel::Find(const std::string& name) const {
   if (layer >= layers_.size()) return nullptr;
   const ProbeLayer& L = layers_[layer];
   static const std::map<std::string, ProbeTensor ProbeLayer::*> kNames = {
-      {"attn_norm.weight", &ProbeLayer::attn_norm}, {"attn_q.weight", &ProbeLayer::wq}, {"attn_k.weight", &ProbeLayer::wk},
-      {"attn_v.weight", &ProbeLayer::wv}, {"attn_output.weight", &ProbeLayer::wo}, {"attn_q.bias", &ProbeLayer::bq},
-      {"attn_k.bias", &ProbeLayer::bk}, {"attn_v.bias", &ProbeLayer::bv}, {"attn_q_norm.weight", &ProbeLayer::q_norm},
-      {"attn_k_norm.weight", &ProbeLayer::k_norm}, {"ffn_norm.weight", &ProbeLayer::ffn_norm},
-      {"ffn_gate.weight", &ProbeLayer::w_gate}, {"ffn_up.weight", &ProbeLayer::w_up}, {"ffn_down.weight", &ProbeLayer::w_down},
-      {"ffn_gate_inp.weight", &ProbeLayer::router}, {"ffn_gate_exps.weight", &ProbeLayer::gate_exps},
-      {"ffn_up_exps.weight", &ProbeLayer::up_exps}, {"ffn_down_exps.weight", &ProbeLayer::down_exps}};
+      {"attn_norm.weight", &ProbeLayer::attn_norm},
+      {"attn_q.weight", &ProbeLayer::wq},
+      {"attn_k.weight", &ProbeLayer::wk},
+      {"attn_v.weight", &ProbeLayer::wv},
+      {"attn_output.weight", &ProbeLayer::wo},
+      {"attn_q.bias", &ProbeLayer::bq},
+      {"attn_k.bias", &ProbeLayer::bk},
+      {"attn_v.bias", &ProbeLayer::bv},
+      {"attn_q_norm.weight", &ProbeLayer::q_norm},
+      {"attn_k_norm.weight", &ProbeLayer::k_norm},
+      {"ffn_norm.weight", &ProbeLayer::ffn_norm},
+      {"ffn_gate.weight", &ProbeLayer::w_gate},
+      {"ffn_up.weight", &ProbeLayer::w_up},
+      {"ffn_down.weight", &ProbeLayer::w_down},
+      {"ffn_gate_inp.weight", &ProbeLayer::router},
+      {"ffn_gate_exps.weight", &ProbeLayer::gate_exps},
+      {"ffn_up_exps.weight", &ProbeLayer::up_exps},
+      {"ffn_down_exps.weight", &ProbeLayer::down_exps}};
   auto it = kNames.find(name.substr(dot + 1));
   if (it == kNames.end()) return nullptr;
   const ProbeTensor& t = L.*(it->second);
@@ -359,9 +377,9 @@ const ProbeTensor* ProbeModel::Find(const std::string& name) const {
 uint64_t ProbeModel::weights_bytes() const {
   uint64_t b = tok_embd_.rows * tok_embd_.row_bytes + output_.rows * output_.row_bytes;
   for (const auto& L : layers_) {
-    for (const ProbeTensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.q_norm, &L.k_norm,
-                                 &L.ffn_norm, &L.w_gate, &L.w_up, &L.w_down, &L.router, &L.gate_exps, &L.up_exps,
-                                 &L.down_exps}) {
+    for (const ProbeTensor* t :
+         {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.q_norm, &L.k_norm, &L.ffn_norm, &L.w_gate,
+          &L.w_up, &L.w_down, &L.router, &L.gate_exps, &L.up_exps, &L.down_exps}) {
       if (t->present()) b += t->rows * t->row_bytes * t->experts;
     }
   }
@@ -378,7 +396,8 @@ uint64_t ProbeModel::DecodeBytesPerToken(size_t ctx) const {
       if (t->present()) b += t->rows * t->row_bytes;
     }
     if (s.moe) {
-      for (const ProbeTensor* t : {&L.gate_exps, &L.up_exps, &L.down_exps}) b += t->rows * t->row_bytes * s.moe->n_experts_active;
+      for (const ProbeTensor* t : {&L.gate_exps, &L.up_exps, &L.down_exps})
+        b += t->rows * t->row_bytes * s.moe->n_experts_active;
     }
   }
   // KV cache read at this context, fp16 K and V.
@@ -409,11 +428,13 @@ void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
       for (size_t i = 0; i < kvd; ++i) v[i] += reinterpret_cast<const float*>(L.bv.data)[i];
     }
     for (size_t h = 0; h < H; ++h) {
-      if (L.q_norm.present()) RmsNorm(q + h * hd, reinterpret_cast<const float*>(L.q_norm.data), q + h * hd, hd, norm_eps_);
+      if (L.q_norm.present())
+        RmsNorm(q + h * hd, reinterpret_cast<const float*>(L.q_norm.data), q + h * hd, hd, norm_eps_);
       Rope(q + h * hd, hd, rope_.data() + t * hd, neox_rope_);
     }
     for (size_t h = 0; h < KV; ++h) {
-      if (L.k_norm.present()) RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
+      if (L.k_norm.present())
+        RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
       Rope(k + h * hd, hd, rope_.data() + t * hd, neox_rope_);
     }
     for (size_t i = 0; i < kvd; ++i) {
@@ -524,8 +545,10 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
       for (size_t t = 0; t < n; ++t) {
         RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.ffn_norm.data), xn_.data() + t * d, d, norm_eps_);
       }
-      if (s.moe) MoeFfn(pool, L, n);
-      else DenseFfn(pool, L, n);
+      if (s.moe)
+        MoeFfn(pool, L, n);
+      else
+        DenseFfn(pool, L, n);
     }
     pos_ += n;
     if (logits && done + n == n_total) {
@@ -567,7 +590,8 @@ void RmsNormD(std::vector<double>& x, const ProbeTensor* w, size_t off, size_t n
 void RopeD(double* v, size_t hd, size_t pos, double theta, bool neox) {
   const size_t half = hd / 2;
   for (size_t i = 0; i < half; ++i) {
-    const double a = static_cast<double>(pos) * std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(hd));
+    const double a =
+        static_cast<double>(pos) * std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(hd));
     const size_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
     const double x0 = v[i0], x1 = v[i1];
     v[i0] = x0 * std::cos(a) - x1 * std::sin(a);

@@ -38,8 +38,8 @@ struct ProbeTensor {
   const uint8_t* data = nullptr;
   size_t rows = 0, cols = 0;  // cols = row length (input features)
   size_t row_bytes = 0;
-  size_t experts = 1;         // stacked experts (rows per expert = rows)
-  bool interleaved = false;   // each expert's matrix in the kernels' interleaved layout
+  size_t experts = 1;        // stacked experts (rows per expert = rows)
+  bool interleaved = false;  // each expert's matrix in the kernels' interleaved layout
   bool present() const { return data != nullptr; }
   const uint8_t* Expert(size_t e) const { return data + e * rows * row_bytes; }
   WeightMatrix Matrix(size_t expert = 0) const { return {type, Expert(expert), rows, cols, interleaved}; }
@@ -47,8 +47,8 @@ struct ProbeTensor {
 
 struct ProbeLayer {
   ProbeTensor attn_norm, wq, wk, wv, wo, bq, bk, bv, q_norm, k_norm;
-  ProbeTensor ffn_norm, w_gate, w_up, w_down;                   // dense FFN
-  ProbeTensor router, gate_exps, up_exps, down_exps;            // MoE
+  ProbeTensor ffn_norm, w_gate, w_up, w_down;         // dense FFN
+  ProbeTensor router, gate_exps, up_exps, down_exps;  // MoE
 };
 
 class ProbeModel {
@@ -108,7 +108,7 @@ class ProbeModel {
   size_t max_ctx_ = 0;
   size_t pos_ = 0;
   std::vector<uint16_t> k_cache_, v_cache_;  // [layer][pos][kv_heads * head_dim], fp16
-  size_t chunk_ = 0;  // tokens per scratch chunk
+  size_t chunk_ = 0;                         // tokens per scratch chunk
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, moe_acc_, scores_, rope_;
   std::vector<int> expert_ids_;
   std::vector<float> expert_w_;

@@ -14,7 +14,9 @@ bool RightAligned(const Field& f) {
          f.type == FieldType::kPair;
 }
 
-std::string HeaderOf(const Field& f) { return f.header.empty() ? f.name : f.header; }
+std::string HeaderOf(const Field& f) {
+  return f.header.empty() ? f.name : f.header;
+}
 
 void AddColumns(const Field& f, const Field* parent, bool wide, std::vector<Column>& out) {
   if (f.show == Show::kNever || f.type == FieldType::kRecords) return;
@@ -90,7 +92,8 @@ std::vector<std::pair<std::string, std::string>> VerticalLines(const Schema& sch
   for (const auto& c : cols) {
     std::string v = c.Cell(record);
     if (v.empty()) continue;
-    if (!c.field->unit.empty() && c.field->header.empty() && c.field->type != FieldType::kString) v += " " + c.field->unit;
+    if (!c.field->unit.empty() && c.field->header.empty() && c.field->type != FieldType::kString)
+      v += " " + c.field->unit;
     lines.emplace_back(c.parent ? HeaderOf(*c.parent) + ": " + c.header : c.header, std::move(v));
   }
   return lines;

@@ -9,23 +9,47 @@ namespace {
 using nlohmann::json;
 using T = FieldType;
 
-Field Str(std::string n, std::string d) { return F(std::move(n), T::kString, "", std::move(d)); }
-Field Int(std::string n, std::string unit, std::string d) { return F(std::move(n), T::kInt, std::move(unit), std::move(d)); }
-Field Num(std::string n, std::string unit, std::string d) { return F(std::move(n), T::kNumber, std::move(unit), std::move(d)); }
-Field Bool(std::string n, std::string d) { return F(std::move(n), T::kBool, "", std::move(d)); }
-Field Bytes(std::string n, std::string d) { return F(std::move(n), T::kBytes, "bytes", std::move(d)); }
-Field Pair(std::string n, std::string unit, std::string d) { return F(std::move(n), T::kPair, std::move(unit), std::move(d)); }
-Field List(std::string n, std::string d) { return F(std::move(n), T::kList, "", std::move(d)); }
-Field Records(std::string n, std::string d) { return F(std::move(n), T::kRecords, "", std::move(d)); }
+Field Str(std::string n, std::string d) {
+  return F(std::move(n), T::kString, "", std::move(d));
+}
+Field Int(std::string n, std::string unit, std::string d) {
+  return F(std::move(n), T::kInt, std::move(unit), std::move(d));
+}
+Field Num(std::string n, std::string unit, std::string d) {
+  return F(std::move(n), T::kNumber, std::move(unit), std::move(d));
+}
+Field Bool(std::string n, std::string d) {
+  return F(std::move(n), T::kBool, "", std::move(d));
+}
+Field Bytes(std::string n, std::string d) {
+  return F(std::move(n), T::kBytes, "bytes", std::move(d));
+}
+Field Pair(std::string n, std::string unit, std::string d) {
+  return F(std::move(n), T::kPair, std::move(unit), std::move(d));
+}
+Field List(std::string n, std::string d) {
+  return F(std::move(n), T::kList, "", std::move(d));
+}
+Field Records(std::string n, std::string d) {
+  return F(std::move(n), T::kRecords, "", std::move(d));
+}
 Field Object(std::string n, std::string d, std::vector<Field> sub) {
   Field f = F(std::move(n), T::kObject, "", std::move(d));
   f.sub = std::move(sub);
   return f;
 }
-Field Never(Field f) { return f.Visibility(Show::kNever); }
-Field Varies(Field f) { return f.Visibility(Show::kWhenVaries); }
-Field Always(Field f) { return f.Visibility(Show::kAlways); }
-Field Wide(Field f) { return f.Visibility(Show::kWide); }
+Field Never(Field f) {
+  return f.Visibility(Show::kNever);
+}
+Field Varies(Field f) {
+  return f.Visibility(Show::kWhenVaries);
+}
+Field Always(Field f) {
+  return f.Visibility(Show::kAlways);
+}
+Field Wide(Field f) {
+  return f.Visibility(Show::kWide);
+}
 
 // The expected half of a pair, for narrow table columns (JSON and CSV keep both halves).
 template <int kDecimals>
@@ -33,8 +57,12 @@ std::string ExpectedOnly(const json& r, const char* key) {
   if (!r.contains(key) || !r[key].is_object() || !r[key].contains("expected")) return "";
   return FormatFixed(r[key]["expected"].get<double>(), kDecimals);
 }
-std::string TtftCell(const json& r) { return ExpectedOnly<2>(r, "ttft_s"); }
-std::string BatchCell(const json& r) { return ExpectedOnly<1>(r, "batch_tok_s"); }
+std::string TtftCell(const json& r) {
+  return ExpectedOnly<2>(r, "ttft_s");
+}
+std::string BatchCell(const json& r) {
+  return ExpectedOnly<1>(r, "batch_tok_s");
+}
 
 std::string LayersCell(const json& r) {
   if (!r.contains("layers_on_device") || !r.contains("layers_total")) return "";
@@ -77,12 +105,28 @@ std::vector<Field> PredictFields() {
       Int("layers_on_device", "", "layers on the device").Header("layers").Display(LayersCell).Rank(2),
       Never(Int("layers_total", "", "layers of the model")),
       Never(Bytes("weights_bytes", "weight bytes")),
-      Always(Pair("tg_tok_s", "tok/s", "decode tokens/s per sequence: expected / physical bound").Header("tg tok/s exp/bound").Decimals(1)),
-      Pair("pp_tok_s", "tok/s", "prefill tokens/s: expected / physical bound").Header("pp tok/s exp/bound").Decimals(0).Rank(1),
-      Pair("ttft_s", "s", "time to first token: expected / bound").Header("TTFT s").Decimals(2).Display(TtftCell).Rank(3),
-      Pair("batch_tok_s", "tok/s", "decode tokens/s of all sequences together: expected / bound").Header("batch tok/s").Decimals(1).Display(BatchCell).Rank(7),
+      Always(Pair("tg_tok_s", "tok/s", "decode tokens/s per sequence: expected / physical bound")
+                 .Header("tg tok/s exp/bound")
+                 .Decimals(1)),
+      Pair("pp_tok_s", "tok/s", "prefill tokens/s: expected / physical bound")
+          .Header("pp tok/s exp/bound")
+          .Decimals(0)
+          .Rank(1),
+      Pair("ttft_s", "s", "time to first token: expected / bound")
+          .Header("TTFT s")
+          .Decimals(2)
+          .Display(TtftCell)
+          .Rank(3),
+      Pair("batch_tok_s", "tok/s", "decode tokens/s of all sequences together: expected / bound")
+          .Header("batch tok/s")
+          .Decimals(1)
+          .Display(BatchCell)
+          .Rank(7),
       Wide(Pair("e2e_s", "s", "end-to-end latency of one request: expected / bound").Header("e2e s").Decimals(2)),
-      Pair("throughput_tok_s", "tok/s", "saturated output throughput (--isl/--osl): expected / bound").Header("sat. tok/s exp/bound").Decimals(0).Rank(2),
+      Pair("throughput_tok_s", "tok/s", "saturated output throughput (--isl/--osl): expected / bound")
+          .Header("sat. tok/s exp/bound")
+          .Decimals(0)
+          .Rank(2),
       Int("throughput_concurrency", "sequences", "concurrency of the saturated run").Header("conc").Rank(7),
       Object("limits", "what bounds each phase",
              {Wide(Str("prefill", "what bounds prefill").Header("prefill limit")),
@@ -92,11 +136,14 @@ std::vector<Field> PredictFields() {
       Num("price_usd", "USD", "purchase price of the devices").Header("price $").Decimals(0).Rank(9),
       Wide(Str("price_date", "date of the price")),
       Num("usd_per_mtok", "USD/Mtok", "cost per million generated tokens").Header("$/Mtok").Decimals(2).Rank(4),
-      Never(Str("efficiency_from", "the calibration group whose efficiencies stand in for this runtime, when not its own")),
+      Never(Str("efficiency_from",
+                "the calibration group whose efficiencies stand in for this runtime, when not its own")),
       Never(Str("offload", "what spills to the host")),
       Never(Str("warning", "why the plan cannot run")),
       Never(List("warnings", "unusual settings (context beyond the trained maximum, ...)")),
-      Records("claims", "published figures checked against the bound: metric, claimed, bound, expected, possible, exceeds_bound_by, source"),
+      Records("claims",
+              "published figures checked against the bound: metric, claimed, bound, expected, possible, "
+              "exceeds_bound_by, source"),
   };
 }
 
@@ -113,7 +160,7 @@ const Schema& Fit() {
        Always(Int("batch", "sequences", "concurrent sequences")),
        Varies(Str("kv_type", "KV cache type")),
        Varies(Int("devices", "", "identical devices")),
-       Varies(Num("usable_fraction", "", "GPU-usable share of memory").Header("usable share")),
+       Wide(Num("usable_fraction", "", "GPU-usable share of memory").Header("usable share")),
        Never(Num("memory_gib", "GiB", "memory configuration per device")),
        Never(Bool("fits", "everything fits on the device")),
        Always(Str("verdict", "fits, offload or does not fit")),
@@ -136,7 +183,9 @@ const Schema& Fit() {
        Never(Int("params_total", "", "parameters")),
        Never(Int("params_active", "", "parameters active per token")),
        Never(Str("weights_source", "catalog, or the file the weights came from")),
-       Int("max_ctx", "tokens", "longest context per sequence that fits on the device at this batch").Header("max ctx").Rank(5),
+       Int("max_ctx", "tokens", "longest context per sequence that fits on the device at this batch")
+           .Header("max ctx")
+           .Rank(5),
        Int("max_batch", "sequences", "most sequences that fit at this context").Header("max batch").Rank(6),
        Str("best_quant", "highest-precision recipe of the runtime's family that fits").Header("best quant").Rank(7),
        Never(Str("reason", "what spills, or why it does not fit")),
@@ -154,14 +203,15 @@ const Schema& Compare() {
 }
 
 const Schema& Explain() {
-  static const Schema s = Make(
-      "explain", {Always(Str("phase", "prefill or decode")), Always(Str("where", "device, host or link")),
-                  Always(Str("op", "operator").Header("operator")), Num("count", "", "layers it covers").Header("layers").Decimals(0),
-                  Num("gflop", "GFLOP", "floating-point work").Header("GFLOP").Decimals(3),
-                  Num("mb", "MB", "bytes moved (decimal MB)").Header("MB moved").Decimals(2),
-                  Always(Num("ms", "ms", "time").Header("time ms").Decimals(3)),
-                  Num("share", "%", "share of the phase's time").Header("% of phase").Decimals(1),
-                  Always(Str("bound", "what bounds it").Header("bound by"))});
+  static const Schema s =
+      Make("explain", {Always(Str("phase", "prefill or decode")), Always(Str("where", "device, host or link")),
+                       Always(Str("op", "operator").Header("operator")),
+                       Num("count", "", "layers it covers").Header("layers").Decimals(0),
+                       Num("gflop", "GFLOP", "floating-point work").Header("GFLOP").Decimals(3),
+                       Num("mb", "MB", "bytes moved (decimal MB)").Header("MB moved").Decimals(2),
+                       Always(Num("ms", "ms", "time").Header("time ms").Decimals(3)),
+                       Num("share", "%", "share of the phase's time").Header("% of phase").Decimals(1),
+                       Always(Str("bound", "what bounds it").Header("bound by"))});
   return s;
 }
 
@@ -169,13 +219,15 @@ const Schema& ValidateRow() {
   static const Schema s = Make(
       "validate",
       {Int("line", "", "line of the measurement file").Rank(9), Always(Str("source", "source id").Header("src")),
-       Always(Str("hardware", "hardware id")), Never(Int("device_count", "", "devices")), Varies(Str("runtime", "runtime id")),
-       Always(Str("model", "model id")), Str("quant", "quant id").Rank(3), Always(Str("test", "pp, tg, tg_batch, ...")),
-       Str("shape", "prompt, generated tokens, depth, batch").Rank(4),
+       Always(Str("hardware", "hardware id")), Never(Int("device_count", "", "devices")),
+       Varies(Str("runtime", "runtime id")), Always(Str("model", "model id")), Str("quant", "quant id").Rank(3),
+       Always(Str("test", "pp, tg, tg_batch, ...")), Str("shape", "prompt, generated tokens, depth, batch").Rank(4),
        Always(Num("measured", "", "measured value")), Num("predicted", "", "expected value").Decimals(2).Rank(1),
-       Num("bound", "", "physical bound").Decimals(2).Rank(2), Always(Num("ape", "%", "absolute percentage error").Header("APE %").Decimals(1)),
+       Num("bound", "", "physical bound").Decimals(2).Rank(2),
+       Always(Num("ape", "%", "absolute percentage error").Header("APE %").Decimals(1)),
        Never(Bool("above_bound", "the measurement beats the bound (a catalog or model bug)")),
-       Never(Str("unsupported", "why the row cannot be predicted")), Always(Str("flag", "ABOVE BOUND or unsupported").Header(""))});
+       Never(Str("unsupported", "why the row cannot be predicted")),
+       Always(Str("flag", "ABOVE BOUND or unsupported").Header(""))});
   return s;
 }
 
@@ -187,18 +239,24 @@ const Schema& ValidateSummary() {
                    Num("within_10", "", "share within 10%"), Num("within_25", "", "share within 25%"),
                    Int("above_bound", "", "rows above the physical bound")});
   };
-  static const Schema s = Make("validate_summary", {kind("pp"), kind("tg"), kind("tg_batch"), kind("throughput"), kind("ttft_s")});
+  static const Schema s =
+      Make("validate_summary", {kind("pp"), kind("tg"), kind("tg_batch"), kind("throughput"), kind("ttft_s")});
   return s;
 }
 
 const Schema& LeaveOneSourceOut() {
-  static const Schema s = Make(
-      "leave_one_source_out",
-      {Always(Str("source", "held-out source").Header("held out")), Always(Str("test", "test kind")), Int("rows", "", "rows predicted"),
-       Always(Num("median_ape", "%", "median APE on the held-out source").Header("median APE %").Decimals(1)),
-       Num("mean_ape", "%", "mean APE").Header("mean APE %").Decimals(1), Num("within_10", "", "share within 10%").Header("within 10%"),
-       Num("within_25", "", "share within 25%").Header("within 25%"), Int("above_bound", "", "rows above the bound").Header("above bound"),
-       Num("in_sample_median_ape", "%", "median APE with every source in the fit").Header("in-sample median %").Decimals(1)});
+  static const Schema s =
+      Make("leave_one_source_out",
+           {Always(Str("source", "held-out source").Header("held out")), Always(Str("test", "test kind")),
+            Int("rows", "", "rows predicted"),
+            Always(Num("median_ape", "%", "median APE on the held-out source").Header("median APE %").Decimals(1)),
+            Num("mean_ape", "%", "mean APE").Header("mean APE %").Decimals(1),
+            Num("within_10", "", "share within 10%").Header("within 10%"),
+            Num("within_25", "", "share within 25%").Header("within 25%"),
+            Int("above_bound", "", "rows above the bound").Header("above bound"),
+            Num("in_sample_median_ape", "%", "median APE with every source in the fit")
+                .Header("in-sample median %")
+                .Decimals(1)});
   return s;
 }
 
@@ -213,7 +271,8 @@ const Schema& Calibrate() {
        Wide(Num("multi_die_memory", "", "multi-die bandwidth share").Decimals(3)),
        Wide(Num("moe_tokens_half", "tokens", "tokens per expert at half GEMM efficiency").Decimals(1)),
        Wide(Num("host_memory", "", "host bandwidth efficiency").Decimals(3)),
-       Wide(Num("host_compute", "", "host compute efficiency").Decimals(3)), Wide(Num("link", "", "link efficiency").Decimals(3))});
+       Wide(Num("host_compute", "", "host compute efficiency").Decimals(3)),
+       Wide(Num("link", "", "link efficiency").Decimals(3))});
   return s;
 }
 
@@ -224,8 +283,11 @@ const Schema& ListHardware() {
        Never(Str("vendor", "vendor")), Str("memory_gib", "capacity options, GiB").Header("memory GiB").Rank(3),
        Num("bandwidth_gb_per_s", "GB/s", "theoretical memory bandwidth").Header("GB/s").Decimals(0),
        Num("fp16_tflops", "TFLOPS", "dense FP16 tensor FLOP/s at FP32 accumulate").Header("FP16 TFLOPS").Decimals(1),
-       Wide(Num("fp32_tflops", "TFLOPS", "FP32 FLOP/s, for parts without FP16 figures").Header("FP32 TFLOPS").Decimals(1)),
-       Num("tdp_w", "W", "power").Header("W").Decimals(0).Rank(6), Num("price_usd", "USD", "price").Header("price $").Decimals(0).Rank(6),
+       Wide(Num("fp32_tflops", "TFLOPS", "FP32 FLOP/s, for parts without FP16 figures")
+                .Header("FP32 TFLOPS")
+                .Decimals(1)),
+       Num("tdp_w", "W", "power").Header("W").Decimals(0).Rank(6),
+       Num("price_usd", "USD", "price").Header("price $").Decimals(0).Rank(6),
        Bool("verified", "values checked against a sourced specification table").Rank(7), Str("name", "name").Rank(8),
        Never(Str("specs_id", "the specification table's spelling of the id"))});
   return s;
@@ -235,7 +297,8 @@ const Schema& ListModels() {
   static const Schema s = Make(
       "model_list",
       {Always(Str("id", "model id")), Str("arch", "architecture").Rank(5),
-       Num("params_b", "B", "parameters, billions").Header("params B"), Num("active_params_b", "B", "active per token, billions").Header("active B"),
+       Num("params_b", "B", "parameters, billions").Header("params B"),
+       Num("active_params_b", "B", "active per token, billions").Header("active B"),
        Int("layers", "", "layers").Rank(4), Str("attention", "attention variant, window, MoE").Rank(3),
        Num("kv_kib_per_token", "KiB", "KV cache per token at f16").Header("KV KiB/tok f16").Decimals(1),
        Int("max_context", "tokens", "trained context length").Header("max ctx").Rank(6), Str("name", "name").Rank(8)});
@@ -243,57 +306,97 @@ const Schema& ListModels() {
 }
 
 const Schema& ListQuants() {
-  static const Schema s = Make(
-      "quant_list", {Always(Str("id", "quant id")), Str("format", "file format"), Str("default_type", "main tensor type").Header("main type"),
-                     Num("bits_per_weight", "bits", "bits per weight of the main type, block scales included").Header("bpw").Decimals(3),
-                     Str("compute", "precision the kernels compute in"), Str("name", "name").Rank(8)});
+  static const Schema s =
+      Make("quant_list", {Always(Str("id", "quant id")), Str("format", "file format"),
+                          Str("default_type", "main tensor type").Header("main type"),
+                          Num("bits_per_weight", "bits", "bits per weight of the main type, block scales included")
+                              .Header("bpw")
+                              .Decimals(3),
+                          Str("compute", "precision the kernels compute in"), Str("name", "name").Rank(8)});
   return s;
 }
 
 const Schema& ListRuntimes() {
-  static const Schema s = Make(
-      "runtime_list",
-      {Always(Str("id", "runtime id")), Never(Str("engine", "engine")), Never(Str("backend", "backend")),
-       Str("offload", "host_layers, stream or none"), Bool("flash_attention", "flash attention").Header("FA"),
-       Bool("paged_kv", "paged KV cache").Header("paged KV"), Bool("continuous_batching", "continuous batching").Header("cont. batching"),
-       Num("device_memory_fraction", "", "share of device memory it uses").Header("mem fraction"),
-       Never(Num("context_overhead_bytes", "bytes", "fixed device memory it takes")), Str("vendors", "hardware vendors it runs on").Rank(6),
-       Str("name", "name").Rank(8)});
+  static const Schema s =
+      Make("runtime_list",
+           {Always(Str("id", "runtime id")), Never(Str("engine", "engine")), Never(Str("backend", "backend")),
+            Str("offload", "host_layers, stream or none"), Bool("flash_attention", "flash attention").Header("FA"),
+            Bool("paged_kv", "paged KV cache").Header("paged KV"),
+            Bool("continuous_batching", "continuous batching").Header("cont. batching"),
+            Num("device_memory_fraction", "", "share of device memory it uses").Header("mem fraction"),
+            Never(Num("context_overhead_bytes", "bytes", "fixed device memory it takes")),
+            Str("vendors", "hardware vendors it runs on").Rank(6), Str("name", "name").Rank(8)});
   return s;
 }
 
 const Schema& ShowHardware() {
-  static const Schema s = Make(
-      "hardware",
-      {Str("id", "hardware id"), Str("name", "name"), Str("vendor", "vendor"), Str("class", "class"),
-       Str("specs_id", "id in the sourced specification table"), Bool("verified", "values checked against the sourced table"),
-       List("memory_options_gib", "capacity options, GiB").Header("memory options (GiB)"), Str("memory_type", "memory type"),
-       Num("bandwidth_bytes_per_s", "bytes/s", "theoretical bandwidth").Header("bandwidth (GB/s, theoretical)").Scale(1e-9).Decimals(1),
-       Num("measured_bandwidth_bytes_per_s", "bytes/s", "measured bandwidth").Header("bandwidth (GB/s, measured)").Scale(1e-9).Decimals(1),
-       Records("gpu_usable", "GPU-usable fraction rules: fraction, up to max_gib"), Str("gpu_usable_text", "GPU-usable fraction").Header("GPU-usable fraction"),
-       Str("gpu_usable_note", "note on the GPU-usable fraction"),
-       Object("peak_flops", "dense peak FLOP/s per precision (framework accumulate mode)", PrecisionFields("dense peak")),
-       Str("headline", "the vendor's headline figure"), Bool("headline_is_sparse", "the headline is 2:4-sparse (2x the dense rate)"),
-       Str("measured_gemm_note", "measured GEMM rates"), Str("host_link", "host link"),
-       Num("host_link_bytes_per_s", "bytes/s", "host link per direction").Header("host link (GB/s)").Scale(1e-9).Decimals(1),
-       Num("host_memory_bandwidth_bytes_per_s", "bytes/s", "host memory bandwidth").Header("host memory (GB/s)").Scale(1e-9).Decimals(1),
-       Num("host_cpu_flops_per_s", "FLOP/s", "host CPU FP32").Header("host CPU (TFLOPS)").Scale(1e-12),
-       Str("host_note", "host note"), Str("scaleup_link", "scale-up link"),
-       Num("scaleup_bytes_per_s", "bytes/s", "scale-up link per direction").Header("scale-up (GB/s)").Scale(1e-9).Decimals(1),
-       Num("tdp_w", "W", "power").Header("power (W)").Decimals(0), Num("idle_w", "W", "idle power").Header("idle (W)").Decimals(0),
-       Str("power_note", "power note"), Num("price_usd", "USD", "price").Header("price (USD)").Decimals(0),
-       Str("price_date", "date of the price"), Str("price_note", "price note"),
-       List("derived", "fields derived or unverified"), Str("notes", "notes"), List("sources", "sources")},
-      true);
+  static const Schema s =
+      Make("hardware",
+           {Str("id", "hardware id"),
+            Str("name", "name"),
+            Str("vendor", "vendor"),
+            Str("class", "class"),
+            Str("specs_id", "id in the sourced specification table"),
+            Bool("verified", "values checked against the sourced table"),
+            List("memory_options_gib", "capacity options, GiB").Header("memory options (GiB)"),
+            Str("memory_type", "memory type"),
+            Num("bandwidth_bytes_per_s", "bytes/s", "theoretical bandwidth")
+                .Header("bandwidth (GB/s, theoretical)")
+                .Scale(1e-9)
+                .Decimals(1),
+            Num("measured_bandwidth_bytes_per_s", "bytes/s", "measured bandwidth")
+                .Header("bandwidth (GB/s, measured)")
+                .Scale(1e-9)
+                .Decimals(1),
+            Records("gpu_usable", "GPU-usable fraction rules: fraction, up to max_gib"),
+            Str("gpu_usable_text", "GPU-usable fraction").Header("GPU-usable fraction"),
+            Str("gpu_usable_note", "note on the GPU-usable fraction"),
+            Object("peak_flops", "dense peak FLOP/s per precision (framework accumulate mode)",
+                   PrecisionFields("dense peak")),
+            Str("headline", "the vendor's headline figure"),
+            Bool("headline_is_sparse", "the headline is 2:4-sparse (2x the dense rate)"),
+            Str("measured_gemm_note", "measured GEMM rates"),
+            Str("host_link", "host link"),
+            Num("host_link_bytes_per_s", "bytes/s", "host link per direction")
+                .Header("host link (GB/s)")
+                .Scale(1e-9)
+                .Decimals(1),
+            Num("host_memory_bandwidth_bytes_per_s", "bytes/s", "host memory bandwidth")
+                .Header("host memory (GB/s)")
+                .Scale(1e-9)
+                .Decimals(1),
+            Num("host_cpu_flops_per_s", "FLOP/s", "host CPU FP32").Header("host CPU (TFLOPS)").Scale(1e-12),
+            Str("host_note", "host note"),
+            Str("scaleup_link", "scale-up link"),
+            Num("scaleup_bytes_per_s", "bytes/s", "scale-up link per direction")
+                .Header("scale-up (GB/s)")
+                .Scale(1e-9)
+                .Decimals(1),
+            Num("tdp_w", "W", "power").Header("power (W)").Decimals(0),
+            Num("idle_w", "W", "idle power").Header("idle (W)").Decimals(0),
+            Str("power_note", "power note"),
+            Num("price_usd", "USD", "price").Header("price (USD)").Decimals(0),
+            Str("price_date", "date of the price"),
+            Str("price_note", "price note"),
+            List("derived", "fields derived or unverified"),
+            Str("notes", "notes"),
+            List("sources", "sources")},
+           true);
   return s;
 }
 
 const Schema& ShowModel() {
   static const Schema s = Make(
       "model",
-      {Str("id", "model id"), Str("name", "name"), Str("source", "catalog or the file"), Str("arch", "architecture"),
-       Int("n_layers", "", "layers").Header("layers"), Int("hidden", "", "hidden size"), Int("n_heads", "", "attention heads"),
-       Int("n_kv_heads", "", "KV heads"), Int("head_dim", "", "head dimension"),
+      {Str("id", "model id"),
+       Str("name", "name"),
+       Str("source", "catalog or the file"),
+       Str("arch", "architecture"),
+       Int("n_layers", "", "layers").Header("layers"),
+       Int("hidden", "", "hidden size"),
+       Int("n_heads", "", "attention heads"),
+       Int("n_kv_heads", "", "KV heads"),
+       Int("head_dim", "", "head dimension"),
        Object("mla", "multi-head latent attention",
               {Int("q_lora_rank", "", "q LoRA rank"), Int("kv_lora_rank", "", "KV LoRA rank"),
                Int("qk_nope_head_dim", "", "no-RoPE head dim"), Int("qk_rope_head_dim", "", "RoPE head dim"),
@@ -303,58 +406,82 @@ const Schema& ShowModel() {
               {Int("n_experts", "", "routed experts"), Int("n_experts_active", "", "experts per token"),
                Int("n_shared_experts", "", "shared experts"), Int("expert_ffn", "", "expert FFN size"),
                Int("leading_dense_layers", "", "leading dense layers")}),
-       Int("sliding_window", "tokens", "sliding window"), Int("local_layers", "", "layers with the window"),
-       Int("vocab", "", "vocabulary"), Bool("tied_embeddings", "tied embeddings"), Int("max_context", "tokens", "trained context"),
-       Int("params_total", "", "parameters"), Int("params_active", "", "parameters active per token"),
+       Int("sliding_window", "tokens", "sliding window"),
+       Int("local_layers", "", "layers with the window"),
+       Int("vocab", "", "vocabulary"),
+       Bool("tied_embeddings", "tied embeddings"),
+       Int("max_context", "tokens", "trained context"),
+       Int("params_total", "", "parameters"),
+       Int("params_active", "", "parameters active per token"),
        Int("params_embedding", "", "input-embedding parameters"),
-       Num("published_params_b", "B", "published parameter count"), Num("published_active_params_b", "B", "published active parameters"),
+       Num("published_params_b", "B", "published parameter count"),
+       Num("published_active_params_b", "B", "published active parameters"),
        Num("kv_bytes_per_token_f16", "bytes", "KV per token at f16, full-attention layers").Decimals(0),
-       Num("kv_bytes_per_token_f16_windowed", "bytes", "KV per token at f16 on windowed layers (capped at the window)").Decimals(0),
-       Str("weights_file", "what the weights file stores"), Bytes("weights_file_bytes", "bytes of the file's tensors"),
+       Num("kv_bytes_per_token_f16_windowed", "bytes", "KV per token at f16 on windowed layers (capped at the window)")
+           .Decimals(0),
+       Str("weights_file", "what the weights file stores"),
+       Bytes("weights_file_bytes", "bytes of the file's tensors"),
        Int("tensors", "", "tensors in the file"),
        Object("weights_bytes_by_quant", "weight bytes at common recipes",
-              {Bytes("f16", "f16"), Bytes("q8_0", "q8_0"), Bytes("q6_k", "q6_k"), Bytes("q4_k_m", "q4_k_m"), Bytes("q4_0", "q4_0"),
-               Bytes("mlx-4bit", "mlx-4bit"), Bytes("fp8", "fp8")}),
-       Str("notes", "notes"), List("sources", "sources")},
+              {Bytes("f16", "f16"), Bytes("q8_0", "q8_0"), Bytes("q6_k", "q6_k"), Bytes("q4_k_m", "q4_k_m"),
+               Bytes("q4_0", "q4_0"), Bytes("mlx-4bit", "mlx-4bit"), Bytes("fp8", "fp8")}),
+       Str("notes", "notes"),
+       List("sources", "sources")},
       true);
   return s;
 }
 
 const Schema& ShowQuant() {
-  static const Schema s = Make(
-      "quant",
-      {Str("id", "quant id"), Str("name", "name"), Str("format", "file format"), Str("default_type", "main tensor type"),
-       Num("bits_per_weight", "bits", "bits per weight of the main type").Decimals(4), Int("block_elems", "", "weights per block"),
-       Int("block_bytes", "bytes", "bytes per block"), Str("output_type", "lm head type"), Str("token_embd_type", "token embedding type"),
-       List("overrides", "per-tensor overrides"), Str("compute", "compute precision"), List("runtimes", "runtimes that load it"),
-       Bool("moe_only", "only for MoE models (experts)"), Str("notes", "notes"), List("sources", "sources")},
-      true);
+  static const Schema s =
+      Make("quant",
+           {Str("id", "quant id"), Str("name", "name"), Str("format", "file format"),
+            Str("default_type", "main tensor type"),
+            Num("bits_per_weight", "bits", "bits per weight of the main type").Decimals(4),
+            Int("block_elems", "", "weights per block"), Int("block_bytes", "bytes", "bytes per block"),
+            Str("output_type", "lm head type"), Str("token_embd_type", "token embedding type"),
+            List("overrides", "per-tensor overrides"), Str("compute", "compute precision"),
+            List("runtimes", "runtimes that load it"), Bool("moe_only", "only for MoE models (experts)"),
+            Str("notes", "notes"), List("sources", "sources")},
+           true);
   return s;
 }
 
 const Schema& ShowRuntime() {
-  static const Schema s = Make(
-      "runtime",
-      {Str("id", "runtime id"), Str("name", "name"), Str("engine", "engine"), Str("backend", "backend"),
-       List("vendors", "hardware vendors it runs on"), List("formats", "weight formats it loads"),
-       Bool("tensor_parallel", "splits tensors across devices"), Bool("flash_attention", "flash attention"),
-       Bool("paged_kv", "paged KV"), Bool("continuous_batching", "continuous batching"), Str("offload", "offload style"),
-       Bool("embedding_on_host", "token embedding in host memory"),
-       Num("context_overhead_bytes", "bytes", "fixed device memory").Header("context overhead (MB)").Scale(1e-6).Decimals(0),
-       Num("device_memory_fraction", "", "device memory share"), Int("ubatch_tokens", "tokens", "prefill tokens per pass"),
-       Int("max_batch", "sequences", "scheduler limit"), Str("quantized_precision", "GEMM precision for quantized weights"),
-       Str("dense_precision", "GEMM precision for 16-bit weights"), Str("efficiency_like", "runtime whose efficiencies stand in"),
-       Str("notes", "notes"), List("sources", "sources")},
-      true);
+  static const Schema s = Make("runtime",
+                               {Str("id", "runtime id"),
+                                Str("name", "name"),
+                                Str("engine", "engine"),
+                                Str("backend", "backend"),
+                                List("vendors", "hardware vendors it runs on"),
+                                List("formats", "weight formats it loads"),
+                                Bool("tensor_parallel", "splits tensors across devices"),
+                                Bool("flash_attention", "flash attention"),
+                                Bool("paged_kv", "paged KV"),
+                                Bool("continuous_batching", "continuous batching"),
+                                Str("offload", "offload style"),
+                                Bool("embedding_on_host", "token embedding in host memory"),
+                                Num("context_overhead_bytes", "bytes", "fixed device memory")
+                                    .Header("context overhead (MB)")
+                                    .Scale(1e-6)
+                                    .Decimals(0),
+                                Num("device_memory_fraction", "", "device memory share"),
+                                Int("ubatch_tokens", "tokens", "prefill tokens per pass"),
+                                Int("max_batch", "sequences", "scheduler limit"),
+                                Str("quantized_precision", "GEMM precision for quantized weights"),
+                                Str("dense_precision", "GEMM precision for 16-bit weights"),
+                                Str("efficiency_like", "runtime whose efficiencies stand in"),
+                                Str("notes", "notes"),
+                                List("sources", "sources")},
+                               true);
   return s;
 }
 
 const Schema& BenchMachine() {
-  static const Schema s = Make(
-      "bench_machine",
-      {Always(Str("what", "measurement").Header("measurement")), Always(Num("median", "", "median")), Num("min", "", "slowest"),
-       Num("max", "", "fastest"), Wide(Num("mean", "", "mean")), Wide(Num("stddev", "", "standard deviation")),
-       Wide(Int("reps", "", "timed repetitions")), Always(Str("unit", "unit"))});
+  static const Schema s =
+      Make("bench_machine", {Always(Str("what", "measurement").Header("measurement")),
+                             Always(Num("median", "", "median")), Num("min", "", "slowest"), Num("max", "", "fastest"),
+                             Wide(Num("mean", "", "mean")), Wide(Num("stddev", "", "standard deviation")),
+                             Wide(Int("reps", "", "timed repetitions")), Always(Str("unit", "unit"))});
   return s;
 }
 
@@ -362,14 +489,20 @@ const Schema& BenchMachineSummary() {
   static const Schema s = Make(
       "bench_machine_summary",
       {Str("host_text", "host").Header("host"), Never(Object("host", "host facts", {})), Int("threads", "", "threads"),
-       Num("memory_bandwidth_bytes_per_s", "bytes/s", "memory bandwidth the profile keeps (median round of STREAM's best rate)")
-           .Header("memory bandwidth (GB/s)").Scale(1e-9).Decimals(1),
-       Never(Object("bandwidth", "STREAM read/copy/triad statistics (bytes/s), buffer and the best rate of each round", {})),
+       Num("memory_bandwidth_bytes_per_s", "bytes/s",
+           "memory bandwidth the profile keeps (median round of STREAM's best rate)")
+           .Header("memory bandwidth (GB/s)")
+           .Scale(1e-9)
+           .Decimals(1),
+       Never(Object("bandwidth", "STREAM read/copy/triad statistics (bytes/s), buffer and the best rate of each round",
+                    {})),
        Never(Object("matmul_flops_per_s", "GEMM statistics per weight type (FLOP/s)", {})),
-       Never(Object("gpu", "GPU measurements (null without one)", {})), Str("gpu_note", "why there is no GPU measurement").Header("GPU"),
+       Never(Object("gpu", "GPU measurements (null without one)", {})),
+       Str("gpu_note", "why there is no GPU measurement").Header("GPU"),
        Str("hardware_profile", "hardware profile written (--hw local)").Header("hardware profile"),
        Str("gpu_hardware_profile", "GPU hardware profile written (--hw local-gpu)").Header("GPU profile"),
-       List("warnings", "why a number may be unreliable"), Int("run_id", "", "results database run").Header("stored as run")});
+       List("warnings", "why a number may be unreliable"),
+       Int("run_id", "", "results database run").Header("stored as run")});
   return s;
 }
 
@@ -377,89 +510,132 @@ const Schema& BenchModel() {
   static const Schema s = Make(
       "bench_model",
       {Always(Str("model", "model id")), Str("weights", "weights (synthetic type or GGUF)"),
-       Bytes("weights_bytes", "weight bytes").Header("size GiB"), Int("threads", "", "threads"), Always(Str("test", "pp512, tg128, ...")),
-       Always(Num("tok_s", "tok/s", "mean tokens/s").Header("t/s")), Num("tok_s_sd", "tok/s", "standard deviation").Header("sd"),
-       Pair("predicted_tok_s", "tok/s", "prediction for this machine: expected / bound").Header("predicted t/s (bound)"),
+       Bytes("weights_bytes", "weight bytes").Header("size GiB"), Int("threads", "", "threads"),
+       Always(Str("test", "pp512, tg128, ...")), Always(Num("tok_s", "tok/s", "mean tokens/s").Header("t/s")),
+       Num("tok_s_sd", "tok/s", "standard deviation").Header("sd"),
+       Pair("predicted_tok_s", "tok/s", "prediction for this machine: expected / bound")
+           .Header("predicted t/s (bound)"),
        Num("ceiling_fraction", "", "decode bytes/s over measured bandwidth; prefill FLOP/s over measured GEMM peak")
-           .Header("% of machine ceiling").Scale(100).Decimals(0)});
+           .Header("% of machine ceiling")
+           .Scale(100)
+           .Decimals(0)});
   return s;
 }
 
 const Schema& BenchModelSummary() {
-  static const Schema s = Make(
-      "bench_model_summary",
-      {Never(Object("host", "host facts", {})), Never(Str("model", "model id")), Never(Str("weights", "weights")),
-       Never(Int("n_prompt", "tokens", "prompt tokens")), Never(Int("n_gen", "tokens", "generated tokens")),
-       Never(Int("depth", "tokens", "depth")), Never(Int("threads", "", "threads")), Never(Int("repetitions", "", "repetitions")),
-       Never(Bytes("weights_bytes", "weight bytes")), Never(Int("decode_bytes_per_token", "bytes", "bytes a decode step reads")),
-       Never(Num("pp_tok_s", "tok/s", "prefill mean")), Never(Num("pp_tok_s_sd", "tok/s", "prefill sd")),
-       Never(Num("tg_tok_s", "tok/s", "decode mean")), Never(Num("tg_tok_s_sd", "tok/s", "decode sd")),
-       Never(Num("decode_bytes_per_s", "bytes/s", "decode bytes/s")),
-       Never(Num("weights_read_bytes_per_s", "bytes/s", "read bandwidth of the weights' own pages around each decode run")),
-       Never(Num("decode_weights_read_fraction", "", "decode bytes/s over that bandwidth")),
-       Never(Num("predicted_pp_tok_s", "tok/s", "predicted prefill")), Never(Num("predicted_pp_tok_s_bound", "tok/s", "prefill bound")),
-       Never(Num("pp_error_pct", "%", "prediction error, prefill")), Never(Num("predicted_tg_tok_s", "tok/s", "predicted decode")),
-       Never(Num("predicted_tg_tok_s_bound", "tok/s", "decode bound")), Never(Num("tg_error_pct", "%", "prediction error, decode")),
-       Never(Num("predicted_tg_tok_s_at_run_bandwidth", "tok/s", "decode predicted at the run's own bandwidth")),
-       Never(Num("tg_error_pct_at_run_bandwidth", "%", "its error")),
-       Never(Num("decode_bandwidth_fraction", "", "decode bytes/s over bench machine's bandwidth")),
-       Never(Num("prefill_flops_per_s", "FLOP/s", "prefill FLOP/s")),
-       Never(Num("prefill_matmul_fraction", "", "prefill FLOP/s over bench machine's GEMM peak")),
-       Int("run_id", "", "results database run").Header("stored as run")});
+  static const Schema s =
+      Make("bench_model_summary",
+           {Never(Object("host", "host facts", {})),
+            Never(Str("model", "model id")),
+            Never(Str("weights", "weights")),
+            Never(Int("n_prompt", "tokens", "prompt tokens")),
+            Never(Int("n_gen", "tokens", "generated tokens")),
+            Never(Int("depth", "tokens", "depth")),
+            Never(Int("threads", "", "threads")),
+            Never(Int("repetitions", "", "repetitions")),
+            Never(Bytes("weights_bytes", "weight bytes")),
+            Never(Int("decode_bytes_per_token", "bytes", "bytes a decode step reads")),
+            Never(Num("pp_tok_s", "tok/s", "prefill mean")),
+            Never(Num("pp_tok_s_sd", "tok/s", "prefill sd")),
+            Never(Num("tg_tok_s", "tok/s", "decode mean")),
+            Never(Num("tg_tok_s_sd", "tok/s", "decode sd")),
+            Never(Num("decode_bytes_per_s", "bytes/s", "decode bytes/s")),
+            Never(Num("weights_read_bytes_per_s", "bytes/s",
+                      "read bandwidth of the weights' own pages around each decode run")),
+            Never(Num("decode_weights_read_fraction", "", "decode bytes/s over that bandwidth")),
+            Never(Num("predicted_pp_tok_s", "tok/s", "predicted prefill")),
+            Never(Num("predicted_pp_tok_s_bound", "tok/s", "prefill bound")),
+            Never(Num("pp_error_pct", "%", "prediction error, prefill")),
+            Never(Num("predicted_tg_tok_s", "tok/s", "predicted decode")),
+            Never(Num("predicted_tg_tok_s_bound", "tok/s", "decode bound")),
+            Never(Num("tg_error_pct", "%", "prediction error, decode")),
+            Never(Num("predicted_tg_tok_s_at_run_bandwidth", "tok/s", "decode predicted at the run's own bandwidth")),
+            Never(Num("tg_error_pct_at_run_bandwidth", "%", "its error")),
+            Never(Num("decode_bandwidth_fraction", "", "decode bytes/s over bench machine's bandwidth")),
+            Never(Num("prefill_flops_per_s", "FLOP/s", "prefill FLOP/s")),
+            Never(Num("prefill_matmul_fraction", "", "prefill FLOP/s over bench machine's GEMM peak")),
+            Int("run_id", "", "results database run").Header("stored as run")});
   return s;
 }
 
 const Schema& ResultsList() {
-  static const Schema s = Make(
-      "results_list", {Always(Int("id", "", "run id").Header("run")), Str("created_at", "UTC time").Header("created (UTC)"),
-                       Always(Str("kind", "bench-machine, bench-model, llama-bench")), Str("hardware", "hardware id"),
-                       Str("model", "model id"), Str("quant", "quant id"), Str("tests", "stored tests and values"),
-                       Str("git_commit", "tokcast commit").Header("commit").Rank(7)});
+  static const Schema s =
+      Make("results_list",
+           {Always(Int("id", "", "run id").Header("run")), Str("created_at", "UTC time").Header("created (UTC)"),
+            Always(Str("kind", "bench-machine, bench-model, llama-bench")), Str("hardware", "hardware id"),
+            Str("model", "model id"), Str("quant", "quant id"), Str("tests", "stored tests and values"),
+            Str("git_commit", "tokcast commit").Header("commit").Rank(7)});
   return s;
 }
 
 const Schema& StoredRun() {
-  static const Schema s = Make(
-      "run",
-      {Int("id", "", "run id"), Str("created_at", "UTC time"), Str("kind", "run kind"), Str("tool_version", "tokcast version"),
-       Str("git_commit", "commit"), Str("build_type", "build type"), Never(Object("host", "host facts", {})),
-       Never(Object("result", "the full result of the run", {})), Records("rows", "measurements (validation schema)"),
-       Int("measurements", "", "stored measurement rows")},
-      true);
+  static const Schema s =
+      Make("run",
+           {Int("id", "", "run id"), Str("created_at", "UTC time"), Str("kind", "run kind"),
+            Str("tool_version", "tokcast version"), Str("git_commit", "commit"), Str("build_type", "build type"),
+            Never(Object("host", "host facts", {})), Never(Object("result", "the full result of the run", {})),
+            Records("rows", "measurements (validation schema)"), Int("measurements", "", "stored measurement rows")},
+           true);
   return s;
 }
 
 const Schema& Measurement() {
   static const Schema s = Make(
       "measurement",
-      {Always(Str("hardware", "hardware id")), Int("device_count", "", "devices").Rank(8), Varies(Str("runtime", "runtime id")),
-       Always(Str("model", "model id")), Str("quant", "quant id"), Always(Str("test", "test kind")),
-       Int("n_prompt", "tokens", "prompt tokens"), Int("n_gen", "tokens", "generated tokens"), Int("depth", "tokens", "depth"),
-       Int("batch", "sequences", "batch"), Always(Num("value", "", "measured value")), Str("unit", "unit"),
-       Str("source_id", "source id").Rank(7), Str("source_url", "source URL").Rank(9), Str("notes", "notes").Rank(9)},
+      {Always(Str("hardware", "hardware id")), Int("device_count", "", "devices").Rank(8),
+       Varies(Str("runtime", "runtime id")), Always(Str("model", "model id")), Str("quant", "quant id"),
+       Always(Str("test", "test kind")), Int("n_prompt", "tokens", "prompt tokens"),
+       Int("n_gen", "tokens", "generated tokens"), Int("depth", "tokens", "depth"), Int("batch", "sequences", "batch"),
+       Always(Num("value", "", "measured value")), Str("unit", "unit"), Str("source_id", "source id").Rank(7),
+       Str("source_url", "source URL").Rank(9), Str("notes", "notes").Rank(9)},
       false, false);
   return s;
 }
 
 const Schema& Imported() {
-  static const Schema s = Make("import", {Str("file", "imported file"), Int("run_id", "", "run id"), Int("rows", "", "rows imported"),
-                                          Int("skipped", "", "pp+tg tests skipped"), Str("database", "results database")},
-                               true);
+  static const Schema s =
+      Make("import",
+           {Str("file", "imported file"), Int("run_id", "", "run id"), Int("rows", "", "rows imported"),
+            Int("skipped", "", "pp+tg tests skipped"), Str("database", "results database")},
+           true);
   return s;
 }
 
 const Schema& Synthesized() {
-  static const Schema s = Make("synth", {Str("path", "GGUF written"), Str("model", "model id"), Str("quant", "weight type"),
-                                         Int("tensors", "", "tensors"), Bytes("file_bytes", "file size").Header("file GiB").Decimals(3)},
-                               true);
+  static const Schema s =
+      Make("synth",
+           {Str("path", "GGUF written"), Str("model", "model id"), Str("quant", "weight type"),
+            Int("tensors", "", "tensors"), Bytes("file_bytes", "file size").Header("file GiB").Decimals(3)},
+           true);
   return s;
 }
 
 std::vector<const Schema*> All() {
-  return {&Fit(), &Predict(), &Compare(), &Explain(), &ValidateRow(), &ValidateSummary(), &LeaveOneSourceOut(), &Calibrate(),
-          &ListHardware(), &ListModels(), &ListQuants(), &ListRuntimes(), &ShowHardware(), &ShowModel(), &ShowQuant(),
-          &ShowRuntime(), &BenchMachine(), &BenchMachineSummary(), &BenchModel(), &BenchModelSummary(), &ResultsList(),
-          &StoredRun(), &Measurement(), &Imported(), &Synthesized()};
+  return {&Fit(),
+          &Predict(),
+          &Compare(),
+          &Explain(),
+          &ValidateRow(),
+          &ValidateSummary(),
+          &LeaveOneSourceOut(),
+          &Calibrate(),
+          &ListHardware(),
+          &ListModels(),
+          &ListQuants(),
+          &ListRuntimes(),
+          &ShowHardware(),
+          &ShowModel(),
+          &ShowQuant(),
+          &ShowRuntime(),
+          &BenchMachine(),
+          &BenchMachineSummary(),
+          &BenchModel(),
+          &BenchModelSummary(),
+          &ResultsList(),
+          &StoredRun(),
+          &Measurement(),
+          &Imported(),
+          &Synthesized()};
 }
 
 }  // namespace tokcast::report::kinds

@@ -14,7 +14,8 @@ void RenderCsv(const Report& report, const RenderOptions& options, std::ostream&
   if (ctx) line += ",schema_version,tool_version,git_commit,build_type,host_cpu,host_os";
   out << line << '\n';
   std::string tail;
-  for (const std::string& v : {std::to_string(c.schema_version), c.tool_version, c.git_commit, c.build_type, c.host_cpu, c.host_os}) {
+  for (const std::string& v :
+       {std::to_string(c.schema_version), c.tool_version, c.git_commit, c.build_type, c.host_cpu, c.host_os}) {
     tail += ',';
     tail += CsvQuote(v);
   }

@@ -7,8 +7,11 @@ namespace tokcast::report {
 void RenderJsonl(const Report& report, const RenderOptions& options, std::ostream& out) {
   const auto& c = options.context;
   auto line = [&](const std::string& kind, const nlohmann::json& record) {
-    nlohmann::json j = {{"kind", kind}, {"schema_version", c.schema_version}, {"tool_version", c.tool_version},
-                        {"git_commit", c.git_commit}, {"build_type", c.build_type}};
+    nlohmann::json j = {{"kind", kind},
+                        {"schema_version", c.schema_version},
+                        {"tool_version", c.tool_version},
+                        {"git_commit", c.git_commit},
+                        {"build_type", c.build_type}};
     for (auto it = record.begin(); it != record.end(); ++it) j[it.key()] = it.value();
     out << j.dump() << '\n';
   };

@@ -25,7 +25,8 @@ void RenderMarkdown(const Report& report, const RenderOptions& options, std::ost
   if (report.schema->vertical) {
     out << "| field | value |\n| --- | --- |\n";
     for (const auto& r : report.rows) {
-      for (const auto& [k, v] : VerticalLines(*report.schema, r, true)) out << "| " << Md(k) << " | " << Md(v) << " |\n";
+      for (const auto& [k, v] : VerticalLines(*report.schema, r, true))
+        out << "| " << Md(k) << " | " << Md(v) << " |\n";
     }
   } else {
     const ColumnPlan plan = PlanColumns(report, 0, options.wide);

@@ -21,11 +21,16 @@ std::optional<Format> FormatFromString(std::string_view name) {
 
 std::string_view ToString(Format f) {
   switch (f) {
-    case Format::kTable: return "table";
-    case Format::kMarkdown: return "md";
-    case Format::kCsv: return "csv";
-    case Format::kJson: return "json";
-    case Format::kJsonl: return "jsonl";
+    case Format::kTable:
+      return "table";
+    case Format::kMarkdown:
+      return "md";
+    case Format::kCsv:
+      return "csv";
+    case Format::kJson:
+      return "json";
+    case Format::kJsonl:
+      return "jsonl";
   }
   return "table";
 }
@@ -53,8 +58,12 @@ json ReportContext::ToJson() const {
           {"tool_version", tool_version},
           {"git_commit", git_commit},
           {"build_type", build_type},
-          {"host", {{"cpu", host_cpu}, {"os", host_os}, {"arch", host_arch}, {"logical_cores", host_cores},
-                    {"memory_bytes", host_memory_bytes}}}};
+          {"host",
+           {{"cpu", host_cpu},
+            {"os", host_os},
+            {"arch", host_arch},
+            {"logical_cores", host_cores},
+            {"memory_bytes", host_memory_bytes}}}};
 }
 
 ReportContext ToolContext() {
@@ -175,7 +184,8 @@ namespace {
 void CheckRecord(const Schema& schema, const json& row) {
   if (!row.is_object()) throw std::logic_error(schema.kind + ": a row is not an object");
   for (auto it = row.begin(); it != row.end(); ++it) {
-    if (!schema.Find(it.key())) throw std::logic_error(schema.kind + ": row key '" + it.key() + "' is not in the schema");
+    if (!schema.Find(it.key()))
+      throw std::logic_error(schema.kind + ": row key '" + it.key() + "' is not in the schema");
   }
 }
 }  // namespace
@@ -189,11 +199,16 @@ void CheckRows(const Report& report) {
 void Render(const Report& report, const RenderOptions& options, std::ostream& out) {
   CheckRows(report);
   switch (options.format) {
-    case Format::kTable: return RenderTable(report, options, out);
-    case Format::kMarkdown: return RenderMarkdown(report, options, out);
-    case Format::kCsv: return RenderCsv(report, options, out);
-    case Format::kJson: return RenderJson(report, options, out);
-    case Format::kJsonl: return RenderJsonl(report, options, out);
+    case Format::kTable:
+      return RenderTable(report, options, out);
+    case Format::kMarkdown:
+      return RenderMarkdown(report, options, out);
+    case Format::kCsv:
+      return RenderCsv(report, options, out);
+    case Format::kJson:
+      return RenderJson(report, options, out);
+    case Format::kJsonl:
+      return RenderJsonl(report, options, out);
   }
 }
 

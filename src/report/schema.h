@@ -49,18 +49,39 @@ struct Field {
   int decimals = 2;         // table: digits after the point for numbers
   double scale = 1;         // table: value x scale (e.g. 1e-9 for bytes/s -> GB/s)
   Show show = Show::kNormal;
-  int rank = 5;  // drop order among kNormal fields: higher goes first
-  std::vector<Field> sub;   // kObject members
+  int rank = 5;            // drop order among kNormal fields: higher goes first
+  std::vector<Field> sub;  // kObject members
 
-  Field& Header(std::string h) { header = std::move(h); return *this; }
-  Field& Decimals(int d) { decimals = d; return *this; }
-  Field& Scale(double s) { scale = s; return *this; }
-  Field& Visibility(Show s) { show = s; return *this; }
-  Field& Rank(int r) { rank = r; return *this; }
-  Field& Sub(std::vector<Field> s) { sub = std::move(s); return *this; }
+  Field& Header(std::string h) {
+    header = std::move(h);
+    return *this;
+  }
+  Field& Decimals(int d) {
+    decimals = d;
+    return *this;
+  }
+  Field& Scale(double s) {
+    scale = s;
+    return *this;
+  }
+  Field& Visibility(Show s) {
+    show = s;
+    return *this;
+  }
+  Field& Rank(int r) {
+    rank = r;
+    return *this;
+  }
+  Field& Sub(std::vector<Field> s) {
+    sub = std::move(s);
+    return *this;
+  }
   // Table text computed from the whole row (e.g. "44/80"); JSON and CSV keep the raw value.
   std::string (*display)(const nlohmann::json& row) = nullptr;
-  Field& Display(std::string (*d)(const nlohmann::json&)) { display = d; return *this; }
+  Field& Display(std::string (*d)(const nlohmann::json&)) {
+    display = d;
+    return *this;
+  }
 };
 
 // Field constructors: F(name, type, unit, description).
@@ -69,8 +90,8 @@ Field F(std::string name, FieldType type, std::string unit, std::string descript
 struct Schema {
   std::string kind;  // "fit", "predict", ...
   std::vector<Field> fields;
-  bool vertical = false;     // table: one "header  value" line per field (single-entity views)
-  bool csv_context = true;   // CSV: append the context columns (off for interchange formats)
+  bool vertical = false;    // table: one "header  value" line per field (single-entity views)
+  bool csv_context = true;  // CSV: append the context columns (off for interchange formats)
   const Field* Find(std::string_view name) const;
 };
 
@@ -93,8 +114,8 @@ struct Report {
   std::vector<nlohmann::json> rows;
   const Schema* summary_schema = nullptr;  // optional single record
   nlohmann::json summary;
-  bool summary_in_table = true;            // table/markdown show the summary record
-  std::vector<std::string> notes;          // shown under the table; in JSON as "notes"
+  bool summary_in_table = true;    // table/markdown show the summary record
+  std::vector<std::string> notes;  // shown under the table; in JSON as "notes"
 };
 
 struct RenderOptions {
@@ -119,9 +140,9 @@ void RenderJsonl(const Report& report, const RenderOptions& options, std::ostrea
 
 // A leaf column: a scalar, a pair half, an object member, a list or records.
 struct Leaf {
-  std::string name;    // flattened: tg_tok_s_expected, limits_decode
-  std::string header;  // for the human views
-  const Field* field;  // the leaf's own field (for pairs: the pair)
+  std::string name;               // flattened: tg_tok_s_expected, limits_decode
+  std::string header;             // for the human views
+  const Field* field;             // the leaf's own field (for pairs: the pair)
   std::vector<std::string> path;  // JSON keys from the row
 };
 std::vector<Leaf> FlattenFields(const std::vector<Field>& fields);

@@ -44,10 +44,14 @@ class Stmt {
   }
   ~Stmt() { sqlite3_finalize(s_); }
   sqlite3_stmt* get() { return s_; }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void Text(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
   void Int(int i, std::optional<uint64_t> v) {
-    if (v) sqlite3_bind_int64(s_, i, static_cast<sqlite3_int64>(*v));
-    else sqlite3_bind_null(s_, i);
+    if (v)
+      sqlite3_bind_int64(s_, i, static_cast<sqlite3_int64>(*v));
+    else
+      sqlite3_bind_null(s_, i);
   }
   std::string Col(int i) {
     const auto* t = sqlite3_column_text(s_, i);
@@ -107,7 +111,8 @@ ResultsStore::ResultsStore(const std::string& path) : path_(path) {
     Exec("PRAGMA foreign_keys=ON");
     Exec("BEGIN IMMEDIATE");
     Exec(kSchema);
-    Exec(("INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '" + std::to_string(kSchemaVersion) + "')").c_str());
+    Exec(("INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '" + std::to_string(kSchemaVersion) + "')")
+             .c_str());
     Exec("COMMIT");
   } catch (const std::runtime_error& e) {
     sqlite3_close(db_);
@@ -132,8 +137,9 @@ void ResultsStore::Exec(const char* sql) const {
 int64_t ResultsStore::Insert(const StoredRun& run) {
   Exec("BEGIN IMMEDIATE");
   try {
-    Stmt ins(db_, "INSERT INTO runs(created_at, kind, tool_version, git_commit, build_type, host_json, result_json) "
-                  "VALUES(?,?,?,?,?,?,?)");
+    Stmt ins(db_,
+             "INSERT INTO runs(created_at, kind, tool_version, git_commit, build_type, host_json, result_json) "
+             "VALUES(?,?,?,?,?,?,?)");
     ins.Text(1, run.created_at.empty() ? NowIso8601() : run.created_at);
     ins.Text(2, run.kind);
     ins.Text(3, run.tool_version);
@@ -144,8 +150,9 @@ int64_t ResultsStore::Insert(const StoredRun& run) {
     if (sqlite3_step(ins.get()) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
     const int64_t id = sqlite3_last_insert_rowid(db_);
     for (const auto& r : run.rows) {
-      Stmt m(db_, "INSERT INTO measurements(run_id, hardware, device_count, runtime, model, quant, test, n_prompt, n_gen, "
-                  "depth, batch, value, unit, source_id, source_url, notes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      Stmt m(db_,
+             "INSERT INTO measurements(run_id, hardware, device_count, runtime, model, quant, test, n_prompt, n_gen, "
+             "depth, batch, value, unit, source_id, source_url, notes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       sqlite3_bind_int64(m.get(), 1, id);
       m.Text(2, r.hardware);
       sqlite3_bind_int64(m.get(), 3, r.device_count);
@@ -174,8 +181,9 @@ int64_t ResultsStore::Insert(const StoredRun& run) {
 
 std::vector<StoredRun> ResultsStore::List(const std::string& kind) const {
   std::vector<StoredRun> out;
-  Stmt q(db_, "SELECT id, created_at, kind, tool_version, git_commit, build_type, host_json, result_json FROM runs "
-              "WHERE (?1 = '' OR kind = ?1) ORDER BY id");
+  Stmt q(db_,
+         "SELECT id, created_at, kind, tool_version, git_commit, build_type, host_json, result_json FROM runs "
+         "WHERE (?1 = '' OR kind = ?1) ORDER BY id");
   q.Text(1, kind);
   while (sqlite3_step(q.get()) == SQLITE_ROW) {
     StoredRun r;
@@ -189,8 +197,9 @@ std::vector<StoredRun> ResultsStore::List(const std::string& kind) const {
     r.result_json = q.Col(7);
     out.push_back(std::move(r));
   }
-  Stmt m(db_, "SELECT run_id, hardware, device_count, runtime, model, quant, test, n_prompt, n_gen, depth, batch, value, "
-              "unit, source_id, source_url, notes FROM measurements ORDER BY id");
+  Stmt m(db_,
+         "SELECT run_id, hardware, device_count, runtime, model, quant, test, n_prompt, n_gen, depth, batch, value, "
+         "unit, source_id, source_url, notes FROM measurements ORDER BY id");
   while (sqlite3_step(m.get()) == SQLITE_ROW) {
     const int64_t run_id = sqlite3_column_int64(m.get(), 0);
     for (auto& r : out) {
@@ -209,8 +218,9 @@ std::optional<StoredRun> ResultsStore::Get(int64_t id) const {
 
 std::vector<MeasuredRow> ResultsStore::AllRows() const {
   std::vector<MeasuredRow> out;
-  Stmt m(db_, "SELECT id, hardware, device_count, runtime, model, quant, test, n_prompt, n_gen, depth, batch, value, unit, "
-              "source_id, source_url, notes FROM measurements ORDER BY id");
+  Stmt m(db_,
+         "SELECT id, hardware, device_count, runtime, model, quant, test, n_prompt, n_gen, depth, batch, value, unit, "
+         "source_id, source_url, notes FROM measurements ORDER BY id");
   while (sqlite3_step(m.get()) == SQLITE_ROW) {
     MeasuredRow r = ReadRow(m, 1);
     r.line = static_cast<size_t>(sqlite3_column_int64(m.get(), 0));

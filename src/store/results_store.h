@@ -17,11 +17,11 @@ namespace tokcast::store {
 
 struct StoredRun {
   int64_t id = 0;
-  std::string created_at;   // ISO 8601 UTC
-  std::string kind;         // bench-machine | bench-model | llama-bench
+  std::string created_at;  // ISO 8601 UTC
+  std::string kind;        // bench-machine | bench-model | llama-bench
   std::string tool_version, git_commit, build_type;
-  std::string host_json;    // host facts
-  std::string result_json;  // the full result as reported
+  std::string host_json;          // host facts
+  std::string result_json;        // the full result as reported
   std::vector<MeasuredRow> rows;  // measurements in the validation schema (may be empty)
 };
 

@@ -24,7 +24,9 @@ std::vector<std::string> Words(const std::string& s) {
   return out;
 }
 
-size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t Lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST(App, InvalidCombinationsAreOneLineErrors) {
   std::ifstream in(test::TestDataPath("golden/invalid_combinations.txt"));
@@ -47,7 +49,7 @@ TEST(App, InvalidCombinationsAreOneLineErrors) {
 
 TEST(App, IdsAreFoundTheWayPeopleTypeThem) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"rtx4090", "nvidia-rtx-4090"}, {"RTX 4090", "nvidia-rtx-4090"},   {"spark", "nvidia-dgx-spark"},
+      {"rtx4090", "nvidia-rtx-4090"}, {"RTX 4090", "nvidia-rtx-4090"},        {"spark", "nvidia-dgx-spark"},
       {"mi300x", "amd-mi300x"},       {"strix-halo", "amd-ryzen-ai-max-395"}, {"H100-SXM", "nvidia-h100-sxm"}};
   for (const auto& [typed, id] : cases) {
     const auto r = RunCli({"fit", "--model", "llama-3.1-8b", "--hw", typed, "--no-search", "--format", "json"});
@@ -63,19 +65,22 @@ TEST(App, IdsAreFoundTheWayPeopleTypeThem) {
 }
 
 TEST(App, ContextBeyondTheTrainedMaximumIsAWarning) {
-  const auto r = RunCli({"fit", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--ctx", "200000", "--no-search"});
+  const auto r =
+      RunCli({"fit", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--ctx", "200000", "--no-search"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("warning: context 200000 exceeds llama-3.1-8b's trained maximum of 131072"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("warning: context 200000 exceeds llama-3.1-8b's trained maximum of 131072"), std::string::npos)
+      << r.out;
 }
 
 TEST(App, StandInEfficienciesAreLabelled) {
-  const auto r = RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant", "bf16",
-                         "--format", "json"});
+  const auto r = RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm",
+                         "--quant", "bf16", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const json row = test::Rows(r.out)[0];
   ASSERT_TRUE(row.contains("efficiency_from"));
   EXPECT_EQ(row["efficiency_from"].get<std::string>().rfind("vllm", 0), std::string::npos);
-  const auto table = RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant", "bf16"});
+  const auto table =
+      RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant", "bf16"});
   EXPECT_NE(table.out.find("stand in"), std::string::npos) << table.out;
 }
 
@@ -152,16 +157,17 @@ std::vector<Command> EveryCommand(const test::TempDir& dir) {
       {{"show", "deepseek-v3"}},
       {{"show", "q4_k_m"}},
       {{"show", "vllm"}},
-      {{"fit", "--model", "llama-3.1-70b,llama-3.1-8b", "--hw", "nvidia-rtx-4090,apple-m4-max-40c", "--ctx", "8192,32768"}},
-      {{"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--batch", "1,8", "--isl", "1000", "--osl", "200",
-        "--claim-tg", "500"}},
+      {{"fit", "--model", "llama-3.1-70b,llama-3.1-8b", "--hw", "nvidia-rtx-4090,apple-m4-max-40c", "--ctx",
+        "8192,32768"}},
+      {{"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--batch", "1,8", "--isl", "1000", "--osl",
+        "200", "--claim-tg", "500"}},
       {{"compare"}},
       {{"explain", "--model", "qwen3-30b-a3b", "--hw", "apple-m4-max-40c"}},
       {{"validate", "--source", "S05"}},
       {{"validate", "--leave-one-source-out", "--source", "S05,S07"}},
       {{"calibrate", "--source", "S05"}},
-      {{"--db", db, "import", "llama-bench", test::TestDataPath("data/llama-bench/rtx4090.json"), "--hw", "nvidia-rtx-4090",
-        "--model", "llama-2-7b"}},
+      {{"--db", db, "import", "llama-bench", test::TestDataPath("data/llama-bench/rtx4090.json"), "--hw",
+        "nvidia-rtx-4090", "--model", "llama-2-7b"}},
       {{"--db", db, "results", "list"}},
       {{"--db", db, "results", "show", "1"}},
       {{"--db", db, "results", "export"}},
@@ -188,7 +194,8 @@ TEST(App, EveryCommandInEveryFormatCarriesTheSameValues) {
     const auto js = run("json");
     const json j = json::parse(js.out);
     ASSERT_TRUE(j.contains("context") && j.contains("rows") && j.contains("kind"));
-    for (const char* k : {"tool_version", "git_commit", "build_type", "host"}) EXPECT_TRUE(j["context"].contains(k)) << k;
+    for (const char* k : {"tool_version", "git_commit", "build_type", "host"})
+      EXPECT_TRUE(j["context"].contains(k)) << k;
     const report::Schema* schema = SchemaOf(j["kind"].get<std::string>());
     ASSERT_NE(schema, nullptr) << j["kind"];
     // CSV: parses, one line per row, every cell filled exactly where the JSON has a value.
@@ -237,8 +244,8 @@ TEST(App, TablesFitTheTerminal) {
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"compare"},
              {"fit", "--model", "llama-3.1-70b", "--hw", "nvidia-rtx-4090,apple-m4-max-40c", "--ctx", "8192,131072"},
-             {"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant", "bf16,fp8",
-              "--batch", "1,64", "--isl", "1000", "--osl", "1000"},
+             {"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant",
+              "bf16,fp8", "--batch", "1,64", "--isl", "1000", "--osl", "1000"},
              {"validate", "--source", "S05"},
              {"list", "hardware"}}) {
       auto a = args;
@@ -249,8 +256,10 @@ TEST(App, TablesFitTheTerminal) {
       std::istringstream ss(r.out);
       bool in_table = false;
       for (std::string line; std::getline(ss, line);) {
-        if (line.rfind("---", 0) == 0) in_table = true;
-        else if (in_table && (line.empty() || line[0] == '(')) in_table = false;
+        if (line.rfind("---", 0) == 0)
+          in_table = true;
+        else if (in_table && (line.empty() || line[0] == '('))
+          in_table = false;
         if (in_table) EXPECT_LE(line.size(), std::stoul(width)) << args[0] << ": " << line;
       }
     }

@@ -17,11 +17,13 @@ using nlohmann::json;
 
 using test::RunCli;
 
-size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t Lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST(Cli, FitJsonHasOneObjectPerScenarioWithTheDocumentedFields) {
-  const auto r = RunCli({"fit", "--model", "llama-3.1-70b", "--quant", "q4_k_m", "--hw", "nvidia-rtx-4090",
-                         "--ctx", "8192", "--format", "json"});
+  const auto r = RunCli({"fit", "--model", "llama-3.1-70b", "--quant", "q4_k_m", "--hw", "nvidia-rtx-4090", "--ctx",
+                         "8192", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const json j = test::Rows(r.out);
   ASSERT_TRUE(j.is_array());
@@ -47,7 +49,8 @@ TEST(Cli, FitOnM4MaxSaysItFits) {
   EXPECT_EQ(o["layers_on_device"], 80);
   EXPECT_LE(o["device_used_bytes"].get<uint64_t>(), o["usable_bytes"].get<uint64_t>());
   // Without --memory-gb the default is the largest option.
-  const auto d = RunCli({"fit", "--model", "llama-3.1-70b", "--hw", "apple-m4-max-40c", "--format", "json", "--no-search"});
+  const auto d =
+      RunCli({"fit", "--model", "llama-3.1-70b", "--hw", "apple-m4-max-40c", "--format", "json", "--no-search"});
   EXPECT_EQ(test::Rows(d.out)[0]["memory_gib"], 128.0);
 }
 
@@ -68,8 +71,8 @@ TEST(Cli, SweepsMultiplyScenarios) {
 }
 
 TEST(Cli, EveryFormatRendersTheSameRows) {
-  const std::vector<std::string> base = {"fit", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090,nvidia-rtx-5090",
-                                         "--no-search", "--format"};
+  const std::vector<std::string> base = {
+      "fit", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090,nvidia-rtx-5090", "--no-search", "--format"};
   auto with = [&](const std::string& f) {
     auto a = base;
     a.push_back(f);
@@ -184,7 +187,8 @@ fp16 = 2.0e14
 memory_bandwidth_bytes_per_s = 9e10
 )";
   }
-  auto r = RunCli({"--catalog", dir.path(), "fit", "--model", "llama-3.1-70b", "--hw", "my-gpu", "--format", "json", "--no-search"});
+  auto r = RunCli({"--catalog", dir.path(), "fit", "--model", "llama-3.1-70b", "--hw", "my-gpu", "--format", "json",
+                   "--no-search"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(test::Rows(r.out)[0]["fits"].get<bool>());
   {

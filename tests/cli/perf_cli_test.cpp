@@ -121,21 +121,21 @@ TEST(PerfCli, ExplainListsOperators) {
   const json j = test::Rows(r.out);
   std::set<std::string> ops;
   for (const auto& row : j) ops.insert(row["op"].get<std::string>());
-  for (const char* op : {"attn_proj", "attention", "moe_router", "moe_experts", "lm_head"}) EXPECT_TRUE(ops.count(op)) << op;
+  for (const char* op : {"attn_proj", "attention", "moe_router", "moe_experts", "lm_head"})
+    EXPECT_TRUE(ops.count(op)) << op;
   EXPECT_EQ(RunCli({"explain", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090,nvidia-rtx-5090"}).code, 1);
 }
 
 TEST(PerfCli, BadMeasurementFilesAreOneLineErrors) {
   test::TempDir dir;
-  {
-    std::ofstream(dir.File("bad.csv")) << "hardware,runtime\nx,y\n";
-  }
+  { std::ofstream(dir.File("bad.csv")) << "hardware,runtime\nx,y\n"; }
   auto r = RunCli({"validate", "--data", dir.File("bad.csv")});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("missing column"), std::string::npos) << r.err;
   {
     std::ofstream f(dir.File("val.csv"));
-    f << "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,notes\n";
+    f << "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,"
+         "notes\n";
     f << "nvidia-rtx-4090,1,llama.cpp-cuda,llama-2-7b,q4_0,tg,,128,0,1,abc,tok/s,X,,\n";
   }
   r = RunCli({"validate", "--data", dir.File("val.csv")});
@@ -143,7 +143,8 @@ TEST(PerfCli, BadMeasurementFilesAreOneLineErrors) {
   EXPECT_NE(r.err.find("val.csv:2: column value"), std::string::npos) << r.err;
   {
     std::ofstream f(dir.File("unknown.csv"));
-    f << "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,notes\n";
+    f << "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,"
+         "notes\n";
     f << "nvidia-rtx-9999,1,llama.cpp-cuda,llama-2-7b,q4_0,tg,,128,0,1,100,tok/s,X,,\n";
     f << "nvidia-rtx-4090,2,llama.cpp-cuda,llama-3.1-70b,q4_k_m,tg,,128,0,1,18,tok/s,X,,\"flags: fa=1\"\n";
   }

@@ -88,7 +88,8 @@ TEST(Store, KillingTheBinaryMidBenchKeepsEarlierRuns) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + bin + common + " -r 1000 > /dev/null").c_str(), static_cast<char*>(nullptr));
+    execl("/bin/sh", "sh", "-c", ("exec " + bin + common + " -r 1000 > /dev/null").c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
@@ -107,12 +108,15 @@ TEST(Store, ImportsEveryLlamaBenchFormatAndExportsTheSameRows) {
   test::TempDir dir;
   const std::string db = dir.File("r.db");
   const std::string data = test::TestDataPath("data/llama-bench/");
-  auto r = RunCli({"--db", db, "import", "llama-bench", data + "rtx4090.json", "--hw", "nvidia-rtx-4090", "--model", "llama-2-7b"});
+  auto r = RunCli(
+      {"--db", db, "import", "llama-bench", data + "rtx4090.json", "--hw", "nvidia-rtx-4090", "--model", "llama-2-7b"});
   ASSERT_EQ(r.code, 0) << r.err;
-  r = RunCli({"--db", db, "import", "llama-bench", data + "m2ultra.jsonl", "--hw", "apple-m2-ultra-76c", "--model", "qwen2.5-coder-7b"});
+  r = RunCli({"--db", db, "import", "llama-bench", data + "m2ultra.jsonl", "--hw", "apple-m2-ultra-76c", "--model",
+              "qwen2.5-coder-7b"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("1 pp+tg tests skipped"), std::string::npos) << r.out;
-  r = RunCli({"--db", db, "import", "llama-bench", data + "cpu.csv", "--hw", "cpu-desktop-ddr5-5600-2ch", "--model", "llama-3.1-8b"});
+  r = RunCli({"--db", db, "import", "llama-bench", data + "cpu.csv", "--hw", "cpu-desktop-ddr5-5600-2ch", "--model",
+              "llama-3.1-8b"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto exported = RunCli({"--db", db, "results", "export", "--format", "json"});
   ASSERT_EQ(exported.code, 0) << exported.err;
@@ -146,18 +150,18 @@ TEST(Store, ImportsEveryLlamaBenchFormatAndExportsTheSameRows) {
 
 TEST(Store, BadImportsAreOneLineErrors) {
   test::TempDir dir;
-  {
-    std::ofstream(dir.File("x.json")) << "[{\"foo\": 1}]";
-  }
-  auto r = RunCli({"--db", dir.File("r.db"), "import", "llama-bench", dir.File("x.json"), "--hw", "nvidia-rtx-4090", "--model", "llama-2-7b"});
+  { std::ofstream(dir.File("x.json")) << "[{\"foo\": 1}]"; }
+  auto r = RunCli({"--db", dir.File("r.db"), "import", "llama-bench", dir.File("x.json"), "--hw", "nvidia-rtx-4090",
+                   "--model", "llama-2-7b"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("not llama-bench output"), std::string::npos) << r.err;
-  r = RunCli({"--db", dir.File("r.db"), "import", "llama-bench", test::TestDataPath("data/llama-bench/rtx4090.json"), "--hw",
-              "nvidia-rtx-9090", "--model", "llama-2-7b"});
+  r = RunCli({"--db", dir.File("r.db"), "import", "llama-bench", test::TestDataPath("data/llama-bench/rtx4090.json"),
+              "--hw", "nvidia-rtx-9090", "--model", "llama-2-7b"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("unknown hardware"), std::string::npos);
   {
-    std::ofstream(dir.File("not.db")) << "this is not sqlite, just text that is long enough to look like a header......";
+    std::ofstream(dir.File("not.db"))
+        << "this is not sqlite, just text that is long enough to look like a header......";
   }
   r = RunCli({"--db", dir.File("not.db"), "results", "list"});
   EXPECT_EQ(r.code, 1);
@@ -176,13 +180,15 @@ TEST(Bench, MachineAndModelEndToEnd) {
   ASSERT_EQ(rounds.size(), 3u);
   std::sort(rounds.begin(), rounds.end());
   EXPECT_DOUBLE_EQ(mj["memory_bandwidth_bytes_per_s"].get<double>(), rounds[1]);
-  for (const char* f : {"F32", "F16", "Q8_0", "Q4_0"}) EXPECT_GT(mj["matmul_flops_per_s"][f]["median"].get<double>(), 1e7) << f;
+  for (const char* f : {"F32", "F16", "Q8_0", "Q4_0"})
+    EXPECT_GT(mj["matmul_flops_per_s"][f]["median"].get<double>(), 1e7) << f;
   EXPECT_TRUE(mj["host"].contains("cpu_model"));
   // The profile it wrote is hardware "local".
   auto fit = RunCli({"fit", "--model", "qwen3-0.6b", "--hw", "local", "--format", "json", "--no-search"});
   ASSERT_EQ(fit.code, 0) << fit.err;
   EXPECT_TRUE(test::Rows(fit.out)[0]["fits"].get<bool>());
-  auto b = RunCli({"bench", "model", "--model", "qwen3-0.6b", "--quant", "q8_0", "-p", "8", "-n", "2", "-r", "1", "--format", "json"});
+  auto b = RunCli({"bench", "model", "--model", "qwen3-0.6b", "--quant", "q8_0", "-p", "8", "-n", "2", "-r", "1",
+                   "--format", "json"});
   ASSERT_EQ(b.code, 0) << b.err;
   const json bj = json::parse(b.out)["summary"];
   for (const char* k : {"pp_tok_s", "tg_tok_s", "weights_bytes", "decode_bytes_per_token", "predicted_pp_tok_s",

@@ -62,14 +62,30 @@ ModelSpec TinyLlama() {
 
 TEST(Gguf, RoundTripsEveryMetadataType) {
   GgufWriter w;
-  GgufOut u8; u8.type = GgufType::kUint8; u8.u = 200;
-  GgufOut i8; i8.type = GgufType::kInt8; i8.i = -100;
-  GgufOut u16; u16.type = GgufType::kUint16; u16.u = 60000;
-  GgufOut i16; i16.type = GgufType::kInt16; i16.i = -30000;
-  GgufOut i32; i32.type = GgufType::kInt32; i32.i = -2000000000;
-  GgufOut u64; u64.type = GgufType::kUint64; u64.u = 1ULL << 50;
-  GgufOut i64; i64.type = GgufType::kInt64; i64.i = -(1LL << 50);
-  GgufOut f64; f64.type = GgufType::kFloat64; f64.f = 3.25;
+  GgufOut u8;
+  u8.type = GgufType::kUint8;
+  u8.u = 200;
+  GgufOut i8;
+  i8.type = GgufType::kInt8;
+  i8.i = -100;
+  GgufOut u16;
+  u16.type = GgufType::kUint16;
+  u16.u = 60000;
+  GgufOut i16;
+  i16.type = GgufType::kInt16;
+  i16.i = -30000;
+  GgufOut i32;
+  i32.type = GgufType::kInt32;
+  i32.i = -2000000000;
+  GgufOut u64;
+  u64.type = GgufType::kUint64;
+  u64.u = 1ULL << 50;
+  GgufOut i64;
+  i64.type = GgufType::kInt64;
+  i64.i = -(1LL << 50);
+  GgufOut f64;
+  f64.type = GgufType::kFloat64;
+  f64.f = 3.25;
   w.Set("a.u8", u8);
   w.Set("a.i8", i8);
   w.Set("a.u16", u16);
@@ -84,7 +100,7 @@ TEST(Gguf, RoundTripsEveryMetadataType) {
   w.Set("a.f64", f64);
   w.Set("a.strs", GgufOut::StrArr({"x", "", "yz"}));
   w.Set("a.nested", GgufOut::Arr(GgufType::kArray, {GgufOut::Arr(GgufType::kUint32, {GgufOut::U32(1), GgufOut::U32(2)}),
-                                                     GgufOut::Arr(GgufType::kUint32, {GgufOut::U32(3)})}));
+                                                    GgufOut::Arr(GgufType::kUint32, {GgufOut::U32(3)})}));
   w.Set("a.floats", GgufOut::Arr(GgufType::kFloat32, {GgufOut::F32(0.5f), GgufOut::F32(-2.0f)}));
   w.alignment = 64;
   w.AddTensor("t0", {64, 3}, TensorType::kQ8_0);
@@ -310,9 +326,7 @@ TEST(Gguf, RandomCorruptionNeverCrashes) {
 TEST(Gguf, MissingFileAndNotGguf) {
   TempDir dir;
   EXPECT_THROW(GgufFile::Open(dir.File("nope.gguf")), InputError);
-  {
-    std::ofstream(dir.File("text.gguf")) << "hello";
-  }
+  { std::ofstream(dir.File("text.gguf")) << "hello"; }
   try {
     GgufFile::Open(dir.File("text.gguf"));
     FAIL();

@@ -49,8 +49,9 @@ TEST(HfConfig, MultimodalWrappersUseTheTextConfig) {
 }
 
 TEST(HfConfig, ClearErrors) {
-  EXPECT_NE(ErrorOf(json::parse(R"({"model_type": "mamba", "hidden_size": 1})")).find("unsupported architecture 'mamba'"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(json::parse(R"({"model_type": "mamba", "hidden_size": 1})")).find("unsupported architecture 'mamba'"),
+      std::string::npos);
   EXPECT_NE(ErrorOf(json::parse(R"({"model_type": "llama", "hidden_size": 4096})")).find("num_hidden_layers"),
             std::string::npos);
   EXPECT_NE(ErrorOf(json::parse(R"({"model_type": "llama", "hidden_size": "big", "num_hidden_layers": 2})"))
@@ -60,8 +61,9 @@ TEST(HfConfig, ClearErrors) {
         "num_attention_heads": 32, "num_key_value_heads": 5, "vocab_size": 10, "intermediate_size": 8})"))
                 .find("multiple of num_key_value_heads"),
             std::string::npos);
-  EXPECT_NE(ErrorOf(json::parse(R"({"model_type": "llama", "hidden_size": -4, "num_hidden_layers": 2})")).find("hidden_size"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(json::parse(R"({"model_type": "llama", "hidden_size": -4, "num_hidden_layers": 2})")).find("hidden_size"),
+      std::string::npos);
   EXPECT_NE(ErrorOf(json::parse("[1,2]")).find("JSON object"), std::string::npos);
 }
 
@@ -79,7 +81,8 @@ TEST(HfConfig, LoadsFromAFolderWithNoWeights) {
 }
 
 // Writes a safetensors file with the given tensors (name, dtype, shape), zero data.
-void WriteSafetensors(const std::string& path, const std::vector<std::tuple<std::string, std::string, std::vector<uint64_t>>>& ts,
+void WriteSafetensors(const std::string& path,
+                      const std::vector<std::tuple<std::string, std::string, std::vector<uint64_t>>>& ts,
                       size_t chop = 0) {
   json header = json::object();
   uint64_t offset = 0;

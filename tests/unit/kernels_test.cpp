@@ -9,9 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include "kernel_cases.h"
 #include "measure/kernels.h"
 #include "measure/thread_pool.h"
-#include "kernel_cases.h"
 
 namespace tokcast::measure {
 namespace {
@@ -64,7 +64,8 @@ TEST_F(Kernels, InterleavedAndGgmlLayoutsGiveTheSameProducts) {
     std::vector<float> a(tokens * rows), b(tokens * rows);
     MatMul(pool, {t, q.data(), rows, n, false}, x.data(), tokens, a.data(), rows);
     MatMul(pool, {t, packed.data(), rows, n, true}, x.data(), tokens, b.data(), rows);
-    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-4 * (1 + std::fabs(a[i]))) << ToString(t) << " " << i;
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_NEAR(a[i], b[i], 1e-4 * (1 + std::fabs(a[i]))) << ToString(t) << " " << i;
   }
 }
 

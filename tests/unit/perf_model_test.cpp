@@ -176,8 +176,10 @@ TEST(PerfModel, TensorParallelOverNvlinkAndPcie) {
   EXPECT_GT(p_nv.tg_tok_s, 1.4 * tg1_expected);  // TP=2 over NVLink: most of the 2x
   // Expected adds per-all-reduce latency: 8 us on NVLink, 25 us over PCIe, 160 of them.
   double ar_nv = 0, ar_pc = 0;
-  for (const auto& op : p_nv.ops) if (op.phase == "decode" && op.name.rfind("all_reduce", 0) == 0) ar_nv += op.time_s;
-  for (const auto& op : p_pc.ops) if (op.phase == "decode" && op.name.rfind("all_reduce", 0) == 0) ar_pc += op.time_s;
+  for (const auto& op : p_nv.ops)
+    if (op.phase == "decode" && op.name.rfind("all_reduce", 0) == 0) ar_nv += op.time_s;
+  for (const auto& op : p_pc.ops)
+    if (op.phase == "decode" && op.name.rfind("all_reduce", 0) == 0) ar_pc += op.time_s;
   EXPECT_GT(ar_pc, 2.5 * ar_nv);
   EXPECT_GT(p_nv.tg_tok_s, p_pc.tg_tok_s);
 }
@@ -192,7 +194,8 @@ TEST(PerfModel, FlashAttentionOnAndOffAt32k) {
     s.rt.flash_attention = fa;
     const Prediction p = Predict(PerfContext{s.pm, s.hw, s.rt, s.plan, BoundEfficiency()}, w, {}, true);
     double t = 0;
-    for (const auto& op : p.ops) if (op.phase == "prefill" && op.name == "attention") t += op.time_s;
+    for (const auto& op : p.ops)
+      if (op.phase == "prefill" && op.name == "attention") t += op.time_s;
     return t;
   };
   // Keys attended, summed over the 512 queries: 512 x 32768 + 512 x 513 / 2 = 16.91 M.
@@ -216,7 +219,8 @@ TEST(PerfModel, WindowedLayersStopReadingKv) {
   w.depth = 32000;
   const Prediction p = Predict(PerfContext{s.pm, s.hw, s.rt, s.plan, BoundEfficiency()}, w, {}, true);
   double attn_bytes = 0;
-  for (const auto& op : p.ops) if (op.phase == "decode" && op.name == "attention") attn_bytes += op.bytes;
+  for (const auto& op : p.ops)
+    if (op.phase == "decode" && op.name == "attention") attn_bytes += op.bytes;
   // 12 full layers read 32000.5 tokens x 2 KiB, 12 windowed layers only 128 tokens.
   EXPECT_NEAR(attn_bytes, 12 * 32000.5 * 2048 + 12 * 128 * 2048.0, 1e3);
 }

@@ -42,8 +42,12 @@ double RelRms(const std::vector<float>& a, const std::vector<double>& b) {
   return std::sqrt(err / norm);
 }
 
-size_t Argmax(const std::vector<float>& v) { return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin()); }
-size_t Argmax(const std::vector<double>& v) { return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin()); }
+size_t Argmax(const std::vector<float>& v) {
+  return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+size_t Argmax(const std::vector<double>& v) {
+  return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
 
 void CheckAgainstReference(const ModelSpec& spec, TensorType wt, double tol) {
   SCOPED_TRACE(spec.id + " " + std::string(ToString(wt)));
@@ -105,7 +109,8 @@ TEST(Probe, RunsFromAMappedGgufFile) {
   auto writer = catalog::GgufWriterForModel(spec, inv);
   writer.WriteFile(dir.File("m.gguf"), true);
   auto file = std::make_shared<catalog::GgufFile>(catalog::GgufFile::Open(dir.File("m.gguf")));
-  auto from_file = ProbeModel::FromWeights(app::GgufWeights(file), catalog::ModelSpecFromGguf(file->header(), file->bytes(), "m.gguf"), 64);
+  auto from_file = ProbeModel::FromWeights(app::GgufWeights(file),
+                                           catalog::ModelSpecFromGguf(file->header(), file->bytes(), "m.gguf"), 64);
   EXPECT_EQ(from_file->weights_bytes(), file->header().TensorDataBytes());
   ThreadPool pool(1);
   std::vector<float> logits;
@@ -122,7 +127,8 @@ TEST(Probe, RunsFromAMappedGgufFile) {
   ApplyRecipe(k, wide.n_layers, inv2);
   catalog::GgufWriterForModel(wide, inv2).WriteFile(dir.File("k.gguf"), true);
   auto kf = std::make_shared<catalog::GgufFile>(catalog::GgufFile::Open(dir.File("k.gguf")));
-  EXPECT_THROW(ProbeModel::FromWeights(app::GgufWeights(kf), catalog::ModelSpecFromGguf(kf->header(), kf->bytes(), "k.gguf"), 64),
+  EXPECT_THROW(ProbeModel::FromWeights(app::GgufWeights(kf),
+                                       catalog::ModelSpecFromGguf(kf->header(), kf->bytes(), "k.gguf"), 64),
                std::invalid_argument);
 }
 
