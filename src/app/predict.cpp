@@ -4,6 +4,7 @@
 
 #include "app/scenario.h"
 #include "app/session.h"
+#include "app/simulate.h"
 #include "catalog/error.h"
 #include "core/text.h"
 #include "report/kinds.h"
@@ -52,9 +53,11 @@ std::vector<std::shared_ptr<const RuntimeProfile>> RuntimesFor(const catalog::Ca
 // The workloads of the sweep, in the order the rows appear, with the device count asked for.
 std::vector<std::pair<uint32_t, PerfWorkload>> Workloads(const PredictRequest& r) {
   std::vector<std::pair<uint32_t, PerfWorkload>> out;
+  std::vector<TensorType> kv_types = r.kv_types;
+  if (kv_types.empty()) kv_types.push_back(TensorType::kF16);  // replaced per scenario (DefaultKvType)
   for (auto dev : r.devices)
     for (auto tp : r.tp)
-      for (auto kv : r.kv_types)
+      for (auto kv : kv_types)
         for (auto p : r.prompt)
           for (auto g : r.gen)
             for (auto d : r.depth)
@@ -72,9 +75,43 @@ std::vector<std::pair<uint32_t, PerfWorkload>> Workloads(const PredictRequest& r
   return out;
 }
 
+// The KV cache a runtime keeps for these weights unless told: FP8 for FP8/FP4 checkpoints where
+// the engine does so (vLLM, SGLang, TensorRT-LLM), else f16.
+TensorType DefaultKvType(const Weights& wt, const RuntimeProfile& rt) {
+  const bool low = wt.recipe && (wt.recipe->compute == Precision::kFp8 || wt.recipe->compute == Precision::kFp4);
+  return low && rt.scheduler.fp8_kv_for_fp8_weights ? TensorType::kFP8_E4M3 : TensorType::kF16;
+}
+
+// Saturated throughput at the concurrency the runtime reaches: a paged server's KV pool (every
+// TP device, its memory fraction) in its scheduler's limits; a slot server's slots that fit.
+Throughput Saturated(const Weights& wt, const HardwareSpec& hw, const RuntimeProfile& rt, const PerfWorkload& w,
+                     const PerfContext& pc, const PlanOptions& plan_opt, const PredictRequest& req) {
+  const uint64_t in = req.isl.value_or(w.prompt), out = req.osl.value_or(std::max<uint64_t>(w.gen, 1));
+  PlanOptions opt = plan_opt;
+  opt.devices = w.devices;
+  if (rt.scheduler.policy == "continuous") {
+    const PlanResult one = PlanMemory(*wt.spec, wt.footprint, hw, rt, Workload{in + out, 1, w.kv_type}, opt);
+    const serve::SchedulerConfig sched = SchedulerFor(rt, hw, one.plan.capacity_gib);
+    const double pool = static_cast<double>(KvPoolTokens(*wt.spec, one.plan, w.kv_type));
+    const uint32_t conc = static_cast<uint32_t>(
+        std::clamp(pool / static_cast<double>(in + out), 1.0, static_cast<double>(sched.max_num_seqs)));
+    const double bound_conc =
+        std::clamp(pool / static_cast<double>(std::max<uint64_t>(in, 1)), 1.0, static_cast<double>(sched.max_num_seqs));
+    Throughput t = SaturatedThroughput(pc, in, out, conc, w, bound_conc);
+    t.batch = conc;
+    return t;
+  }
+  const uint32_t fit = MaxBatchThatFits(*wt.spec, wt.footprint, hw, rt, Workload{in + out, 1, w.kv_type}, opt);
+  const uint32_t conc = std::max<uint32_t>(1, std::min(fit, rt.max_batch));
+  Throughput t = SaturatedThroughput(pc, in, out, conc, w);
+  t.batch = conc;
+  return t;
+}
+
 PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const HardwareSpec& hw,
-                      const std::shared_ptr<const RuntimeProfile>& rt, const PerfWorkload& w, const PredictRequest& req,
+                      const std::shared_ptr<const RuntimeProfile>& rt, PerfWorkload w, const PredictRequest& req,
                       const EfficiencyProfile& profile, uint32_t devices_asked) {
+  if (req.kv_types.empty()) w.kv_type = DefaultKvType(wt, *rt);
   CheckCombination(hw, *rt, wt, devices_asked, w.tp);
   PlanOptions plan_opt;
   plan_opt.memory_gib = req.memory_gib;
@@ -92,16 +129,7 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
   row.price_date = hw.price_date;
   row.stand_in = StandInKey(profile, *rt, hw);
   row.warnings = ScenarioWarnings(*wt.spec, w.depth + w.prompt + w.gen);
-  if (req.isl || req.osl) {
-    const uint64_t in = req.isl.value_or(w.prompt), out = req.osl.value_or(std::max<uint64_t>(w.gen, 1));
-    const Workload mw{in + out, 1, w.kv_type};
-    PlanOptions sat_opt = plan_opt;
-    sat_opt.devices = w.devices;
-    const uint32_t fit = MaxBatchThatFits(*wt.spec, wt.footprint, hw, *rt, mw, sat_opt);
-    const uint32_t conc = std::max<uint32_t>(1, std::min(fit, rt->max_batch));
-    row.saturated = SaturatedThroughput(pc, in, out, conc, w);
-    row.saturated->batch = conc;
-  }
+  if (req.isl || req.osl) row.saturated = Saturated(wt, hw, *rt, w, pc, plan_opt, req);
   if (req.claim_tg) row.claims.push_back(CheckClaim("tg", *req.claim_tg, row.p));
   if (req.claim_pp) row.claims.push_back(CheckClaim("pp", *req.claim_pp, row.p));
   if (req.claim_ttft) row.claims.push_back(CheckClaim("ttft", *req.claim_ttft, row.p));

@@ -283,6 +283,26 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   }
   r.formats = e.StrList("support.formats");
   r.tensor_parallel = e.BoolOr("support.tensor_parallel", false);
+  auto& sc = r.scheduler;
+  sc.policy = e.StrOr("scheduler.policy", r.continuous_batching ? "continuous" : "slots");
+  if (sc.policy != "continuous" && sc.policy != "slots") e.Fail("scheduler.policy", "continuous or slots", sc.policy);
+  sc.block_size = static_cast<uint32_t>(e.OptNum("scheduler.block_size").value_or(16));
+  sc.chunked_prefill = e.BoolOr("scheduler.chunked_prefill", true);
+  sc.max_num_seqs = static_cast<uint32_t>(e.OptNum("scheduler.max_num_seqs").value_or(r.max_batch));
+  sc.max_batched_tokens = static_cast<uint32_t>(e.OptNum("scheduler.max_batched_tokens").value_or(r.ubatch_tokens));
+  sc.large_gpu_gib = e.OptNum("scheduler.large_gpu_gib").value_or(0);
+  sc.large_gpu_max_num_seqs =
+      static_cast<uint32_t>(e.OptNum("scheduler.large_gpu_max_num_seqs").value_or(sc.max_num_seqs));
+  sc.large_gpu_max_batched_tokens =
+      static_cast<uint32_t>(e.OptNum("scheduler.large_gpu_max_batched_tokens").value_or(sc.max_batched_tokens));
+  sc.large_gpu_exclude = e.StrList("scheduler.large_gpu_exclude");
+  sc.step_overhead_s = e.OptNum("scheduler.step_overhead_s").value_or(0);
+  sc.request_overhead_s = e.OptNum("scheduler.request_overhead_s").value_or(0);
+  sc.fp8_kv_for_fp8_weights = e.BoolOr("scheduler.fp8_kv_for_fp8_weights", false);
+  if (sc.block_size == 0 || sc.max_num_seqs == 0 || sc.max_batched_tokens == 0 || !(sc.step_overhead_s >= 0) ||
+      !(sc.request_overhead_s >= 0) || sc.step_overhead_s > 10 || sc.request_overhead_s > 100) {
+    e.Fail("scheduler", "positive block size, sequences and tokens, overheads in [0, 10] s", "a value out of range");
+  }
   r.notes = e.StrOr("notes");
   r.sources = e.StrList("sources");
   if (auto err = Validate(r)) throw InputError(e.origin() + ": '" + r.id + "': " + *err);

@@ -9,7 +9,7 @@ namespace {
 
 struct PredictOptions {
   std::string model, quant = "q4_k_m", hw, runtime, memory_gb;
-  std::string prompt = "512", gen = "128", depth = "0", batch = "1", devices = "1", tp = "1", kv_type = "f16";
+  std::string prompt = "512", gen = "128", depth = "0", batch = "1", devices = "1", tp = "1", kv_type = "auto";
   std::string profile, isl, osl, sort, article;
   std::optional<double> claim_tg, claim_pp, claim_ttft, rental;
   double amortization_years = 3, usd_per_kwh = 0.15;
@@ -32,7 +32,9 @@ void AddOptions(CLI::App& app, PredictOptions& o, bool require, bool sort) {
   app.add_option("--devices", o.devices, "Identical devices, layers split across them (list)")->capture_default_str();
   app.add_option("--tp", o.tp, "Tensor-parallel degree (list; all-reduce over NVLink/Infinity Fabric, else PCIe)")
       ->capture_default_str();
-  app.add_option("--kv-type", o.kv_type, "KV cache type(s) (list)")->capture_default_str();
+  app.add_option("--kv-type", o.kv_type,
+                 "KV cache type(s) (list); auto: fp8 for FP8/FP4 checkpoints on servers, else f16")
+      ->capture_default_str();
   app.add_option("--profile", o.profile, "Efficiency profile TOML (default: the built-in calibrated one)");
   app.add_option("--isl", o.isl, "Saturated throughput: input tokens per request");
   app.add_option("--osl", o.osl, "Saturated throughput: output tokens per request");
@@ -59,7 +61,7 @@ app::PredictRequest Request(const PredictOptions& o) {
   r.batch = ParseU32Sweep(o.batch, "--batch", 1, 100'000);
   r.devices = ParseU32Sweep(o.devices, "--devices", 1, 1024);
   r.tp = ParseU32Sweep(o.tp, "--tp", 1, 1024);
-  r.kv_types = ParseKvTypes(o.kv_type, "--kv-type");
+  if (o.kv_type != "auto") r.kv_types = ParseKvTypes(o.kv_type, "--kv-type");
   r.profile_path = o.profile;
   if (!o.isl.empty()) r.isl = ParseIntSweep(o.isl, "--isl", 1, 10'000'000).front();
   if (!o.osl.empty()) r.osl = ParseIntSweep(o.osl, "--osl", 1, 10'000'000).front();

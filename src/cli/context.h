@@ -69,6 +69,7 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx);
 Runner RegisterSynth(CLI::App& app, Context& ctx);
 Runner RegisterResults(CLI::App& app, Context& ctx);
 Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
+Runner RegisterSimulate(CLI::App& app, Context& ctx);
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

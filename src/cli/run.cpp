@@ -75,6 +75,9 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CLI::App* imp = app.add_subcommand("import", "Import measurements into the results database");
   imp->require_subcommand(1);
   add(imp, "llama-bench", "llama-bench -o json|jsonl|csv output", RegisterImportLlamaBench);
+  add(&app, "simulate",
+      "Serve a workload: a step-level simulation of continuous batching (TTFT/TPOT/ITL percentiles, goodput)",
+      RegisterSimulate);
   add(&app, "validate", "Predict every row of a measurement CSV and report the error", RegisterValidate);
   add(&app, "calibrate", "Fit efficiency profiles to measured rows", RegisterCalibrate);
 

@@ -335,4 +335,14 @@ uint32_t MaxBatchThatFits(const ModelSpec& spec, const ModelFootprint& fp, const
   }));
 }
 
+uint64_t KvPoolTokens(const ModelSpec& spec, const MemoryPlan& plan, TensorType kv_type) {
+  // Weights and the runtime's buffers (context, activations of one step) stay; the rest is KV.
+  const double taken = static_cast<double>(plan.weights_device_bytes) + static_cast<double>(plan.overhead_bytes);
+  const double left = static_cast<double>(plan.usable_bytes) - taken;
+  const KvPerToken kv = KvBytesPerToken(spec, kv_type);
+  const double per_token = kv.full_layers_bytes + kv.local_layers_bytes;
+  if (left <= 0 || per_token <= 0) return 0;
+  return static_cast<uint64_t>(left / per_token);
+}
+
 }  // namespace tokcast

@@ -88,6 +88,11 @@ uint64_t MaxContextThatFits(const ModelSpec& spec, const ModelFootprint& footpri
 uint32_t MaxBatchThatFits(const ModelSpec& spec, const ModelFootprint& footprint, const HardwareSpec& hw,
                           const RuntimeProfile& rt, Workload w, const PlanOptions& opt);
 
+// The KV pool of a paged server (vLLM, SGLang, TensorRT-LLM): what the plan's usable memory (all
+// devices, the runtime's memory fraction applied) leaves after weights and runtime buffers, in
+// tokens of `kv_type` (every layer's K and V). 0 when nothing is left.
+uint64_t KvPoolTokens(const ModelSpec& spec, const MemoryPlan& plan, TensorType kv_type);
+
 // KV cache bytes of one sequence-set (ctx x batch) across all layers.
 uint64_t KvCacheBytes(const ModelSpec& spec, const Workload& w);
 

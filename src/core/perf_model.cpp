@@ -483,6 +483,86 @@ PhaseResult RunPrefill(const PerfContext& c, const PerfWorkload& w, const Effici
 
 }  // namespace
 
+namespace {
+
+// The step as one pass: decoding sequences and prefill chunks together.
+Pass StepPass(const PerfContext& c, const StepBatch& b, bool bound) {
+  const double window = c.model.spec->sliding_window;
+  Pass p;
+  p.tokens = b.decode_seqs;
+  p.out_tokens = b.decode_seqs;
+  p.ctx_sum_full = b.decode_ctx_sum;
+  p.ctx_sum_local = b.decode_ctx_sum_local;
+  p.kv_tokens_full = b.decode_ctx_sum;
+  p.kv_tokens_local = b.decode_ctx_sum_local;
+  for (const auto& ch : b.chunks) {
+    if (ch.tokens <= 0) continue;
+    p.prefill = true;
+    p.tokens += ch.tokens;
+    p.out_tokens += ch.last ? 1 : 0;
+    p.ctx_sum_full += CausalContextSum(ch.start, ch.tokens, 0);
+    p.ctx_sum_local += CausalContextSum(ch.start, ch.tokens, window);
+    // Flash attention re-reads the KV once per query tile; the bound reads each entry once.
+    const double tiles = !bound && c.rt.flash_attention ? std::ceil(ch.tokens / kFaQueryTile) : 1.0;
+    const double end = ch.start + ch.tokens;
+    p.kv_tokens_full += tiles * end;
+    p.kv_tokens_local += tiles * (window > 0 ? std::min(end, window) : end);
+  }
+  return p;
+}
+
+}  // namespace
+
+double StepTime(const PerfContext& c, const PerfWorkload& w, const StepBatch& b, bool bound) {
+  static const Efficiency kBound = BoundEfficiency();
+  const Pass p = StepPass(c, b, bound);
+  if (p.tokens <= 0) return 0;
+  Acc acc;
+  EvalPass(c, w, bound ? kBound : c.eff, bound, p, acc);
+  return Finish(acc, bound, c.plan.layers_on_device < c.model.spec->n_layers).time_s;
+}
+
+StepWork StepWorkAtPeak(const PerfContext& c, const PerfWorkload& w, const StepBatch& b) {
+  static const Efficiency kBound = BoundEfficiency();
+  const Pass p = StepPass(c, b, true);
+  StepWork out;
+  if (p.tokens <= 0) return out;
+  Acc acc;
+  EvalPass(c, w, kBound, true, p, acc);
+  out.compute_s = acc.dev_compute_s;
+  out.memory_s = acc.dev_memory_s;
+  out.link_s = acc.link_only_s;
+  out.host_s = std::max(acc.host_compute_s, acc.host_memory_s);
+  return out;
+}
+
+double ServingThroughputBound(const PerfContext& c, const PerfWorkload& w, uint64_t isl, uint64_t osl,
+                              double concurrency) {
+  const double B = std::max(concurrency, 1.0);
+  const double in = static_cast<double>(std::max<uint64_t>(isl, 1)),
+               out = static_cast<double>(std::max<uint64_t>(osl, 1));
+  // Decode steps at the concurrency, every sequence at the mean depth of its generation (KV
+  // reads and attention FLOPs are linear in depth, so the mean gives the exact sum).
+  StepBatch dec;
+  dec.decode_seqs = B;
+  const double mid = in + out / 2;
+  const double window = c.model.spec->sliding_window;
+  dec.decode_ctx_sum = B * mid;
+  dec.decode_ctx_sum_local = B * (window > 0 ? std::min(mid, window) : mid);
+  const StepWork d = StepWorkAtPeak(c, w, dec);
+  StepBatch pre;
+  pre.chunks.push_back({0, in, true});
+  const StepWork p = StepWorkAtPeak(c, w, pre);
+  // Per request, with prefill riding along in decode steps (its weight reads shared): FLOPs of
+  // its prompt and its share of the decode steps; bytes and link time of its share of the steps.
+  const double compute = p.compute_s + out * d.compute_s / B;
+  const double memory = out * d.memory_s / B;
+  const double link = p.link_s + out * d.link_s / B;
+  const double host = p.host_s + out * d.host_s / B;
+  const double t = std::max({compute, memory, link}) + host;
+  return t > 0 ? out / t : 0;
+}
+
 double DistinctExperts(double n_experts, double k, double tokens) {
   if (n_experts <= 0) return 0;
   return n_experts * (1.0 - std::pow(1.0 - k / n_experts, tokens));
@@ -640,7 +720,7 @@ Prediction Predict(const PerfContext& c, const PerfWorkload& w, const Costing& c
 }
 
 Throughput SaturatedThroughput(const PerfContext& c, uint64_t isl, uint64_t osl, uint32_t batch,
-                               const PerfWorkload& base) {
+                               const PerfWorkload& base, double bound_concurrency) {
   Throughput out;
   out.batch = std::max<uint32_t>(batch, 1);
   PerfWorkload w = base;
@@ -661,6 +741,9 @@ Throughput SaturatedThroughput(const PerfContext& c, uint64_t isl, uint64_t osl,
     const double tok_s = out.batch * static_cast<double>(osl) / (static_cast<double>(osl) * t_step + t_prefill);
     (bound ? out.tok_s_bound : out.tok_s) = tok_s;
   }
+  // The bound of the whole overlapped run: no schedule beats all its FLOPs at peak or all its
+  // bytes at full bandwidth (a sum of per-phase rooflines would not be a bound).
+  out.tok_s_bound = ServingThroughputBound(c, w, isl, osl, bound_concurrency > 0 ? bound_concurrency : out.batch);
   return out;
 }
 

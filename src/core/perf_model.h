@@ -156,8 +156,39 @@ struct Throughput {
   double tok_s = 0, tok_s_bound = 0;
   uint32_t batch = 0;
 };
+// `bound_concurrency` (0: `batch`): the most sequences any schedule could run at once; the bound
+// is ServingThroughputBound at that concurrency.
 Throughput SaturatedThroughput(const PerfContext& ctx, uint64_t isl, uint64_t osl, uint32_t batch,
-                               const PerfWorkload& base);
+                               const PerfWorkload& base, double bound_concurrency = 0);
+
+// One forward pass of continuous batching: prefill chunks (each `tokens` prompt tokens from
+// position `start`; `last` when it ends the prompt and yields the first token) and decoding
+// sequences together, each at its own position. The serving simulator prices every step with it.
+struct StepBatch {
+  struct Chunk {
+    double start = 0, tokens = 0;
+    bool last = false;
+  };
+  std::vector<Chunk> chunks;
+  double decode_seqs = 0;
+  double decode_ctx_sum = 0;        // KV tokens the decoding sequences attend to, summed
+  double decode_ctx_sum_local = 0;  // the same, each capped at the sliding window
+};
+// The step's time in seconds: expected (the context's efficiencies) or the bound. `w` gives the
+// devices, TP degree and KV type. 0 for an empty step.
+double StepTime(const PerfContext& c, const PerfWorkload& w, const StepBatch& b, bool bound);
+
+// A step's work at peak, per side: FLOPs at the peak and bytes at full bandwidth, in seconds.
+struct StepWork {
+  double compute_s = 0, memory_s = 0, link_s = 0, host_s = 0;
+};
+StepWork StepWorkAtPeak(const PerfContext& c, const PerfWorkload& w, const StepBatch& b);
+
+// The physical bound on output tokens/s of a server running requests of `isl` in and `osl` out at
+// up to `concurrency` at once: the whole overlapped run, max(all FLOPs / peak, all bytes /
+// bandwidth), prefill sharing the decode steps' weight reads. No measured run may beat it.
+double ServingThroughputBound(const PerfContext& c, const PerfWorkload& w, uint64_t isl, uint64_t osl,
+                              double concurrency);
 
 // Expected number of distinct experts a layer touches when `tokens` tokens each pick k of E:
 // E * (1 - (1 - k/E)^tokens).

@@ -22,6 +22,23 @@ enum class OffloadStyle : uint8_t {
 std::string_view ToString(OffloadStyle s);
 std::optional<OffloadStyle> OffloadStyleFromString(std::string_view name);
 
+// How a serving runtime schedules requests (data/runtimes/*.toml [scheduler]), for the serving
+// simulator. Overheads are stated priors until serving measurements calibrate them.
+struct SchedulerDefaults {
+  std::string policy = "continuous";  // continuous (vLLM, SGLang, TensorRT-LLM) or slots (llama-server, Ollama)
+  uint32_t block_size = 16;           // KV block, tokens
+  bool chunked_prefill = true;
+  uint32_t max_num_seqs = 256;
+  uint32_t max_batched_tokens = 2048;  // tokens per step
+  // Larger defaults on large GPUs (vLLM: >= 70 GiB and not an A100 -> 1024 seqs, 8192 tokens).
+  double large_gpu_gib = 0;  // 0: no such rule
+  uint32_t large_gpu_max_num_seqs = 0, large_gpu_max_batched_tokens = 0;
+  std::vector<std::string> large_gpu_exclude;  // lower-case name parts the rule skips ("a100")
+  double step_overhead_s = 0;                  // per step: scheduling, sampling, launches beyond the kernels
+  double request_overhead_s = 0;               // per request: HTTP, tokenization, detokenization
+  bool fp8_kv_for_fp8_weights = false;         // FP8 checkpoints run an FP8 KV cache
+};
+
 struct RuntimeProfile {
   std::string id;
   std::string name;
@@ -47,6 +64,7 @@ struct RuntimeProfile {
   std::vector<std::string> classes;
   std::vector<std::string> formats;
   bool tensor_parallel = false;
+  SchedulerDefaults scheduler;
   std::string efficiency_like;  // runtime whose calibrated efficiencies stand in for this one
   std::string notes;
   std::vector<std::string> sources;

@@ -610,6 +610,73 @@ const Schema& Synthesized() {
   return s;
 }
 
+namespace {
+Field Dist(std::string name, std::string unit, std::string what, std::string header, int decimals, Show median_show) {
+  auto sub = [&](const char* k, const char* d, Show show) {
+    return Num(k, unit, std::string(d) + " " + what).Header(header + " " + k).Decimals(decimals).Visibility(show);
+  };
+  return Object(std::move(name), what + " (mean, median, p90, p95, p99, max)",
+                {sub("mean", "mean", Show::kWide), sub("median", "median", median_show),
+                 sub("p90", "90th percentile", Show::kWide), sub("p95", "95th percentile", Show::kWide),
+                 sub("p99", "99th percentile", median_show), sub("max", "largest", Show::kWide)});
+}
+}  // namespace
+
+const Schema& Simulate() {
+  static const Schema s =
+      Make("simulate",
+           {Always(Str("hardware", "hardware id")),
+            Varies(Str("model", "model id")),
+            Varies(Str("quant", "quant")),
+            Always(Str("runtime", "runtime id")),
+            Varies(Int("devices", "", "devices")),
+            Varies(Int("tp", "", "tensor-parallel degree")),
+            Varies(Str("kv_type", "KV cache type")),
+            Wide(Str("arrival", "poisson, gamma, closed-loop, offline or trace")),
+            Num("request_rate", "req/s", "offered request rate").Header("req/s in").Rank(6),
+            Int("concurrency", "", "closed-loop concurrency").Header("conc").Rank(6),
+            Int("requests", "", "requests").Rank(7),
+            Wide(Int("completed", "", "completed requests")),
+            Wide(Int("failed", "", "requests that could not run")),
+            Wide(Num("duration_s", "s", "first arrival to last completion")),
+            Num("request_throughput", "req/s", "completed requests per second").Header("req/s").Rank(5),
+            Always(Num("output_throughput", "tok/s", "output tokens per second").Header("out tok/s").Decimals(0)),
+            Num("output_throughput_bound", "tok/s", "output tokens/s no schedule on this hardware can beat")
+                .Header("bound tok/s")
+                .Decimals(0)
+                .Rank(4),
+            Wide(Num("total_throughput", "tok/s", "input + output tokens per second").Decimals(0)),
+            Num("goodput", "req/s", "requests per second meeting every SLO").Rank(6),
+            Wide(Num("slo_attainment", "", "share of requests meeting every SLO")),
+            Dist("ttft_ms", "ms", "time to first token (queueing included)", "TTFT ms", 0, Show::kNormal),
+            Dist("tpot_ms", "ms", "time per output token after the first", "TPOT ms", 1, Show::kNormal),
+            Dist("itl_ms", "ms", "inter-token latency over every gap", "ITL ms", 1, Show::kWide),
+            Dist("e2e_s", "s", "end-to-end latency", "E2E s", 2, Show::kWide),
+            Num("preemptions", "", "preemptions by recompute").Header("preempt").Decimals(0).Rank(7),
+            Wide(Int("steps", "", "scheduler steps")),
+            Wide(Int("peak_waiting", "", "most requests waiting")),
+            Wide(Num("peak_kv_used", "", "largest share of the KV pool in use")),
+            Wide(Int("kv_pool_tokens", "tokens", "KV pool")),
+            Wide(Int("max_num_seqs", "", "scheduler limit on running requests")),
+            Wide(Int("max_batched_tokens", "tokens", "tokens per step")),
+            Str("confidence", "normal, or low near saturation").Rank(3),
+            Never(Str("efficiency_from", "the calibration group whose efficiencies stand in for this runtime"))});
+  return s;
+}
+
+const Schema& SimulatedRequest() {
+  static const Schema s =
+      Make("simulate_request",
+           {Always(Int("id", "", "request")), Num("arrival_s", "s", "arrival").Header("arrival s").Decimals(3),
+            Int("input_tokens", "tokens", "prompt tokens").Header("in"),
+            Int("output_tokens", "tokens", "output tokens").Header("out"),
+            Always(Num("ttft_ms", "ms", "time to first token").Header("TTFT ms").Decimals(1)),
+            Always(Num("tpot_ms", "ms", "time per output token").Header("TPOT ms").Decimals(2)),
+            Num("e2e_s", "s", "end-to-end latency").Header("E2E s").Decimals(3),
+            Int("preemptions", "", "times preempted").Header("preempt"), Bool("completed", "it ran to the end")});
+  return s;
+}
+
 std::vector<const Schema*> All() {
   return {&Fit(),
           &Predict(),

@@ -31,6 +31,8 @@ const Schema& StoredRun();
 const Schema& Measurement();  // the validation CSV schema (results export)
 const Schema& Imported();
 const Schema& Synthesized();
+const Schema& Simulate();          // one row: the run's metrics
+const Schema& SimulatedRequest();  // one row per request (--per-request)
 
 // Every schema above, for tests and documentation.
 std::vector<const Schema*> All();

@@ -1,0 +1,231 @@
+#include "app/simulate.h"
+
+#include <algorithm>
+
+#include "app/scenario.h"
+#include "app/session.h"
+#include "catalog/error.h"
+#include "catalog/trace.h"
+#include "core/text.h"
+#include "report/kinds.h"
+
+namespace tokcast::app {
+
+using nlohmann::json;
+
+serve::SchedulerConfig SchedulerFor(const RuntimeProfile& rt, const HardwareSpec& hw, double capacity_gib) {
+  const SchedulerDefaults& d = rt.scheduler;
+  serve::SchedulerConfig c;
+  c.policy = d.policy == "slots" ? serve::Policy::kSlots : serve::Policy::kContinuous;
+  c.block_size = d.block_size;
+  c.chunked_prefill = d.chunked_prefill;
+  c.max_num_seqs = d.max_num_seqs;
+  c.max_batched_tokens = d.max_batched_tokens;
+  const std::string name = ToLower(hw.name + " " + hw.id);
+  const bool excluded = std::any_of(d.large_gpu_exclude.begin(), d.large_gpu_exclude.end(),
+                                    [&](const std::string& x) { return name.find(ToLower(x)) != std::string::npos; });
+  if (d.large_gpu_gib > 0 && capacity_gib >= d.large_gpu_gib && !excluded) {
+    c.max_num_seqs = d.large_gpu_max_num_seqs;
+    c.max_batched_tokens = d.large_gpu_max_batched_tokens;
+  }
+  c.step_overhead_s = d.step_overhead_s;
+  c.request_overhead_s = d.request_overhead_s;
+  return c;
+}
+
+namespace {
+
+std::string DefaultQuant(const RuntimeProfile& rt) {
+  if (rt.engine == "llama.cpp" || rt.engine == "ollama" || rt.engine == "tokcast") return "q4_k_m";
+  if (rt.engine == "mlx") return "mlx-4bit";
+  return "bf16";
+}
+
+std::vector<serve::Request> Requests(const SimulateRequest& r) {
+  if (!r.trace_path.empty()) return catalog::ParseTrace(ReadUserFile(r.trace_path), r.trace_path);
+  try {
+    return serve::Generate(r.workload);
+  } catch (const std::invalid_argument& e) {
+    throw catalog::InputError(e.what());
+  }
+}
+
+}  // namespace
+
+SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req) {
+  if (req.model.empty() || req.hardware.empty()) throw catalog::InputError("simulate needs a model and a hardware id");
+  const HardwareSpec& hw = cat.Hardware(req.hardware);
+  auto rt =
+      std::make_shared<RuntimeProfile>(req.runtime.empty() ? cat.DefaultRuntimeFor(hw) : cat.Runtime(req.runtime));
+  ScenarioBuilder builder(cat);
+  const Weights& wt = builder.Resolve(req.model, req.quant.empty() ? DefaultQuant(*rt) : req.quant);
+  CheckCombination(hw, *rt, wt, req.devices, req.tp);
+  SimulateResult out;
+  out.hardware = hw.id;
+  out.model = wt.spec->id;
+  out.quant = wt.quant_label;
+  out.runtime = rt->id;
+  out.tp = req.tp;
+  out.devices = std::max(req.devices, req.tp);
+  out.workload = req.workload;
+  out.trace = !req.trace_path.empty();
+  out.per_request = req.per_request;
+  const bool low_precision =
+      wt.recipe && (wt.recipe->compute == Precision::kFp8 || wt.recipe->compute == Precision::kFp4);
+  out.kv_type = req.kv_type.value_or(low_precision && rt->scheduler.fp8_kv_for_fp8_weights ? TensorType::kFP8_E4M3
+                                                                                           : TensorType::kF16);
+
+  std::vector<serve::Request> requests = Requests(req);
+  uint64_t longest = 1;
+  double mean_in = 0, mean_out = 0;
+  uint32_t min_in = UINT32_MAX;
+  for (const auto& q : requests) {
+    longest = std::max<uint64_t>(longest, uint64_t{q.input_tokens} + q.output_tokens);
+    mean_in += q.input_tokens / static_cast<double>(requests.size());
+    mean_out += q.output_tokens / static_cast<double>(requests.size());
+    min_in = std::min(min_in, q.input_tokens);
+  }
+  // Plan the weights and buffers at one sequence; the KV pool is what is left.
+  PerfWorkload w;
+  w.devices = out.devices;
+  w.tp = req.tp;
+  w.kv_type = out.kv_type;
+  w.prompt = longest;
+  w.gen = 0;
+  PlanOptions opt;
+  opt.memory_gib = req.memory_gib;
+  const Scenario s = builder.Make(wt, hw, rt, w, TestKind::kTg, opt);
+  if (s.plan.verdict != Verdict::kFits) {
+    throw catalog::InputError(out.model + " at " + out.quant + " does not fit on " + hw.id + " with " + rt->id +
+                              " for serving: " + s.plan.reason);
+  }
+  out.scheduler = SchedulerFor(*rt, hw, s.plan.capacity_gib);
+  if (req.max_num_seqs) out.scheduler.max_num_seqs = *req.max_num_seqs;
+  if (req.max_batched_tokens) out.scheduler.max_batched_tokens = *req.max_batched_tokens;
+  out.scheduler.kv_capacity_tokens = KvPoolTokens(*wt.spec, s.plan, out.kv_type);
+  out.scheduler.sliding_window = wt.spec->sliding_window;
+  if (out.scheduler.policy == serve::Policy::kSlots && wt.spec->max_context) {
+    out.scheduler.slot_tokens = static_cast<uint32_t>(std::min<uint64_t>(
+        wt.spec->max_context, out.scheduler.kv_capacity_tokens / std::max<uint32_t>(out.scheduler.max_num_seqs, 1)));
+  }
+  const EfficiencyProfile profile = LoadProfile(req.profile_path);
+  out.stand_in = StandInKey(profile, *rt, hw);
+  const PerfContext pc{*s.model, hw, *rt, s.plan, profile.For(*rt, hw)};
+  const serve::StepCost cost = [&](const StepBatch& b) { return StepTime(pc, w, b, false); };
+  try {
+    const std::optional<uint32_t> closed = req.workload.arrival == serve::Arrival::kClosedLoop && req.trace_path.empty()
+                                               ? std::optional(req.workload.concurrency)
+                                               : std::nullopt;
+    out.sim = serve::Simulate(std::move(requests), out.scheduler, cost, closed);
+  } catch (const std::invalid_argument& e) {
+    throw catalog::InputError(e.what());
+  }
+  out.metrics = serve::Summarize(out.sim, req.slo);
+  // The most sequences any schedule could hold: the scheduler's limit, or every KV token spent on
+  // the shortest prompts.
+  out.bound_concurrency = std::min<double>(
+      out.scheduler.max_num_seqs,
+      std::max<double>(1, static_cast<double>(out.scheduler.kv_capacity_tokens) / std::max<uint32_t>(min_in, 1)));
+  out.output_throughput_bound = ServingThroughputBound(pc, w, static_cast<uint64_t>(mean_in),
+                                                       static_cast<uint64_t>(mean_out), out.bound_concurrency);
+  return out;
+}
+
+namespace {
+
+json DistJson(const serve::Distribution& d, double scale) {
+  return {{"mean", d.mean * scale}, {"median", d.median * scale}, {"p90", d.p90 * scale},
+          {"p95", d.p95 * scale},   {"p99", d.p99 * scale},       {"max", d.max * scale}};
+}
+
+json SummaryJson(const SimulateResult& r) {
+  const auto& m = r.metrics;
+  const auto& wl = r.workload;
+  json j = {{"hardware", r.hardware},
+            {"model", r.model},
+            {"quant", r.quant},
+            {"runtime", r.runtime},
+            {"devices", r.devices},
+            {"tp", r.tp},
+            {"kv_type", ToLower(ToString(r.kv_type))},
+            {"arrival", std::string(r.trace ? "trace" : ToString(wl.arrival))},
+            {"requests", m.requests},
+            {"completed", m.completed},
+            {"failed", m.failed},
+            {"duration_s", m.duration_s},
+            {"request_throughput", m.request_throughput},
+            {"output_throughput", m.output_throughput},
+            {"output_throughput_bound", r.output_throughput_bound},
+            {"total_throughput", m.total_throughput},
+            {"goodput", m.goodput},
+            {"slo_attainment", m.slo_attainment},
+            {"ttft_ms", DistJson(m.ttft_s, 1e3)},
+            {"tpot_ms", DistJson(m.tpot_s, 1e3)},
+            {"itl_ms", DistJson(m.itl_s, 1e3)},
+            {"e2e_s", DistJson(m.e2e_s, 1)},
+            {"preemptions", m.preemptions},
+            {"steps", m.steps},
+            {"peak_waiting", m.peak_waiting},
+            {"peak_kv_used", m.peak_kv_used_fraction},
+            {"kv_pool_tokens", r.scheduler.kv_capacity_tokens},
+            {"max_num_seqs", r.scheduler.max_num_seqs},
+            {"max_batched_tokens", r.scheduler.max_batched_tokens},
+            {"confidence", m.near_saturation ? "low: " + m.confidence_note : "normal"}};
+  if (!r.trace) {
+    if (wl.arrival == serve::Arrival::kPoisson || wl.arrival == serve::Arrival::kGamma) j["request_rate"] = wl.rate;
+    if (wl.arrival == serve::Arrival::kClosedLoop) j["concurrency"] = wl.concurrency;
+  }
+  if (!r.stand_in.empty()) j["efficiency_from"] = r.stand_in;
+  return j;
+}
+
+}  // namespace
+
+report::Report SimulateReport(const SimulateResult& r) {
+  report::Report rep;
+  const json summary = SummaryJson(r);
+  if (r.per_request) {
+    rep.schema = &report::kinds::SimulatedRequest();
+    rep.summary_schema = &report::kinds::Simulate();
+    rep.summary = summary;
+    for (const auto& q : r.sim.requests) {
+      json row = {{"id", q.id},
+                  {"arrival_s", q.arrival_s},
+                  {"input_tokens", q.input_tokens},
+                  {"completed", q.completed},
+                  {"preemptions", q.preemptions}};
+      if (q.completed) {
+        row["output_tokens"] = q.output_tokens;
+        row["ttft_ms"] = (q.first_token_s - q.arrival_s) * 1e3;
+        row["e2e_s"] = q.finish_s - q.arrival_s;
+        if (q.output_tokens > 1) row["tpot_ms"] = (q.finish_s - q.first_token_s) / (q.output_tokens - 1) * 1e3;
+      }
+      rep.rows.push_back(std::move(row));
+    }
+  } else {
+    rep.schema = &report::kinds::Simulate();
+    rep.rows.push_back(summary);
+  }
+  rep.title = r.hardware + " / " + r.model + " / " + r.quant + " / " + r.runtime +
+              (r.tp > 1 ? " / TP" + std::to_string(r.tp) : "") + ": " + std::to_string(r.metrics.requests) +
+              " requests, " + summary["arrival"].get<std::string>() +
+              (summary.contains("request_rate") ? " at " + FormatFixed(r.workload.rate, 2) + " req/s" : "") +
+              (summary.contains("concurrency") ? " at concurrency " + std::to_string(r.workload.concurrency) : "");
+  if (r.metrics.near_saturation) {
+    rep.notes.push_back("low confidence: near saturation (" + r.metrics.confidence_note +
+                        "); the simulator's scheduler is idealized there and real tails are longer");
+  }
+  if (!r.stand_in.empty()) {
+    rep.notes.push_back(r.runtime + " on " + r.hardware +
+                        ": no measurements of this runtime on this class; the efficiencies of " + r.stand_in +
+                        " stand in (expect a wider error)");
+  }
+  rep.notes.push_back("TTFT includes queueing and " + FormatFixed(r.scheduler.request_overhead_s * 1e3, 1) +
+                      " ms of request overhead; TPOT = (E2E - TTFT) / (output tokens - 1); ITL over every token gap "
+                      "(vllm bench serve's definitions). Bound: no schedule on this hardware beats " +
+                      FormatFixed(r.output_throughput_bound, 0) + " output tok/s at up to " +
+                      FormatFixed(r.bound_concurrency, 0) + " sequences.");
+  return rep;
+}
+
+}  // namespace tokcast::app

@@ -1,0 +1,52 @@
+// tokcast simulate: a model served by a runtime on hardware under a workload, step by step.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "report/schema.h"
+#include "serve/metrics.h"
+#include "serve/simulator.h"
+
+namespace tokcast::app {
+
+struct SimulateRequest {
+  std::string model, hardware;
+  std::string quant;    // empty: the runtime family's usual 4-bit or 16-bit weights
+  std::string runtime;  // empty: the platform's default runtime
+  uint32_t devices = 1, tp = 1;
+  std::optional<TensorType> kv_type;  // empty: FP8 for FP8/FP4 weights where the runtime does so, else f16
+  std::optional<double> memory_gib;
+  serve::WorkloadSpec workload;
+  std::string trace_path;  // JSON Lines trace instead of a generated workload
+  std::optional<uint32_t> max_num_seqs, max_batched_tokens;
+  serve::Slo slo;
+  std::string profile_path;
+  bool per_request = false;
+};
+
+struct SimulateResult {
+  std::string hardware, model, quant, runtime;
+  uint32_t devices = 1, tp = 1;
+  TensorType kv_type = TensorType::kF16;
+  serve::WorkloadSpec workload;
+  bool trace = false;
+  serve::SchedulerConfig scheduler;
+  serve::SimResult sim;
+  serve::ServeMetrics metrics;
+  double output_throughput_bound = 0;  // tok/s no schedule can beat (ServingThroughputBound)
+  double bound_concurrency = 0;
+  std::string stand_in;  // borrowed calibration group, "" when the runtime has its own
+  bool per_request = false;
+};
+
+// Throws InputError for unknown ids, combinations that cannot run, a model that does not fit
+// beside a KV pool, and workloads that cannot be.
+SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& request);
+report::Report SimulateReport(const SimulateResult& result);
+
+// The scheduler a runtime runs with on this hardware (its large-GPU defaults applied).
+serve::SchedulerConfig SchedulerFor(const RuntimeProfile& rt, const HardwareSpec& hw, double capacity_gib);
+
+}  // namespace tokcast::app

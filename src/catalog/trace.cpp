@@ -1,0 +1,54 @@
+#include "catalog/trace.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/error.h"
+
+namespace tokcast::catalog {
+
+std::vector<serve::Request> ParseTrace(std::string_view text, const std::string& origin) {
+  std::vector<serve::Request> out;
+  size_t line_no = 0, start = 0;
+  double last = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const std::string where = origin + ":" + std::to_string(line_no);
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw InputError(where + ": not a JSON object");
+    auto number = [&](const char* key, bool required, double min, double max) -> double {
+      if (!j.contains(key)) {
+        if (required) throw InputError(where + ": missing '" + key + "'");
+        return -1;
+      }
+      if (!j[key].is_number()) throw InputError(where + ": '" + key + "' must be a number");
+      const double v = j[key].get<double>();
+      if (!std::isfinite(v) || v < min || v > max) {
+        throw InputError(where + ": '" + key + "' must be in " + std::to_string(static_cast<long long>(min)) + ".." +
+                         std::to_string(static_cast<long long>(max)));
+      }
+      return v;
+    };
+    serve::Request r;
+    r.id = out.size();
+    r.arrival_s = number("arrival_s", true, 0, 1e9);
+    r.input_tokens = static_cast<uint32_t>(number("input_tokens", true, 1, 1e8));
+    r.output_tokens = static_cast<uint32_t>(number("output_tokens", true, 1, 1e8));
+    if (const double p = number("prefix_id", false, 0, 1e15); p >= 0) r.prefix_id = static_cast<int64_t>(p);
+    if (const double p = number("prefix_tokens", false, 0, 1e8); p >= 0) r.prefix_tokens = static_cast<uint32_t>(p);
+    if (r.arrival_s < last) throw InputError(where + ": arrivals must be in time order");
+    last = r.arrival_s;
+    out.push_back(r);
+    if (out.size() > 10'000'000) throw InputError(origin + ": more than 10,000,000 requests");
+  }
+  if (out.empty()) throw InputError(origin + ": no requests");
+  return out;
+}
+
+}  // namespace tokcast::catalog

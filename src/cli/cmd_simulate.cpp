@@ -1,0 +1,100 @@
+// tokcast simulate --model M --hw H [--runtime R] [--quant Q] [--tp N] --isl N --osl N
+//                  [--request-rate R [--burstiness B] | --concurrency C | --offline | --trace FILE]
+//                  [--num-requests N] [--duration S] [--seed N] [--slo-ttft-ms X] [--slo-tpot-ms X] [--per-request]
+#include "app/simulate.h"
+#include "catalog/error.h"
+#include "cli/context.h"
+#include "cli/sweep.h"
+
+namespace tokcast::cli {
+
+namespace {
+
+// "1000" or "500-1500" (uniform).
+serve::LengthDist ParseLength(const std::string& text, const char* flag) {
+  const size_t dash = text.find('-');
+  if (dash == std::string::npos) {
+    const auto v = ParseU32Sweep(text, flag, 1, 10'000'000);
+    if (v.size() != 1) throw catalog::InputError(std::string(flag) + " '" + text + "': one length, or MIN-MAX");
+    return {v[0], v[0]};
+  }
+  const auto lo = ParseU32Sweep(text.substr(0, dash), flag, 1, 10'000'000);
+  const auto hi = ParseU32Sweep(text.substr(dash + 1), flag, 1, 10'000'000);
+  if (lo.size() != 1 || hi.size() != 1 || hi[0] < lo[0])
+    throw catalog::InputError(std::string(flag) + " '" + text + "': MIN-MAX");
+  return {lo[0], hi[0]};
+}
+
+}  // namespace
+
+Runner RegisterSimulate(CLI::App& app, Context& ctx) {
+  struct Opts {
+    app::SimulateRequest r;
+    std::string isl = "1000", osl = "200", kv_type;
+    std::optional<double> rate, duration, slo_ttft_ms, slo_tpot_ms, burstiness;
+    std::optional<uint32_t> concurrency;
+    bool offline = false;
+    uint64_t num_requests = 1000;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("--model", o->r.model, "Model id or file")->required();
+  app.add_option("--hw", o->r.hardware, "Hardware id")->required();
+  app.add_option("--quant", o->r.quant,
+                 "Quantization (default: bf16 on servers, q4_k_m on llama.cpp, mlx-4bit on MLX)");
+  app.add_option("--runtime", o->r.runtime, "Runtime id (vllm, sglang, trtllm, llama.cpp-*, ollama, mlx)");
+  app.add_option("--devices", o->r.devices, "Devices")->capture_default_str();
+  app.add_option("--tp", o->r.tp, "Tensor-parallel degree")->capture_default_str();
+  app.add_option("--kv-type", o->kv_type, "KV cache type (default: fp8 for FP8/FP4 checkpoints on servers, else f16)");
+  app.add_option("--memory-gb", o->r.memory_gib, "Memory configuration per device");
+  app.add_option("--isl", o->isl, "Input tokens per request: N or MIN-MAX (uniform)")->capture_default_str();
+  app.add_option("--osl", o->osl, "Output tokens per request: N or MIN-MAX (uniform)")->capture_default_str();
+  app.add_option("--request-rate", o->rate, "Poisson arrivals at R requests/s (the default: 1)");
+  app.add_option("--burstiness", o->burstiness,
+                 "Gamma arrivals: shape (1 = Poisson, < 1 burstier), with --request-rate");
+  app.add_option("--concurrency", o->concurrency, "Closed loop: C requests in flight");
+  app.add_flag("--offline", o->offline, "Every request at once");
+  app.add_option("--trace", o->r.trace_path,
+                 "Requests from a JSON Lines trace (arrival_s, input_tokens, output_tokens)");
+  app.add_option("--num-requests", o->num_requests, "Requests")->capture_default_str();
+  app.add_option("--duration", o->duration, "Stop arrivals after S seconds (open loop)");
+  app.add_option("--seed", o->r.workload.seed, "Seed of the workload")->capture_default_str();
+  app.add_option("--max-num-seqs", o->r.max_num_seqs, "Override the runtime's limit on running requests");
+  app.add_option("--max-batched-tokens", o->r.max_batched_tokens, "Override the tokens per step");
+  app.add_option("--slo-ttft-ms", o->slo_ttft_ms, "Goodput: TTFT at most this");
+  app.add_option("--slo-tpot-ms", o->slo_tpot_ms, "Goodput: TPOT at most this");
+  app.add_option("--profile", o->r.profile_path, "Efficiency profile TOML");
+  app.add_flag("--per-request", o->r.per_request, "One row per request (the run's metrics as the summary)");
+  return [o, &ctx]() {
+    app::SimulateRequest r = o->r;
+    auto& wl = r.workload;
+    const int modes = (o->rate || o->burstiness ? 1 : 0) + (o->concurrency ? 1 : 0) + (o->offline ? 1 : 0) +
+                      (r.trace_path.empty() ? 0 : 1);
+    if (modes > 1) throw catalog::InputError("give one of --request-rate, --concurrency, --offline, --trace");
+    wl.isl = ParseLength(o->isl, "--isl");
+    wl.osl = ParseLength(o->osl, "--osl");
+    wl.num_requests = o->num_requests;
+    wl.duration_s = o->duration;
+    if (o->concurrency) {
+      wl.arrival = serve::Arrival::kClosedLoop;
+      wl.concurrency = *o->concurrency;
+    } else if (o->offline) {
+      wl.arrival = serve::Arrival::kOffline;
+    } else {
+      wl.arrival = o->burstiness ? serve::Arrival::kGamma : serve::Arrival::kPoisson;
+      wl.rate = o->rate.value_or(1.0);
+      wl.burstiness = o->burstiness.value_or(1.0);
+    }
+    if (!o->kv_type.empty()) r.kv_type = ParseKvTypes(o->kv_type, "--kv-type").front();
+    for (auto [v, flag] : {std::pair{o->slo_ttft_ms, "--slo-ttft-ms"}, std::pair{o->slo_tpot_ms, "--slo-tpot-ms"}}) {
+      if (v && !(*v > 0 && *v < 1e9)) throw catalog::InputError(std::string(flag) + " must be a positive number of ms");
+    }
+    if (o->slo_ttft_ms) r.slo.ttft_s = *o->slo_ttft_ms / 1e3;
+    if (o->slo_tpot_ms) r.slo.tpot_s = *o->slo_tpot_ms / 1e3;
+    if (r.tp == 0 || r.tp > 1024 || r.devices == 0 || r.devices > 1024)
+      throw catalog::InputError("--tp and --devices must be in 1..1024");
+    ctx.Emit(app::SimulateReport(app::Simulate(ctx.Catalog(), r)));
+    return 0;
+  };
+}
+
+}  // namespace tokcast::cli

@@ -1,0 +1,313 @@
+#include "serve/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <stdexcept>
+#include <string>
+
+namespace tokcast::serve {
+
+namespace {
+
+// A request the server has accepted: its prefill progress, its output so far, its KV blocks.
+struct Live {
+  size_t idx = 0;           // into the requests / results
+  uint32_t prompt_len = 0;  // tokens to prefill (input; input + output so far after a preemption)
+  uint32_t prompt_done = 0;
+  uint32_t fed = 0;  // generated tokens fed back by decode steps since the last prefill
+  uint32_t generated = 0;
+  uint64_t blocks = 0;
+  double last_token_s = 0;
+  uint64_t KvTokens() const { return uint64_t{prompt_done} + fed; }
+};
+
+// What one step does for one live request.
+struct Work {
+  size_t live = 0;  // index into `running`
+  uint32_t tokens = 0;
+  bool prefill = false;
+};
+
+class Engine {
+ public:
+  Engine(std::vector<Request> reqs, const SchedulerConfig& cfg, const StepCost& cost, std::optional<uint32_t> closed)
+      : reqs_(std::move(reqs)), cfg_(cfg), cost_(cost), closed_(closed) {
+    block_ = std::max<uint32_t>(cfg_.block_size, 1);
+    total_blocks_ = cfg_.kv_capacity_tokens / block_;
+    free_blocks_ = total_blocks_;
+    slot_tokens_ = cfg_.slot_tokens
+                       ? cfg_.slot_tokens
+                       : static_cast<uint32_t>(std::min<uint64_t>(
+                             cfg_.kv_capacity_tokens / std::max<uint32_t>(cfg_.max_num_seqs, 1), UINT32_MAX));
+    res_.requests.resize(reqs_.size());
+    for (size_t i = 0; i < reqs_.size(); ++i) {
+      const Request& r = reqs_[i];
+      auto& out = res_.requests[i];
+      out.id = r.id;
+      out.arrival_s = r.arrival_s;
+      out.input_tokens = r.input_tokens;
+      const uint64_t need = uint64_t{r.input_tokens} + r.output_tokens;
+      if (cfg_.policy == Policy::kContinuous && Blocks(need) > total_blocks_) {
+        throw std::invalid_argument("request " + std::to_string(r.id) + " needs " + std::to_string(need) +
+                                    " tokens of KV cache; the pool holds " + std::to_string(cfg_.kv_capacity_tokens));
+      }
+    }
+    if (closed_) {
+      for (size_t i = 0; i < reqs_.size(); ++i) reqs_[i].arrival_s = 0;  // set when a slot frees
+      released_ = std::min<size_t>(*closed_, reqs_.size());
+    } else {
+      released_ = reqs_.size();
+    }
+  }
+
+  SimResult Run(uint64_t max_steps) {
+    double t = 0;
+    while (done_ < reqs_.size()) {
+      Admit(t);
+      if (running_.empty() && waiting_.empty()) {
+        if (next_ >= released_) break;  // closed loop with nothing released: cannot happen
+        t = std::max(t, Visible(next_));
+        continue;
+      }
+      if (res_.steps >= max_steps) {
+        res_.truncated = true;
+        break;
+      }
+      now_ = t;
+      std::vector<Work> work = Schedule();
+      if (work.empty()) {
+        // Nothing fits this step (all waiting requests blocked, nothing running): wait for an arrival.
+        if (next_ < released_) {
+          t = std::max(t, Visible(next_));
+          continue;
+        }
+        res_.truncated = true;
+        break;
+      }
+      t += Price(work) + cfg_.step_overhead_s;
+      ++res_.steps;
+      Complete(work, t);
+      Record(t);
+    }
+    for (const auto& r : res_.requests) {
+      if (r.completed) res_.makespan_s = std::max(res_.makespan_s, r.finish_s);
+    }
+    Downsample();
+    return std::move(res_);
+  }
+
+ private:
+  uint64_t Blocks(uint64_t tokens) const { return (tokens + block_ - 1) / block_; }
+  double Visible(size_t i) const { return reqs_[i].arrival_s + cfg_.request_overhead_s; }
+
+  void Admit(double t) {
+    while (next_ < released_ && Visible(next_) <= t) {
+      Live l;
+      l.idx = next_;
+      l.prompt_len = reqs_[next_].input_tokens;
+      res_.requests[next_].arrival_s = reqs_[next_].arrival_s;
+      waiting_.push_back(l);
+      ++next_;
+    }
+    res_.peak_waiting = std::max<uint32_t>(res_.peak_waiting, static_cast<uint32_t>(waiting_.size()));
+  }
+
+  // Frees the KV of the most recently admitted running request and sends it back to the front
+  // of the queue to be recomputed (vLLM's preemption by recompute). False when only `keep` is left.
+  bool PreemptLast(size_t keep) {
+    if (running_.size() <= keep + 1) return false;
+    Live l = running_.back();
+    running_.pop_back();
+    free_blocks_ += l.blocks;
+    l.blocks = 0;
+    l.prompt_len = reqs_[l.idx].input_tokens + l.generated;
+    l.prompt_done = 0;
+    l.fed = 0;
+    waiting_.push_front(l);
+    ++res_.requests[l.idx].preemptions;
+    ++res_.preemptions;
+    return true;
+  }
+
+  // Takes blocks so that `l` holds `tokens`; preempts later requests when the pool is short.
+  bool Reserve(size_t i, uint64_t tokens) {
+    if (cfg_.policy == Policy::kSlots) return true;  // a slot's context is reserved up front
+    const uint64_t need = Blocks(tokens);
+    while (need > running_[i].blocks + free_blocks_) {
+      if (!PreemptLast(i)) return false;
+    }
+    if (need > running_[i].blocks) {
+      free_blocks_ -= need - running_[i].blocks;
+      running_[i].blocks = need;
+    }
+    return true;
+  }
+
+  std::vector<Work> Schedule() {
+    std::vector<Work> work;
+    uint64_t budget = cfg_.max_batched_tokens;
+    bool preempted = false;
+    // Running requests first, oldest first.
+    for (size_t i = 0; i < running_.size() && budget > 0; ++i) {
+      Live& l = running_[i];
+      const bool prefill = l.prompt_done < l.prompt_len;
+      const uint32_t n = prefill ? static_cast<uint32_t>(std::min<uint64_t>(l.prompt_len - l.prompt_done, budget)) : 1;
+      if (prefill && !cfg_.chunked_prefill && n < l.prompt_len - l.prompt_done) break;
+      const size_t before = running_.size();
+      if (!Reserve(i, l.KvTokens() + n)) {
+        PreemptSelf(i);
+        preempted = true;
+        break;
+      }
+      preempted |= running_.size() < before;
+      work.push_back({i, n, prefill});
+      budget -= n;
+    }
+    // Then waiting requests into what is left of the budget.
+    while (!preempted && budget > 0 && !waiting_.empty() && running_.size() < cfg_.max_num_seqs) {
+      Live l = waiting_.front();
+      if (cfg_.policy == Policy::kSlots &&
+          uint64_t{reqs_[l.idx].input_tokens} + reqs_[l.idx].output_tokens > slot_tokens_) {
+        Fail(l);  // llama-server rejects a request longer than its slot's context
+        waiting_.pop_front();
+        continue;
+      }
+      const uint32_t left = l.prompt_len - l.prompt_done;
+      const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(left, budget));
+      if (!cfg_.chunked_prefill && n < left) break;
+      if (cfg_.policy == Policy::kContinuous && Blocks(uint64_t{l.prompt_done} + n) > free_blocks_) break;
+      waiting_.pop_front();
+      running_.push_back(l);
+      Reserve(running_.size() - 1, uint64_t{l.prompt_done} + n);
+      work.push_back({running_.size() - 1, n, true});
+      budget -= n;
+    }
+    return work;
+  }
+
+  void PreemptSelf(size_t i) {
+    // `i` cannot grow even after every later request left: it goes back to the queue itself.
+    Live l = running_[i];
+    running_.erase(running_.begin() + static_cast<long>(i));
+    free_blocks_ += l.blocks;
+    l.blocks = 0;
+    l.prompt_len = reqs_[l.idx].input_tokens + l.generated;
+    l.prompt_done = 0;
+    l.fed = 0;
+    waiting_.push_front(l);
+    ++res_.requests[l.idx].preemptions;
+    ++res_.preemptions;
+  }
+
+  void Fail(const Live& l) {
+    res_.requests[l.idx].completed = false;
+    ++done_;
+    Release(now_);
+  }
+
+  double Price(const std::vector<Work>& work) const {
+    StepBatch b;
+    for (const Work& w : work) {
+      const Live& l = running_[w.live];
+      if (w.prefill) {
+        b.chunks.push_back({static_cast<double>(l.prompt_done), static_cast<double>(w.tokens),
+                            l.prompt_done + w.tokens == l.prompt_len});
+      } else {
+        const double ctx = static_cast<double>(l.KvTokens() + 1);
+        b.decode_seqs += 1;
+        b.decode_ctx_sum += ctx;
+        b.decode_ctx_sum_local += cfg_.sliding_window > 0 ? std::min(ctx, cfg_.sliding_window) : ctx;
+      }
+    }
+    return cost_(b);
+  }
+
+  void Complete(const std::vector<Work>& work, double t) {
+    std::vector<size_t> finished;
+    for (const Work& w : work) {
+      Live& l = running_[w.live];
+      auto& r = res_.requests[l.idx];
+      bool token = false;
+      if (w.prefill) {
+        l.prompt_done += w.tokens;
+        token = l.prompt_done == l.prompt_len;
+      } else {
+        ++l.fed;
+        token = true;
+      }
+      if (!token) continue;
+      if (r.first_token_s < 0)
+        r.first_token_s = t;
+      else
+        res_.itl_s.push_back(static_cast<float>(t - l.last_token_s));
+      l.last_token_s = t;
+      ++l.generated;
+      if (l.generated >= reqs_[l.idx].output_tokens) finished.push_back(w.live);
+    }
+    std::sort(finished.rbegin(), finished.rend());
+    for (size_t i : finished) {
+      const Live& l = running_[i];
+      auto& r = res_.requests[l.idx];
+      r.finish_s = t;
+      r.output_tokens = l.generated;
+      r.completed = true;
+      free_blocks_ += l.blocks;
+      running_.erase(running_.begin() + static_cast<long>(i));
+      ++done_;
+      Release(t);
+    }
+  }
+
+  // Closed loop: a finished request lets the next one in.
+  void Release(double t) {
+    if (!closed_ || released_ >= reqs_.size()) return;
+    reqs_[released_].arrival_s = t;
+    ++released_;
+  }
+
+  void Record(double t) {
+    const double used =
+        total_blocks_ ? 1.0 - static_cast<double>(free_blocks_) / static_cast<double>(total_blocks_) : 0;
+    res_.peak_kv_used_fraction = std::max(res_.peak_kv_used_fraction, used);
+    res_.series.push_back({t, static_cast<uint32_t>(waiting_.size()), static_cast<uint32_t>(running_.size()), used});
+  }
+
+  void Downsample() {
+    constexpr size_t kMax = 2000;
+    if (res_.series.size() <= kMax) return;
+    const size_t stride = (res_.series.size() + kMax - 1) / kMax;
+    std::vector<TimePoint> out;
+    for (size_t i = 0; i < res_.series.size(); i += stride) out.push_back(res_.series[i]);
+    out.push_back(res_.series.back());
+    res_.series = std::move(out);
+  }
+
+  std::vector<Request> reqs_;
+  SchedulerConfig cfg_;
+  const StepCost& cost_;
+  std::optional<uint32_t> closed_;
+  uint32_t block_ = 16;
+  uint64_t total_blocks_ = 0, free_blocks_ = 0;
+  uint32_t slot_tokens_ = 0;
+  size_t next_ = 0, released_ = 0, done_ = 0;
+  double now_ = 0;
+  std::deque<Live> waiting_;
+  std::vector<Live> running_;
+  SimResult res_;
+};
+
+}  // namespace
+
+SimResult Simulate(std::vector<Request> requests, const SchedulerConfig& config, const StepCost& cost,
+                   std::optional<uint32_t> closed_loop_concurrency, uint64_t max_steps) {
+  if (config.max_num_seqs == 0 || config.max_batched_tokens == 0)
+    throw std::invalid_argument("the scheduler admits nothing");
+  if (config.policy == Policy::kContinuous && config.kv_capacity_tokens < config.block_size) {
+    throw std::invalid_argument("the KV pool holds no block");
+  }
+  Engine e(std::move(requests), config, cost, closed_loop_concurrency);
+  return e.Run(max_steps);
+}
+
+}  // namespace tokcast::serve

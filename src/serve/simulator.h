@@ -1,0 +1,72 @@
+// A step-level discrete-event simulator of an inference server. Requests arrive; before every
+// step the scheduler forms one batch (decoding sequences and prefill chunks); the step takes the
+// time the cost function gives for exactly that batch, plus a fixed per-step overhead; tokens
+// come out at the end of the step. Pure: the cost function is the only model of the hardware.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "core/perf_model.h"
+#include "serve/workload.h"
+
+namespace tokcast::serve {
+
+enum class Policy {
+  kContinuous,  // vLLM v1, SGLang, TensorRT-LLM in-flight batching: running requests first, then
+                // waiting ones into the token budget (chunked prefill), preemption by recompute
+  kSlots        // llama-server -np / Ollama OLLAMA_NUM_PARALLEL: fixed slots, each with its context
+};
+
+struct SchedulerConfig {
+  Policy policy = Policy::kContinuous;
+  uint32_t max_num_seqs = 256;         // running requests at once (slots for kSlots)
+  uint32_t max_batched_tokens = 8192;  // tokens per step (vLLM max_num_batched_tokens)
+  bool chunked_prefill = true;         // a prompt may be split across steps
+  uint32_t block_size = 16;            // KV block (tokens); kSlots reserve a whole slot
+  uint64_t kv_capacity_tokens = 0;     // the KV pool: every block of every device
+  uint32_t slot_tokens = 0;            // kSlots: context per slot (0: pool / slots)
+  double step_overhead_s = 0;          // scheduling, sampling, launch per step
+  double request_overhead_s = 0;       // HTTP, tokenization, detokenization per request
+  double sliding_window = 0;           // tokens a windowed layer attends to (0: none)
+};
+
+// The cost of one step (seconds): the roofline of exactly this batch.
+using StepCost = std::function<double(const StepBatch&)>;
+
+struct RequestResult {
+  uint64_t id = 0;
+  double arrival_s = 0;
+  double first_token_s = -1;  // time of the first output token (absolute)
+  double finish_s = -1;
+  uint32_t input_tokens = 0, output_tokens = 0;
+  uint32_t preemptions = 0;
+  bool completed = false;
+};
+
+struct TimePoint {
+  double t_s = 0;
+  uint32_t waiting = 0, running = 0;
+  double kv_used_fraction = 0;
+};
+
+struct SimResult {
+  std::vector<RequestResult> requests;
+  std::vector<float> itl_s;       // every gap between consecutive tokens of a request, pooled
+  std::vector<TimePoint> series;  // queue, batch and KV use over time (at most ~2000 points)
+  uint64_t steps = 0, preemptions = 0;
+  double makespan_s = 0;  // first arrival to last completion
+  uint32_t peak_waiting = 0;
+  double peak_kv_used_fraction = 0;
+  bool truncated = false;  // stopped at the step limit (the load never drained)
+};
+
+// Runs the requests (sorted by arrival; for a closed loop pass `closed_loop_concurrency`: the
+// first that many start at 0, each later one when a request finishes). Throws
+// std::invalid_argument when a request can never fit the KV pool.
+SimResult Simulate(std::vector<Request> requests, const SchedulerConfig& config, const StepCost& cost,
+                   std::optional<uint32_t> closed_loop_concurrency = std::nullopt, uint64_t max_steps = 50'000'000);
+
+}  // namespace tokcast::serve
