@@ -612,13 +612,17 @@ const Schema& Synthesized() {
 
 namespace {
 Field Dist(std::string name, std::string unit, std::string what, std::string header, int decimals, Show median_show) {
-  auto sub = [&](const char* k, const char* d, Show show) {
-    return Num(k, unit, std::string(d) + " " + what).Header(header + " " + k).Decimals(decimals).Visibility(show);
+  auto sub = [&](const char* k, const char* d, Show show, int rank) {
+    return Num(k, unit, std::string(d) + " " + what)
+        .Header(header + " " + k)
+        .Decimals(decimals)
+        .Visibility(show)
+        .Rank(rank);
   };
   return Object(std::move(name), what + " (mean, median, p90, p95, p99, max)",
-                {sub("mean", "mean", Show::kWide), sub("median", "median", median_show),
-                 sub("p90", "90th percentile", Show::kWide), sub("p95", "95th percentile", Show::kWide),
-                 sub("p99", "99th percentile", median_show), sub("max", "largest", Show::kWide)});
+                {sub("mean", "mean", Show::kWide, 5), sub("median", "median", median_show, 2),
+                 sub("p90", "90th percentile", Show::kWide, 5), sub("p95", "95th percentile", Show::kWide, 5),
+                 sub("p99", "99th percentile", median_show, 3), sub("max", "largest", Show::kWide, 5)});
 }
 }  // namespace
 
@@ -659,7 +663,7 @@ const Schema& Simulate() {
             Wide(Int("kv_pool_tokens", "tokens", "KV pool")),
             Wide(Int("max_num_seqs", "", "scheduler limit on running requests")),
             Wide(Int("max_batched_tokens", "tokens", "tokens per step")),
-            Str("confidence", "normal, or low near saturation").Rank(3),
+            Str("confidence", "normal, or low near saturation").Rank(4),
             Never(Str("efficiency_from", "the calibration group whose efficiencies stand in for this runtime"))});
   return s;
 }
@@ -702,7 +706,9 @@ std::vector<const Schema*> All() {
           &StoredRun(),
           &Measurement(),
           &Imported(),
-          &Synthesized()};
+          &Synthesized(),
+          &Simulate(),
+          &SimulatedRequest()};
 }
 
 }  // namespace tokcast::report::kinds

@@ -113,12 +113,11 @@ class Engine {
     res_.peak_waiting = std::max<uint32_t>(res_.peak_waiting, static_cast<uint32_t>(waiting_.size()));
   }
 
-  // Frees the KV of the most recently admitted running request and sends it back to the front
-  // of the queue to be recomputed (vLLM's preemption by recompute). False when only `keep` is left.
-  bool PreemptLast(size_t keep) {
-    if (running_.size() <= keep + 1) return false;
-    Live l = running_.back();
-    running_.pop_back();
+  // Frees the KV of running request `i` and sends it back to the front of the queue, to be
+  // recomputed (prompt and output so far): vLLM's preemption by recompute.
+  void Requeue(size_t i) {
+    Live l = running_[i];
+    running_.erase(running_.begin() + static_cast<long>(i));
     free_blocks_ += l.blocks;
     l.blocks = 0;
     l.prompt_len = reqs_[l.idx].input_tokens + l.generated;
@@ -127,6 +126,12 @@ class Engine {
     waiting_.push_front(l);
     ++res_.requests[l.idx].preemptions;
     ++res_.preemptions;
+  }
+
+  // Preempts the most recently admitted request; false when only `keep` and those before it are left.
+  bool PreemptLast(size_t keep) {
+    if (running_.size() <= keep + 1) return false;
+    Requeue(running_.size() - 1);
     return true;
   }
 
@@ -156,7 +161,7 @@ class Engine {
       if (prefill && !cfg_.chunked_prefill && n < l.prompt_len - l.prompt_done) break;
       const size_t before = running_.size();
       if (!Reserve(i, l.KvTokens() + n)) {
-        PreemptSelf(i);
+        Requeue(i);  // it cannot grow even after every later request left
         preempted = true;
         break;
       }
@@ -184,20 +189,6 @@ class Engine {
       budget -= n;
     }
     return work;
-  }
-
-  void PreemptSelf(size_t i) {
-    // `i` cannot grow even after every later request left: it goes back to the queue itself.
-    Live l = running_[i];
-    running_.erase(running_.begin() + static_cast<long>(i));
-    free_blocks_ += l.blocks;
-    l.blocks = 0;
-    l.prompt_len = reqs_[l.idx].input_tokens + l.generated;
-    l.prompt_done = 0;
-    l.fed = 0;
-    waiting_.push_front(l);
-    ++res_.requests[l.idx].preemptions;
-    ++res_.preemptions;
   }
 
   void Fail(const Live& l) {

@@ -174,6 +174,10 @@ std::vector<Command> EveryCommand(const test::TempDir& dir) {
       {{"--db", db, "--no-store", "bench", "model", "--model", "qwen3-0.6b", "-p", "8", "-n", "2", "-r", "1"}},
       {{"--no-store", "bench", "machine", "--buffer-mib", "24", "-r", "1", "--rounds", "1", "--no-profile"}},
       {{"synth", "--model", "qwen3-0.6b", "--out", dir.File("s.gguf")}},
+      {{"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--request-rate", "4",
+        "--num-requests", "100", "--slo-ttft-ms", "500"}},
+      {{"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--concurrency", "2", "--num-requests", "10",
+        "--per-request"}},
   };
 }
 

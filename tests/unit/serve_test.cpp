@@ -1,0 +1,249 @@
+// The serving model: the simulator's mechanics on hand-made costs, its metrics' definitions, and
+// its properties against the core roofline (never above the bound; at low load it is the
+// single-request prefill and the batch-1 decode step).
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "app/session.h"
+#include "app/simulate.h"
+#include "serve/metrics.h"
+#include "serve/simulator.h"
+#include "test_util.h"
+
+namespace tokcast {
+namespace {
+
+using serve::Request;
+using serve::SchedulerConfig;
+
+// A step costs 1 ms plus 1 us per token: easy to reason about by hand.
+double LinearCost(const StepBatch& b) {
+  double tokens = b.decode_seqs;
+  for (const auto& c : b.chunks) tokens += c.tokens;
+  return 1e-3 + 1e-6 * tokens;
+}
+
+SchedulerConfig Config() {
+  SchedulerConfig c;
+  c.max_num_seqs = 64;
+  c.max_batched_tokens = 512;
+  c.block_size = 16;
+  c.kv_capacity_tokens = 1 << 20;
+  return c;
+}
+
+TEST(Serve, OneRequestByHand) {
+  // 1000 prompt tokens in chunks of 512: two steps; the second yields the first token, then 9
+  // decode steps for the other 9 tokens.
+  const auto r = serve::Simulate({Request{0, 0.0, 1000, 10}}, Config(), LinearCost);
+  ASSERT_EQ(r.requests.size(), 1u);
+  const auto& q = r.requests[0];
+  ASSERT_TRUE(q.completed);
+  EXPECT_EQ(q.output_tokens, 10u);
+  EXPECT_NEAR(q.first_token_s, (1e-3 + 512e-6) + (1e-3 + 488e-6), 1e-12);
+  EXPECT_NEAR(q.finish_s - q.first_token_s, 9 * (1e-3 + 1e-6), 1e-12);
+  EXPECT_EQ(r.steps, 11u);
+  EXPECT_EQ(r.itl_s.size(), 9u);
+  const auto m = serve::Summarize(r, {});
+  EXPECT_NEAR(m.tpot_s.mean, 1e-3 + 1e-6, 1e-12);  // (E2E - TTFT) / (out - 1)
+  EXPECT_NEAR(m.ttft_s.mean, q.first_token_s, 1e-12);
+}
+
+TEST(Serve, RunningRequestsGoFirstAndShareSteps) {
+  // A second request arriving while the first decodes joins its steps (continuous batching).
+  const auto r = serve::Simulate({Request{0, 0.0, 100, 50}, Request{1, 0.01, 100, 50}}, Config(), LinearCost);
+  const auto& a = r.requests[0];
+  const auto& b = r.requests[1];
+  ASSERT_TRUE(a.completed && b.completed);
+  EXPECT_LT(b.first_token_s, a.finish_s);
+  EXPECT_LT(r.steps, 2u * 51u);  // shared steps, not one after the other
+}
+
+TEST(Serve, ASmallKvPoolPreemptsAndStillFinishesEverything) {
+  SchedulerConfig c = Config();
+  c.kv_capacity_tokens = 4096;  // room for ~3 requests of 1000 + 300
+  std::vector<Request> reqs;
+  for (uint64_t i = 0; i < 16; ++i) reqs.push_back({i, 0.0, 1000, 300});
+  const auto r = serve::Simulate(reqs, c, LinearCost);
+  for (const auto& q : r.requests) EXPECT_TRUE(q.completed);
+  EXPECT_GT(r.preemptions, 0u);
+  EXPECT_LE(r.peak_kv_used_fraction, 1.0);
+  const auto m = serve::Summarize(r, {});
+  EXPECT_TRUE(m.near_saturation);
+  // A request that can never fit is an error, not a hang.
+  EXPECT_THROW(serve::Simulate({Request{0, 0.0, 5000, 10}}, c, LinearCost), std::invalid_argument);
+}
+
+TEST(Serve, ClosedLoopKeepsTheConcurrency) {
+  std::vector<Request> reqs;
+  for (uint64_t i = 0; i < 40; ++i) reqs.push_back({i, 0.0, 200, 20});
+  const auto r = serve::Simulate(reqs, Config(), LinearCost, 4);
+  for (const auto& p : r.series) EXPECT_LE(p.running + p.waiting, 4u);
+  for (const auto& q : r.requests) EXPECT_TRUE(q.completed);
+}
+
+TEST(Serve, SlotServersRejectWhatExceedsASlot) {
+  SchedulerConfig c = Config();
+  c.policy = serve::Policy::kSlots;
+  c.max_num_seqs = 2;
+  c.slot_tokens = 1024;
+  const auto r =
+      serve::Simulate({Request{0, 0.0, 900, 50}, Request{1, 0.0, 2000, 50}, Request{2, 0.0, 100, 10}}, c, LinearCost);
+  EXPECT_TRUE(r.requests[0].completed);
+  EXPECT_FALSE(r.requests[1].completed);
+  EXPECT_TRUE(r.requests[2].completed);
+  EXPECT_EQ(serve::Summarize(r, {}).failed, 1u);
+}
+
+TEST(Serve, GoodputCountsRequestsMeetingEverySlo) {
+  serve::SimResult r;
+  r.requests = {{0, 0.0, 0.1, 1.0, 10, 11, 0, true}, {1, 0.0, 0.5, 1.0, 10, 11, 0, true}};
+  const auto m = serve::Summarize(r, {0.2, 0.1});  // TTFT <= 200 ms, TPOT <= 100 ms
+  EXPECT_DOUBLE_EQ(m.duration_s, 1.0);
+  EXPECT_DOUBLE_EQ(m.goodput, 1.0);  // the first only: TTFT 0.1, TPOT 0.09
+  EXPECT_DOUBLE_EQ(m.slo_attainment, 0.5);
+  EXPECT_DOUBLE_EQ(m.output_throughput, 22.0);
+}
+
+TEST(Serve, GeneratedWorkloadsHaveTheirRate) {
+  serve::WorkloadSpec s;
+  s.rate = 20;
+  s.num_requests = 20000;
+  s.isl = {500, 1500};
+  const auto reqs = serve::Generate(s);
+  ASSERT_EQ(reqs.size(), 20000u);
+  EXPECT_NEAR(static_cast<double>(reqs.size()) / reqs.back().arrival_s, 20.0, 0.5);
+  for (const auto& q : reqs) EXPECT_TRUE(q.input_tokens >= 500 && q.input_tokens <= 1500);
+  s.arrival = serve::Arrival::kGamma;
+  s.burstiness = 0.25;  // burstier: the same mean rate, larger spread of gaps
+  const auto bursty = serve::Generate(s);
+  EXPECT_NEAR(static_cast<double>(bursty.size()) / bursty.back().arrival_s, 20.0, 1.0);
+  s.rate = 0;
+  EXPECT_THROW(serve::Generate(s), std::invalid_argument);
+}
+
+// ---- against the core roofline, through the app ----
+
+app::SimulateRequest Vllm8b() {
+  app::SimulateRequest r;
+  r.model = "llama-3.1-8b";
+  r.hardware = "nvidia-h100-sxm";
+  r.runtime = "vllm";
+  r.workload.isl = {1000, 1000};
+  r.workload.osl = {200, 200};
+  return r;
+}
+
+TEST(Serve, AtVeryLowRateTtftIsOnePrefillAndTpotTheBatchOneStep) {
+  app::SimulateRequest r = Vllm8b();
+  r.workload.rate = 0.05;  // one request every 20 s: never two at once
+  r.workload.num_requests = 20;
+  const auto s = app::Simulate(test::BuiltinCatalog(), r);
+  // The same steps, priced by hand through the core.
+  const auto& cat = test::BuiltinCatalog();
+  const auto& hw = cat.Hardware("nvidia-h100-sxm");
+  const auto& rt = cat.Runtime("vllm");
+  std::vector<TensorInfo> tensors = BuildTensorInventory(cat.Model("llama-3.1-8b").spec);
+  ApplyRecipe(cat.Quant("bf16"), 32, tensors);
+  const ModelSpec& spec = cat.Model("llama-3.1-8b").spec;
+  const PreparedModel pm = PrepareModel(spec, tensors, &cat.Quant("bf16"));
+  const MemoryPlan plan =
+      PlanMemory(spec, MakeFootprint(spec, tensors), hw, rt, Workload{1200, 1, TensorType::kF16}, {}).plan;
+  const EfficiencyProfile profile = app::LoadProfile("");
+  const PerfContext pc{pm, hw, rt, plan, profile.For(rt, hw)};
+  PerfWorkload w;
+  StepBatch prefill;
+  prefill.chunks.push_back({0, 1000, true});
+  const double ttft = s.scheduler.request_overhead_s + StepTime(pc, w, prefill, false) + s.scheduler.step_overhead_s;
+  EXPECT_NEAR(s.metrics.ttft_s.median, ttft, 1e-9 * ttft + 1e-12);
+  // TPOT: the batch-1 decode step at the mean depth of generation (attention is linear in depth).
+  PerfWorkload dec;
+  dec.batch = 1;
+  dec.depth = 1000;
+  dec.gen = 199;
+  const double step = tokcast::Predict(pc, dec).decode.time_s + s.scheduler.step_overhead_s;
+  EXPECT_NEAR(s.metrics.tpot_s.median, step, 0.01 * step);
+  EXPECT_EQ(s.metrics.preemptions, 0u);
+  EXPECT_FALSE(s.metrics.near_saturation);
+}
+
+TEST(Serve, SimulatedThroughputNeverBeatsTheBound) {
+  std::mt19937 rng(7);
+  const std::vector<std::tuple<std::string, std::string, std::string, std::string>> setups = {
+      {"llama-3.1-8b", "nvidia-h100-sxm", "vllm", "bf16"},
+      {"llama-3.1-8b", "nvidia-h100-sxm", "trtllm", "fp8"},
+      {"qwen3-30b-a3b", "nvidia-h100-sxm", "sglang", "bf16"},
+      {"llama-3.1-8b", "nvidia-rtx-4090", "llama.cpp-cuda", "q4_k_m"},
+      {"llama-3.1-8b", "apple-m4-max-40c", "mlx", "mlx-4bit"}};
+  for (const auto& [model, hw, rt, quant] : setups) {
+    for (int trial = 0; trial < 4; ++trial) {
+      app::SimulateRequest r;
+      r.model = model;
+      r.hardware = hw;
+      r.runtime = rt;
+      r.quant = quant;
+      const uint32_t isl = 64 + rng() % 2000, osl = 16 + rng() % 500;
+      r.workload.isl = {isl / 2, isl};
+      r.workload.osl = {osl / 2, osl};
+      r.workload.num_requests = 300;
+      r.workload.seed = trial;
+      switch (trial) {
+        case 0:
+          r.workload.arrival = serve::Arrival::kOffline;
+          break;
+        case 1:
+          r.workload.rate = 1000;
+          break;
+        case 2:
+          r.workload.arrival = serve::Arrival::kClosedLoop;
+          r.workload.concurrency = 1 + rng() % 256;
+          break;
+        default:
+          r.workload.arrival = serve::Arrival::kGamma;
+          r.workload.rate = 5;
+          r.workload.burstiness = 0.3;
+      }
+      const auto s = app::Simulate(test::BuiltinCatalog(), r);
+      SCOPED_TRACE(model + " " + hw + " " + rt + " trial " + std::to_string(trial));
+      EXPECT_GT(s.metrics.output_throughput, 0);
+      EXPECT_LE(s.metrics.output_throughput, s.output_throughput_bound);
+    }
+  }
+}
+
+TEST(Serve, SimulateFromTheCliInEveryFormat) {
+  const auto r = test::RunCli({"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm",
+                               "--request-rate", "5", "--num-requests", "200", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto row = test::Rows(r.out)[0];
+  EXPECT_EQ(row["completed"], 200);
+  for (const char* k : {"ttft_ms", "tpot_ms", "itl_ms", "e2e_s"}) EXPECT_TRUE(row[k].contains("p99")) << k;
+  EXPECT_LE(row["output_throughput"].get<double>(), row["output_throughput_bound"].get<double>());
+  const auto per = test::RunCli({"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm",
+                                 "--concurrency", "4", "--num-requests", "12", "--per-request", "--format", "json"});
+  ASSERT_EQ(per.code, 0) << per.err;
+  EXPECT_EQ(test::Rows(per.out).size(), 12u);
+  // Bad input: one line, exit 1.
+  test::TempDir dir;
+  std::ofstream(dir.File("t.jsonl"))
+      << "{\"arrival_s\": 0, \"input_tokens\": 10, \"output_tokens\": 5}\n{\"arrival_s\": -1}\n";
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--request-rate", "2", "--concurrency",
+            "3"},
+           {"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--request-rate", "-2"},
+           {"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--isl", "0"},
+           {"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--trace",
+            dir.File("t.jsonl")},
+           {"simulate", "--model", "llama-3.1-70b", "--hw", "nvidia-rtx-4090", "--runtime", "vllm"}}) {
+    const auto bad = test::RunCli(args);
+    EXPECT_EQ(bad.code, 1) << args.back() << bad.out;
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  }
+}
+
+}  // namespace
+}  // namespace tokcast
