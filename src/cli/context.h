@@ -70,6 +70,7 @@ Runner RegisterSynth(CLI::App& app, Context& ctx);
 Runner RegisterResults(CLI::App& app, Context& ctx);
 Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
 Runner RegisterSimulate(CLI::App& app, Context& ctx);
+Runner RegisterPlan(CLI::App& app, Context& ctx);
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

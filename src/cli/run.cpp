@@ -78,6 +78,8 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add(&app, "simulate",
       "Serve a workload: a step-level simulation of continuous batching (TTFT/TPOT/ITL percentiles, goodput)",
       RegisterSimulate);
+  add(&app, "plan", "Fleet sizing: the cheapest hardware, runtime, quant and TP that serve a request rate within SLOs",
+      RegisterPlan);
   add(&app, "validate", "Predict every row of a measurement CSV and report the error", RegisterValidate);
   add(&app, "calibrate", "Fit efficiency profiles to measured rows", RegisterCalibrate);
 

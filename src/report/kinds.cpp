@@ -681,6 +681,29 @@ const Schema& SimulatedRequest() {
   return s;
 }
 
+const Schema& Plan() {
+  static const Schema s = Make(
+      "plan",
+      {Always(Str("hardware", "hardware id")), Always(Str("runtime", "runtime id")),
+       Always(Str("quant", "quantization")), Always(Int("tp", "", "tensor-parallel degree per replica")),
+       Always(Int("replicas", "", "replicas the rate needs")), Always(Int("devices", "", "devices in all")),
+       Num("replica_rate", "req/s", "requests/s one replica sustains within the SLOs").Header("req/s each").Rank(5),
+       Num("ttft_p99_ms", "ms", "p99 TTFT at that rate").Header("TTFT p99 ms").Decimals(0).Rank(3),
+       Num("tpot_p99_ms", "ms", "p99 TPOT at that rate").Header("TPOT p99 ms").Decimals(1).Rank(3),
+       Num("tok_s_per_device", "tok/s", "output tokens/s per device").Header("tok/s/dev").Decimals(0).Rank(4),
+       Num("tok_s_per_user", "tok/s", "output tokens/s each user sees (1 / median TPOT)")
+           .Header("tok/s/user")
+           .Decimals(1)
+           .Rank(4),
+       Always(Num("usd_per_hour", "USD/h", "the fleet's cost per hour").Header("$/hour").Decimals(1)),
+       Num("usd_per_mtok", "USD/Mtok", "cost per million output tokens").Header("$/Mtok").Decimals(3).Rank(2),
+       Num("power_w", "W", "the fleet's power").Header("kW").Scale(1e-3).Decimals(1).Rank(6),
+       Never(Bool("meets_slo", "one replica meets the SLOs at some rate")),
+       Str("why", "why it cannot meet the SLOs").Rank(7),
+       Never(Str("efficiency_from", "the calibration group whose efficiencies stand in"))});
+  return s;
+}
+
 std::vector<const Schema*> All() {
   return {&Fit(),
           &Predict(),
@@ -708,7 +731,8 @@ std::vector<const Schema*> All() {
           &Imported(),
           &Synthesized(),
           &Simulate(),
-          &SimulatedRequest()};
+          &SimulatedRequest(),
+          &Plan()};
 }
 
 }  // namespace tokcast::report::kinds

@@ -178,6 +178,8 @@ std::vector<Command> EveryCommand(const test::TempDir& dir) {
         "--num-requests", "100", "--slo-ttft-ms", "500"}},
       {{"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--concurrency", "2", "--num-requests", "10",
         "--per-request"}},
+      {{"plan", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm,apple-m4-max-40c", "--request-rate", "20",
+        "--requests-per-trial", "40", "--tp", "1"}},
   };
 }
 

@@ -247,3 +247,52 @@ TEST(Serve, SimulateFromTheCliInEveryFormat) {
 
 }  // namespace
 }  // namespace tokcast
+
+namespace tokcast {
+namespace {
+
+TEST(Serve, PlanRanksConfigurationsThatMeetTheSlos) {
+  const auto r = test::RunCli({"plan",
+                               "--model",
+                               "llama-3.1-8b",
+                               "--hw",
+                               "nvidia-h100-sxm,nvidia-rtx-4090",
+                               "--runtime",
+                               "vllm",
+                               "--quant",
+                               "bf16",
+                               "--request-rate",
+                               "50",
+                               "--isl",
+                               "500",
+                               "--osl",
+                               "100",
+                               "--slo-ttft-ms",
+                               "2000",
+                               "--slo-tpot-ms",
+                               "80",
+                               "--requests-per-trial",
+                               "60",
+                               "--rental-usd-per-hour",
+                               "2",
+                               "--format",
+                               "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = test::Rows(r.out);
+  ASSERT_FALSE(rows.empty());
+  double last = 0;
+  for (const auto& row : rows) {
+    if (!row["meets_slo"].get<bool>()) continue;
+    EXPECT_LE(row["ttft_p99_ms"].get<double>(), 2000);
+    EXPECT_LE(row["tpot_p99_ms"].get<double>(), 80);
+    // Enough replicas for the rate, and cheapest first.
+    EXPECT_GE(row["replicas"].get<double>() * row["replica_rate"].get<double>(), 50 - 1e-6);
+    EXPECT_GE(row["usd_per_hour"].get<double>(), last);
+    last = row["usd_per_hour"].get<double>();
+  }
+  EXPECT_EQ(test::RunCli({"plan", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--request-rate", "0"}).code,
+            1);
+}
+
+}  // namespace
+}  // namespace tokcast

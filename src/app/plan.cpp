@@ -1,0 +1,222 @@
+#include "app/plan.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "app/scenario.h"
+#include "app/simulate.h"
+#include "catalog/error.h"
+#include "core/text.h"
+#include "report/kinds.h"
+
+namespace tokcast::app {
+
+using nlohmann::json;
+
+namespace {
+
+struct Candidate {
+  const HardwareSpec* hw = nullptr;
+  std::string runtime, quant;
+};
+
+std::vector<std::string> QuantsFor(const RuntimeProfile& rt, const HardwareSpec& hw) {
+  if (rt.engine == "llama.cpp" || rt.engine == "ollama") return {"q8_0", "q4_k_m"};
+  if (rt.engine == "mlx") return {"mlx-8bit-g64", "mlx-4bit"};
+  std::vector<std::string> q = {"bf16"};
+  if (hw.peak_flops.count(Precision::kFp8)) q.push_back("fp8");  // native FP8 tensor cores
+  return q;
+}
+
+std::vector<Candidate> Candidates(const catalog::Catalog& cat, const PlanRequest& r, const Weights& probe_weights) {
+  std::vector<Candidate> out;
+  for (const auto& h : r.hardware) {
+    const HardwareSpec& hw = cat.Hardware(h);
+    std::vector<std::string> rts = r.runtimes;
+    if (rts.empty()) rts = {"vllm", "sglang", "trtllm", cat.DefaultRuntimeFor(hw).id, "mlx"};
+    for (const auto& id : rts) {
+      const RuntimeProfile& rt = cat.Runtime(id);
+      try {
+        CheckCombination(hw, rt, probe_weights, 1, 1);  // vendor and class; formats per quant below
+      } catch (const catalog::InputError&) {
+        if (!r.runtimes.empty()) throw;  // asked for: say why it cannot run
+        continue;
+      }
+      for (const auto& q : r.quants.empty() ? QuantsFor(rt, hw) : r.quants) out.push_back({&hw, rt.id, q});
+    }
+  }
+  return out;
+}
+
+double HourlyUsd(const HardwareSpec& hw, const Costing& c) {
+  if (c.rental_usd_per_hour) return *c.rental_usd_per_hour;
+  if (!hw.price_usd) return -1;
+  const double energy = hw.tdp_w.value_or(0) / 1000.0 * c.usd_per_kwh;
+  return *hw.price_usd / (c.amortization_years * 365.25 * 24) + energy;
+}
+
+struct Trial {
+  bool ok = false;
+  serve::ServeMetrics m;
+  std::string stand_in;
+};
+
+Trial Run(const catalog::Catalog& cat, SimulateRequest s, double rate, const PlanRequest& r) {
+  s.workload.rate = rate;
+  const SimulateResult res = Simulate(cat, s);
+  Trial t;
+  t.m = res.metrics;
+  t.stand_in = res.stand_in;
+  t.ok = t.m.completed == t.m.requests && t.m.ttft_s.p99 <= r.slo_ttft_p99_s && t.m.tpot_s.p99 <= r.slo_tpot_p99_s;
+  return t;
+}
+
+// The highest rate one replica sustains within the SLOs: a bisection on the request rate.
+PlanRow Evaluate(const catalog::Catalog& cat, const PlanRequest& r, const Candidate& c, uint32_t tp) {
+  PlanRow row;
+  row.hardware = c.hw->id;
+  row.runtime = c.runtime;
+  row.quant = c.quant;
+  row.tp = tp;
+  SimulateRequest s;
+  s.model = r.model;
+  s.hardware = c.hw->id;
+  s.runtime = c.runtime;
+  s.quant = c.quant;
+  s.tp = tp;
+  s.devices = tp;
+  s.workload.isl = r.isl;
+  s.workload.osl = r.osl;
+  s.workload.num_requests = r.requests_per_trial;
+  s.workload.seed = r.seed;
+  const double mean_osl = (r.osl.min + r.osl.max) / 2.0;
+  // An idle server first: when one request alone misses the SLOs, no rate meets them.
+  s.workload.arrival = serve::Arrival::kClosedLoop;
+  s.workload.concurrency = 1;
+  s.workload.num_requests = 8;
+  const SimulateResult idle = Simulate(cat, s);
+  row.stand_in = idle.stand_in;
+  s.workload.arrival = serve::Arrival::kPoisson;
+  s.workload.num_requests = r.requests_per_trial;
+  if (idle.metrics.tpot_s.p99 > r.slo_tpot_p99_s || idle.metrics.ttft_s.p99 > r.slo_ttft_p99_s) {
+    row.why = "one request alone: TTFT " + FormatFixed(idle.metrics.ttft_s.p99 * 1e3, 0) + " ms, TPOT " +
+              FormatFixed(idle.metrics.tpot_s.p99 * 1e3, 1) + " ms";
+    return row;
+  }
+  double lo = 0, hi = std::max(idle.output_throughput_bound / std::max(mean_osl, 1.0), 1e-3);
+  Trial best;
+  for (int i = 0; i < 8; ++i) {
+    const double mid = lo == 0 ? hi / 8 : (lo + hi) / 2;
+    const Trial t = Run(cat, s, mid, r);
+    if (t.ok) {
+      lo = mid;
+      best = t;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo <= 0) {
+    row.why = "misses the SLOs at every rate tried";
+    return row;
+  }
+  row.meets = true;
+  row.replica_rate = lo;
+  row.replicas = static_cast<uint32_t>(std::ceil(r.request_rate / lo - 1e-9));
+  row.devices = row.replicas * tp;
+  row.ttft_p99_s = best.m.ttft_s.p99;
+  row.tpot_p99_s = best.m.tpot_s.p99;
+  row.output_tok_s_per_device = lo * mean_osl / tp;
+  row.output_tok_s_per_user = best.m.tpot_s.median > 0 ? 1.0 / best.m.tpot_s.median : 0;
+  if (const double h = HourlyUsd(*c.hw, r.cost); h >= 0) {
+    row.usd_per_hour = h * row.devices;
+    row.usd_per_mtok = *row.usd_per_hour / (r.request_rate * mean_osl * 3600) * 1e6;
+  }
+  if (c.hw->tdp_w) row.power_w = *c.hw->tdp_w * row.devices;
+  return row;
+}
+
+}  // namespace
+
+PlanResult Plan(const catalog::Catalog& cat, const PlanRequest& r) {
+  if (!(r.request_rate > 0 && r.request_rate < 1e7))
+    throw catalog::InputError("the request rate must be in (0, 1e7) req/s");
+  if (!(r.slo_ttft_p99_s > 0) || !(r.slo_tpot_p99_s > 0)) throw catalog::InputError("the SLOs must be positive");
+  if (r.hardware.empty()) throw catalog::InputError("plan needs candidate hardware");
+  ScenarioBuilder builder(cat);
+  const Weights& probe = builder.Resolve(r.model, "bf16");
+  PlanResult out;
+  for (const auto& c : Candidates(cat, r, probe)) {
+    std::vector<uint32_t> tps = r.tp;
+    const bool linked = c.hw->scaleup_bytes_per_s || c.hw->hw_class == HardwareClass::kDiscreteGpu ||
+                        c.hw->hw_class == HardwareClass::kAccelerator;
+    const uint32_t max_tp = !cat.Runtime(c.runtime).tensor_parallel || !linked ? 1 : c.hw->max_devices.value_or(8);
+    std::vector<uint32_t> tried;
+    for (uint32_t tp = 1; tp <= max_tp && tried.size() < (r.tp.empty() ? 2u : r.tp.size()); tp *= 2) {
+      if (!r.tp.empty() && std::find(r.tp.begin(), r.tp.end(), tp) == r.tp.end()) continue;
+      ++out.candidates;
+      try {
+        out.rows.push_back(Evaluate(cat, r, c, tp));
+        tried.push_back(tp);
+      } catch (const catalog::InputError&) {
+        // Does not fit at this degree, or cannot run this quant: the next degree may.
+      }
+    }
+  }
+  // Cheapest first when every configuration has a price; otherwise fewest devices first (the
+  // catalog has no price for most datacenter parts: --rental-usd-per-hour gives them all one).
+  const bool priced =
+      std::all_of(out.rows.begin(), out.rows.end(), [](const PlanRow& p) { return !p.meets || p.usd_per_hour; });
+  std::stable_sort(out.rows.begin(), out.rows.end(), [priced](const PlanRow& a, const PlanRow& b) {
+    if (a.meets != b.meets) return a.meets;
+    if (priced && a.usd_per_hour && b.usd_per_hour && *a.usd_per_hour != *b.usd_per_hour)
+      return *a.usd_per_hour < *b.usd_per_hour;
+    return a.devices < b.devices;
+  });
+  out.ranked_by_cost = priced;
+  return out;
+}
+
+report::Report PlanReport(const PlanRequest& r, const PlanResult& res) {
+  report::Report rep;
+  rep.schema = &report::kinds::Plan();
+  rep.title = r.model + ": " + FormatFixed(r.request_rate, 1) + " req/s, ISL " + std::to_string(r.isl.max) + " / OSL " +
+              std::to_string(r.osl.max) + ", TTFT p99 <= " + FormatFixed(r.slo_ttft_p99_s, 2) +
+              " s, TPOT p99 <= " + FormatFixed(r.slo_tpot_p99_s * 1e3, 0) + " ms";
+  std::vector<std::string> stand_ins;
+  for (const auto& p : res.rows) {
+    json j = {
+        {"hardware", p.hardware}, {"runtime", p.runtime}, {"quant", p.quant}, {"tp", p.tp}, {"meets_slo", p.meets}};
+    if (p.meets) {
+      j["replicas"] = p.replicas;
+      j["devices"] = p.devices;
+      j["replica_rate"] = p.replica_rate;
+      j["ttft_p99_ms"] = p.ttft_p99_s * 1e3;
+      j["tpot_p99_ms"] = p.tpot_p99_s * 1e3;
+      j["tok_s_per_device"] = p.output_tok_s_per_device;
+      j["tok_s_per_user"] = p.output_tok_s_per_user;
+      if (p.usd_per_hour) j["usd_per_hour"] = *p.usd_per_hour;
+      if (p.usd_per_mtok) j["usd_per_mtok"] = *p.usd_per_mtok;
+      if (p.power_w) j["power_w"] = *p.power_w;
+    } else {
+      j["why"] = p.why;
+    }
+    if (!p.stand_in.empty()) {
+      j["efficiency_from"] = p.stand_in;
+      const std::string n = p.runtime + " on " + p.hardware + ": the efficiencies of " + p.stand_in + " stand in";
+      if (std::find(stand_ins.begin(), stand_ins.end(), n) == stand_ins.end()) stand_ins.push_back(n);
+    }
+    rep.rows.push_back(std::move(j));
+  }
+  rep.notes.push_back(
+      std::to_string(res.candidates) + " configurations simulated (" + std::to_string(r.requests_per_trial) +
+      " requests per trial, 8 bisection steps on the rate). Cost: price amortized over " +
+      FormatFixed(r.cost.amortization_years, 0) + " years plus electricity at TDP, or the rental rate.");
+  if (!res.ranked_by_cost) {
+    rep.notes.push_back(
+        "ranked by devices: some hardware has no price in the catalog (--rental-usd-per-hour prices them all)");
+  }
+  rep.notes.insert(rep.notes.end(), stand_ins.begin(), stand_ins.end());
+  return rep;
+}
+
+}  // namespace tokcast::app
