@@ -108,7 +108,8 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
     out.scheduler.slot_tokens = static_cast<uint32_t>(std::min<uint64_t>(
         wt.spec->max_context, out.scheduler.kv_capacity_tokens / std::max<uint32_t>(out.scheduler.max_num_seqs, 1)));
   }
-  const EfficiencyProfile profile = LoadProfile(req.profile_path);
+  const EfficiencyProfile loaded = req.profile ? EfficiencyProfile{} : LoadProfile(req.profile_path);
+  const EfficiencyProfile& profile = req.profile ? *req.profile : loaded;
   out.stand_in = StandInKey(profile, *rt, hw);
   const PerfContext pc{*s.model, hw, *rt, s.plan, profile.For(*rt, hw)};
   const serve::StepCost cost = [&](const StepBatch& b) { return StepTime(pc, w, b, false); };
@@ -128,6 +129,13 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
       std::max<double>(1, static_cast<double>(out.scheduler.kv_capacity_tokens) / std::max<uint32_t>(min_in, 1)));
   out.output_throughput_bound = ServingThroughputBound(pc, w, static_cast<uint64_t>(mean_in),
                                                        static_cast<uint64_t>(mean_out), out.bound_concurrency);
+  // Latency floors: one prefill of the shortest prompt alone, one decode step alone, at peak.
+  StepBatch prefill, decode;
+  prefill.chunks.push_back({0, static_cast<double>(min_in), true});
+  decode.decode_seqs = 1;
+  decode.decode_ctx_sum = decode.decode_ctx_sum_local = min_in;
+  out.ttft_bound_s = StepTime(pc, w, prefill, true);
+  out.tpot_bound_s = StepTime(pc, w, decode, true);
   return out;
 }
 

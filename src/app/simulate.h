@@ -5,6 +5,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "core/perf_model.h"
 #include "report/schema.h"
 #include "serve/metrics.h"
 #include "serve/simulator.h"
@@ -23,6 +24,7 @@ struct SimulateRequest {
   std::optional<uint32_t> max_num_seqs, max_batched_tokens;
   serve::Slo slo;
   std::string profile_path;
+  const EfficiencyProfile* profile = nullptr;  // instead of profile_path (validation), not owned
   bool per_request = false;
 };
 
@@ -37,6 +39,8 @@ struct SimulateResult {
   serve::ServeMetrics metrics;
   double output_throughput_bound = 0;  // tok/s no schedule can beat (ServingThroughputBound)
   double bound_concurrency = 0;
+  // Latency floors: one prefill of the shortest prompt, one decode step alone (at peak).
+  double ttft_bound_s = 0, tpot_bound_s = 0;
   std::string stand_in;  // borrowed calibration group, "" when the runtime has its own
   bool per_request = false;
 };

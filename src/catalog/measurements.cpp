@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -59,6 +60,45 @@ std::optional<uint64_t> OptInt(const std::string& v, const std::string& where, c
   return std::stoull(v);
 }
 
+// Optional serving columns, by header name; unknown columns are ignored.
+void ReadServingColumns(const std::map<std::string, size_t>& col, const std::vector<std::string>& f,
+                        const std::string& where, MeasuredRow& r) {
+  auto text = [&](const char* c) -> std::string {
+    auto it = col.find(c);
+    return it == col.end() ? std::string() : f[it->second];
+  };
+  auto small = [&](const char* c) -> std::optional<uint32_t> {
+    const auto v = OptInt(text(c), where, c);
+    if (v && (*v == 0 || *v > 1024)) throw InputError(where + ": column " + c + ": must be in 1..1024");
+    return v ? std::optional<uint32_t>(static_cast<uint32_t>(*v)) : std::nullopt;
+  };
+  auto rate = [&](const char* c) -> std::optional<double> {
+    const std::string v = text(c);
+    if (v.empty()) return std::nullopt;
+    if (v == "inf") return std::numeric_limits<double>::infinity();
+    char* end = nullptr;
+    const double d = std::strtod(v.c_str(), &end);
+    if (end != v.c_str() + v.size() || !std::isfinite(d) || d <= 0 || d > 1e7) {
+      throw InputError(where + ": column " + c + ": expected a positive number or inf, got '" + v + "'");
+    }
+    return d;
+  };
+  r.tp = small("tp");
+  r.pp = small("pp");
+  r.ep = small("ep");
+  r.concurrency = rate("concurrency");
+  r.request_rate = rate("request_rate");
+  r.num_requests = OptInt(text("num_requests"), where, "num_requests");
+  if (r.num_requests && (*r.num_requests == 0 || *r.num_requests > 10'000'000)) {
+    throw InputError(where + ": column num_requests: must be in 1..10000000");
+  }
+  r.n_gen_min = OptInt(text("n_gen_min"), where, "n_gen_min");
+  if (r.n_gen_min && (*r.n_gen_min == 0 || !r.n_gen || *r.n_gen_min > *r.n_gen)) {
+    throw InputError(where + ": column n_gen_min: must be in 1..n_gen");
+  }
+  r.kv_type = text("kv_type");
+}
+
 }  // namespace
 
 std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::string& origin) {
@@ -105,8 +145,12 @@ std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::
       throw InputError(where + ": column value: expected a positive number, got '" + v + "'");
     }
     if (!TestKindFromString(r.test)) {
-      throw InputError(where + ": column test: expected pp, tg, tg_batch, throughput or ttft_s, got '" + r.test + "'");
+      throw InputError(where +
+                       ": column test: expected pp, tg, tg_batch, throughput, ttft_s or a serving metric "
+                       "(ttft_ms_p99, tpot_ms_mean, request_throughput, ...), got '" +
+                       r.test + "'");
     }
+    ReadServingColumns(col, f, where, r);
     rows.push_back(std::move(r));
   }
   return rows;
@@ -220,10 +264,13 @@ EfficiencyProfile PriorEfficiencyProfile() {
 }
 
 std::vector<MeasuredRow> BuiltinMeasurements() {
+  std::vector<MeasuredRow> rows;
   for (const auto& f : BuiltinFiles()) {
-    if (f.path == "validation/public.csv") return ParseMeasurementsCsv(f.content, "data/validation/public.csv");
+    if (f.path.rfind("validation/", 0) != 0 || !f.path.ends_with(".csv")) continue;
+    auto more = ParseMeasurementsCsv(f.content, "data/" + std::string(f.path));
+    rows.insert(rows.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
-  return {};
+  return rows;
 }
 
 }  // namespace tokcast::catalog

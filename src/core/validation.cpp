@@ -9,8 +9,24 @@
 namespace tokcast {
 namespace {
 
-constexpr std::array<std::string_view, static_cast<size_t>(TestKind::kCount)> kKindNames = {"pp", "tg", "tg_batch",
-                                                                                            "throughput", "ttft_s"};
+constexpr std::array<std::string_view, static_cast<size_t>(TestKind::kCount)> kKindNames = {"pp",
+                                                                                            "tg",
+                                                                                            "tg_batch",
+                                                                                            "throughput",
+                                                                                            "ttft_s",
+                                                                                            "ttft_ms_mean",
+                                                                                            "ttft_ms_median",
+                                                                                            "ttft_ms_p99",
+                                                                                            "tpot_ms_mean",
+                                                                                            "tpot_ms_median",
+                                                                                            "tpot_ms_p99",
+                                                                                            "itl_ms_mean",
+                                                                                            "itl_ms_median",
+                                                                                            "e2e_s_mean",
+                                                                                            "e2e_s_median",
+                                                                                            "e2e_s_batch",
+                                                                                            "request_throughput",
+                                                                                            "throughput_per_gpu"};
 
 double Logistic(double x) {
   return 1.0 / (1.0 + std::exp(-x));
@@ -106,6 +122,17 @@ std::optional<TestKind> TestKindFromString(std::string_view s) {
   return std::nullopt;
 }
 
+bool IsServingKind(TestKind k) {
+  return k >= TestKind::kTtftMsMean && k < TestKind::kCount;
+}
+bool IsLatencyKind(TestKind k) {
+  return k == TestKind::kTtft || (k >= TestKind::kTtftMsMean && k <= TestKind::kE2eSBatch);
+}
+bool MeasuredRow::IsServing() const {
+  const auto k = TestKindFromString(test);
+  return (k && IsServingKind(*k)) || concurrency.has_value() || request_rate.has_value();
+}
+
 std::string EfficiencyKey(const Scenario& s) {
   return s.rt->id + "/" + std::string(ToString(s.hw->hw_class));
 }
@@ -147,7 +174,7 @@ RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile) {
   }
   r.ape = r.measured > 0 ? std::fabs(r.predicted - r.measured) / r.measured * 100.0 : 0;
   // For times the bound is a floor; for rates a ceiling.
-  r.above_bound = s.kind == TestKind::kTtft ? r.measured < r.bound * (1 - 1e-9) : r.measured > r.bound * (1 + 1e-9);
+  r.above_bound = IsLatencyKind(s.kind) ? r.measured < r.bound * (1 - 1e-9) : r.measured > r.bound * (1 + 1e-9);
   return r;
 }
 

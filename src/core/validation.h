@@ -13,7 +13,34 @@
 
 namespace tokcast {
 
-enum class TestKind : uint8_t { kPp, kTg, kTgBatch, kThroughput, kTtft, kCount };
+// Single-stream kinds (llama-bench) first, then serving kinds (vllm bench serve): latencies in ms
+// or s, throughputs per second. Serialized names are only ever appended.
+enum class TestKind : uint8_t {
+  kPp,
+  kTg,
+  kTgBatch,
+  kThroughput,
+  kTtft,
+  kTtftMsMean,
+  kTtftMsMedian,
+  kTtftMsP99,
+  kTpotMsMean,
+  kTpotMsMedian,
+  kTpotMsP99,
+  kItlMsMean,
+  kItlMsMedian,
+  kE2eSMean,
+  kE2eSMedian,
+  kE2eSBatch,
+  kRequestThroughput,
+  kThroughputPerGpu,
+  kCount
+};
+// A kind measured on a serving run (the simulator predicts it); throughput counts as serving
+// when the row names a concurrency or a request rate.
+bool IsServingKind(TestKind k);
+// Lower is better (a latency): its bound is a floor, not a ceiling.
+bool IsLatencyKind(TestKind k);
 std::string_view ToString(TestKind k);
 std::optional<TestKind> TestKindFromString(std::string_view s);
 
@@ -24,6 +51,14 @@ struct MeasuredRow {
   uint32_t device_count = 1;
   std::optional<uint64_t> n_prompt, n_gen, depth, batch;
   double value = 0;
+  // Serving columns (optional, by header name): parallelism, load, KV cache type.
+  std::optional<uint32_t> tp, pp, ep;
+  std::optional<double> concurrency;   // closed loop; infinity = all at once
+  std::optional<double> request_rate;  // req/s; infinity = all at once
+  std::optional<uint64_t> num_requests;
+  std::optional<uint64_t> n_gen_min;  // output lengths uniform in [n_gen_min, n_gen] (outputs that end early)
+  std::string kv_type;
+  bool IsServing() const;
 };
 
 // A row resolved against the catalog, ready to predict.

@@ -1,6 +1,7 @@
 #include "report/kinds.h"
 
 #include "core/text.h"
+#include "core/validation.h"
 
 namespace tokcast::report::kinds {
 
@@ -239,8 +240,13 @@ const Schema& ValidateSummary() {
                    Num("within_10", "", "share within 10%"), Num("within_25", "", "share within 25%"),
                    Int("above_bound", "", "rows above the physical bound")});
   };
-  static const Schema s =
-      Make("validate_summary", {kind("pp"), kind("tg"), kind("tg_batch"), kind("throughput"), kind("ttft_s")});
+  static const Schema s = [&] {
+    std::vector<Field> fields;
+    for (size_t i = 0; i < static_cast<size_t>(TestKind::kCount); ++i) {
+      fields.push_back(kind(std::string(ToString(static_cast<TestKind>(i))).c_str()));
+    }
+    return Make("validate_summary", std::move(fields));
+  }();
   return s;
 }
 
