@@ -63,6 +63,8 @@ FitResult Fit(const catalog::Catalog& cat, const FitRequest& req) {
   if (fractions.empty()) fractions.push_back(std::nullopt);
   std::vector<std::optional<uint32_t>> splits(req.layers_on_device.begin(), req.layers_on_device.end());
   if (splits.empty()) splits.push_back(std::nullopt);
+  CheckSweepSize({req.models.size(), req.quants.size(), req.hardware.size(), req.runtimes.size(), req.devices.size(),
+                  req.kv_types.size(), fractions.size(), splits.size(), req.ctx.size(), req.batch.size()});
   ScenarioBuilder builder(cat);
   FitResult out;
   for (const auto& model : req.models) {

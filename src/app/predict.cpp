@@ -153,6 +153,9 @@ double SortValue(const PredictRow& r, const std::string& key) {
 PredictResult Predict(const catalog::Catalog& cat, const PredictRequest& req) {
   CheckRequest(req);
   if (req.models.empty() || req.hardware.empty()) throw catalog::InputError("predict needs a model and a hardware id");
+  CheckSweepSize({req.models.size(), req.quants.size(), req.hardware.size(), req.runtimes.size(), req.devices.size(),
+                  req.tp.size(), req.kv_types.size(), req.prompt.size(), req.gen.size(), req.depth.size(),
+                  req.batch.size()});
   const EfficiencyProfile profile = LoadProfile(req.profile_path);
   ScenarioBuilder builder(cat);
   const auto workloads = Workloads(req);
@@ -283,6 +286,14 @@ json RowJson(const PredictRow& r) {
   if (!r.claims.empty()) {
     j["claims"] = json::array();
     for (const auto& c : r.claims) j["claims"].push_back(ClaimJson(c));
+  }
+  // A setup that cannot run has no speed, energy or cost: only why.
+  if (plan.verdict == Verdict::kDoesNotFit) {
+    for (const char* k :
+         {"ttft_s", "pp_tok_s", "tg_tok_s", "batch_tok_s", "e2e_s", "throughput_tok_s", "throughput_concurrency",
+          "limits", "power_w", "joules_per_token", "usd_per_mtok", "claims"}) {
+      j.erase(k);
+    }
   }
   return j;
 }

@@ -164,6 +164,15 @@ void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const We
   }
 }
 
+void CheckSweepSize(std::initializer_list<size_t> sizes) {
+  double n = 1;
+  for (size_t s : sizes) n *= static_cast<double>(std::max<size_t>(s, 1));
+  if (n > kMaxScenarios) {
+    throw catalog::InputError("the sweep has " + FormatFixed(n, 0) + " scenarios, more than " +
+                              FormatFixed(kMaxScenarios, 0) + ": narrow it");
+  }
+}
+
 std::vector<std::string> ScenarioWarnings(const ModelSpec& spec, uint64_t ctx) {
   std::vector<std::string> w;
   if (spec.max_context && ctx > spec.max_context) {

@@ -3,6 +3,7 @@
 // checks that reject combinations that cannot run.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,11 @@
 #include "core/validation.h"
 
 namespace tokcast::app {
+
+// The most scenarios one sweep may hold (each is a row in memory and on the screen).
+constexpr double kMaxScenarios = 100'000;
+// Throws InputError when the product of a sweep's list sizes exceeds kMaxScenarios.
+void CheckSweepSize(std::initializer_list<size_t> sizes);
 
 struct Weights {
   std::shared_ptr<const ModelSpec> spec;

@@ -12,8 +12,7 @@
 namespace tokcast::app {
 
 std::string ReadUserFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw catalog::InputError(path + ": is a directory, not a file");
+  catalog::RequireRegularFile(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw catalog::InputError(path + ": cannot open");
   std::stringstream ss;

@@ -202,9 +202,13 @@ ValidateResult Validate(const catalog::Catalog& cat, const ValidateRequest& req)
   const auto scenarios = Resolve(builder, out.rows);
   out.results = EvaluateAll(cat, scenarios, profile);
   out.summary = Summarize(scenarios, out.results);
+  size_t predicted = 0;
   for (const auto& [kind, k] : out.summary) {
+    predicted += k.predicted;
     if (req.max_median_ape && k.predicted > 0 && k.median_ape > *req.max_median_ape) out.over_threshold = true;
   }
+  // A gate that predicted nothing has checked nothing.
+  if (req.max_median_ape && predicted == 0) out.over_threshold = true;
   return out;
 }
 

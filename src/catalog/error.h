@@ -12,4 +12,8 @@ class InputError : public std::runtime_error {
   explicit InputError(const std::string& message) : std::runtime_error(message) {}
 };
 
+// Throws InputError unless `path` names a regular file (a FIFO or a device would block or
+// never end; a directory is not a file).
+void RequireRegularFile(const std::string& path);
+
 }  // namespace tokcast::catalog

@@ -333,6 +333,7 @@ std::span<const uint8_t> GgufFile::bytes() const {
 }
 
 GgufFile GgufFile::Open(const std::filesystem::path& path) {
+  RequireRegularFile(path.string());
   GgufFile f;
   f.path_ = path;
   const int fd = ::open(path.c_str(), O_RDONLY);

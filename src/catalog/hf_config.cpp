@@ -299,6 +299,7 @@ ModelSpec ModelSpecFromHfConfig(const json& config_in, const std::string& where)
 }
 
 ModelSpec LoadHfConfig(const std::filesystem::path& path) {
+  RequireRegularFile(path.string());
   std::ifstream in(path);
   if (!in) throw InputError(path.string() + ": cannot open");
   json j = json::parse(in, nullptr, false);

@@ -1,9 +1,11 @@
 #include "catalog/measurements.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
 #include <toml++/toml.h>
 
@@ -101,7 +103,16 @@ void ReadServingColumns(const std::map<std::string, size_t>& col, const std::vec
 
 }  // namespace
 
+void RequireRegularFile(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) throw InputError(path + ": no such file");
+  if (std::filesystem::is_directory(st)) throw InputError(path + ": is a directory, not a file");
+  if (!std::filesystem::is_regular_file(st)) throw InputError(path + ": not a regular file (a pipe or a device?)");
+}
+
 std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::string& origin) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte-order mark
   size_t pos = 0, line = 1;
   const auto header = Record(text, pos, line, origin);
   std::map<std::string, size_t> col;
@@ -138,6 +149,11 @@ std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::
     r.n_gen = OptInt(get("n_gen"), where, "n_gen");
     r.depth = OptInt(get("depth"), where, "depth");
     r.batch = OptInt(get("batch"), where, "batch");
+    for (auto [v, name, max] :
+         {std::tuple{r.n_prompt, "n_prompt", 100'000'000ull}, std::tuple{r.n_gen, "n_gen", 100'000'000ull},
+          std::tuple{r.depth, "depth", 100'000'000ull}, std::tuple{r.batch, "batch", 1'000'000ull}}) {
+      if (v && *v > max) throw InputError(where + ": column " + name + ": must be at most " + std::to_string(max));
+    }
     const std::string v = get("value");
     char* end = nullptr;
     r.value = std::strtod(v.c_str(), &end);
@@ -157,6 +173,7 @@ std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::
 }
 
 std::vector<MeasuredRow> LoadMeasurementsCsv(const std::filesystem::path& path) {
+  RequireRegularFile(path.string());
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path.string() + ": cannot open");
   std::stringstream ss;

@@ -145,6 +145,7 @@ std::vector<TensorInfo> ReadOneSafetensors(const std::filesystem::path& path) {
 }  // namespace
 
 SafetensorsSummary ReadSafetensors(const std::filesystem::path& path) {
+  RequireRegularFile(path.string());
   SafetensorsSummary s;
   const std::string name = path.filename().string();
   if (name.ends_with(".json")) {

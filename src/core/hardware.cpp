@@ -80,7 +80,19 @@ std::optional<std::string> Validate(const HardwareSpec& hw) {
   for (const auto& [p, f] : hw.peak_flops) {
     if (!(f > 0 && f < 1e18)) return std::string("peak_flops.") + std::string(ToString(p)) + " must be in (0, 1e18)";
   }
-  if (!(hw.host_memory_bandwidth_bytes_per_s > 0)) return "host.memory_bandwidth_bytes_per_s must be > 0";
+  if (!(hw.host_memory_bandwidth_bytes_per_s > 0 && hw.host_memory_bandwidth_bytes_per_s < 1e15)) {
+    return "host.memory_bandwidth_bytes_per_s must be in (0, 1e15)";
+  }
+  if (hw.peak_flops.empty()) return "peak_flops must give at least one precision (fp32, fp16, ...)";
+  auto positive = [](const std::optional<double>& v, double max) { return !v || (*v > 0 && *v < max); };
+  if (!positive(hw.host_link_bytes_per_s, 1e15)) return "host.link_bytes_per_s must be in (0, 1e15)";
+  if (!positive(hw.scaleup_bytes_per_s, 1e15)) return "scale-up link bytes_per_s must be in (0, 1e15)";
+  if (!positive(hw.host_cpu_flops_per_s, 1e18)) return "host.cpu_flops_per_s must be in (0, 1e18)";
+  if (!positive(hw.tdp_w, 1e6)) return "power.tdp_w must be in (0, 1e6)";
+  if (hw.idle_w && !(*hw.idle_w >= 0 && *hw.idle_w < 1e6)) return "power.idle_w must be in [0, 1e6)";
+  if (!positive(hw.price_usd, 1e9)) return "price.usd must be in (0, 1e9)";
+  if (!positive(hw.measured_bandwidth_bytes_per_s, 1e15))
+    return "memory.measured_bandwidth_bytes_per_s must be in (0, 1e15)";
   return std::nullopt;
 }
 

@@ -276,6 +276,13 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
     return result;
   }
   const std::string shortfall = "needs " + Gib(need_all) + " " + where + ", " + Gib(usable_per_device * N) + " usable";
+  if (!best) {  // not even the runtime's buffers with every layer elsewhere: nothing can run
+    p.verdict = Verdict::kDoesNotFit;
+    p.reason = shortfall + "; not even the runtime's buffers fit with every layer on the host";
+    p.layers_on_device = 0;
+    p.layers_per_device.assign(N, 0);
+    return result;
+  }
   if (style == OffloadStyle::kNone) {
     p.verdict = Verdict::kDoesNotFit;
     p.reason = shortfall + (is_cpu ? "" : "; " + rt.id + " cannot offload to the host");

@@ -431,7 +431,9 @@ PhaseResult RunDecode(const PerfContext& c, const PerfWorkload& w, const Efficie
   acc.ops = ops;
   acc.phase = "decode";
   const double B = w.batch;
-  const double mid = static_cast<double>(w.depth) + std::max<double>(static_cast<double>(w.gen), 1.0) / 2.0;
+  // Generation starts after the prompt: the KV holds depth + prompt tokens, then grows by one a step.
+  const double mid = static_cast<double>(w.depth) + static_cast<double>(w.prompt) +
+                     std::max<double>(static_cast<double>(w.gen), 1.0) / 2.0;
   const double window = s.sliding_window;
   Pass p;
   p.tokens = B;
@@ -732,6 +734,7 @@ Throughput SaturatedThroughput(const PerfContext& c, uint64_t isl, uint64_t osl,
   // `batch` new prompts are prefilled.
   PerfWorkload dec = w;
   dec.depth = isl;
+  dec.prompt = 0;  // the prompt is the depth
   const Efficiency bound_eff = BoundEfficiency();
   for (int b = 0; b < 2; ++b) {
     const bool bound = b == 1;

@@ -163,6 +163,7 @@ TEST(Serve, AtVeryLowRateTtftIsOnePrefillAndTpotTheBatchOneStep) {
   // TPOT: the batch-1 decode step at the mean depth of generation (attention is linear in depth).
   PerfWorkload dec;
   dec.batch = 1;
+  dec.prompt = 0;
   dec.depth = 1000;
   dec.gen = 199;
   const double step = tokcast::Predict(pc, dec).decode.time_s + s.scheduler.step_overhead_s;
