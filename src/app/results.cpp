@@ -39,7 +39,7 @@ int64_t StoreRun(const std::string& db_path, const std::string& kind, const json
 
 ResultsListResult ListResults(const ResultsRequest& r) {
   auto db = OpenStore(r.db_path);
-  return {db->List(r.kind), db->path()};
+  return {db->List(r.kind, /*payload=*/false, r.limit), db->path(), db->Count(r.kind)};
 }
 
 report::Report ResultsListReport(const ResultsListResult& r) {
@@ -59,6 +59,10 @@ report::Report ResultsListReport(const ResultsListResult& r) {
     if (!quant.empty()) row["quant"] = quant;
     if (!tests.empty()) row["tests"] = tests;
     rep.rows.push_back(std::move(row));
+  }
+  if (r.runs.size() < r.total) {
+    rep.notes.push_back("the newest " + std::to_string(r.runs.size()) + " of " + std::to_string(r.total) +
+                        " runs (--limit 0 lists them all)");
   }
   rep.notes.push_back(r.database);
   return rep;
@@ -114,7 +118,9 @@ report::Report StoredRunReport(const store::StoredRun& run) {
 
 std::vector<MeasuredRow> ExportResults(const ResultsRequest& r) {
   std::vector<MeasuredRow> rows;
-  for (const auto& run : OpenStore(r.db_path)->List(r.kind)) rows.insert(rows.end(), run.rows.begin(), run.rows.end());
+  for (const auto& run : OpenStore(r.db_path)->List(r.kind, /*payload=*/false)) {
+    rows.insert(rows.end(), run.rows.begin(), run.rows.end());
+  }
   return rows;
 }
 

@@ -25,10 +25,12 @@ int64_t StoreRun(const std::string& db_path, const std::string& kind, const nloh
 struct ResultsRequest {
   std::string db_path;
   std::string kind;  // only runs of this kind
+  size_t limit = 0;  // list: only the newest that many (0: all)
 };
 struct ResultsListResult {
   std::vector<store::StoredRun> runs;
   std::string database;
+  size_t total = 0;  // runs stored (of the kind)
 };
 ResultsListResult ListResults(const ResultsRequest& request);
 report::Report ResultsListReport(const ResultsListResult& result);

@@ -9,13 +9,15 @@ Runner RegisterResults(CLI::App& app, Context& ctx) {
   struct Opts {
     std::string what, kind;
     int64_t id = 0;
+    size_t limit = 1000;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("what", o->what, "list, show or export")->required();
   app.add_option("id", o->id, "Run id (show)");
   app.add_option("--kind", o->kind, "Only runs of this kind: bench-machine, bench-model, llama-bench");
+  app.add_option("--limit", o->limit, "list: the newest N runs (0: all)")->capture_default_str();
   return [o, &ctx]() {
-    const app::ResultsRequest r{ctx.db_path, o->kind};
+    const app::ResultsRequest r{ctx.db_path, o->kind, o->what == "list" ? o->limit : 0};
     if (o->what == "list")
       ctx.Emit(app::ResultsListReport(app::ListResults(r)));
     else if (o->what == "show")

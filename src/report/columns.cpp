@@ -1,7 +1,6 @@
 #include "report/columns.h"
 
 #include <algorithm>
-#include <set>
 
 namespace tokcast::report {
 
@@ -48,26 +47,30 @@ ColumnPlan PlanColumns(const Report& report, size_t width, bool wide) {
   std::vector<Column> all;
   for (const auto& f : report.schema->fields) AddColumns(f, nullptr, wide, all);
   for (auto& c : all) {
+    std::vector<std::string> cells;
+    cells.reserve(report.rows.size());
+    for (const auto& r : report.rows) cells.push_back(c.Cell(r));
     // A column no row fills says nothing.
     if (c.field->show != Show::kAlways &&
-        std::all_of(report.rows.begin(), report.rows.end(), [&](const json& r) { return c.Cell(r).empty(); })) {
+        std::all_of(cells.begin(), cells.end(), [](const std::string& x) { return x.empty(); })) {
       continue;
     }
     if (c.field->show == Show::kWhenVaries && !wide) {
-      std::set<std::string> values;
-      for (const auto& r : report.rows) values.insert(c.Cell(r));
-      if (values.size() <= 1) {
-        if (!values.empty() && !values.begin()->empty()) plan.common.push_back(c.header + ": " + *values.begin());
+      const bool same =
+          std::all_of(cells.begin(), cells.end(), [&](const std::string& x) { return x == cells.front(); });
+      if (same) {
+        if (!cells.empty() && !cells.front().empty()) plan.common.push_back(c.header + ": " + cells.front());
         continue;
       }
     }
     plan.columns.push_back(std::move(c));
+    plan.cells.push_back(std::move(cells));
   }
   if (width == 0 || wide) return plan;
   std::vector<size_t> widths;
-  for (const auto& c : plan.columns) {
-    size_t w = c.header.size();
-    for (const auto& r : report.rows) w = std::max(w, c.Cell(r).size());
+  for (size_t i = 0; i < plan.columns.size(); ++i) {
+    size_t w = plan.columns[i].header.size();
+    for (const auto& cell : plan.cells[i]) w = std::max(w, cell.size());
     widths.push_back(w);
   }
   while (TotalWidth(plan.columns, widths) > width) {
@@ -80,6 +83,7 @@ ColumnPlan PlanColumns(const Report& report, size_t width, bool wide) {
     if (victim < 0) break;
     plan.hidden.push_back(plan.columns[static_cast<size_t>(victim)].header);
     plan.columns.erase(plan.columns.begin() + victim);
+    plan.cells.erase(plan.cells.begin() + victim);
     widths.erase(widths.begin() + victim);
   }
   return plan;

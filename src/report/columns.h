@@ -19,8 +19,9 @@ struct Column {
 
 struct ColumnPlan {
   std::vector<Column> columns;
-  std::vector<std::string> common;  // "runtime: llama.cpp-cuda" for kWhenVaries fields that do not vary
-  std::vector<std::string> hidden;  // headers dropped to fit the width
+  std::vector<std::vector<std::string>> cells;  // [column][row], computed once
+  std::vector<std::string> common;              // "runtime: llama.cpp-cuda" for kWhenVaries fields that do not vary
+  std::vector<std::string> hidden;              // headers dropped to fit the width
 };
 
 // `width` 0 = unlimited; `wide` shows kWide fields and never drops a column.

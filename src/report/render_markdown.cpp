@@ -37,9 +37,9 @@ void RenderMarkdown(const Report& report, const RenderOptions& options, std::ost
     out << "\n|";
     for (const auto& c : plan.columns) out << (c.right_align ? " ---: |" : " --- |");
     out << '\n';
-    for (const auto& r : report.rows) {
+    for (size_t r = 0; r < report.rows.size(); ++r) {
       out << '|';
-      for (const auto& c : plan.columns) out << ' ' << Md(c.Cell(r)) << " |";
+      for (size_t c = 0; c < plan.columns.size(); ++c) out << ' ' << Md(plan.cells[c][r]) << " |";
       out << '\n';
     }
   }

@@ -64,11 +64,9 @@ void RenderTable(const Report& report, const RenderOptions& options, std::ostrea
       headers.push_back(c.header);
       right.push_back(c.right_align);
     }
-    std::vector<std::vector<std::string>> cells;
-    for (const auto& r : report.rows) {
-      std::vector<std::string> line;
-      for (const auto& c : plan.columns) line.push_back(c.Cell(r));
-      cells.push_back(std::move(line));
+    std::vector<std::vector<std::string>> cells(report.rows.size());
+    for (size_t r = 0; r < report.rows.size(); ++r) {
+      for (size_t c = 0; c < plan.columns.size(); ++c) cells[r].push_back(plan.cells[c][r]);
     }
     Aligned(out, headers, right, cells);
     if (!plan.hidden.empty()) {

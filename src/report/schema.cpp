@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 
 #include "core/text.h"
@@ -181,19 +182,27 @@ std::string CsvQuote(std::string_view s) {
 }
 
 namespace {
-void CheckRecord(const Schema& schema, const json& row) {
+void CheckRecord(const Schema& schema, const std::set<std::string_view>& names, const json& row) {
   if (!row.is_object()) throw std::logic_error(schema.kind + ": a row is not an object");
   for (auto it = row.begin(); it != row.end(); ++it) {
-    if (!schema.Find(it.key()))
+    if (!names.count(it.key()))
       throw std::logic_error(schema.kind + ": row key '" + it.key() + "' is not in the schema");
   }
+}
+std::set<std::string_view> Names(const Schema& s) {
+  std::set<std::string_view> out;
+  for (const auto& f : s.fields) out.insert(f.name);
+  return out;
 }
 }  // namespace
 
 void CheckRows(const Report& report) {
   if (!report.schema) throw std::logic_error("report without a schema");
-  for (const auto& r : report.rows) CheckRecord(*report.schema, r);
-  if (report.summary_schema && !report.summary.is_null()) CheckRecord(*report.summary_schema, report.summary);
+  const auto names = Names(*report.schema);
+  for (const auto& r : report.rows) CheckRecord(*report.schema, names, r);
+  if (report.summary_schema && !report.summary.is_null()) {
+    CheckRecord(*report.summary_schema, Names(*report.summary_schema), report.summary);
+  }
 }
 
 void Render(const Report& report, const RenderOptions& options, std::ostream& out) {

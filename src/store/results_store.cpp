@@ -1,5 +1,7 @@
 #include "store/results_store.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <ctime>
 #include <stdexcept>
@@ -134,9 +136,8 @@ void ResultsStore::Exec(const char* sql) const {
   }
 }
 
-int64_t ResultsStore::Insert(const StoredRun& run) {
-  Exec("BEGIN IMMEDIATE");
-  try {
+int64_t ResultsStore::InsertOne(const StoredRun& run) {
+  {
     Stmt ins(db_,
              "INSERT INTO runs(created_at, kind, tool_version, git_commit, build_type, host_json, result_json) "
              "VALUES(?,?,?,?,?,?,?)");
@@ -171,49 +172,86 @@ int64_t ResultsStore::Insert(const StoredRun& run) {
       m.Text(16, r.notes);
       if (sqlite3_step(m.get()) != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
     }
-    Exec("COMMIT");
     return id;
+  }
+}
+
+int64_t ResultsStore::Insert(const StoredRun& run) {
+  return InsertMany({run}).front();
+}
+
+std::vector<int64_t> ResultsStore::InsertMany(const std::vector<StoredRun>& runs) {
+  Exec("BEGIN IMMEDIATE");
+  try {
+    std::vector<int64_t> ids;
+    ids.reserve(runs.size());
+    for (const auto& run : runs) ids.push_back(InsertOne(run));
+    Exec("COMMIT");
+    return ids;
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
 }
 
-std::vector<StoredRun> ResultsStore::List(const std::string& kind) const {
-  std::vector<StoredRun> out;
-  Stmt q(db_,
-         "SELECT id, created_at, kind, tool_version, git_commit, build_type, host_json, result_json FROM runs "
-         "WHERE (?1 = '' OR kind = ?1) ORDER BY id");
+namespace {
+StoredRun ReadRun(Stmt& q) {
+  StoredRun r;
+  r.id = sqlite3_column_int64(q.get(), 0);
+  r.created_at = q.Col(1);
+  r.kind = q.Col(2);
+  r.tool_version = q.Col(3);
+  r.git_commit = q.Col(4);
+  r.build_type = q.Col(5);
+  r.host_json = q.Col(6);
+  r.result_json = q.Col(7);
+  return r;
+}
+constexpr const char* kRunColumns =
+    "id, created_at, kind, tool_version, git_commit, build_type, host_json, result_json";
+constexpr const char* kRowColumns =
+    "run_id, hardware, device_count, runtime, model, quant, test, n_prompt, n_gen, depth, batch, value, unit, "
+    "source_id, "
+    "source_url, notes";
+}  // namespace
+
+size_t ResultsStore::Count(const std::string& kind) const {
+  Stmt q(db_, "SELECT count(*) FROM runs WHERE (?1 = '' OR kind = ?1)");
   q.Text(1, kind);
-  while (sqlite3_step(q.get()) == SQLITE_ROW) {
-    StoredRun r;
-    r.id = sqlite3_column_int64(q.get(), 0);
-    r.created_at = q.Col(1);
-    r.kind = q.Col(2);
-    r.tool_version = q.Col(3);
-    r.git_commit = q.Col(4);
-    r.build_type = q.Col(5);
-    r.host_json = q.Col(6);
-    r.result_json = q.Col(7);
-    out.push_back(std::move(r));
-  }
-  Stmt m(db_,
-         "SELECT run_id, hardware, device_count, runtime, model, quant, test, n_prompt, n_gen, depth, batch, value, "
-         "unit, source_id, source_url, notes FROM measurements ORDER BY id");
+  return sqlite3_step(q.get()) == SQLITE_ROW ? static_cast<size_t>(sqlite3_column_int64(q.get(), 0)) : 0;
+}
+
+std::vector<StoredRun> ResultsStore::List(const std::string& kind, bool payload, size_t limit) const {
+  std::vector<StoredRun> out;
+  const std::string columns =
+      payload ? kRunColumns : "id, created_at, kind, tool_version, git_commit, build_type, '', ''";
+  Stmt q(db_, ("SELECT " + columns + " FROM runs WHERE (?1 = '' OR kind = ?1) ORDER BY id DESC LIMIT ?2").c_str());
+  q.Text(1, kind);
+  sqlite3_bind_int64(q.get(), 2, limit ? static_cast<int64_t>(limit) : -1);
+  while (sqlite3_step(q.get()) == SQLITE_ROW) out.push_back(ReadRun(q));
+  std::reverse(out.begin(), out.end());
+  if (out.empty()) return out;
+  // Runs come sorted by id: each measurement finds its run by binary search (linear overall).
+  Stmt m(db_, (std::string("SELECT ") + kRowColumns + " FROM measurements WHERE run_id >= ?1 ORDER BY id").c_str());
+  sqlite3_bind_int64(m.get(), 1, out.front().id);
   while (sqlite3_step(m.get()) == SQLITE_ROW) {
     const int64_t run_id = sqlite3_column_int64(m.get(), 0);
-    for (auto& r : out) {
-      if (r.id == run_id) r.rows.push_back(ReadRow(m, 1));
-    }
+    auto it =
+        std::lower_bound(out.begin(), out.end(), run_id, [](const StoredRun& r, int64_t id) { return r.id < id; });
+    if (it != out.end() && it->id == run_id) it->rows.push_back(ReadRow(m, 1));
   }
   return out;
 }
 
 std::optional<StoredRun> ResultsStore::Get(int64_t id) const {
-  for (auto& r : List()) {
-    if (r.id == id) return r;
-  }
-  return std::nullopt;
+  Stmt q(db_, (std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1").c_str());
+  sqlite3_bind_int64(q.get(), 1, id);
+  if (sqlite3_step(q.get()) != SQLITE_ROW) return std::nullopt;
+  StoredRun r = ReadRun(q);
+  Stmt m(db_, (std::string("SELECT ") + kRowColumns + " FROM measurements WHERE run_id = ?1 ORDER BY id").c_str());
+  sqlite3_bind_int64(m.get(), 1, id);
+  while (sqlite3_step(m.get()) == SQLITE_ROW) r.rows.push_back(ReadRow(m, 1));
+  return r;
 }
 
 std::vector<MeasuredRow> ResultsStore::AllRows() const {

@@ -35,8 +35,13 @@ class ResultsStore {
 
   // Stores one run and its rows atomically; returns the run id.
   int64_t Insert(const StoredRun& run);
+  // Stores many runs in one transaction (all or none); returns their ids.
+  std::vector<int64_t> InsertMany(const std::vector<StoredRun>& runs);
 
-  std::vector<StoredRun> List(const std::string& kind_filter = "") const;
+  // Every run (of one kind), with its measurements; `payload`: also host_json and result_json.
+  // `limit` > 0: only the newest that many runs (still in id order).
+  std::vector<StoredRun> List(const std::string& kind_filter = "", bool payload = true, size_t limit = 0) const;
+  size_t Count(const std::string& kind_filter = "") const;
   std::optional<StoredRun> Get(int64_t id) const;
   // Every measurement row of every run (for validate --db / calibrate --db / export).
   std::vector<MeasuredRow> AllRows() const;
@@ -46,6 +51,7 @@ class ResultsStore {
 
  private:
   void Exec(const char* sql) const;
+  int64_t InsertOne(const StoredRun& run);  // inside a transaction
   sqlite3* db_ = nullptr;
   std::string path_;
 };

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "store/results_store.h"
 #include "test_util.h"
 
 namespace tokcast {
@@ -121,6 +122,31 @@ TEST(Hostile, OutputThatCannotBeWrittenIsAnError) {
   ExpectOneLineError({"-o", "/dev/full", "list", "hardware"}, "/dev/full");
   ExpectOneLineError({"--db", dir.File("r.db"), "-o", "/dev/full", "results", "export"}, "/dev/full");
   ExpectOneLineError({"calibrate", "--source", "S05", "--profile-out", "/dev/full"}, "/dev/full");
+}
+
+TEST(Hostile, ResultsListShowsTheNewestRuns) {
+  test::TempDir dir;
+  const std::string db = dir.File("r.db");
+  {
+    store::ResultsStore s(db);
+    std::vector<store::StoredRun> runs(5);
+    for (auto& r : runs) {
+      r.kind = "bench-model";
+      r.host_json = r.result_json = "{}";
+    }
+    s.InsertMany(runs);
+  }
+  const auto r = RunCli({"--db", db, "results", "list", "--limit", "2", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = test::Rows(r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["id"], 4);
+  EXPECT_EQ(rows[1]["id"], 5);
+  EXPECT_NE(r.out.find("the newest 2 of 5 runs"), std::string::npos);
+  EXPECT_EQ(test::Rows(RunCli({"--db", db, "results", "list", "--limit", "0", "--format", "json"}).out).size(), 5u);
+  const auto show = RunCli({"--db", db, "results", "show", "3", "--format", "json"});
+  EXPECT_EQ(test::Rows(show.out)[0]["id"], 3);
+  EXPECT_EQ(RunCli({"--db", db, "results", "show", "99"}).code, 1);
 }
 
 }  // namespace
