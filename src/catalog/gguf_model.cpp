@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <regex>
 
@@ -47,6 +48,17 @@ ModelSpec ModelSpecFromGguf(const GgufHeader& h, std::span<const uint8_t> file, 
   s.name = h.String("general.name").value_or(std::filesystem::path(origin).filename().string());
   s.id = std::filesystem::path(origin).stem().string();
   s.n_layers = k.Req("block_count");
+  // The layers the file really holds: a header claiming more is lying about the model.
+  uint32_t blocks = 0;
+  for (const auto& t : h.tensors) {
+    if (t.name.rfind("blk.", 0) != 0) continue;
+    const uint64_t idx = std::strtoull(t.name.c_str() + 4, nullptr, 10);
+    if (idx < 1'000'000) blocks = std::max<uint32_t>(blocks, static_cast<uint32_t>(idx) + 1);
+  }
+  if (blocks > 0 && blocks < s.n_layers) {
+    throw InputError(origin + ": the metadata claims " + std::to_string(s.n_layers) + " layers, the tensors are for " +
+                     std::to_string(blocks));
+  }
   s.hidden = k.Req("embedding_length");
   s.n_heads = k.Req("attention.head_count");
   s.n_kv_heads = k.Or("attention.head_count_kv", s.n_heads);

@@ -243,7 +243,10 @@ std::unique_ptr<ProbeModel> ProbeModel::FromWeights(std::shared_ptr<const Weight
   m->neox_rope_ = spec.rope_neox.value_or(false);
   m->rope_theta_ = static_cast<float>(spec.rope_theta.value_or(10000.0));
   m->norm_eps_ = static_cast<float>(spec.norm_eps.value_or(1e-5));
-  auto bind = [&](ProbeTensor& t, const std::string& name, bool required) {
+  // Every tensor the forward pass touches, with the shape the spec says it has (ggml order: row
+  // length first); a file that disagrees is refused before a single byte is read.
+  using Shape = std::vector<uint64_t>;
+  auto bind = [&](ProbeTensor& t, const std::string& name, bool required, const Shape& want) {
     auto g = source->Tensor(name);
     if (!g) {
       if (required) throw std::invalid_argument("the weights lack tensor '" + name + "'");
@@ -253,44 +256,61 @@ std::unique_ptr<ProbeModel> ProbeModel::FromWeights(std::shared_ptr<const Weight
       throw std::invalid_argument("tensor '" + name + "' is " + std::string(ToString(g->type)) +
                                   "; the probe engine runs F32, F16, Q8_0 and Q4_0");
     }
-    if (g->dims.empty() || g->dims.size() > 3) throw std::invalid_argument("tensor '" + name + "' has no usable shape");
+    Shape got = g->dims;
+    while (got.size() > want.size() && got.back() == 1) got.pop_back();
+    if (got != want) {
+      auto text = [](const Shape& d) {
+        std::string out;
+        for (uint64_t v : d) out += (out.empty() ? "" : " x ") + std::to_string(v);
+        return "[" + out + "]";
+      };
+      throw std::invalid_argument("tensor '" + name + "' is " + text(g->dims) + "; the model's metadata says " +
+                                  text(want));
+    }
     t.type = g->type;
-    t.cols = g->dims[0];
-    t.rows = g->dims.size() > 1 ? g->dims[1] : 1;
-    t.experts = g->dims.size() > 2 ? g->dims[2] : 1;
+    t.cols = want[0];
+    t.rows = want.size() > 1 ? want[1] : 1;
+    t.experts = want.size() > 2 ? want[2] : 1;
     t.row_bytes = RowBytes(g->type, t.cols);
     if (t.cols % Traits(g->type).block_elems != 0 || t.rows * t.row_bytes * t.experts > g->bytes) {
       throw std::invalid_argument("tensor '" + name + "': its shape does not match its stored bytes");
     }
     t.data = g->data;
   };
-  bind(m->tok_embd_, "token_embd.weight", true);
-  bind(m->output_, "output.weight", false);
-  bind(m->output_norm_, "output_norm.weight", true);
+  const uint64_t d = spec.hidden, hd = spec.head_dim, vd = spec.v_head_dim ? spec.v_head_dim : spec.head_dim;
+  const uint64_t qd = uint64_t{spec.n_heads} * hd, kd = uint64_t{spec.n_kv_heads} * hd,
+                 vdim = uint64_t{spec.n_kv_heads} * vd;
+  bind(m->tok_embd_, "token_embd.weight", true, {d, spec.vocab});
+  bind(m->output_, "output.weight", false, {d, spec.vocab});
+  bind(m->output_norm_, "output_norm.weight", true, {d});
   m->layers_.resize(spec.n_layers);
   for (uint32_t i = 0; i < spec.n_layers; ++i) {
     auto& L = m->layers_[i];
     const std::string p = "blk." + std::to_string(i) + ".";
-    bind(L.attn_norm, p + "attn_norm.weight", true);
-    bind(L.wq, p + "attn_q.weight", true);
-    bind(L.wk, p + "attn_k.weight", true);
-    bind(L.wv, p + "attn_v.weight", true);
-    bind(L.wo, p + "attn_output.weight", true);
-    bind(L.bq, p + "attn_q.bias", false);
-    bind(L.bk, p + "attn_k.bias", false);
-    bind(L.bv, p + "attn_v.bias", false);
-    bind(L.q_norm, p + "attn_q_norm.weight", false);
-    bind(L.k_norm, p + "attn_k_norm.weight", false);
-    bind(L.ffn_norm, p + "ffn_norm.weight", true);
+    bind(L.attn_norm, p + "attn_norm.weight", true, {d});
+    bind(L.wq, p + "attn_q.weight", true, {d, qd});
+    bind(L.wk, p + "attn_k.weight", true, {d, kd});
+    bind(L.wv, p + "attn_v.weight", true, {d, vdim});
+    bind(L.wo, p + "attn_output.weight", true, {uint64_t{spec.n_heads} * vd, d});
+    // Q/K/V biases come together or not at all (Qwen2 has them, Llama does not).
+    bind(L.bq, p + "attn_q.bias", false, {qd});
+    bind(L.bk, p + "attn_k.bias", L.bq.present(), {kd});
+    bind(L.bv, p + "attn_v.bias", L.bq.present(), {vdim});
+    if (!L.bq.present() && (L.bk.present() || L.bv.present()))
+      throw std::invalid_argument("the weights lack tensor '" + p + "attn_q.bias'");
+    bind(L.q_norm, p + "attn_q_norm.weight", false, {hd});
+    bind(L.k_norm, p + "attn_k_norm.weight", L.q_norm.present(), {hd});
+    bind(L.ffn_norm, p + "ffn_norm.weight", true, {d});
     if (spec.moe) {
-      bind(L.router, p + "ffn_gate_inp.weight", true);
-      bind(L.gate_exps, p + "ffn_gate_exps.weight", true);
-      bind(L.up_exps, p + "ffn_up_exps.weight", true);
-      bind(L.down_exps, p + "ffn_down_exps.weight", true);
+      const uint64_t E = spec.moe->n_experts, ef = spec.moe->expert_ffn;
+      bind(L.router, p + "ffn_gate_inp.weight", true, {d, E});
+      bind(L.gate_exps, p + "ffn_gate_exps.weight", true, {d, ef, E});
+      bind(L.up_exps, p + "ffn_up_exps.weight", true, {d, ef, E});
+      bind(L.down_exps, p + "ffn_down_exps.weight", true, {ef, d, E});
     } else {
-      bind(L.w_gate, p + "ffn_gate.weight", true);
-      bind(L.w_up, p + "ffn_up.weight", true);
-      bind(L.w_down, p + "ffn_down.weight", true);
+      bind(L.w_gate, p + "ffn_gate.weight", true, {d, spec.ffn});
+      bind(L.w_up, p + "ffn_up.weight", true, {d, spec.ffn});
+      bind(L.w_down, p + "ffn_down.weight", true, {spec.ffn, d});
     }
     for (const ProbeTensor* t : {&L.attn_norm, &L.ffn_norm, &L.q_norm, &L.k_norm, &L.bq, &L.bk, &L.bv}) {
       if (t->present() && t->type != TensorType::kF32) throw std::invalid_argument(p + "norms and biases must be F32");

@@ -146,3 +146,45 @@ TEST(Probe, RejectsWhatItDoesNotRun) {
 
 }  // namespace
 }  // namespace tokcast::measure
+
+namespace tokcast::measure {
+namespace {
+
+// A file whose metadata and tensors disagree is refused with its reason, never run.
+TEST(Probe, FilesWhoseShapesDisagreeWithTheirMetadataAreRefused) {
+  test::TempDir dir;
+  const ModelSpec spec = Tiny();
+  std::vector<TensorInfo> inv = BuildTensorInventory(spec);
+  QuantRecipe r;
+  r.default_type = TensorType::kQ8_0;
+  ApplyRecipe(r, spec.n_layers, inv);
+  // The metadata claims a wider model than the tensors hold.
+  auto w = catalog::GgufWriterForModel(spec, inv);
+  w.Set("llama.embedding_length", catalog::GgufOut::U32(96));
+  w.WriteFile(dir.File("wide.gguf"), true);
+  auto f = std::make_shared<catalog::GgufFile>(catalog::GgufFile::Open(dir.File("wide.gguf")));
+  ModelSpec lie = catalog::ModelSpecFromGguf(f->header(), f->bytes(), "wide.gguf");
+  try {
+    ProbeModel::FromWeights(app::GgufWeights(f), lie, 16);
+    ADD_FAILURE() << "a file whose shapes disagree ran";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("the model's metadata says"), std::string::npos) << e.what();
+  }
+  // 9,000 layers claimed, tensors for 2.
+  auto w2 = catalog::GgufWriterForModel(spec, inv);
+  w2.Set("llama.block_count", catalog::GgufOut::U32(9000));
+  w2.WriteFile(dir.File("deep.gguf"), true);
+  auto f2 = std::make_shared<catalog::GgufFile>(catalog::GgufFile::Open(dir.File("deep.gguf")));
+  EXPECT_THROW(catalog::ModelSpecFromGguf(f2->header(), f2->bytes(), "deep.gguf"), catalog::InputError);
+  const auto cli = test::RunCli({"fit", "--model", dir.File("deep.gguf"), "--hw", "nvidia-rtx-4090"});
+  EXPECT_EQ(cli.code, 1);
+  EXPECT_NE(cli.err.find("claims 9000 layers"), std::string::npos) << cli.err;
+  // The same through the CLI: one line, exit 1.
+  const auto bench =
+      test::RunCli({"--no-store", "bench", "model", "--model", dir.File("wide.gguf"), "-p", "4", "-n", "1", "-r", "1"});
+  EXPECT_EQ(bench.code, 1);
+  EXPECT_EQ(std::count(bench.err.begin(), bench.err.end(), '\n'), 1) << bench.err;
+}
+
+}  // namespace
+}  // namespace tokcast::measure
