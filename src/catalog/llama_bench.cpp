@@ -1,5 +1,7 @@
 #include "catalog/llama_bench.h"
 
+#include <cmath>
+
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -59,8 +61,8 @@ double Num(const json& o, const char* k, const std::string& where) {
   const std::string s = Str(o, k);
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size())
-    throw InputError(where + ": field '" + k + "': expected a number, got '" + s + "'");
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
+    throw InputError(where + ": field '" + k + "': expected a finite number, got '" + s + "'");
   return v;
 }
 

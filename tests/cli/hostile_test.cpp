@@ -124,6 +124,18 @@ TEST(Hostile, OutputThatCannotBeWrittenIsAnError) {
   ExpectOneLineError({"calibrate", "--source", "S05", "--profile-out", "/dev/full"}, "/dev/full");
 }
 
+TEST(Hostile, ImportedMeasurementsMustBeFinite) {
+  test::TempDir dir;
+  for (const char* value : {"inf", "nan", "-5"}) {
+    std::ofstream(dir.File("lb.json")) << R"([{"n_prompt": 512, "n_gen": 0, "avg_ts": ")" << value
+                                       << R"(", "backends": "CUDA", "model_type": "llama 7B Q4_0"}])";
+    const auto r = RunCli({"--db", dir.File("r.db"), "import", "llama-bench", dir.File("lb.json"), "--hw",
+                           "nvidia-rtx-4090", "--model", "llama-2-7b"});
+    EXPECT_EQ(r.code, 1) << value;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
 TEST(Hostile, ResultsListShowsTheNewestRuns) {
   test::TempDir dir;
   const std::string db = dir.File("r.db");
