@@ -1,5 +1,6 @@
 #include "app/validate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -118,48 +119,39 @@ RowResult EvaluateServing(const catalog::Catalog& cat, const MeasuredRow& row, c
   }
   const auto& m = sim.metrics;
   const double ms = 1e3, e2e_floor = sim.ttft_bound_s + (osl - 1.0) * sim.tpot_bound_s;
-  switch (kind) {
-    case TestKind::kTtftMsMean:
-      out.predicted = m.ttft_s.mean * ms, out.bound = sim.ttft_bound_s * ms;
-      break;
-    case TestKind::kTtftMsMedian:
-      out.predicted = m.ttft_s.median * ms, out.bound = sim.ttft_bound_s * ms;
-      break;
-    case TestKind::kTtftMsP99:
-      out.predicted = m.ttft_s.p99 * ms, out.bound = sim.ttft_bound_s * ms;
-      break;
-    case TestKind::kTpotMsMean:
-      out.predicted = m.tpot_s.mean * ms, out.bound = sim.tpot_bound_s * ms;
-      break;
-    case TestKind::kTpotMsMedian:
-      out.predicted = m.tpot_s.median * ms, out.bound = sim.tpot_bound_s * ms;
-      break;
-    case TestKind::kTpotMsP99:
-      out.predicted = m.tpot_s.p99 * ms, out.bound = sim.tpot_bound_s * ms;
-      break;
-    case TestKind::kItlMsMean:
-      out.predicted = m.itl_s.mean * ms, out.bound = sim.tpot_bound_s * ms;
-      break;
-    case TestKind::kItlMsMedian:
-      out.predicted = m.itl_s.median * ms, out.bound = sim.tpot_bound_s * ms;
-      break;
-    case TestKind::kE2eSMean:
-      out.predicted = m.e2e_s.mean, out.bound = e2e_floor;
-      break;
-    case TestKind::kE2eSMedian:
-      out.predicted = m.e2e_s.median, out.bound = e2e_floor;
-      break;
-    case TestKind::kE2eSBatch:
-      out.predicted = m.duration_s, out.bound = e2e_floor;
-      break;
-    case TestKind::kRequestThroughput:
-      out.predicted = m.request_throughput, out.bound = sim.output_throughput_bound / osl;
-      break;
-    case TestKind::kThroughputPerGpu:
-      out.predicted = m.output_throughput / sim.devices, out.bound = sim.output_throughput_bound / sim.devices;
-      break;
-    default:  // throughput: output tokens/s
-      out.predicted = m.output_throughput, out.bound = sim.output_throughput_bound;
+  // Each latency kind: which distribution, which statistic, in what unit, against which floor.
+  using serve::Distribution;
+  struct Latency {
+    TestKind kind;
+    const Distribution* dist;
+    double Distribution::*stat;
+    double scale, floor;
+  };
+  const Latency latencies[] = {
+      {TestKind::kTtftMsMean, &m.ttft_s, &Distribution::mean, ms, sim.ttft_bound_s * ms},
+      {TestKind::kTtftMsMedian, &m.ttft_s, &Distribution::median, ms, sim.ttft_bound_s * ms},
+      {TestKind::kTtftMsP99, &m.ttft_s, &Distribution::p99, ms, sim.ttft_bound_s * ms},
+      {TestKind::kTpotMsMean, &m.tpot_s, &Distribution::mean, ms, sim.tpot_bound_s * ms},
+      {TestKind::kTpotMsMedian, &m.tpot_s, &Distribution::median, ms, sim.tpot_bound_s * ms},
+      {TestKind::kTpotMsP99, &m.tpot_s, &Distribution::p99, ms, sim.tpot_bound_s * ms},
+      {TestKind::kItlMsMean, &m.itl_s, &Distribution::mean, ms, sim.tpot_bound_s * ms},
+      {TestKind::kItlMsMedian, &m.itl_s, &Distribution::median, ms, sim.tpot_bound_s * ms},
+      {TestKind::kE2eSMean, &m.e2e_s, &Distribution::mean, 1, e2e_floor},
+      {TestKind::kE2eSMedian, &m.e2e_s, &Distribution::median, 1, e2e_floor},
+  };
+  const auto lat =
+      std::find_if(std::begin(latencies), std::end(latencies), [&](const Latency& l) { return l.kind == kind; });
+  if (lat != std::end(latencies)) {
+    out.predicted = lat->dist->*lat->stat * lat->scale;
+    out.bound = lat->floor;
+  } else if (kind == TestKind::kE2eSBatch) {
+    out.predicted = m.duration_s, out.bound = e2e_floor;
+  } else if (kind == TestKind::kRequestThroughput) {
+    out.predicted = m.request_throughput, out.bound = sim.output_throughput_bound / osl;
+  } else if (kind == TestKind::kThroughputPerGpu) {
+    out.predicted = m.output_throughput / sim.devices, out.bound = sim.output_throughput_bound / sim.devices;
+  } else {  // throughput: output tokens/s
+    out.predicted = m.output_throughput, out.bound = sim.output_throughput_bound;
   }
   out.ape = std::fabs(out.predicted - out.measured) / out.measured * 100.0;
   out.above_bound = IsLatencyKind(kind) ? out.measured < out.bound * (1 - 1e-9) : out.measured > out.bound * (1 + 1e-9);
