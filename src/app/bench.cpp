@@ -218,22 +218,24 @@ namespace {
 
 class GgufWeightSource : public measure::WeightSource {
  public:
-  explicit GgufWeightSource(std::shared_ptr<const catalog::GgufFile> f) : file_(std::move(f)) {
-    for (const auto& t : file_->header().tensors) byname_[t.name] = &t;
+  GgufWeightSource(std::shared_ptr<const void> owner, const catalog::GgufHeader& header, std::span<const uint8_t> bytes)
+      : owner_(std::move(owner)), header_(header), bytes_(bytes) {
+    for (const auto& t : header_.tensors) byname_[t.name] = &t;
   }
   std::optional<measure::StoredTensor> Tensor(const std::string& name) const override {
     auto it = byname_.find(name);
     if (it == byname_.end()) return std::nullopt;
     const auto& g = *it->second;
-    const auto& h = file_->header();
-    const auto bytes = file_->bytes();
-    if (h.data_offset + g.offset > bytes.size()) return std::nullopt;
-    const uint64_t available = bytes.size() - h.data_offset - g.offset;
-    return measure::StoredTensor{g.type, bytes.data() + h.data_offset + g.offset, g.dims, std::min(g.bytes, available)};
+    if (header_.data_offset > bytes_.size() || g.offset > bytes_.size() - header_.data_offset) return std::nullopt;
+    const uint64_t available = bytes_.size() - header_.data_offset - g.offset;
+    return measure::StoredTensor{g.type, bytes_.data() + header_.data_offset + g.offset, g.dims,
+                                 std::min(g.bytes, available)};
   }
 
  private:
-  std::shared_ptr<const catalog::GgufFile> file_;
+  std::shared_ptr<const void> owner_;  // keeps header_ and bytes_ alive
+  const catalog::GgufHeader& header_;
+  std::span<const uint8_t> bytes_;
   std::map<std::string, const catalog::GgufTensorInfo*> byname_;
 };
 
@@ -392,7 +394,15 @@ std::vector<MeasuredRow> BenchRows(const BenchModelRequest& r, const ModelUnderT
 }  // namespace
 
 std::shared_ptr<const measure::WeightSource> GgufWeights(std::shared_ptr<const catalog::GgufFile> file) {
-  return std::make_shared<GgufWeightSource>(std::move(file));
+  const auto& header = file->header();
+  const auto bytes = file->bytes();
+  return std::make_shared<GgufWeightSource>(std::move(file), header, bytes);
+}
+
+std::shared_ptr<const measure::WeightSource> GgufWeights(std::shared_ptr<const void> owner,
+                                                         const catalog::GgufHeader& header,
+                                                         std::span<const uint8_t> bytes) {
+  return std::make_shared<GgufWeightSource>(std::move(owner), header, bytes);
 }
 
 BenchModelResult BenchModel(const catalog::Catalog& cat, const BenchModelRequest& r, const Progress& progress) {

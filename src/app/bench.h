@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,8 @@ class WeightSource;
 }
 namespace tokcast::catalog {
 class GgufFile;
-}
+struct GgufHeader;
+}  // namespace tokcast::catalog
 
 namespace tokcast::app {
 
@@ -71,6 +73,10 @@ report::Report SynthReport(const SynthResult& result);
 
 // A GGUF file's tensors as the probe engine's weight source.
 std::shared_ptr<const measure::WeightSource> GgufWeights(std::shared_ptr<const catalog::GgufFile> file);
+// The same over GGUF bytes in memory (a header parsed from them); `owner` keeps both alive.
+std::shared_ptr<const measure::WeightSource> GgufWeights(std::shared_ptr<const void> owner,
+                                                         const catalog::GgufHeader& header,
+                                                         std::span<const uint8_t> bytes);
 
 nlohmann::json HostJson(const measure::HostFacts& h);
 

@@ -79,8 +79,16 @@ Scenario ScenarioBuilder::FromRow(const MeasuredRow& row) {
   PerfWorkload w;
   w.devices = row.device_count;
   std::smatch m;
-  if (std::regex_search(row.notes, m, kTp)) w.tp = static_cast<uint32_t>(std::stoul(m[1]));
-  if (std::regex_search(row.notes, m, kUb)) w.ubatch = static_cast<uint32_t>(std::stoul(m[1]));
+  auto flag = [&](const char* what, uint64_t max) {
+    const auto v = ParseDecimal(m[1].str(), max);
+    if (!v || *v == 0) {
+      throw catalog::InputError(std::string("notes: ") + what + " must be in 1.." + std::to_string(max) + ", got '" +
+                                m[1].str() + "'");
+    }
+    return static_cast<uint32_t>(*v);
+  };
+  if (std::regex_search(row.notes, m, kTp)) w.tp = flag("TP", 1024);
+  if (std::regex_search(row.notes, m, kUb)) w.ubatch = flag("ub", 1'000'000);
   if (std::regex_search(row.notes, m, kFa)) rt->flash_attention = m[1] == "1";
   w.depth = row.depth.value_or(0);
   w.batch = static_cast<uint32_t>(row.batch.value_or(1));

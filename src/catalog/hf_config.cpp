@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -298,13 +299,18 @@ ModelSpec ModelSpecFromHfConfig(const json& config_in, const std::string& where)
   return s;
 }
 
+ModelSpec ParseHfConfig(std::string_view text, const std::string& where) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) throw InputError(where + ": not valid JSON");
+  return ModelSpecFromHfConfig(j, where);
+}
+
 ModelSpec LoadHfConfig(const std::filesystem::path& path) {
   RequireRegularFile(path.string());
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path.string() + ": cannot open");
-  json j = json::parse(in, nullptr, false);
-  if (j.is_discarded()) throw InputError(path.string() + ": not valid JSON");
-  ModelSpec s = ModelSpecFromHfConfig(j, path.string());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ModelSpec s = ParseHfConfig(text, path.string());
   s.id = path.parent_path().filename().string();
   if (s.id.empty()) s.id = path.stem().string();
   s.name = s.id + " (" + path.filename().string() + ")";

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "catalog/catalog.h"
@@ -44,6 +45,12 @@ struct SafetensorsSummary {
   std::vector<std::string> missing_shards;
 };
 SafetensorsSummary ReadSafetensors(const std::filesystem::path& path);
+// A model.safetensors.index.json: the shards it names (in order, once each) and its total size.
+struct SafetensorsIndex {
+  std::vector<std::string> shards;
+  std::optional<uint64_t> total_size;
+};
+SafetensorsIndex ParseSafetensorsIndex(std::string_view text, const std::string& origin);
 // Parses one safetensors header from bytes (8-byte length + JSON). Throws InputError.
 std::vector<TensorInfo> ParseSafetensorsHeader(std::span<const uint8_t> bytes, uint64_t file_size,
                                                const std::string& origin);

@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <regex>
 
 #include <nlohmann/json.hpp>
@@ -144,31 +146,39 @@ std::vector<TensorInfo> ReadOneSafetensors(const std::filesystem::path& path) {
 }
 }  // namespace
 
+SafetensorsIndex ParseSafetensorsIndex(std::string_view text, const std::string& origin) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
+    throw InputError(origin + ": not a safetensors index (needs a weight_map object)");
+  }
+  SafetensorsIndex index;
+  if (j.contains("metadata") && j["metadata"].is_object() && j["metadata"].contains("total_size") &&
+      j["metadata"]["total_size"].is_number_unsigned()) {
+    index.total_size = j["metadata"]["total_size"].get<uint64_t>();
+  }
+  for (const auto& [tensor, file] : j["weight_map"].items()) {
+    if (!file.is_string()) throw InputError(origin + ": weight_map entry '" + tensor + "' is not a file name");
+    const auto f = file.get<std::string>();
+    if (f.empty() || f.find('/') != std::string::npos || f.find('\\') != std::string::npos ||
+        f.find("..") != std::string::npos) {
+      throw InputError(origin + ": weight_map entry '" + tensor + "' names a file outside the folder");
+    }
+    if (std::find(index.shards.begin(), index.shards.end(), f) == index.shards.end()) index.shards.push_back(f);
+  }
+  return index;
+}
+
 SafetensorsSummary ReadSafetensors(const std::filesystem::path& path) {
   RequireRegularFile(path.string());
   SafetensorsSummary s;
   const std::string name = path.filename().string();
   if (name.ends_with(".json")) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path.string() + ": cannot open");
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
-      throw InputError(path.string() + ": not a safetensors index (needs a weight_map object)");
-    }
-    if (j.contains("metadata") && j["metadata"].is_object() && j["metadata"].contains("total_size") &&
-        j["metadata"]["total_size"].is_number_unsigned()) {
-      s.index_total_size = j["metadata"]["total_size"].get<uint64_t>();
-    }
-    std::vector<std::string> shards;
-    for (const auto& [tensor, file] : j["weight_map"].items()) {
-      if (!file.is_string()) throw InputError(path.string() + ": weight_map entry '" + tensor + "' is not a file name");
-      const auto f = file.get<std::string>();
-      if (f.find('/') != std::string::npos || f.find("..") != std::string::npos) {
-        throw InputError(path.string() + ": weight_map entry '" + tensor + "' names a file outside the folder");
-      }
-      if (std::find(shards.begin(), shards.end(), f) == shards.end()) shards.push_back(f);
-    }
-    for (const auto& f : shards) {
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const SafetensorsIndex index = ParseSafetensorsIndex(text, path.string());
+    s.index_total_size = index.total_size;
+    for (const auto& f : index.shards) {
       const auto shard = path.parent_path() / f;
       if (!std::filesystem::exists(shard)) {
         s.missing_shards.push_back(f);

@@ -9,22 +9,9 @@
 namespace tokcast::cli {
 
 namespace {
-
-// "1000" or "500-1500" (uniform).
-serve::LengthDist ParseLength(const std::string& text, const char* flag) {
-  const size_t dash = text.find('-');
-  if (dash == std::string::npos) {
-    const auto v = ParseU32Sweep(text, flag, 1, 10'000'000);
-    if (v.size() != 1) throw catalog::InputError(std::string(flag) + " '" + text + "': one length, or MIN-MAX");
-    return {v[0], v[0]};
-  }
-  const auto lo = ParseU32Sweep(text.substr(0, dash), flag, 1, 10'000'000);
-  const auto hi = ParseU32Sweep(text.substr(dash + 1), flag, 1, 10'000'000);
-  if (lo.size() != 1 || hi.size() != 1 || hi[0] < lo[0])
-    throw catalog::InputError(std::string(flag) + " '" + text + "': MIN-MAX");
-  return {lo[0], hi[0]};
+serve::LengthDist ToDist(std::pair<uint32_t, uint32_t> range) {
+  return {range.first, range.second};
 }
-
 }  // namespace
 
 Runner RegisterSimulate(CLI::App& app, Context& ctx) {
@@ -70,8 +57,8 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
     const int modes = (o->rate || o->burstiness ? 1 : 0) + (o->concurrency ? 1 : 0) + (o->offline ? 1 : 0) +
                       (r.trace_path.empty() ? 0 : 1);
     if (modes > 1) throw catalog::InputError("give one of --request-rate, --concurrency, --offline, --trace");
-    wl.isl = ParseLength(o->isl, "--isl");
-    wl.osl = ParseLength(o->osl, "--osl");
+    wl.isl = ToDist(ParseLengthRange(o->isl, "--isl"));
+    wl.osl = ToDist(ParseLengthRange(o->osl, "--osl"));
     wl.num_requests = o->num_requests;
     wl.duration_s = o->duration;
     if (o->concurrency) {

@@ -71,10 +71,13 @@ std::vector<uint64_t> ParseIntSweep(std::string_view text, std::string_view flag
       if (to < from) Bad(flag, text, "a range must go upwards");
       if ((kind == '*' && step < 2) || (kind == '+' && step < 1)) Bad(flag, text, "the range step must grow");
       if (from == 0 && kind == '*') Bad(flag, text, "a geometric range cannot start at 0");
-      for (uint64_t v = from; v <= to; v = kind == '*' ? v * step : v + step) {
+      for (uint64_t v = from; v <= to;) {
         out.push_back(v);
         if (out.size() > kMaxValues) Bad(flag, text, "more than 10000 values");
         if (v > max) break;
+        // Values are at most 2^50 and steps at most 2^50, so v + step cannot wrap; v * step can.
+        if (kind == '*' && v > to / step) break;
+        v = kind == '*' ? v * step : v + step;
       }
     }
     if (out.size() > kMaxValues) Bad(flag, text, "more than 10000 values");
@@ -91,6 +94,20 @@ std::vector<uint32_t> ParseU32Sweep(std::string_view text, std::string_view flag
   std::vector<uint32_t> out;
   for (uint64_t v : ParseIntSweep(text, flag, min, max)) out.push_back(static_cast<uint32_t>(v));
   return out;
+}
+
+std::pair<uint32_t, uint32_t> ParseLengthRange(std::string_view text, std::string_view flag) {
+  constexpr uint32_t kMax = 10'000'000;
+  const size_t dash = text.find('-');
+  if (dash == std::string_view::npos) {
+    const auto v = ParseU32Sweep(text, flag, 1, kMax);
+    if (v.size() != 1) Bad(flag, text, "one length, or MIN-MAX");
+    return {v[0], v[0]};
+  }
+  const auto lo = ParseU32Sweep(text.substr(0, dash), flag, 1, kMax);
+  const auto hi = ParseU32Sweep(text.substr(dash + 1), flag, 1, kMax);
+  if (lo.size() != 1 || hi.size() != 1 || hi[0] < lo[0]) Bad(flag, text, "MIN-MAX, with MIN <= MAX");
+  return {lo[0], hi[0]};
 }
 
 std::vector<double> ParsePositiveList(std::string_view text, std::string_view flag, double max) {

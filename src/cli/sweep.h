@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/ggml_type.h"
@@ -18,6 +19,9 @@ std::vector<std::string> SplitList(std::string_view text, std::string_view flag)
 std::vector<uint64_t> ParseIntSweep(std::string_view text, std::string_view flag, uint64_t min, uint64_t max);
 
 std::vector<uint32_t> ParseU32Sweep(std::string_view text, std::string_view flag, uint32_t min, uint32_t max);
+
+// Parses a token length "N" or a uniform range "MIN-MAX" in 1..10,000,000. Throws catalog::InputError.
+std::pair<uint32_t, uint32_t> ParseLengthRange(std::string_view text, std::string_view flag);
 
 // Parses a comma list of positive numbers in (0, max]. Throws catalog::InputError.
 std::vector<double> ParsePositiveList(std::string_view text, std::string_view flag, double max);

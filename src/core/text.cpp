@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -48,6 +49,15 @@ std::vector<std::string> ClosestMatches(std::string_view query, const std::vecto
   std::vector<std::string> out;
   for (size_t i = 0; i < scored.size() && out.size() < max; ++i) out.push_back(scored[i].second);
   return out;
+}
+
+std::optional<uint64_t> ParseDecimal(std::string_view digits, uint64_t max) {
+  uint64_t v = 0;
+  const char* end = digits.data() + digits.size();
+  if (digits.empty() || digits.front() < '0' || digits.front() > '9') return std::nullopt;
+  const auto [ptr, ec] = std::from_chars(digits.data(), end, v);
+  if (ec != std::errc() || ptr != end || v > max) return std::nullopt;
+  return v;
 }
 
 }  // namespace tokcast

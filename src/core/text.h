@@ -1,6 +1,8 @@
 // Small text helpers shared by the core's messages and the renderers.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,5 +20,9 @@ std::vector<std::string> ClosestMatches(std::string_view query, const std::vecto
                                         size_t max = 3);
 
 std::string ToLower(std::string_view s);
+
+// A whole number written in decimal digits only, at most `max`; nullopt for anything else
+// (empty, a sign, other characters, overflow).
+std::optional<uint64_t> ParseDecimal(std::string_view digits, uint64_t max);
 
 }  // namespace tokcast

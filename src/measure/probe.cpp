@@ -7,6 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "core/text.h"
 #include "measure/kernels.h"
 #include "measure/thread_pool.h"
 
@@ -366,9 +367,9 @@ const ProbeTensor* ProbeModel::Find(const std::string& name) const {
   if (name.rfind("blk.", 0) != 0) return nullptr;
   const size_t dot = name.find('.', 4);
   if (dot == std::string::npos) return nullptr;
-  const size_t layer = std::stoul(name.substr(4, dot - 4));
-  if (layer >= layers_.size()) return nullptr;
-  const ProbeLayer& L = layers_[layer];
+  const auto layer = ParseDecimal(std::string_view(name).substr(4, dot - 4), layers_.size());
+  if (!layer || *layer >= layers_.size()) return nullptr;
+  const ProbeLayer& L = layers_[*layer];
   static const std::map<std::string, ProbeTensor ProbeLayer::*> kNames = {
       {"attn_norm.weight", &ProbeLayer::attn_norm},
       {"attn_q.weight", &ProbeLayer::wq},

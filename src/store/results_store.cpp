@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 
@@ -107,6 +108,39 @@ ResultsStore::ResultsStore(const std::string& path) : path_(path) {
     throw std::runtime_error(path + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 5000);
+  if (sqlite3_db_readonly(db_, "main") == 1) {
+    // A WAL database that cannot be written cannot be read the usual way either (readers write
+    // the shared-memory file beside it): read it as an immutable snapshot.
+    read_only_ = true;
+    sqlite3_close(db_);
+    db_ = nullptr;
+    std::string uri = "file:";
+    for (const char c : path) {
+      if (c == '?' || c == '#' || c == '%') {
+        char buf[4];
+        std::snprintf(buf, sizeof(buf), "%%%02X", static_cast<unsigned char>(c));
+        uri += buf;
+      } else {
+        uri += c;
+      }
+    }
+    uri += "?immutable=1";
+    if (sqlite3_open_v2(uri.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+      const std::string msg = db_ ? sqlite3_errmsg(db_) : "cannot open";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw std::runtime_error(path + ": read-only, and cannot be read: " + msg);
+    }
+    try {
+      Stmt q(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+      if (sqlite3_step(q.get()) != SQLITE_ROW) throw std::runtime_error("no schema version");
+    } catch (const std::runtime_error& e) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw std::runtime_error(path + ": read-only, and not a tokcast results database (" + e.what() + ")");
+    }
+    return;
+  }
   try {
     Exec("PRAGMA journal_mode=WAL");
     Exec("PRAGMA synchronous=FULL");
@@ -181,6 +215,11 @@ int64_t ResultsStore::Insert(const StoredRun& run) {
 }
 
 std::vector<int64_t> ResultsStore::InsertMany(const std::vector<StoredRun>& runs) {
+  if (read_only_) {
+    throw std::runtime_error(path_ +
+                             ": the results database is read-only (check the file's and its folder's "
+                             "permissions, or choose another with --db)");
+  }
   Exec("BEGIN IMMEDIATE");
   try {
     std::vector<int64_t> ids;

@@ -27,7 +27,8 @@ struct StoredRun {
 
 class ResultsStore {
  public:
-  // Opens (creating if needed) the database. Throws std::runtime_error with a one-line message.
+  // Opens (creating if needed) the database; one the user cannot write opens for reading, and
+  // storing into it is an error saying so. Throws std::runtime_error with a one-line message.
   explicit ResultsStore(const std::string& path);
   ~ResultsStore();
   ResultsStore(const ResultsStore&) = delete;
@@ -54,6 +55,7 @@ class ResultsStore {
   int64_t InsertOne(const StoredRun& run);  // inside a transaction
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool read_only_ = false;  // the file (or its folder) cannot be written: reading still works
 };
 
 std::string NowIso8601();

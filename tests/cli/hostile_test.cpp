@@ -2,9 +2,12 @@
 // be written, setups that cannot run. Each is a one-line error with exit 1, or a corrected
 // answer; never a crash, a hang or a silent wrong number.
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -159,6 +162,64 @@ TEST(Hostile, ResultsListShowsTheNewestRuns) {
   const auto show = RunCli({"--db", db, "results", "show", "3", "--format", "json"});
   EXPECT_EQ(test::Rows(show.out)[0]["id"], 3);
   EXPECT_EQ(RunCli({"--db", db, "results", "show", "99"}).code, 1);
+}
+
+// The binary run as a user who cannot write `dir` (as `nobody` through setpriv when the tests run
+// as root, who can write anything); stdout and stderr together.
+std::optional<std::pair<int, std::string>> RunUnprivileged(const std::string& args) {
+  std::string prefix;
+  if (geteuid() == 0) {
+    if (std::system("command -v setpriv > /dev/null 2>&1") != 0) return std::nullopt;
+    prefix = "setpriv --reuid=nobody --regid=nogroup --clear-groups ";
+  }
+  FILE* p = popen((prefix + TOKCAST_BINARY + " " + args + " 2>&1").c_str(), "r");
+  if (!p) return std::nullopt;
+  std::string out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  const int status = pclose(p);
+  return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+}
+
+TEST(Hostile, ReadOnlyResultsDatabaseIsReadableAndSaysWhyItCannotStore) {
+  test::TempDir dir;
+  const std::string db = dir.File("r.db");
+  {
+    store::ResultsStore s(db);
+    store::StoredRun run;
+    run.kind = "bench-model";
+    run.host_json = run.result_json = "{}";
+    s.Insert(run);
+  }
+  ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
+  ASSERT_EQ(chmod(db.c_str(), 0444), 0);
+  const auto list = RunUnprivileged("--db " + db + " results list --format json");
+  if (!list) GTEST_SKIP() << "cannot run as an unprivileged user here";
+  EXPECT_EQ(list->first, 0) << list->second;
+  EXPECT_EQ(test::Rows(list->second).size(), 1u) << list->second;
+  const auto store =
+      RunUnprivileged("--db " + db + " import llama-bench " + test::TestDataPath("data/llama-bench/rtx4090.json") +
+                      " --hw nvidia-rtx-4090 --model llama-2-7b");
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->first, 1);
+  EXPECT_EQ(store->second, "tokcast: error: " + db +
+                               ": the results database is read-only (check the file's and its folder's permissions, "
+                               "or choose another with --db)\n");
+}
+
+TEST(Hostile, RowNotesWithAbsurdNumbersAreNamed) {
+  test::TempDir dir;
+  std::ofstream(dir.File("m.csv"))
+      << "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,"
+         "notes\n"
+         "nvidia-rtx-4090,2,llama.cpp-cuda,llama-2-7b,q4_0,tg,,128,0,1,180,tok/s,X,http://x,"
+         "parallel: TP99999999999999999999\n";
+  const auto r = RunCli({"validate", "--data", dir.File("m.csv"), "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = test::Rows(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NE(rows[0].dump().find("notes: TP must be in 1..1024, got '99999999999999999999'"), std::string::npos)
+      << rows[0].dump();
 }
 
 }  // namespace
