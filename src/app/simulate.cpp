@@ -184,10 +184,58 @@ json SummaryJson(const SimulateResult& r) {
     if (wl.arrival == serve::Arrival::kClosedLoop) j["concurrency"] = wl.concurrency;
   }
   if (!r.stand_in.empty()) j["efficiency_from"] = r.stand_in;
+  // The timeline, thinned to at most 200 points (the peaks kept: each point is the busiest of
+  // its stretch).
+  const auto& series = r.sim.series;
+  if (!series.empty()) {
+    json timeline = json::array();
+    const size_t stride = (series.size() + 199) / 200;
+    for (size_t i = 0; i < series.size(); i += stride) {
+      serve::TimePoint busiest = series[i];
+      for (size_t k = i; k < std::min(series.size(), i + stride); ++k) {
+        if (series[k].waiting + series[k].running > busiest.waiting + busiest.running) busiest = series[k];
+        busiest.kv_used_fraction = std::max(busiest.kv_used_fraction, series[k].kv_used_fraction);
+      }
+      timeline.push_back({{"t_s", series[i].t_s},
+                          {"running", busiest.running},
+                          {"waiting", busiest.waiting},
+                          {"kv_used", busiest.kv_used_fraction}});
+    }
+    j["timeline"] = std::move(timeline);
+  }
   return j;
 }
 
 }  // namespace
+
+report::Report SimulateSweepReport(const std::vector<SimulateResult>& runs) {
+  report::Report rep;
+  rep.schema = &report::kinds::Simulate();
+  std::vector<std::string> loads;
+  for (const auto& r : runs) {
+    report::Report one = SimulateReport(r);
+    rep.rows.push_back(std::move(one.rows.front()));
+    const bool closed = r.workload.arrival == serve::Arrival::kClosedLoop;
+    loads.push_back(closed ? std::to_string(r.workload.concurrency) : FormatFixed(r.workload.rate, 2));
+    for (auto& n : one.notes) {
+      // What one run says about itself names its load.
+      if (n.rfind("low confidence", 0) == 0)
+        n = "at " + (closed ? "concurrency " + loads.back() : loads.back() + " req/s") + ": " + n;
+      if (std::find(rep.notes.begin(), rep.notes.end(), n) == rep.notes.end()) rep.notes.push_back(std::move(n));
+    }
+  }
+  if (runs.empty()) return rep;
+  const auto& f = runs.front();
+  std::string joined;
+  for (const auto& l : loads) joined += (joined.empty() ? "" : ", ") + l;
+  rep.title = f.hardware + " / " + f.model + " / " + f.quant + " / " + f.runtime +
+              (f.tp > 1 ? " / TP" + std::to_string(f.tp) : "") + ": " + std::to_string(f.metrics.requests) +
+              " requests each, " +
+              (f.workload.arrival == serve::Arrival::kClosedLoop
+                   ? "concurrency " + joined
+                   : std::string(ToString(f.workload.arrival)) + " at " + joined + " req/s");
+  return rep;
+}
 
 report::Report SimulateReport(const SimulateResult& r) {
   report::Report rep;

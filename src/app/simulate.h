@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "core/perf_model.h"
@@ -49,6 +50,8 @@ struct SimulateResult {
 // beside a KV pool, and workloads that cannot be.
 SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& request);
 report::Report SimulateReport(const SimulateResult& result);
+// One row per run of a load sweep (the same setup at several request rates or concurrencies).
+report::Report SimulateSweepReport(const std::vector<SimulateResult>& runs);
 
 // The scheduler a runtime runs with on this hardware (its large-GPU defaults applied).
 serve::SchedulerConfig SchedulerFor(const RuntimeProfile& rt, const HardwareSpec& hw, double capacity_gib);

@@ -18,8 +18,8 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
   struct Opts {
     app::SimulateRequest r;
     std::string isl = "1000", osl = "200", kv_type;
-    std::optional<double> rate, duration, slo_ttft_ms, slo_tpot_ms, burstiness;
-    std::optional<uint32_t> concurrency;
+    std::optional<double> duration, slo_ttft_ms, slo_tpot_ms, burstiness;
+    std::string rate, concurrency;
     bool offline = false;
     uint64_t num_requests = 1000;
   };
@@ -35,10 +35,11 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
   app.add_option("--memory-gb", o->r.memory_gib, "Memory configuration per device");
   app.add_option("--isl", o->isl, "Input tokens per request: N or MIN-MAX (uniform)")->capture_default_str();
   app.add_option("--osl", o->osl, "Output tokens per request: N or MIN-MAX (uniform)")->capture_default_str();
-  app.add_option("--request-rate", o->rate, "Poisson arrivals at R requests/s (the default: 1)");
+  app.add_option("--request-rate", o->rate,
+                 "Poisson arrivals at R requests/s (the default: 1); a list (1,2,4,8) runs one simulation each");
   app.add_option("--burstiness", o->burstiness,
                  "Gamma arrivals: shape (1 = Poisson, < 1 burstier), with --request-rate");
-  app.add_option("--concurrency", o->concurrency, "Closed loop: C requests in flight");
+  app.add_option("--concurrency", o->concurrency, "Closed loop: C requests in flight; a list or sweep runs each");
   app.add_flag("--offline", o->offline, "Every request at once");
   app.add_option("--trace", o->r.trace_path,
                  "Requests from a JSON Lines trace (arrival_s, input_tokens, output_tokens)");
@@ -54,23 +55,28 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
   return [o, &ctx]() {
     app::SimulateRequest r = o->r;
     auto& wl = r.workload;
-    const int modes = (o->rate || o->burstiness ? 1 : 0) + (o->concurrency ? 1 : 0) + (o->offline ? 1 : 0) +
-                      (r.trace_path.empty() ? 0 : 1);
+    const int modes = (!o->rate.empty() || o->burstiness ? 1 : 0) + (o->concurrency.empty() ? 0 : 1) +
+                      (o->offline ? 1 : 0) + (r.trace_path.empty() ? 0 : 1);
     if (modes > 1) throw catalog::InputError("give one of --request-rate, --concurrency, --offline, --trace");
     wl.isl = ToDist(ParseLengthRange(o->isl, "--isl"));
     wl.osl = ToDist(ParseLengthRange(o->osl, "--osl"));
     wl.num_requests = o->num_requests;
     wl.duration_s = o->duration;
-    if (o->concurrency) {
+    // One simulation per offered load (a sweep draws latency against load).
+    std::vector<double> loads = {1.0};
+    if (!o->concurrency.empty()) {
       wl.arrival = serve::Arrival::kClosedLoop;
-      wl.concurrency = *o->concurrency;
+      loads.clear();
+      for (uint32_t c : ParseU32Sweep(o->concurrency, "--concurrency", 1, 1'000'000)) loads.push_back(c);
     } else if (o->offline) {
       wl.arrival = serve::Arrival::kOffline;
     } else {
       wl.arrival = o->burstiness ? serve::Arrival::kGamma : serve::Arrival::kPoisson;
-      wl.rate = o->rate.value_or(1.0);
+      if (!o->rate.empty()) loads = ParsePositiveList(o->rate, "--request-rate", 1e6);
       wl.burstiness = o->burstiness.value_or(1.0);
     }
+    if (loads.size() > 64) throw catalog::InputError("at most 64 loads in one simulate sweep");
+    if (loads.size() > 1 && r.per_request) throw catalog::InputError("--per-request shows one run: give one load");
     if (!o->kv_type.empty()) r.kv_type = ParseKvTypes(o->kv_type, "--kv-type").front();
     for (auto [v, flag] : {std::pair{o->slo_ttft_ms, "--slo-ttft-ms"}, std::pair{o->slo_tpot_ms, "--slo-tpot-ms"}}) {
       if (v && !(*v > 0 && *v < 1e9)) throw catalog::InputError(std::string(flag) + " must be a positive number of ms");
@@ -79,7 +85,15 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
     if (o->slo_tpot_ms) r.slo.tpot_s = *o->slo_tpot_ms / 1e3;
     if (r.tp == 0 || r.tp > 1024 || r.devices == 0 || r.devices > 1024)
       throw catalog::InputError("--tp and --devices must be in 1..1024");
-    ctx.Emit(app::SimulateReport(app::Simulate(ctx.Catalog(), r)));
+    std::vector<app::SimulateResult> runs;
+    for (double load : loads) {
+      if (wl.arrival == serve::Arrival::kClosedLoop)
+        r.workload.concurrency = static_cast<uint32_t>(load);
+      else
+        r.workload.rate = load;
+      runs.push_back(app::Simulate(ctx.Catalog(), r));
+    }
+    ctx.Emit(runs.size() == 1 ? app::SimulateReport(runs.front()) : app::SimulateSweepReport(runs));
     return 0;
   };
 }

@@ -18,7 +18,7 @@ const catalog::Catalog& Context::Catalog() {
 
 report::Format Context::Format() const {
   auto f = report::FormatFromString(format);
-  if (!f) throw catalog::InputError("--format '" + format + "': expected table, md, csv, json or jsonl");
+  if (!f) throw catalog::InputError("--format '" + format + "': expected table, md, csv, json, jsonl, svg or html");
   return *f;
 }
 
@@ -36,6 +36,7 @@ void Context::Emit(const report::Report& report) {
   o.format = Format();
   o.wide = wide;
   o.width = width;
+  o.chart = chart;
   if (o.width == 0) {
     winsize ws{};
     const bool tty = output_path.empty() && &out_ == &std::cout && isatty(STDOUT_FILENO) &&
@@ -43,7 +44,11 @@ void Context::Emit(const report::Report& report) {
     o.width = tty && ws.ws_col > 0 ? ws.ws_col : 120;
   }
   o.context = app::MakeReportContext();
-  report::Render(report, o, Out());
+  try {
+    report::Render(report, o, Out());
+  } catch (const std::invalid_argument& e) {
+    throw catalog::InputError(e.what());  // a format this result cannot take
+  }
 }
 
 void Context::EmitText(const std::string& text) {

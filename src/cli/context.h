@@ -30,6 +30,7 @@ class Context {
   std::string output_path;  // -o
   bool wide = false;        // --wide
   size_t width = 0;         // --width (0: the terminal's, else 120)
+  size_t chart = 0;         // --chart (0: every chart)
 
   const catalog::Catalog& Catalog();
   report::Format Format() const;  // throws InputError for an unknown format

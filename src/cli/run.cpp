@@ -43,11 +43,12 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       ->type_name("FILE");
   app.add_option("--db", ctx.db_path, "Results database (default: <data dir>/results.db)")->type_name("FILE");
   app.add_flag("--no-store", ctx.no_store, "Do not store bench results");
-  auto* format =
-      app.add_option("--format", ctx.format, "Output format: table, md, csv, json or jsonl")->capture_default_str();
+  auto* format = app.add_option("--format", ctx.format, "Output format: table, md, csv, json, jsonl, svg or html")
+                     ->capture_default_str();
   app.add_option("-o,--output", ctx.output_path, "Write the report to FILE instead of standard output");
   app.add_flag("--wide", ctx.wide, "Tables: every column, whatever the terminal's width");
   app.add_option("--width", ctx.width, "Tables: fit this many columns (default: the terminal's, else 120)");
+  app.add_option("--chart", ctx.chart, "SVG: only the Nth chart (from 1)")->check(CLI::Range(1, 1000));
 
   std::vector<std::pair<CLI::App*, Runner>> commands;
   auto add = [&](CLI::App* parent, const char* name, const char* help, Runner (*reg)(CLI::App&, Context&)) {

@@ -643,8 +643,8 @@ const Schema& Simulate() {
             Varies(Int("tp", "", "tensor-parallel degree")),
             Varies(Str("kv_type", "KV cache type")),
             Wide(Str("arrival", "poisson, gamma, closed-loop, offline or trace")),
-            Num("request_rate", "req/s", "offered request rate").Header("req/s in").Rank(6),
-            Int("concurrency", "", "closed-loop concurrency").Header("conc").Rank(6),
+            Varies(Num("request_rate", "req/s", "offered request rate").Header("req/s in")),
+            Varies(Int("concurrency", "", "closed-loop concurrency").Header("conc")),
             Int("requests", "", "requests").Rank(7),
             Wide(Int("completed", "", "completed requests")),
             Wide(Int("failed", "", "requests that could not run")),
@@ -670,7 +670,10 @@ const Schema& Simulate() {
             Wide(Int("max_num_seqs", "", "scheduler limit on running requests")),
             Wide(Int("max_batched_tokens", "tokens", "tokens per step")),
             Str("confidence", "normal, or low near saturation").Rank(4),
-            Never(Str("efficiency_from", "the calibration group whose efficiencies stand in for this runtime"))});
+            Never(Str("efficiency_from", "the calibration group whose efficiencies stand in for this runtime")),
+            Never(Records("timeline",
+                          "requests running and waiting and the share of the KV pool in use over time: "
+                          "t_s, running, waiting, kv_used (at most 200 points)"))});
   return s;
 }
 

@@ -17,6 +17,8 @@ std::optional<Format> FormatFromString(std::string_view name) {
   if (name == "csv") return Format::kCsv;
   if (name == "json") return Format::kJson;
   if (name == "jsonl") return Format::kJsonl;
+  if (name == "svg") return Format::kSvg;
+  if (name == "html") return Format::kHtml;
   return std::nullopt;
 }
 
@@ -32,6 +34,10 @@ std::string_view ToString(Format f) {
       return "json";
     case Format::kJsonl:
       return "jsonl";
+    case Format::kSvg:
+      return "svg";
+    case Format::kHtml:
+      return "html";
   }
   return "table";
 }
@@ -218,6 +224,10 @@ void Render(const Report& report, const RenderOptions& options, std::ostream& ou
       return RenderJson(report, options, out);
     case Format::kJsonl:
       return RenderJsonl(report, options, out);
+    case Format::kSvg:
+      return RenderSvg(report, options, out);
+    case Format::kHtml:
+      return RenderHtml(report, options, out);
   }
 }
 

@@ -1,8 +1,8 @@
 // One result schema, several renderers. Every result kind (fit, predict, validate, ...) has a
 // field table: name, type, unit, a one-line description and how the human views show it. A
 // Report holds rows (JSON objects whose keys are the schema's field names), an optional summary
-// record and notes; the renderers (table, markdown, CSV, JSON, JSONL: one file each) render any
-// kind from its schema, so every format shows the same values.
+// record and notes; the renderers (table, markdown, CSV, JSON, JSONL, SVG charts, an HTML page:
+// one file each) render any kind from its schema, so every format shows the same values.
 #pragma once
 
 #include <optional>
@@ -15,7 +15,7 @@
 
 namespace tokcast::report {
 
-enum class Format { kTable, kMarkdown, kCsv, kJson, kJsonl };
+enum class Format { kTable, kMarkdown, kCsv, kJson, kJsonl, kSvg, kHtml };
 std::optional<Format> FormatFromString(std::string_view name);
 std::string_view ToString(Format f);
 
@@ -122,6 +122,7 @@ struct RenderOptions {
   Format format = Format::kTable;
   size_t width = 120;  // table: terminal columns (0 = unlimited)
   bool wide = false;   // table: every column
+  size_t chart = 0;    // svg: only this chart (from 1); 0 = all
   ReportContext context;
 };
 
@@ -135,6 +136,9 @@ void RenderMarkdown(const Report& report, const RenderOptions& options, std::ost
 void RenderCsv(const Report& report, const RenderOptions& options, std::ostream& out);
 void RenderJson(const Report& report, const RenderOptions& options, std::ostream& out);
 void RenderJsonl(const Report& report, const RenderOptions& options, std::ostream& out);
+// Throws std::invalid_argument for a kind without a chart (report/charts.h).
+void RenderSvg(const Report& report, const RenderOptions& options, std::ostream& out);
+void RenderHtml(const Report& report, const RenderOptions& options, std::ostream& out);
 
 // ---- shared by the renderers ----
 
