@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "app/sweep.h"
 #include "catalog/error.h"
-#include "cli/sweep.h"
 #include "fuzz_target.h"
 
 namespace {
@@ -21,7 +21,7 @@ bool Try(F&& f) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace tokcast::cli;
+  using namespace tokcast::app;
   const auto text = tokcast::fuzz::Text(data, size);
   bool any = false;
   any |= Try([&] {

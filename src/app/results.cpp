@@ -68,7 +68,7 @@ report::Report ResultsListReport(const ResultsListResult& r) {
   return rep;
 }
 
-store::StoredRun ShowResult(const ResultsRequest& r, int64_t id) {
+store::StoredRun ShowStoredRun(const ResultsRequest& r, int64_t id) {
   auto db = OpenStore(r.db_path);
   auto run = db->Get(id);
   if (!run) throw catalog::InputError("no run " + std::to_string(id) + " in " + db->path());

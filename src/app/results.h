@@ -36,7 +36,7 @@ ResultsListResult ListResults(const ResultsRequest& request);
 report::Report ResultsListReport(const ResultsListResult& result);
 
 // Throws InputError for an unknown id.
-store::StoredRun ShowResult(const ResultsRequest& request, int64_t id);
+store::StoredRun ShowStoredRun(const ResultsRequest& request, int64_t id);
 report::Report StoredRunReport(const store::StoredRun& run);
 
 // Every stored measurement, in the validation CSV schema.

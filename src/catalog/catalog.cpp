@@ -628,4 +628,10 @@ const std::vector<std::string>& Catalog::QuantLadder(const RuntimeProfile& rt) c
   return kNone;
 }
 
+void Catalog::AddModel(ModelEntry entry) {
+  if (entry.spec.id.empty()) throw InputError("a model needs an id");
+  std::string id = entry.spec.id;
+  models_[id] = std::move(entry);
+}
+
 }  // namespace tokcast::catalog

@@ -24,6 +24,10 @@ struct ModelEntry {
   std::string hf_repo;
   std::vector<std::string> sources;
   std::string origin;  // file it came from
+  // Exact weights of a model that came as a file's header (an uploaded GGUF): used instead of a
+  // quantization recipe.
+  std::optional<std::vector<TensorInfo>> tensors;
+  std::string weights_label;
 };
 
 // What tokcast assumes when the user does not say (data/defaults/defaults.toml).
@@ -65,6 +69,8 @@ class Catalog {
   void AddDirectory(const std::filesystem::path& dir);
   // Parses one catalog file of the given kind ("hardware", "models", "quants", "runtimes").
   void AddFile(std::string_view kind, std::string_view origin, std::string_view text);
+  // Adds (or replaces by id) one model, e.g. one imported from an uploaded config.json.
+  void AddModel(ModelEntry entry);
 
   // Lookups. Hardware also resolves the specification table's spelling (specs_id). The throwing
   // lookups also find what a user meant: case and separators do not matter ("RTX4090"), and a

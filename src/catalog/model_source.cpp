@@ -39,15 +39,7 @@ std::string FileTypeName(uint64_t ftype) {
 
 ResolvedModel FromGguf(const fs::path& path) {
   GgufFile f = GgufFile::Open(path);
-  ResolvedModel r;
-  r.spec = ModelSpecFromGguf(f.header(), f.bytes(), path.string());
-  r.tensors = TensorsFromGguf(f.header());
-  r.source = path.string();
-  std::string label;
-  if (auto ft = f.header().Uint("general.file_type")) label = FileTypeName(*ft);
-  if (label.empty()) label = DominantType(*r.tensors);
-  r.weights_label = "GGUF " + label;
-  return r;
+  return ResolveGguf(f.header(), f.bytes(), path.string());
 }
 
 ResolvedModel FromConfigDir(const fs::path& config) {
@@ -73,11 +65,28 @@ ResolvedModel FromConfigDir(const fs::path& config) {
 
 }  // namespace
 
+ResolvedModel ResolveGguf(const GgufHeader& header, std::span<const uint8_t> bytes, const std::string& origin) {
+  ResolvedModel r;
+  r.spec = ModelSpecFromGguf(header, bytes, origin);
+  r.tensors = TensorsFromGguf(header);
+  r.source = origin;
+  std::string label;
+  if (auto ft = header.Uint("general.file_type")) label = FileTypeName(*ft);
+  if (label.empty()) label = DominantType(*r.tensors);
+  r.weights_label = "GGUF " + label;
+  return r;
+}
+
 ResolvedModel ResolveModel(const Catalog& catalog, const std::string& arg) {
   if (const ModelEntry* m = catalog.FindModel(arg)) {
     ResolvedModel r;
     r.spec = m->spec;
     r.source = "catalog";
+    if (m->tensors) {
+      r.tensors = m->tensors;
+      r.weights_label = m->weights_label;
+      r.source = m->origin;
+    }
     return r;
   }
   const fs::path p(arg);

@@ -26,6 +26,9 @@ struct ResolvedModel {
 // Throws InputError (unknown id with closest matches, unreadable or invalid file).
 ResolvedModel ResolveModel(const Catalog& catalog, const std::string& arg);
 
+// A GGUF header (parsed from `bytes`, the file or its head) as a resolved model. Throws InputError.
+ResolvedModel ResolveGguf(const GgufHeader& header, std::span<const uint8_t> bytes, const std::string& origin);
+
 // GGUF metadata -> architecture; tensors -> typed inventory (exact bytes).
 ModelSpec ModelSpecFromGguf(const GgufHeader& header, std::span<const uint8_t> file, const std::string& origin);
 std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& header);

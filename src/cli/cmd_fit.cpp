@@ -1,8 +1,8 @@
 // tokcast fit --model M --quant Q --hw H [--memory-gb G] [--ctx N] [--batch B] [--kv-type T]
 //             [--runtime R] [--devices N] ...; comma lists and ranges sweep.
 #include "app/fit.h"
+#include "app/sweep.h"
 #include "cli/context.h"
-#include "cli/sweep.h"
 
 namespace tokcast::cli {
 

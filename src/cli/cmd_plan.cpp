@@ -1,9 +1,9 @@
 // tokcast plan --model M --hw H1,H2,... --request-rate R --isl N --osl N --slo-ttft-ms X --slo-tpot-ms X
 //              [--runtime R,...] [--quant Q,...] [--tp N,...]
 #include "app/plan.h"
+#include "app/sweep.h"
 #include "catalog/error.h"
 #include "cli/context.h"
-#include "cli/sweep.h"
 
 namespace tokcast::cli {
 

@@ -1,7 +1,7 @@
 // tokcast predict / compare / explain: speed, energy and cost of a workload, bound vs expected.
 #include "app/predict.h"
+#include "app/sweep.h"
 #include "cli/context.h"
-#include "cli/sweep.h"
 
 namespace tokcast::cli {
 

@@ -21,7 +21,7 @@ Runner RegisterResults(CLI::App& app, Context& ctx) {
     if (o->what == "list")
       ctx.Emit(app::ResultsListReport(app::ListResults(r)));
     else if (o->what == "show")
-      ctx.Emit(app::StoredRunReport(app::ShowResult(r, o->id)));
+      ctx.Emit(app::StoredRunReport(app::ShowStoredRun(r, o->id)));
     else if (o->what == "export") {
       if (!ctx.FormatGiven()) ctx.format = "csv";  // an export is the validation CSV unless asked otherwise
       ctx.Emit(app::MeasurementReport(app::ExportResults(r)));

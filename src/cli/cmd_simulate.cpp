@@ -2,9 +2,9 @@
 //                  [--request-rate R [--burstiness B] | --concurrency C | --offline | --trace FILE]
 //                  [--num-requests N] [--duration S] [--seed N] [--slo-ttft-ms X] [--slo-tpot-ms X] [--per-request]
 #include "app/simulate.h"
+#include "app/sweep.h"
 #include "catalog/error.h"
 #include "cli/context.h"
-#include "cli/sweep.h"
 
 namespace tokcast::cli {
 

@@ -2,10 +2,10 @@
 //                  [--leave-one-source-out]
 // tokcast calibrate [--data FILE] [--profile-out FILE] [--exclude-source S]
 #include "app/session.h"
+#include "app/sweep.h"
 #include "app/validate.h"
 #include "catalog/error.h"
 #include "cli/context.h"
-#include "cli/sweep.h"
 
 namespace tokcast::cli {
 

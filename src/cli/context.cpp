@@ -16,6 +16,11 @@ const catalog::Catalog& Context::Catalog() {
   return *catalog_;
 }
 
+std::shared_ptr<const catalog::Catalog> Context::SharedCatalog() {
+  Catalog();
+  return catalog_;
+}
+
 report::Format Context::Format() const {
   auto f = report::FormatFromString(format);
   if (!f) throw catalog::InputError("--format '" + format + "': expected table, md, csv, json, jsonl, svg or html");

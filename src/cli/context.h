@@ -13,10 +13,20 @@
 #include <CLI/CLI.hpp>
 
 #include "app/bench.h"
+#include "app/sweep.h"
 #include "catalog/catalog.h"
 #include "report/schema.h"
 
 namespace tokcast::cli {
+
+// The sweep syntax lives in the application layer (the web API parses the same way).
+using app::ParseIntSweep;
+using app::ParseKvTypes;
+using app::ParseLengthRange;
+using app::ParsePositive;
+using app::ParsePositiveList;
+using app::ParseU32Sweep;
+using app::SplitList;
 
 class Context {
  public:
@@ -33,6 +43,7 @@ class Context {
   size_t chart = 0;         // --chart (0: every chart)
 
   const catalog::Catalog& Catalog();
+  std::shared_ptr<const catalog::Catalog> SharedCatalog();
   report::Format Format() const;  // throws InputError for an unknown format
   bool FormatGiven() const { return format_given_; }
   void SetFormatGiven(bool given) { format_given_ = given; }
@@ -72,6 +83,7 @@ Runner RegisterResults(CLI::App& app, Context& ctx);
 Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
 Runner RegisterSimulate(CLI::App& app, Context& ctx);
 Runner RegisterPlan(CLI::App& app, Context& ctx);
+Runner RegisterWeb(CLI::App& app, Context& ctx);
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

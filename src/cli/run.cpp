@@ -81,6 +81,8 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       RegisterSimulate);
   add(&app, "plan", "Fleet sizing: the cheapest hardware, runtime, quant and TP that serve a request rate within SLOs",
       RegisterPlan);
+  add(&app, "web", "The local web app and JSON API (http://127.0.0.1:8080/ unless --host/--port say otherwise)",
+      RegisterWeb);
   add(&app, "validate", "Predict every row of a measurement CSV and report the error", RegisterValidate);
   add(&app, "calibrate", "Fit efficiency profiles to measured rows", RegisterCalibrate);
 

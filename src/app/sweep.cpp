@@ -1,4 +1,4 @@
-#include "cli/sweep.h"
+#include "app/sweep.h"
 
 #include <cctype>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "catalog/error.h"
 #include "core/text.h"
 
-namespace tokcast::cli {
+namespace tokcast::app {
 namespace {
 
 using catalog::InputError;
@@ -135,4 +135,4 @@ double ParsePositive(std::string_view text, std::string_view flag, double max) {
   return v;
 }
 
-}  // namespace tokcast::cli
+}  // namespace tokcast::app

@@ -1,4 +1,5 @@
-// Sweep syntax shared by every command: comma lists ("a,b,c") and numeric ranges
+// Sweep syntax shared by every front-end (the CLI's options, the web API's fields): comma lists ("a,b,c") and numeric
+// ranges
 // ("1024-32768*2" multiplies, "1-8+1" adds), with k/m suffixes (x1024) on integers.
 #pragma once
 
@@ -10,7 +11,7 @@
 
 #include "core/ggml_type.h"
 
-namespace tokcast::cli {
+namespace tokcast::app {
 
 // Splits on commas, trimming blanks; empty items are an error. Throws catalog::InputError.
 std::vector<std::string> SplitList(std::string_view text, std::string_view flag);
@@ -32,4 +33,4 @@ std::vector<TensorType> ParseKvTypes(std::string_view text, std::string_view fla
 // Parses one positive number in (0, max]. Throws catalog::InputError.
 double ParsePositive(std::string_view text, std::string_view flag, double max);
 
-}  // namespace tokcast::cli
+}  // namespace tokcast::app
