@@ -148,7 +148,16 @@ const PAGES = {
     async run(q) {
       if (q.id) {
         const r = await call(`catalog/${q.kind}/${encodeURIComponent(q.id)}`, {});
-        tables([[q.id, r]], (key, value) => typeof value === "string" && /^https?:\/\//.test(value) ? link(value, value) : null);
+        const url = (v) => typeof v === "string" && /^https?:\/\//.test(v);
+        tables([[q.id, r]], (key, value) => {
+          if (url(value)) return link(value, value);
+          if (Array.isArray(value) && value.some(url)) {
+            const list = el("span");
+            value.forEach((v, i) => { if (i) list.append(el("br")); list.append(url(v) ? link(v, v) : String(v)); });
+            return list;
+          }
+          return null;
+        });
         downloads([[`catalog/${q.kind}/${q.id}`, {}]]);
         notes(r.notes);
       } else {

@@ -6,6 +6,7 @@
 #include "app/session.h"
 #include "app/simulate.h"
 #include "catalog/error.h"
+#include "catalog/measurements.h"
 #include "core/text.h"
 #include "report/kinds.h"
 
@@ -128,6 +129,9 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
   if (hw.price_usd) row.price_usd = *hw.price_usd * w.devices;
   row.price_date = hw.price_date;
   row.stand_in = StandInKey(profile, *rt, hw);
+  // The intervals were measured on the built-in profile's held-out error; another profile has none.
+  if (req.profile_path.empty() && !catalog::BuiltinIntervals().kinds.empty())
+    row.intervals = &catalog::BuiltinIntervals();
   row.warnings = ScenarioWarnings(*wt.spec, w.depth + w.prompt + w.gen);
   if (req.isl || req.osl) row.saturated = Saturated(wt, hw, *rt, w, pc, plan_opt, req);
   if (req.claim_tg) row.claims.push_back(CheckClaim("tg", *req.claim_tg, row.p));
@@ -275,6 +279,22 @@ json RowJson(const PredictRow& r) {
             {"price_date", r.price_date.empty() ? json(nullptr) : json(r.price_date)},
             {"warnings", r.warnings}};
   if (!r.stand_in.empty()) j["efficiency_from"] = r.stand_in;
+  if (r.intervals) {
+    // Speeds: [expected x low, min(expected x high, bound)]; a time is the inverse of a speed.
+    auto speed = [&](TestKind k, double expected, double bound) -> json {
+      const IntervalBand* b = r.intervals->For(k);
+      if (!b || !(expected > 0)) return nullptr;
+      return {{"low", expected * b->low}, {"high", std::min(expected * b->high, bound)}};
+    };
+    j["tg_tok_s_interval"] = speed(TestKind::kTg, p.tg_tok_s, p.tg_tok_s_bound);
+    j["pp_tok_s_interval"] = speed(TestKind::kPp, p.pp_tok_s, p.pp_tok_s_bound);
+    const bool batched = w.batch > 1 && r.intervals->For(TestKind::kTgBatch);
+    j["batch_tok_s_interval"] =
+        speed(batched ? TestKind::kTgBatch : TestKind::kTg, p.tg_batch_tok_s, p.tg_batch_tok_s_bound);
+    if (const IntervalBand* pb = r.intervals->For(TestKind::kPp); pb && p.ttft_s > 0) {
+      j["ttft_s_interval"] = {{"low", std::max(p.ttft_s / pb->high, p.ttft_s_bound)}, {"high", p.ttft_s / pb->low}};
+    }
+  }
   if (plan.verdict == Verdict::kDoesNotFit)
     j["warning"] = "does not fit: " + plan.reason;
   else if (plan.verdict == Verdict::kFitsWithOffload)
@@ -289,9 +309,9 @@ json RowJson(const PredictRow& r) {
   }
   // A setup that cannot run has no speed, energy or cost: only why.
   if (plan.verdict == Verdict::kDoesNotFit) {
-    for (const char* k :
-         {"ttft_s", "pp_tok_s", "tg_tok_s", "batch_tok_s", "e2e_s", "throughput_tok_s", "throughput_concurrency",
-          "limits", "power_w", "joules_per_token", "usd_per_mtok", "claims"}) {
+    for (const char* k : {"ttft_s", "pp_tok_s", "tg_tok_s", "batch_tok_s", "e2e_s", "throughput_tok_s",
+                          "throughput_concurrency", "limits", "power_w", "joules_per_token", "usd_per_mtok", "claims",
+                          "tg_tok_s_interval", "pp_tok_s_interval", "batch_tok_s_interval", "ttft_s_interval"}) {
       j.erase(k);
     }
   }

@@ -8,6 +8,7 @@
 
 #include "catalog/catalog.h"
 #include "core/perf_model.h"
+#include "core/validation.h"
 #include "report/schema.h"
 
 namespace tokcast::app {
@@ -48,6 +49,7 @@ struct PredictRow {
   std::string stand_in;  // calibration group borrowed, "" when the runtime has its own
   std::vector<std::string> warnings;
   std::vector<ClaimCheck> claims;
+  const PredictionIntervals* intervals = nullptr;  // the built-in profile's held-out intervals
 };
 
 struct PredictResult {

@@ -254,6 +254,7 @@ LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const Dat
   const auto all = Resolve(builder, rows);
   const EfficiencyProfile full = tokcast::Calibrate(all, catalog::PriorEfficiencyProfile());
   LeaveOneSourceOutResult out;
+  std::map<TestKind, std::vector<double>> ratios;
   for (const auto& src : sources) {
     std::vector<Scenario> train, test;
     for (const auto& s : all) (s.row->source_id == src ? test : train).push_back(s);
@@ -262,7 +263,17 @@ LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const Dat
     const auto sum = Summarize(test, res);
     const auto sum_in = Summarize(test, res_in);
     for (const auto& [kind, k] : sum) out.rows.push_back({src, kind, k, sum_in.at(kind)});
+    for (size_t i = 0; i < test.size(); ++i)
+      if (!res[i].unsupported && res[i].predicted > 0)
+        ratios[test[i].kind].push_back(res[i].measured / res[i].predicted);
   }
+  out.intervals = IntervalsFromRatios(ratios, 0.8);
+  out.intervals_toml = catalog::SerializeIntervals(
+      out.intervals,
+      {"Prediction intervals: the central 80% of measured / predicted over held-out sources (each source's rows",
+       "predicted by a calibration fitted without it), per test kind. predict reports",
+       "[expected x low, min(expected x high, bound)]. Generated, not edited:",
+       "  tokcast validate --leave-one-source-out --intervals-out data/efficiency/intervals.toml"});
   return out;
 }
 

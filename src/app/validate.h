@@ -45,6 +45,8 @@ struct SourceHeldOut {
 };
 struct LeaveOneSourceOutResult {
   std::vector<SourceHeldOut> rows;
+  PredictionIntervals intervals;  // from every held-out row's measured / predicted
+  std::string intervals_toml;     // the same as data/efficiency/intervals.toml
 };
 LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const DataRequest& request);
 report::Report LeaveOneSourceOutReport(const LeaveOneSourceOutResult& result);

@@ -27,4 +27,11 @@ EfficiencyProfile BuiltinEfficiencyProfile();
 EfficiencyProfile PriorEfficiencyProfile();
 std::vector<MeasuredRow> BuiltinMeasurements();
 
+// Prediction intervals as TOML ([kinds.tg] low, high, rows; coverage), written by
+// `validate --leave-one-source-out --intervals-out FILE`; the built-in set is
+// data/efficiency/intervals.toml (none: no intervals). Throws InputError naming file and key.
+PredictionIntervals ParseIntervals(std::string_view text, const std::string& origin);
+std::string SerializeIntervals(const PredictionIntervals& intervals, const std::vector<std::string>& header);
+const PredictionIntervals& BuiltinIntervals();
+
 }  // namespace tokcast::catalog

@@ -39,15 +39,22 @@ Runner RegisterValidate(CLI::App& app, Context& ctx) {
     std::string profile;
     std::optional<double> max_median_ape;
     bool loso = false;
+    std::string intervals_out;
   };
   auto o = std::make_shared<Opts>();
   AddDataOptions(app, *o);
   app.add_option("--profile", o->profile, "Efficiency profile TOML (default: the built-in calibrated profile)");
   app.add_option("--max-median-ape", o->max_median_ape, "Exit 1 when any test kind's median APE (%) exceeds this");
   app.add_flag("--leave-one-source-out", o->loso, "For each source S: calibrate on the other sources, validate on S");
+  app.add_option("--intervals-out", o->intervals_out,
+                 "With --leave-one-source-out: write the held-out prediction intervals (TOML) to FILE");
   return [o, &ctx]() {
+    if (!o->intervals_out.empty() && !o->loso)
+      throw catalog::InputError("--intervals-out needs --leave-one-source-out");
     if (o->loso) {
-      ctx.Emit(app::LeaveOneSourceOutReport(app::LeaveOneSourceOut(ctx.Catalog(), Data(*o, ctx))));
+      const auto r = app::LeaveOneSourceOut(ctx.Catalog(), Data(*o, ctx));
+      if (!o->intervals_out.empty()) app::WriteUserFile(o->intervals_out, r.intervals_toml);
+      ctx.Emit(app::LeaveOneSourceOutReport(r));
       return 0;
     }
     const auto v = app::Validate(ctx.Catalog(), {Data(*o, ctx), o->profile, o->max_median_ape});

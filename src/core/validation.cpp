@@ -340,4 +340,29 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
   return profile;
 }
 
+const IntervalBand* PredictionIntervals::For(TestKind k) const {
+  auto it = kinds.find(k);
+  return it == kinds.end() ? nullptr : &it->second;
+}
+
+PredictionIntervals IntervalsFromRatios(const std::map<TestKind, std::vector<double>>& ratios, double coverage) {
+  PredictionIntervals out;
+  out.coverage = coverage;
+  for (auto [kind, r] : ratios) {
+    r.erase(std::remove_if(r.begin(), r.end(), [](double v) { return !(v > 0) || !std::isfinite(v); }), r.end());
+    if (r.size() < 10) continue;
+    std::sort(r.begin(), r.end());
+    // Linear interpolation between order statistics.
+    auto quantile = [&](double q) {
+      const double pos = q * static_cast<double>(r.size() - 1);
+      const size_t i = static_cast<size_t>(pos);
+      const double f = pos - static_cast<double>(i);
+      return i + 1 < r.size() ? r[i] * (1 - f) + r[i + 1] * f : r[i];
+    };
+    const double tail = (1 - coverage) / 2;
+    out.kinds[kind] = {std::min(1.0, quantile(tail)), std::max(1.0, quantile(1 - tail)), r.size()};
+  }
+  return out;
+}
+
 }  // namespace tokcast

@@ -91,6 +91,21 @@ struct KindSummary {
 std::map<TestKind, KindSummary> Summarize(const std::vector<Scenario>& scenarios,
                                           const std::vector<RowResult>& results);
 
+// How far real runs fall from the expectation on data the calibration did not see: quantiles of
+// measured / predicted over held-out sources (leave one source out), per test kind. A prediction
+// interval is [expected x low, min(expected x high, bound)].
+struct IntervalBand {
+  double low = 1, high = 1;  // ratio quantiles
+  size_t rows = 0;           // held-out rows behind them
+};
+struct PredictionIntervals {
+  double coverage = 0.8;  // the share of held-out rows inside [low, high]
+  std::map<TestKind, IntervalBand> kinds;
+  const IntervalBand* For(TestKind k) const;
+};
+// The central `coverage` quantiles of each kind's ratios (kinds with fewer than 10 left out).
+PredictionIntervals IntervalsFromRatios(const std::map<TestKind, std::vector<double>>& ratios, double coverage);
+
 // The efficiency key a scenario is fitted under ("llama.cpp-metal/unified_soc").
 std::string EfficiencyKey(const Scenario& s);
 

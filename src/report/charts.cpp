@@ -134,6 +134,19 @@ constexpr Metric kTg{"tg_tok_s", "Decode speed", "decode tok/s per sequence"};
 constexpr Metric kBatchTg{"batch_tok_s", "Decode throughput", "decode tok/s, all sequences"};
 constexpr Metric kPp{"pp_tok_s", "Prefill speed", "prefill tok/s"};
 
+// The 80% prediction interval of a speed (held-out error), when the row carries one.
+void Interval(const json& row, const char* key, Point& p) {
+  const std::string k = std::string(key) + "_interval";
+  const double lo = Number(row, k.c_str(), "low"), hi = Number(row, k.c_str(), "high");
+  if (std::isfinite(lo) && std::isfinite(hi)) {
+    p.lo = lo;
+    p.hi = hi;
+    p.label += " (80% interval " + TickText(lo) + " to " + TickText(hi) + ")";
+  }
+}
+
+constexpr const char* kIntervalNote = "whiskers and bands: where 80% of held-out measurements fell";
+
 // Expected bars with the bound as an outlined bar beside them; claims as diamonds.
 Chart PairBars(const std::vector<json>& rows, const Metric& m, const std::vector<const char*>& label_keys,
                const std::string& scenario) {
@@ -150,7 +163,9 @@ Chart PairBars(const std::vector<json>& rows, const Metric& m, const std::vector
     const json& r = rows[i];
     c.categories.push_back(Label(r, label_keys) + (Text(r, "verdict") == "offload" ? " (offload)" : ""));
     const double x = static_cast<double>(i);
-    expected.points.push_back({x, Number(r, m.key, "expected"), {}, {}, c.categories.back() + ": expected"});
+    Point e{x, Number(r, m.key, "expected"), {}, {}, c.categories.back() + ": expected"};
+    Interval(r, m.key, e);
+    expected.points.push_back(e);
     bound.points.push_back({x, Number(r, m.key, "bound"), {}, {}, c.categories.back() + ": bound"});
     if (std::string(m.key) == "batch_tok_s" || !r.contains("claims")) continue;
     for (const auto& cl : r["claims"]) {
@@ -164,6 +179,8 @@ Chart PairBars(const std::vector<json>& rows, const Metric& m, const std::vector
   }
   c.series = {expected, bound};
   if (!claims.points.empty()) c.series.push_back(claims);
+  for (const auto& p : expected.points)
+    if (p.lo) c.note = kIntervalNote;
   return c;
 }
 
@@ -185,7 +202,9 @@ Chart PairLines(const std::vector<json>& rows, const Metric& m, const char* xkey
     for (const auto& r : group) {
       const double x = Number(r, xkey);
       xs.push_back(x);
-      e.points.push_back({x, Number(r, m.key, "expected"), {}, {}, name + " @ " + TickText(x)});
+      Point pe{x, Number(r, m.key, "expected"), {}, {}, name + " @ " + TickText(x)};
+      Interval(r, m.key, pe);
+      e.points.push_back(pe);
       b.points.push_back({x, Number(r, m.key, "bound"), {}, {}, name + " bound @ " + TickText(x)});
     }
     c.series.push_back(std::move(e));
@@ -193,7 +212,19 @@ Chart PairLines(const std::vector<json>& rows, const Metric& m, const char* xkey
     ++color;
   }
   TokenAxis(c.x, xs);
+  // Setups an order of magnitude apart read on a log axis.
+  std::vector<double> ys;
+  for (const auto& se : c.series)
+    for (const auto& p : se.points)
+      if (p.y > 0) ys.push_back(p.y);
+  if (!ys.empty()) {
+    const auto [mn, mx] = std::minmax_element(ys.begin(), ys.end());
+    c.y.log = *mx / *mn >= 20;
+  }
   c.note = "solid: expected with calibrated efficiencies; dashed: the physical bound (every efficiency at 1)";
+  for (const auto& se : c.series)
+    for (const auto& p : se.points)
+      if (p.lo) c.note = "solid: expected; dashed: the physical bound; band: where 80% of held-out measurements fell";
   return c;
 }
 

@@ -52,6 +52,14 @@ Field Wide(Field f) {
   return f.Visibility(Show::kWide);
 }
 
+// A prediction interval: where 80% of held-out measurements fell (data/efficiency/intervals.toml).
+Field Interval(std::string n, std::string unit, std::string what) {
+  return Object(
+      std::move(n),
+      "80% prediction interval of the " + what + " (measured / predicted on held-out sources), capped by the bound",
+      {Num("low", unit, "low end of the interval"), Num("high", unit, "high end of the interval")});
+}
+
 // The expected half of a pair, for narrow table columns (JSON and CSV keep both halves).
 template <int kDecimals>
 std::string ExpectedOnly(const json& r, const char* key) {
@@ -118,6 +126,10 @@ std::vector<Field> PredictFields() {
           .Decimals(2)
           .Display(TtftCell)
           .Rank(3),
+      Never(Interval("tg_tok_s_interval", "tok/s", "decode tokens/s per sequence")),
+      Never(Interval("pp_tok_s_interval", "tok/s", "prefill tokens/s")),
+      Never(Interval("ttft_s_interval", "s", "time to first token")),
+      Never(Interval("batch_tok_s_interval", "tok/s", "decode tokens/s of all sequences")),
       Pair("batch_tok_s", "tok/s", "decode tokens/s of all sequences together: expected / bound")
           .Header("batch tok/s")
           .Decimals(1)

@@ -141,7 +141,8 @@ void Styles(Writer& w) {
           << " .grid { stroke: var(--grid); stroke-width: 1; }\n#" << w.id()
           << " .axis { stroke: var(--axis); stroke-width: 1; }\n#" << w.id()
           << " .rule, .diagonal { stroke: var(--fg); stroke-width: 1.2; stroke-dasharray: 5 4; opacity: 0.7; }\n#"
-          << w.id() << " .limit { stroke: var(--fg); stroke-width: 2.5; }\n"
+          << w.id() << " .limit { stroke: var(--fg); stroke-width: 2.5; }\n#" << w.id()
+          << " .whisker { stroke: var(--fg); stroke-width: 1.2; opacity: 0.75; }\n"
           << "</style>\n";
 }
 
@@ -337,7 +338,7 @@ void DrawBars(Writer& w, const Chart& c, const Box& b) {
   double ymn = 0, ymx = 0;
   for (const Series& s : c.series)
     for (const Point& p : s.points)
-      if (Usable(p.y, c.y.log)) ymn = std::min(ymn, p.y), ymx = std::max(ymx, p.y);
+      if (Usable(p.y, c.y.log)) ymn = std::min(ymn, p.y), ymx = std::max({ymx, p.y, p.hi.value_or(p.y)});
   for (const Rule& r : c.rules) ymx = std::max(ymx, r.value);
   if (c.y.log) {
     ymn = INFINITY;
@@ -402,7 +403,14 @@ void DrawBars(Writer& w, const Chart& c, const Box& b) {
               << ">";
       if (!p.label.empty()) w.out() << "<title>" << Escape(p.label) << "</title>";
       w.out() << "</rect>\n";
-      if (values) w.Text(x0 + bar / 2, y0 - 3, TickText(p.y), "value", "middle");
+      if (p.lo && p.hi && Usable(*p.lo, c.y.log) && Usable(*p.hi, c.y.log)) {
+        // The prediction interval as a whisker over the bar.
+        const double cx = x0 + bar / 2, y_lo = ys(*p.lo), y_hi = ys(*p.hi);
+        w.Line(cx, y_lo, cx, y_hi, "whisker");
+        w.Line(cx - 4, y_lo, cx + 4, y_lo, "whisker");
+        w.Line(cx - 4, y_hi, cx + 4, y_hi, "whisker");
+      }
+      if (values) w.Text(x0 + bar / 2, std::min(y0, p.hi ? ys(*p.hi) : y0) - 3, TickText(p.y), "value", "middle");
     }
     w.out() << "</g>\n";
   }

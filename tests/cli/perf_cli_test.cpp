@@ -66,6 +66,43 @@ TEST(PerfCli, CalibrateReproducesTheShippedProfile) {
   }
 }
 
+TEST(PerfCli, ShippedIntervalsAreTheHeldOutErrorOfTheShippedData) {
+  test::TempDir dir;
+  const auto r = RunCli({"validate", "--leave-one-source-out", "--intervals-out", dir.File("i.toml")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(dir.File("i.toml"));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const PredictionIntervals fresh = catalog::ParseIntervals(text, "fresh");
+  const PredictionIntervals& shipped = catalog::BuiltinIntervals();
+  ASSERT_EQ(fresh.kinds.size(), shipped.kinds.size())
+      << "regenerate: tokcast validate --leave-one-source-out --intervals-out data/efficiency/intervals.toml";
+  for (const auto& [kind, b] : shipped.kinds) {
+    SCOPED_TRACE(std::string(ToString(kind)));
+    ASSERT_TRUE(fresh.kinds.count(kind));
+    EXPECT_NEAR(fresh.kinds.at(kind).low, b.low, 0.02);
+    EXPECT_NEAR(fresh.kinds.at(kind).high, b.high, 0.02 * b.high);
+    EXPECT_EQ(fresh.kinds.at(kind).rows, b.rows);
+  }
+}
+
+TEST(PerfCli, PredictionIntervalsHoldTheExpectationAndNeverPassTheBound) {
+  const auto rows =
+      test::Rows(RunCli({"predict", "--model", "llama-3.1-8b,llama-3.1-70b", "--hw",
+                         "nvidia-rtx-4090,apple-m4-max-40c,nvidia-h100-sxm", "--batch", "1,16", "--format", "json"})
+                     .out);
+  ASSERT_EQ(rows.size(), 12u);
+  for (const auto& r : rows) {
+    for (const char* k : {"tg_tok_s", "pp_tok_s", "batch_tok_s"}) {
+      const auto& i = r[std::string(k) + "_interval"];
+      const double e = r[k]["expected"].get<double>(), b = r[k]["bound"].get<double>();
+      EXPECT_LE(i["low"].get<double>(), e) << k;
+      EXPECT_GE(i["high"].get<double>(), e - 1e-9) << k;
+      EXPECT_LE(i["high"].get<double>(), b + 1e-9) << k;
+    }
+    EXPECT_GE(r["ttft_s_interval"]["low"].get<double>(), r["ttft_s"]["bound"].get<double>() - 1e-12);
+  }
+}
+
 TEST(PerfCli, CompareWithNoArgumentsIsTheSeedScenario) {
   const auto r = RunCli({"compare", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;

@@ -18,6 +18,7 @@
 #include "app/session.h"
 #include "catalog/gguf.h"
 #include "catalog/model_source.h"
+#include "store/results_store.h"
 #include "test_util.h"
 #include "web/api.h"
 #include "web/server.h"
@@ -196,6 +197,32 @@ TEST(WebApi, UploadedModelsAreSizedLikeTheirFiles) {
   EXPECT_NE(
       ErrorOf(Post("/api/v1/fit", head, "application/octet-stream", {{"hw", "nvidia-rtx-4090"}})).find("truncated"),
       std::string::npos);
+}
+
+TEST(WebApi, ResultsComeFromTheServersDatabaseOnly) {
+  test::TempDir dir;
+  const std::string db = dir.File("r.db");
+  {
+    store::ResultsStore s(db);
+    store::StoredRun run;
+    run.kind = "bench-model";
+    run.host_json = run.result_json = "{}";
+    s.Insert(run);
+  }
+  const web::Api api(std::make_shared<const catalog::Catalog>(test::BuiltinCatalog()), db);
+  ApiRequest list;
+  list.path = "/api/v1/results";
+  const auto r = api.Handle(list);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["rows"].size(), 1u);
+  ApiRequest one;
+  one.path = "/api/v1/results/1";
+  EXPECT_EQ(api.Handle(one).status, 200);
+  one.path = "/api/v1/results/2";
+  EXPECT_EQ(api.Handle(one).status, 404) << api.Handle(one).body;
+  // No field chooses another database.
+  list.query = {{"db", "/etc/passwd"}};
+  EXPECT_EQ(api.Handle(list).status, 400);
 }
 
 TEST(WebApi, OpenApiDescribesEveryEndpoint) {
