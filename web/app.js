@@ -37,11 +37,12 @@ const PAGES = {
         card("layers on the device", `${f.layers_on_device}/${f.layers_total}`, f.reason || "", "layers"),
         card("longest context all on the device", f.max_ctx != null ? num(f.max_ctx) : "–", `tokens per sequence at batch ${f.batch}`, "max_ctx"),
         card("decode tok/s (expected)", p.tg_tok_s ? fmt(p.tg_tok_s.expected) : "–",
-             p.tg_tok_s ? `bound ${fmt(p.tg_tok_s.bound)} · ${p.limits ? p.limits.decode : ""}` : p.warning || "", "tg"),
+             p.tg_tok_s ? `${range(p.tg_tok_s_interval)}bound ${fmt(p.tg_tok_s.bound)} · ${p.limits ? p.limits.decode : ""}-bound`
+                        : p.warning || "", "tg"),
         card("prefill tok/s (expected)", p.pp_tok_s ? fmt(p.pp_tok_s.expected) : "–",
-             p.pp_tok_s ? `bound ${fmt(p.pp_tok_s.bound)}` : "", "pp"),
+             p.pp_tok_s ? `${range(p.pp_tok_s_interval)}bound ${fmt(p.pp_tok_s.bound)}` : "", "pp"),
         card("time to first token (s)", p.ttft_s ? fmt(p.ttft_s.expected) : "–",
-             p.ttft_s ? `bound ${fmt(p.ttft_s.bound)}` : "", "ttft"),
+             p.ttft_s ? `${range(p.ttft_s_interval)}bound ${fmt(p.ttft_s.bound)}` : "", "ttft"),
       ]);
       await charts([["fit", fitQ, 1], ["predict", predQ, 2]]);
       tables([["Memory plan", fit], ["Speed", pred]]);
@@ -219,6 +220,8 @@ function el(tag, attrs = {}, ...children) {
 function link(href, text) { return el("a", { href }, text); }
 function pick(q, keys) { const o = {}; for (const k of keys) if (q[k]) o[k] = q[k]; return o; }
 function gib(bytes) { return bytes == null ? "–" : (bytes / 1073741824).toFixed(1); }
+// "80%: 131–181 · " for an interval, "" without one.
+function range(i) { return i && i.low != null ? `80%: ${fmt(i.low)}–${fmt(i.high)} · ` : ""; }
 function num(v) { return Number(v).toLocaleString("en-US"); }
 function fmt(v) {
   if (v == null || Number.isNaN(v)) return "–";
