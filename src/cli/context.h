@@ -84,6 +84,7 @@ Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
 Runner RegisterSimulate(CLI::App& app, Context& ctx);
 Runner RegisterPlan(CLI::App& app, Context& ctx);
 Runner RegisterWeb(CLI::App& app, Context& ctx);
+Runner RegisterBenchServe(CLI::App& app, Context& ctx);
 
 // Entry point used by main() and the end-to-end tests.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

@@ -66,10 +66,14 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       RegisterCompare);
   add(&app, "explain", "Per-operator breakdown of one scenario: FLOPs, bytes, time and what bounds it",
       RegisterExplain);
-  CLI::App* bench = app.add_subcommand("bench", "Measure this machine: micro-benchmarks and a real forward pass");
+  CLI::App* bench =
+      app.add_subcommand("bench", "Measure: this machine (micro-benchmarks, a real forward pass) and real servers");
   bench->require_subcommand(1);
   add(bench, "machine", "Memory bandwidth, matmul throughput and host facts; writes --hw local", RegisterBenchMachine);
   add(bench, "model", "A real forward pass on this CPU, like llama-bench, next to the prediction", RegisterBenchModel);
+  add(bench, "serve",
+      "A real OpenAI-compatible server under load (TTFT/TPOT/ITL as vllm bench serve), beside the simulator",
+      RegisterBenchServe);
   add(&app, "synth", "Write the probe engine's synthetic model as a GGUF file (with a minimal tokenizer)",
       RegisterSynth);
   add(&app, "results", "Stored runs: list, show ID, export (CSV in the validation schema, or JSON)", RegisterResults);

@@ -689,6 +689,18 @@ const Schema& Simulate() {
   return s;
 }
 
+const Schema& BenchServe() {
+  static const Schema s = [] {
+    std::vector<Field> f = {Always(Str("source", "measured (the server) or predicted (the simulator)"))};
+    for (const auto& x : Simulate().fields) f.push_back(x);
+    f.push_back(Num("errors", "", "requests that failed (counted, never dropped)").Decimals(0).Rank(3));
+    f.push_back(Wide(Num("client_us_per_chunk", "us", "the client's own work per streamed chunk")));
+    f.push_back(Never(Str("served_model", "the model name the server answered with")));
+    return Make("bench_serve", std::move(f));
+  }();
+  return s;
+}
+
 const Schema& SimulatedRequest() {
   static const Schema s =
       Make("simulate_request",
@@ -753,6 +765,7 @@ std::vector<const Schema*> All() {
           &Synthesized(),
           &Simulate(),
           &SimulatedRequest(),
+          &BenchServe(),
           &Plan()};
 }
 

@@ -33,6 +33,7 @@ const Schema& Imported();
 const Schema& Synthesized();
 const Schema& Simulate();          // one row: the run's metrics
 const Schema& SimulatedRequest();  // one row per request (--per-request)
+const Schema& BenchServe();        // a real server's run (and the simulator's beside it)
 const Schema& Plan();              // one row per serving configuration
 
 // Every schema above, for tests and documentation.

@@ -1,0 +1,199 @@
+#include "app/bench_serve.h"
+
+#include <nlohmann/json.hpp>
+
+#include "app/bench.h"
+#include "app/results.h"
+#include "catalog/error.h"
+#include "core/text.h"
+#include "measure/serve_client.h"
+#include "report/kinds.h"
+
+namespace tokcast::app {
+
+namespace {
+
+using nlohmann::json;
+
+// What the server says it is: vLLM's /version, llama-server's /props, else /v1/models.
+std::string ServerIdentity(const std::string& url) {
+  std::string out;
+  if (auto v = measure::HttpGet(url, "/version")) {
+    const json j = json::parse(*v, nullptr, false);
+    if (j.is_object() && j.contains("version") && j["version"].is_string())
+      out = "version " + j["version"].get<std::string>();
+  }
+  if (auto p = measure::HttpGet(url, "/props")) {
+    const json j = json::parse(*p, nullptr, false);
+    if (j.is_object() && j.contains("build_info") && j["build_info"].is_string())
+      out += (out.empty() ? "" : "; ") + std::string("llama-server ") + j["build_info"].get<std::string>();
+  }
+  if (out.empty())
+    if (auto m = measure::HttpGet(url, "/v1/models")) out = "models " + m->substr(0, 300);
+  for (char& c : out)
+    if (c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+
+// The measured run in the simulator's terms, so both go through one set of metric definitions.
+serve::SimResult AsSimResult(const measure::ServeRun& run, size_t skip) {
+  serve::SimResult r;
+  double first = 1e300, last = 0;
+  for (size_t i = skip; i < run.requests.size(); ++i) {
+    const auto& m = run.requests[i];
+    serve::RequestResult q;
+    q.id = i - skip;
+    q.arrival_s = m.arrival_s;
+    q.input_tokens = m.input_tokens;
+    q.output_tokens = m.output_tokens;
+    q.completed = m.ok;
+    if (m.ok) {
+      q.first_token_s = m.first_token_s;
+      q.finish_s = m.finish_s;
+      // ITL from every gap; a chunk that carried several tokens (usage says so) splits its gap.
+      const size_t chunks = m.chunk_s.size();
+      const double per_chunk = chunks > 1 && m.output_tokens > chunks
+                                   ? static_cast<double>(m.output_tokens - 1) / static_cast<double>(chunks - 1)
+                                   : 1.0;
+      for (size_t k = 1; k < chunks; ++k) {
+        const double gap = m.chunk_s[k] - m.chunk_s[k - 1];
+        const int n = std::max(1, static_cast<int>(per_chunk + 0.5));
+        for (int s = 0; s < n; ++s) r.itl_s.push_back(static_cast<float>(gap / n));
+      }
+      last = std::max(last, m.finish_s);
+    }
+    first = std::min(first, m.arrival_s);
+    r.requests.push_back(q);
+  }
+  r.makespan_s = last > first ? last - first : 0;
+  return r;
+}
+
+}  // namespace
+
+BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest& req) {
+  if (req.url.empty()) throw catalog::InputError("bench serve needs --url http://HOST:PORT");
+  if (req.api != "completions" && req.api != "chat")
+    throw catalog::InputError("--api '" + req.api + "': completions or chat");
+  if (req.warmup > 1000) throw catalog::InputError("--warmup must be at most 1000 requests");
+  std::vector<serve::Request> reqs;
+  try {
+    reqs = serve::Generate(req.workload);
+  } catch (const std::invalid_argument& e) {
+    throw catalog::InputError(e.what());
+  }
+  std::vector<measure::LoadRequest> load;
+  for (uint64_t w = 0; w < req.warmup; ++w)
+    load.push_back({0, req.workload.isl.min, std::min<uint32_t>(req.workload.osl.min, 16)});
+  for (const auto& r : reqs) load.push_back({r.arrival_s, r.input_tokens, r.output_tokens});
+  measure::ServeClientOptions o;
+  o.url = req.url;
+  o.api = req.api;
+  o.model = req.served_model;
+  o.timeout_s = req.timeout_s;
+  o.seed = req.workload.seed;
+  const bool closed = req.workload.arrival == serve::Arrival::kClosedLoop;
+  if (closed) o.concurrency = req.workload.concurrency;
+  if (req.workload.arrival == serve::Arrival::kOffline) o.concurrency = static_cast<uint32_t>(load.size());
+  measure::ServeRun run;
+  try {
+    if (req.warmup) {
+      auto warm = o;
+      warm.concurrency = static_cast<uint32_t>(req.warmup);
+      const std::vector<measure::LoadRequest> w(load.begin(), load.begin() + static_cast<long>(req.warmup));
+      const auto wr = measure::RunServeLoad(w, warm);
+      o.model = wr.model;
+      load.erase(load.begin(), load.begin() + static_cast<long>(req.warmup));
+    }
+    run = measure::RunServeLoad(load, o);
+  } catch (const std::runtime_error& e) {
+    throw catalog::InputError(e.what());
+  }
+  BenchServeResult out;
+  out.url = req.url;
+  out.api = req.api;
+  out.model = run.model;
+  out.workload = req.workload;
+  out.measured = AsSimResult(run, 0);
+  out.metrics = serve::Summarize(out.measured, req.slo);
+  out.client_us_per_chunk = run.client_us_per_chunk;
+  for (const auto& m : run.requests) {
+    if (m.ok) continue;
+    if (out.errors++ == 0) out.first_error = m.error;
+  }
+  out.server = ServerIdentity(req.url);
+  if (req.predict) {
+    SimulateRequest p = *req.predict;
+    p.workload = req.workload;
+    p.slo = req.slo;
+    out.predicted = Simulate(cat, p);
+  }
+  if (req.store) {
+    const report::Report rep = BenchServeReport(out);
+    json result = {{"url", out.url}, {"server", out.server}, {"rows", rep.rows}};
+    out.run_id = StoreRun(req.db_path, "bench-serve", HostJson(measure::ProbeHost()), result, {});
+  }
+  return out;
+}
+
+report::Report BenchServeReport(const BenchServeResult& r) {
+  SimulateResult m;
+  m.hardware = r.predicted ? r.predicted->hardware : r.url;
+  m.model = r.predicted ? r.predicted->model : r.model;
+  m.quant = r.predicted ? r.predicted->quant : "";
+  m.runtime = r.predicted ? r.predicted->runtime : "server";
+  m.workload = r.workload;
+  m.sim = r.measured;
+  m.metrics = r.metrics;
+  if (r.predicted) {
+    m.output_throughput_bound = r.predicted->output_throughput_bound;
+    m.tp = r.predicted->tp;
+    m.devices = r.predicted->devices;
+    m.kv_type = r.predicted->kv_type;
+  }
+  report::Report rep;
+  rep.schema = &report::kinds::BenchServe();
+  json measured = SimulateReport(m).rows.front();
+  measured["source"] = "measured";
+  measured["errors"] = r.errors;
+  measured["client_us_per_chunk"] = r.client_us_per_chunk;
+  measured["served_model"] = r.model;
+  measured.erase("kv_pool_tokens");
+  measured.erase("max_num_seqs");
+  measured.erase("max_batched_tokens");
+  measured.erase("preemptions");
+  measured.erase("steps");
+  measured.erase("peak_waiting");
+  measured.erase("peak_kv_used");
+  measured.erase("confidence");
+  measured.erase("timeline");
+  rep.rows.push_back(std::move(measured));
+  if (r.predicted) {
+    json p = SimulateReport(*r.predicted).rows.front();
+    p["source"] = "predicted";
+    p.erase("timeline");
+    rep.rows.push_back(std::move(p));
+  }
+  rep.title =
+      r.url + " (" + r.model + "): " + std::to_string(r.metrics.requests) + " requests, " +
+      std::string(ToString(r.workload.arrival)) +
+      (r.workload.arrival == serve::Arrival::kClosedLoop ? " at concurrency " + std::to_string(r.workload.concurrency)
+       : r.workload.arrival == serve::Arrival::kOffline  ? ""
+                                                         : " at " + FormatFixed(r.workload.rate, 2) + " req/s");
+  if (!r.server.empty()) rep.notes.push_back("server: " + r.server);
+  if (r.errors)
+    rep.notes.push_back(std::to_string(r.errors) +
+                        " requests failed (counted, not dropped); the first: " + r.first_error);
+  const double itl_us = r.metrics.itl_s.median * 1e6;
+  rep.notes.push_back(
+      "client overhead: " + FormatFixed(r.client_us_per_chunk, 1) + " us per streamed chunk" +
+      (itl_us > 0 ? " (" + FormatFixed(100 * r.client_us_per_chunk / itl_us, 2) + "% of the median ITL)" : ""));
+  rep.notes.push_back(
+      "TTFT from the request's scheduled arrival (queueing included); TPOT = (E2E - TTFT) / (output tokens - 1); ITL "
+      "over "
+      "every streamed gap, split by usage when a chunk carries several tokens (vllm bench serve's definitions)");
+  if (r.run_id) rep.notes.push_back("stored as run " + std::to_string(*r.run_id));
+  return rep;
+}
+
+}  // namespace tokcast::app

@@ -1,0 +1,44 @@
+// tokcast bench serve: a real server under the simulator's workloads, measured with the
+// simulator's metrics (vllm bench serve's definitions), optionally beside the simulator's
+// prediction for the same workload; stored in the results database.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "app/simulate.h"
+#include "catalog/catalog.h"
+#include "report/schema.h"
+#include "serve/metrics.h"
+
+namespace tokcast::app {
+
+struct BenchServeRequest {
+  std::string url, api = "completions", served_model;
+  serve::WorkloadSpec workload;
+  uint64_t warmup = 0;  // requests sent first and not measured
+  serve::Slo slo;
+  double timeout_s = 600;
+  std::optional<SimulateRequest> predict;  // hardware, model, runtime, quant: the simulator beside
+  bool store = true;
+  std::string db_path;
+};
+
+struct BenchServeResult {
+  std::string url, api, model;
+  serve::WorkloadSpec workload;
+  serve::SimResult measured;  // the run in the simulator's terms
+  serve::ServeMetrics metrics;
+  size_t errors = 0;
+  std::string first_error;
+  double client_us_per_chunk = 0;
+  std::string server;  // what /version, /props or /v1/models said
+  std::optional<SimulateResult> predicted;
+  std::optional<int64_t> run_id;
+};
+
+// Throws InputError for bad options or a server that cannot be reached at all.
+BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest& request);
+report::Report BenchServeReport(const BenchServeResult& result);
+
+}  // namespace tokcast::app

@@ -1,0 +1,203 @@
+#include "measure/serve_client.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace tokcast::measure {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+// "http://host:8000/v1/" -> "http://host:8000".
+std::string Base(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.size() > 3 && url.compare(url.size() - 3, 3, "/v1") == 0) url.resize(url.size() - 3);
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) url = "http://" + url;
+  return url;
+}
+
+// Token ids of a prompt: pseudo-random in [1000, 9000), so no id is special and the prompt
+// shares no prefix with another (a server's prefix cache does not shorten it).
+std::vector<int> PromptIds(uint32_t n, uint64_t seed) {
+  std::vector<int> ids(n);
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
+  for (auto& id : ids) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    id = 1000 + static_cast<int>(x % 8000);
+  }
+  return ids;
+}
+
+std::string Body(const ServeClientOptions& o, const std::string& model, const LoadRequest& r, uint64_t index) {
+  json j = {{"model", model},
+            {"max_tokens", r.output_tokens},
+            {"min_tokens", r.output_tokens},
+            {"ignore_eos", true},
+            {"temperature", 0},
+            {"stream", true},
+            {"stream_options", {{"include_usage", true}}}};
+  if (o.api == "chat") {
+    std::string text;
+    text.reserve(static_cast<size_t>(r.input_tokens) * 4);
+    for (uint32_t i = 0; i < r.input_tokens; ++i) text += " the";
+    j["messages"] = json::array({{{"role", "user"}, {"content", text}}});
+  } else {
+    j["prompt"] = PromptIds(r.input_tokens, o.seed * 1000003 + index);
+  }
+  return j.dump();
+}
+
+struct Shared {
+  Clock::time_point start;
+  std::atomic<double> client_s{0};
+  std::atomic<uint64_t> chunks{0};
+  double Now() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
+};
+
+void Send(const ServeClientOptions& o, const std::string& base, const std::string& model, const LoadRequest& lr,
+          uint64_t index, Shared& shared, MeasuredRequest& m) {
+  httplib::Client cli(base);
+  const auto timeout = std::chrono::duration<double>(o.timeout_s);
+  cli.set_connection_timeout(10);
+  cli.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+  httplib::Request req;
+  req.method = "POST";
+  req.path = o.api == "chat" ? "/v1/chat/completions" : "/v1/completions";
+  req.headers = {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}};
+  req.body = Body(o, model, lr, index);
+  std::string buffer, raw;
+  bool done = false;
+  double busy = 0;
+  uint64_t chunks = 0;
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    const double t = shared.Now();
+    const auto t0 = Clock::now();
+    if (raw.size() < 4096) raw.append(data, std::min<size_t>(n, 4096));
+    buffer.append(data, n);
+    size_t nl;
+    while ((nl = buffer.find('\n')) != std::string::npos) {
+      std::string line = buffer.substr(0, nl);
+      buffer.erase(0, nl + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.rfind("data:", 0) != 0) continue;
+      const std::string payload = line.substr(line.size() > 5 && line[5] == ' ' ? 6 : 5);
+      if (payload == "[DONE]") {
+        done = true;
+        continue;
+      }
+      const json j = json::parse(payload, nullptr, false);
+      if (!j.is_object()) continue;
+      if (j.contains("usage") && j["usage"].is_object()) {
+        const auto& u = j["usage"];
+        if (u.contains("completion_tokens") && u["completion_tokens"].is_number_unsigned())
+          m.output_tokens = u["completion_tokens"].get<uint32_t>();
+        if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_unsigned())
+          m.input_tokens = u["prompt_tokens"].get<uint32_t>();
+      }
+      if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) continue;
+      const auto& c = j["choices"][0];
+      std::string text;
+      if (c.contains("text") && c["text"].is_string()) text = c["text"].get<std::string>();
+      if (c.contains("delta") && c["delta"].is_object() && c["delta"].contains("content") &&
+          c["delta"]["content"].is_string())
+        text = c["delta"]["content"].get<std::string>();
+      if (text.empty()) continue;
+      if (m.first_token_s < 0) m.first_token_s = t;
+      m.chunk_s.push_back(t);
+      ++chunks;
+    }
+    busy += std::chrono::duration<double>(Clock::now() - t0).count();
+    return true;
+  };
+  m.sent_s = shared.Now();
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  const bool sent = cli.send(req, res, err);
+  m.finish_s = shared.Now();
+  shared.client_s = shared.client_s + busy;
+  shared.chunks += chunks;
+  if (!sent) {
+    m.error = "request failed: " + httplib::to_string(err);
+  } else if (res.status != 200) {
+    std::string first = raw.substr(0, raw.find('\n'));
+    m.error = "HTTP " + std::to_string(res.status) + (first.empty() ? "" : ": " + first.substr(0, 200));
+  } else if (m.first_token_s < 0) {
+    m.error = "no output streamed";
+  } else {
+    m.ok = true;
+    if (m.output_tokens == 0) m.output_tokens = static_cast<uint32_t>(m.chunk_s.size());
+    if (m.input_tokens == 0) m.input_tokens = lr.input_tokens;
+    (void)done;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> HttpGet(const std::string& url, const std::string& path, double timeout_s) {
+  httplib::Client cli(Base(url));
+  cli.set_connection_timeout(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::duration<double>(timeout_s)));
+  cli.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::duration<double>(timeout_s)));
+  auto r = cli.Get(path);
+  if (!r || r->status != 200) return std::nullopt;
+  return r->body;
+}
+
+ServeRun RunServeLoad(const std::vector<LoadRequest>& requests, const ServeClientOptions& o) {
+  const std::string base = Base(o.url);
+  ServeRun run;
+  run.model = o.model;
+  if (run.model.empty()) {
+    const auto models = HttpGet(base, "/v1/models", 10);
+    if (!models)
+      throw std::runtime_error(base + ": no answer from /v1/models (is the server up? or give --served-model)");
+    const json j = json::parse(*models, nullptr, false);
+    if (!j.is_object() || !j.contains("data") || !j["data"].is_array() || j["data"].empty() ||
+        !j["data"][0].contains("id") || !j["data"][0]["id"].is_string())
+      throw std::runtime_error(base + "/v1/models: no model listed (give --served-model)");
+    run.model = j["data"][0]["id"].get<std::string>();
+  }
+  run.requests.resize(requests.size());
+  Shared shared;
+  shared.start = Clock::now();
+  if (o.concurrency) {
+    // Closed loop: each slot sends its next request as soon as the last one ends.
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> slots;
+    for (uint32_t s = 0; s < *o.concurrency && s < requests.size(); ++s) {
+      slots.emplace_back([&] {
+        for (size_t i; (i = next.fetch_add(1)) < requests.size();) {
+          run.requests[i].arrival_s = shared.Now();
+          Send(o, base, run.model, requests[i], i, shared, run.requests[i]);
+        }
+      });
+    }
+    for (auto& t : slots) t.join();
+  } else {
+    std::vector<std::thread> workers;
+    workers.reserve(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+      std::this_thread::sleep_until(shared.start + std::chrono::duration_cast<Clock::duration>(
+                                                       std::chrono::duration<double>(requests[i].arrival_s)));
+      run.requests[i].arrival_s = requests[i].arrival_s;
+      workers.emplace_back([&, i] { Send(o, base, run.model, requests[i], i, shared, run.requests[i]); });
+    }
+    for (auto& t : workers) t.join();
+  }
+  run.duration_s = shared.Now();
+  const uint64_t chunks = shared.chunks.load();
+  run.client_us_per_chunk = chunks ? shared.client_s.load() / static_cast<double>(chunks) * 1e6 : 0;
+  return run;
+}
+
+}  // namespace tokcast::measure
