@@ -124,6 +124,16 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
   out.server = ServerIdentity(req.url);
   if (req.predict) {
     SimulateRequest p = *req.predict;
+    // The prediction runs the server's own configuration: llama-server's slots (--parallel).
+    if (!p.max_num_seqs) {
+      if (auto props = measure::HttpGet(req.url, "/props")) {
+        const json j = json::parse(*props, nullptr, false);
+        if (j.is_object() && j.contains("total_slots") && j["total_slots"].is_number_unsigned() &&
+            j["total_slots"].get<uint64_t>() > 0 && j["total_slots"].get<uint64_t>() <= 4096) {
+          p.max_num_seqs = j["total_slots"].get<uint32_t>();
+        }
+      }
+    }
     p.workload = req.workload;
     p.slo = req.slo;
     out.predicted = Simulate(cat, p);

@@ -38,6 +38,10 @@ std::vector<int> PromptIds(uint32_t n, uint64_t seed) {
   return ids;
 }
 
+// Mixed into every prompt so that no run meets the prompts of an earlier one in a server's
+// prefix cache (llama-server keeps each slot's last prompt; vLLM and SGLang cache prefixes).
+const uint64_t run_nonce = static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+
 std::string Body(const ServeClientOptions& o, const std::string& model, const LoadRequest& r, uint64_t index) {
   json j = {{"model", model},
             {"max_tokens", r.output_tokens},
@@ -48,11 +52,12 @@ std::string Body(const ServeClientOptions& o, const std::string& model, const Lo
             {"stream_options", {{"include_usage", true}}}};
   if (o.api == "chat") {
     std::string text;
-    text.reserve(static_cast<size_t>(r.input_tokens) * 4);
+    text.reserve(static_cast<size_t>(r.input_tokens) * 4 + 24);
+    text = std::to_string(run_nonce + index) + ":";  // unique per run and request (no cached prefix)
     for (uint32_t i = 0; i < r.input_tokens; ++i) text += " the";
     j["messages"] = json::array({{{"role", "user"}, {"content", text}}});
   } else {
-    j["prompt"] = PromptIds(r.input_tokens, o.seed * 1000003 + index);
+    j["prompt"] = PromptIds(r.input_tokens, o.seed * 1000003 + index + run_nonce);
   }
   return j.dump();
 }
