@@ -117,9 +117,21 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
   out.measured = AsSimResult(run, 0);
   out.metrics = serve::Summarize(out.measured, req.slo);
   out.client_us_per_chunk = run.client_us_per_chunk;
+  double prompt_ms = 0, per_token = 0;
+  size_t timed = 0;
   for (const auto& m : run.requests) {
+    out.cached_tokens += m.cached_tokens;
+    if (m.ok && m.server_prompt_ms && m.server_ms_per_token) {
+      prompt_ms += *m.server_prompt_ms;
+      per_token += *m.server_ms_per_token;
+      ++timed;
+    }
     if (m.ok) continue;
     if (out.errors++ == 0) out.first_error = m.error;
+  }
+  if (timed) {
+    out.server_prompt_ms = prompt_ms / static_cast<double>(timed);
+    out.server_ms_per_token = per_token / static_cast<double>(timed);
   }
   out.server = ServerIdentity(req.url);
   if (req.predict) {
@@ -168,6 +180,9 @@ report::Report BenchServeReport(const BenchServeResult& r) {
   measured["errors"] = r.errors;
   measured["client_us_per_chunk"] = r.client_us_per_chunk;
   measured["served_model"] = r.model;
+  measured["cached_tokens"] = r.cached_tokens;
+  if (r.server_prompt_ms) measured["server_prompt_ms"] = *r.server_prompt_ms;
+  if (r.server_ms_per_token) measured["server_ms_per_token"] = *r.server_ms_per_token;
   measured.erase("kv_pool_tokens");
   measured.erase("max_num_seqs");
   measured.erase("max_batched_tokens");
@@ -191,6 +206,12 @@ report::Report BenchServeReport(const BenchServeResult& r) {
        : r.workload.arrival == serve::Arrival::kOffline  ? ""
                                                          : " at " + FormatFixed(r.workload.rate, 2) + " req/s");
   if (!r.server.empty()) rep.notes.push_back("server: " + r.server);
+  if (r.server_prompt_ms && r.server_ms_per_token) {
+    rep.notes.push_back("the server's own timings (means): prompt " + FormatFixed(*r.server_prompt_ms, 1) + " ms, " +
+                        FormatFixed(*r.server_ms_per_token, 2) + " ms per generated token");
+  }
+  if (r.cached_tokens)
+    rep.notes.push_back(std::to_string(r.cached_tokens) + " prompt tokens came from the server's cache");
   if (r.errors)
     rep.notes.push_back(std::to_string(r.errors) +
                         " requests failed (counted, not dropped); the first: " + r.first_error);

@@ -32,6 +32,9 @@ struct BenchServeResult {
   size_t errors = 0;
   std::string first_error;
   double client_us_per_chunk = 0;
+  uint64_t cached_tokens = 0;  // prompt tokens the server took from its cache (should be 0)
+  // Means of the server's own timings, where it reports them (llama-server).
+  std::optional<double> server_prompt_ms, server_ms_per_token;
   std::string server;  // what /version, /props or /v1/models said
   std::optional<SimulateResult> predicted;
   std::optional<int64_t> run_id;

@@ -38,11 +38,11 @@ std::vector<int> PromptIds(uint32_t n, uint64_t seed) {
   return ids;
 }
 
-// Mixed into every prompt so that no run meets the prompts of an earlier one in a server's
-// prefix cache (llama-server keeps each slot's last prompt; vLLM and SGLang cache prefixes).
-const uint64_t run_nonce = static_cast<uint64_t>(Clock::now().time_since_epoch().count());
-
-std::string Body(const ServeClientOptions& o, const std::string& model, const LoadRequest& r, uint64_t index) {
+// `run_nonce` (the run's start time) is mixed into every prompt so that no run meets the prompts
+// of an earlier one in a server's prefix cache (llama-server keeps each slot's last prompt; vLLM
+// and SGLang cache prefixes).
+std::string Body(const ServeClientOptions& o, const std::string& model, const LoadRequest& r, uint64_t index,
+                 uint64_t run_nonce) {
   json j = {{"model", model},
             {"max_tokens", r.output_tokens},
             {"min_tokens", r.output_tokens},
@@ -64,6 +64,7 @@ std::string Body(const ServeClientOptions& o, const std::string& model, const Lo
 
 struct Shared {
   Clock::time_point start;
+  uint64_t nonce = 0;
   std::atomic<double> client_s{0};
   std::atomic<uint64_t> chunks{0};
   double Now() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -79,7 +80,7 @@ void Send(const ServeClientOptions& o, const std::string& base, const std::strin
   req.method = "POST";
   req.path = o.api == "chat" ? "/v1/chat/completions" : "/v1/completions";
   req.headers = {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}};
-  req.body = Body(o, model, lr, index);
+  req.body = Body(o, model, lr, index, shared.nonce);
   std::string buffer, raw;
   bool done = false;
   double busy = 0;
@@ -108,6 +109,15 @@ void Send(const ServeClientOptions& o, const std::string& base, const std::strin
           m.output_tokens = u["completion_tokens"].get<uint32_t>();
         if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_unsigned())
           m.input_tokens = u["prompt_tokens"].get<uint32_t>();
+        if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object() &&
+            u["prompt_tokens_details"].value("cached_tokens", json(0)).is_number_unsigned())
+          m.cached_tokens = u["prompt_tokens_details"].value("cached_tokens", 0u);
+      }
+      if (j.contains("timings") && j["timings"].is_object()) {
+        const auto& tm = j["timings"];
+        if (tm.contains("prompt_ms") && tm["prompt_ms"].is_number()) m.server_prompt_ms = tm["prompt_ms"].get<double>();
+        if (tm.contains("predicted_per_token_ms") && tm["predicted_per_token_ms"].is_number())
+          m.server_ms_per_token = tm["predicted_per_token_ms"].get<double>();
       }
       if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty()) continue;
       const auto& c = j["choices"][0];
@@ -175,6 +185,7 @@ ServeRun RunServeLoad(const std::vector<LoadRequest>& requests, const ServeClien
   run.requests.resize(requests.size());
   Shared shared;
   shared.start = Clock::now();
+  shared.nonce = static_cast<uint64_t>(shared.start.time_since_epoch().count());
   if (o.concurrency) {
     // Closed loop: each slot sends its next request as soon as the last one ends.
     std::atomic<size_t> next{0};

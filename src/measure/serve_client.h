@@ -32,6 +32,9 @@ struct MeasuredRequest {
   double first_token_s = -1, finish_s = -1;
   std::vector<double> chunk_s;                   // every streamed chunk that carried output
   uint32_t input_tokens = 0, output_tokens = 0;  // from usage (else the asked / chunks counted)
+  uint32_t cached_tokens = 0;                    // usage.prompt_tokens_details.cached_tokens
+  // The server's own account where it gives one (llama-server's `timings`).
+  std::optional<double> server_prompt_ms, server_ms_per_token;
   bool ok = false;
   std::string error;
 };
