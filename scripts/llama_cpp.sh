@@ -8,6 +8,7 @@
 # Compiler: clang when present, else GCC with AMX kept off. On CPUs with AMX, GCC 12 with
 # -march=native builds an AMX path that crashes (its _tile_loadconfig intrinsic lets the stores
 # that fill the tile configuration be optimized away); clang does not have the problem.
+# LLAMA_COMPILER=gcc forces the GCC path.
 set -euo pipefail
 version=3.22.1
 cache=${TOKCAST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tokcast}
@@ -27,7 +28,7 @@ rm -rf "$dir.tmp"
 git -c advice.detachedHead=false clone --quiet "$work/package/llama/gitRelease.bundle" "$dir.tmp"
 flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF -DGGML_NATIVE=ON
        -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON)
-if command -v clang++ > /dev/null; then
+if [[ ${LLAMA_COMPILER:-} != gcc ]] && command -v clang++ > /dev/null; then
   flags+=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
   echo "llama_cpp.sh: building with clang" >&2
 else
