@@ -87,7 +87,7 @@ BENCHMARK(BM_ListReport100kRuns)->Unit(benchmark::kMillisecond);
 
 void BM_ResultsShow100kRuns(benchmark::State& state) {
   const std::string& db = Database();
-  for (auto _ : state) benchmark::DoNotOptimize(app::ShowResult({db, ""}, 54321).rows.size());
+  for (auto _ : state) benchmark::DoNotOptimize(app::ShowStoredRun({db, ""}, 54321).rows.size());
 }
 BENCHMARK(BM_ResultsShow100kRuns)->Unit(benchmark::kMicrosecond);
 
