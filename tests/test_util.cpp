@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "cli/context.h"
+#include "store/results_store.h"
 
 namespace tokcast::test {
 
@@ -23,6 +24,16 @@ CliResult RunCli(std::vector<std::string> args) {
   std::ostringstream out, err;
   const int code = cli::Run(static_cast<int>(argv.size()), argv.data(), out, err);
   return {code, out.str(), err.str()};
+}
+
+void StoreEmptyRuns(const std::string& db, size_t n) {
+  store::ResultsStore s(db);
+  std::vector<store::StoredRun> runs(n);
+  for (auto& r : runs) {
+    r.kind = "bench-model";
+    r.host_json = r.result_json = "{}";
+  }
+  s.InsertMany(runs);
 }
 
 TempDir::TempDir() {

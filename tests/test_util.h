@@ -47,6 +47,9 @@ struct CliResult {
 CliResult RunCli(std::vector<std::string> args);
 
 // A temporary directory removed at scope exit.
+// Stores `n` empty bench-model runs in the results database at `db` (created if needed).
+void StoreEmptyRuns(const std::string& db, size_t n);
+
 class TempDir {
  public:
   TempDir();

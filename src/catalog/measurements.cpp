@@ -181,14 +181,20 @@ std::vector<MeasuredRow> LoadMeasurementsCsv(const std::filesystem::path& path) 
   return ParseMeasurementsCsv(ss.str(), path.string());
 }
 
-EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::string& origin) {
-  toml::table t;
+namespace {
+// A TOML document, or InputError naming the file and line.
+toml::table ParseToml(std::string_view text, const std::string& origin) {
   try {
-    t = toml::parse(text, origin);
+    return toml::parse(text, origin);
   } catch (const toml::parse_error& err) {
     throw InputError(origin + ":" + std::to_string(err.source().begin.line) +
                      ": malformed TOML: " + std::string(err.description()));
   }
+}
+}  // namespace
+
+EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::string& origin) {
+  const toml::table t = ParseToml(text, origin);
   EfficiencyProfile p;
   auto entries = t["entries"].as_table();
   if (!entries) throw InputError(origin + ": needs an [entries] table");
@@ -291,13 +297,7 @@ std::vector<MeasuredRow> BuiltinMeasurements() {
 }
 
 PredictionIntervals ParseIntervals(std::string_view text, const std::string& origin) {
-  toml::table t;
-  try {
-    t = toml::parse(text, origin);
-  } catch (const toml::parse_error& err) {
-    throw InputError(origin + ":" + std::to_string(err.source().begin.line) +
-                     ": malformed TOML: " + std::string(err.description()));
-  }
+  const toml::table t = ParseToml(text, origin);
   PredictionIntervals out;
   out.coverage = t["coverage"].value_or(0.8);
   if (!(out.coverage > 0 && out.coverage < 1)) throw InputError(origin + ": coverage must be in (0, 1)");

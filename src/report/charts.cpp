@@ -406,6 +406,21 @@ std::vector<Chart> ExplainCharts(const Report& rep) {
   return out;
 }
 
+// One solid series per name (a source, a platform) in first-seen order, each its own colour.
+class SeriesByName {
+ public:
+  explicit SeriesByName(Chart& c) : c_(c) {}
+  Series& operator[](const std::string& name) {
+    auto [it, added] = index_.try_emplace(name, c_.series.size());
+    if (added) c_.series.push_back({name, {}, Style::kSolid, static_cast<int>(c_.series.size())});
+    return c_.series[it->second];
+  }
+
+ private:
+  Chart& c_;
+  std::map<std::string, size_t> index_;
+};
+
 // ---- validate ----
 
 std::vector<Chart> ValidateCharts(const Report& rep) {
@@ -426,17 +441,13 @@ std::vector<Chart> ValidateCharts(const Report& rep) {
     c.y.label = "predicted";
     c.x.log = c.y.log = true;
     c.diagonal = true;
-    std::map<std::string, size_t> series_of;
+    SeriesByName by_source(c);
     Series bound{"physical bound", {}, Style::kHollow, 7};
     for (const json* r : rows) {
       const std::string src = Text(*r, "source");
-      if (!series_of.count(src)) {
-        series_of[src] = c.series.size();
-        c.series.push_back({src, {}, Style::kSolid, static_cast<int>(c.series.size())});
-      }
       const std::string tip = Text(*r, "hardware") + " " + Text(*r, "model") + " " + Text(*r, "shape") + ": measured " +
                               TickText(Number(*r, "measured")) + ", predicted " + TickText(Number(*r, "predicted"));
-      c.series[series_of[src]].points.push_back({Number(*r, "measured"), Number(*r, "predicted"), {}, {}, tip});
+      by_source[src].points.push_back({Number(*r, "measured"), Number(*r, "predicted"), {}, {}, tip});
       bound.points.push_back(
           {Number(*r, "measured"), Number(*r, "bound"), {}, {}, tip + ", bound " + TickText(Number(*r, "bound"))});
     }
@@ -456,21 +467,17 @@ std::vector<Chart> PlanCharts(const Report& rep) {
   c.subtitle = rep.title;
   c.x.label = "output tok/s each user sees";
   c.y.label = "output tok/s per device";
-  std::map<std::string, size_t> series_of;
+  SeriesByName by_hardware(c);
   std::vector<Point> all;
   for (const auto& r : rep.rows) {
     const double x = Number(r, "tok_s_per_user"), y = Number(r, "tok_s_per_device");
     if (!std::isfinite(x) || !std::isfinite(y)) continue;
     const std::string hw = Text(r, "hardware");
-    if (!series_of.count(hw)) {
-      series_of[hw] = c.series.size();
-      c.series.push_back({hw, {}, Style::kSolid, static_cast<int>(c.series.size())});
-    }
     const double usd = Number(r, "usd_per_hour");
     const std::string tip = hw + " " + Text(r, "runtime") + " " + Text(r, "quant") + " TP" + Text(r, "tp") + ": " +
                             Text(r, "replicas") + " replicas" +
                             (std::isfinite(usd) ? ", $" + FormatFixed(usd, 1) + "/h" : std::string());
-    c.series[series_of[hw]].points.push_back({x, y, {}, {}, tip});
+    by_hardware[hw].points.push_back({x, y, {}, {}, tip});
     all.push_back({x, y, {}, {}, tip});
   }
   if (all.empty()) return {};

@@ -12,7 +12,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "store/results_store.h"
 #include "test_util.h"
 
 namespace tokcast {
@@ -142,15 +141,7 @@ TEST(Hostile, ImportedMeasurementsMustBeFinite) {
 TEST(Hostile, ResultsListShowsTheNewestRuns) {
   test::TempDir dir;
   const std::string db = dir.File("r.db");
-  {
-    store::ResultsStore s(db);
-    std::vector<store::StoredRun> runs(5);
-    for (auto& r : runs) {
-      r.kind = "bench-model";
-      r.host_json = r.result_json = "{}";
-    }
-    s.InsertMany(runs);
-  }
+  test::StoreEmptyRuns(db, 5);
   const auto r = RunCli({"--db", db, "results", "list", "--limit", "2", "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto rows = test::Rows(r.out);
@@ -184,13 +175,7 @@ std::optional<std::pair<int, std::string>> RunUnprivileged(const std::string& ar
 TEST(Hostile, ReadOnlyResultsDatabaseIsReadableAndSaysWhyItCannotStore) {
   test::TempDir dir;
   const std::string db = dir.File("r.db");
-  {
-    store::ResultsStore s(db);
-    store::StoredRun run;
-    run.kind = "bench-model";
-    run.host_json = run.result_json = "{}";
-    s.Insert(run);
-  }
+  test::StoreEmptyRuns(db, 1);
   ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
   ASSERT_EQ(chmod(db.c_str(), 0444), 0);
   const auto list = RunUnprivileged("--db " + db + " results list --format json");

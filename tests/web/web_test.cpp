@@ -18,7 +18,6 @@
 #include "app/session.h"
 #include "catalog/gguf.h"
 #include "catalog/model_source.h"
-#include "store/results_store.h"
 #include "test_util.h"
 #include "web/api.h"
 #include "web/server.h"
@@ -202,13 +201,7 @@ TEST(WebApi, UploadedModelsAreSizedLikeTheirFiles) {
 TEST(WebApi, ResultsComeFromTheServersDatabaseOnly) {
   test::TempDir dir;
   const std::string db = dir.File("r.db");
-  {
-    store::ResultsStore s(db);
-    store::StoredRun run;
-    run.kind = "bench-model";
-    run.host_json = run.result_json = "{}";
-    s.Insert(run);
-  }
+  test::StoreEmptyRuns(db, 1);
   const web::Api api(std::make_shared<const catalog::Catalog>(test::BuiltinCatalog()), db);
   ApiRequest list;
   list.path = "/api/v1/results";
