@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build git pkg-config
           nlohmann-json3-dev libtomlplusplus-dev libcli11-dev clang-format
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev
-          libcpp-httplib-dev chromium)
+          libcpp-httplib-dev libcurl4-openssl-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "app/scenario.h"
 #include "catalog/error.h"
 #include "core/memory_plan.h"
 #include "core/text.h"
@@ -348,9 +349,10 @@ ShowResult Show(const catalog::Catalog& cat, const std::string& id) {
   if ((out.hardware = cat.FindHardware(id))) return out;
   if ((out.quant = cat.FindQuant(id))) return out;
   if ((out.runtime = cat.FindRuntime(id))) return out;
-  const bool looks_like_path = id.find('/') != std::string::npos || id.find('.') != std::string::npos;
+  const bool looks_like_path =
+      id.find('/') != std::string::npos || id.find('.') != std::string::npos || id.starts_with("hf:");
   if (const auto* m = cat.FindModel(id); m || looks_like_path) {
-    out.model = catalog::ResolveModel(cat, id);
+    out.model = ResolveModelArg(cat, id);
     if (m) out.model_sources = m->sources;
     return out;
   }

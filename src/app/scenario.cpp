@@ -6,6 +6,7 @@
 #include "catalog/error.h"
 #include "catalog/model_source.h"
 #include "core/text.h"
+#include "remote/hub.h"
 
 namespace tokcast::app {
 
@@ -23,10 +24,17 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
+catalog::ResolvedModel ResolveModelArg(const catalog::Catalog& cat, const std::string& arg) {
+  if (remote::IsRemoteModel(arg) && !cat.FindModel(arg)) {
+    return remote::ResolveRemoteModel(arg, remote::HubSettings::FromEnvironment());
+  }
+  return catalog::ResolveModel(cat, arg);
+}
+
 const Weights& ScenarioBuilder::Resolve(const std::string& model, const std::string& quant) {
   const std::string key = model + "\n" + quant;
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-  catalog::ResolvedModel r = catalog::ResolveModel(cat_, model);
+  catalog::ResolvedModel r = ResolveModelArg(cat_, model);
   Weights w;
   w.spec = std::make_shared<const ModelSpec>(r.spec);
   w.source = r.source;

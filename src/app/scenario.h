@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "catalog/model_source.h"
 #include "core/perf_model.h"
 #include "core/validation.h"
 
@@ -19,6 +20,10 @@ namespace tokcast::app {
 constexpr double kMaxScenarios = 100'000;
 // Throws InputError when the product of a sweep's list sizes exceeds kMaxScenarios.
 void CheckSweepSize(std::initializer_list<size_t> sizes);
+
+// What --model names: a catalog id, a model file or folder, or a remote model (hf:ORG/NAME,
+// https://…/file.gguf; see remote/hub.h). Throws InputError.
+catalog::ResolvedModel ResolveModelArg(const catalog::Catalog& cat, const std::string& arg);
 
 struct Weights {
   std::shared_ptr<const ModelSpec> spec;

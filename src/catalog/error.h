@@ -12,6 +12,13 @@ class InputError : public std::runtime_error {
   explicit InputError(const std::string& message) : std::runtime_error(message) {}
 };
 
+// Input that ends before its structure does (a truncated file, or only the head of one was
+// read): callers reading a remote file's head fetch more bytes and parse again.
+class TruncatedInput : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 // Throws InputError unless `path` names a regular file (a FIFO or a device would block or
 // never end; a directory is not a file).
 void RequireRegularFile(const std::string& path);

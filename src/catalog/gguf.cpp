@@ -24,14 +24,18 @@ class Cursor {
   [[noreturn]] void Fail(const std::string& what) const {
     throw InputError(origin_ + ": invalid GGUF at byte " + std::to_string(pos_) + ": " + what);
   }
+  // A count that the remaining bytes cannot hold: the input ends early (or the count is absurd).
+  [[noreturn]] void FailShort(const std::string& what) const {
+    throw TruncatedInput(origin_ + ": invalid GGUF at byte " + std::to_string(pos_) + ": " + what);
+  }
   uint64_t pos() const { return pos_; }
   void Seek(uint64_t p) { pos_ = p; }
   uint64_t Remaining() const { return pos_ <= b_.size() ? b_.size() - pos_ : 0; }
 
   void Need(uint64_t n, const char* what) const {
     if (n > Remaining()) {
-      Fail(std::string("truncated: ") + what + " needs " + std::to_string(n) + " bytes, " +
-           std::to_string(Remaining()) + " left");
+      throw TruncatedInput(origin_ + ": invalid GGUF at byte " + std::to_string(pos_) + ": truncated: " + what +
+                           " needs " + std::to_string(n) + " bytes, " + std::to_string(Remaining()) + " left");
     }
   }
   template <typename T>
@@ -147,15 +151,16 @@ GgufArrayRef SkipArray(Cursor& c, int depth) {
   a.count = c.Read<uint64_t>("array length");
   a.offset = c.pos();
   if (const uint64_t size = ScalarSize(a.elem_type)) {
-    if (a.count > c.Remaining() / size) c.Fail("array of " + std::to_string(a.count) + " elements exceeds the file");
+    if (a.count > c.Remaining() / size)
+      c.FailShort("array of " + std::to_string(a.count) + " elements exceeds the file");
     c.Skip(a.count * size, "array elements");
   } else if (a.elem_type == GgufType::kString) {
     if (a.count > c.Remaining() / 8)
-      c.Fail("string array of " + std::to_string(a.count) + " elements exceeds the file");
+      c.FailShort("string array of " + std::to_string(a.count) + " elements exceeds the file");
     for (uint64_t i = 0; i < a.count; ++i) c.Skip(c.Read<uint64_t>("string length"), "string bytes");
   } else {  // nested arrays: each needs at least 12 bytes
     if (a.count > c.Remaining() / 12)
-      c.Fail("nested array of " + std::to_string(a.count) + " elements exceeds the file");
+      c.FailShort("nested array of " + std::to_string(a.count) + " elements exceeds the file");
     for (uint64_t i = 0; i < a.count; ++i) SkipArray(c, depth + 1);
   }
   a.size_bytes = c.pos() - a.offset;
@@ -220,8 +225,8 @@ GgufHeader ParseGguf(std::span<const uint8_t> bytes, uint64_t file_size, const s
   const uint64_t n_tensors = c.Read<uint64_t>("tensor count");
   const uint64_t n_kv = c.Read<uint64_t>("metadata count");
   // Each metadata entry needs >= 13 bytes, each tensor info >= 24: hostile counts stop here.
-  if (n_kv > c.Remaining() / 13) c.Fail("metadata count " + std::to_string(n_kv) + " exceeds the file");
-  if (n_tensors > c.Remaining() / 24) c.Fail("tensor count " + std::to_string(n_tensors) + " exceeds the file");
+  if (n_kv > c.Remaining() / 13) c.FailShort("metadata count " + std::to_string(n_kv) + " exceeds the file");
+  if (n_tensors > c.Remaining() / 24) c.FailShort("tensor count " + std::to_string(n_tensors) + " exceeds the file");
 
   for (uint64_t i = 0; i < n_kv; ++i) {
     std::string key = c.String("metadata key", kMaxKeyBytes);

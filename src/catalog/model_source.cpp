@@ -1,5 +1,7 @@
 #include "catalog/model_source.h"
 
+#include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "catalog/hf_config.h"
@@ -9,8 +11,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The dominant quantized type of a tensor set, by bytes ("Q4_K").
-std::string DominantType(const std::vector<TensorInfo>& tensors) {
+}  // namespace
+
+std::string DominantTensorType(const std::vector<TensorInfo>& tensors) {
   std::map<std::string, uint64_t> by;
   for (const auto& t : tensors) by[std::string(ToString(t.type))] += t.bytes;
   std::string best;
@@ -23,6 +26,8 @@ std::string DominantType(const std::vector<TensorInfo>& tensors) {
   }
   return best;
 }
+
+namespace {
 
 // llama_ftype names for general.file_type (llama.h).
 std::string FileTypeName(uint64_t ftype) {
@@ -39,7 +44,18 @@ std::string FileTypeName(uint64_t ftype) {
 
 ResolvedModel FromGguf(const fs::path& path) {
   GgufFile f = GgufFile::Open(path);
-  return ResolveGguf(f.header(), f.bytes(), path.string());
+  if (f.header().Uint("split.count").value_or(1) <= 1) return ResolveGguf(f.header(), f.bytes(), path.string());
+  std::vector<GgufHeader> rest;
+  const auto names = GgufSplitNames(path.filename().string(), f.header());
+  for (size_t i = 1; i < names.size(); ++i) {
+    const fs::path other = path.parent_path() / names[i];
+    if (!fs::exists(other)) {
+      throw InputError(path.string() + ": split " + std::to_string(i + 1) + " of " + std::to_string(names.size()) +
+                       " is missing: " + other.string());
+    }
+    rest.push_back(GgufFile::Open(other).header());
+  }
+  return ResolveGguf(MergeGgufSplits(f.header(), rest), f.bytes(), path.string());
 }
 
 ResolvedModel FromConfigDir(const fs::path& config) {
@@ -56,7 +72,7 @@ ResolvedModel FromConfigDir(const fs::path& config) {
     auto st = ReadSafetensors(weights);
     if (st.missing_shards.empty() && !st.tensors.empty()) {
       r.tensors = std::move(st.tensors);
-      r.weights_label = "safetensors " + DominantType(*r.tensors);
+      r.weights_label = "safetensors " + DominantTensorType(*r.tensors);
       r.source = weights.string();
     }
   }
@@ -65,6 +81,30 @@ ResolvedModel FromConfigDir(const fs::path& config) {
 
 }  // namespace
 
+std::vector<std::string> GgufSplitNames(const std::string& first_name, const GgufHeader& first) {
+  const uint64_t count = first.Uint("split.count").value_or(1);
+  if (count <= 1) return {first_name};
+  if (count > 9999) throw InputError(first_name + ": split.count " + std::to_string(count) + " is absurd");
+  // llama.cpp's llama_split_path: PREFIX-%05d-of-%05d.gguf
+  char tail[32];
+  std::snprintf(tail, sizeof tail, "-%05d-of-%05d.gguf", 1, static_cast<int>(count));
+  if (first.Uint("split.no").value_or(0) != 0 || !first_name.ends_with(tail)) {
+    throw InputError(first_name + ": a split GGUF is read from its first split, named PREFIX" + tail);
+  }
+  const std::string prefix = first_name.substr(0, first_name.size() - std::strlen(tail));
+  std::vector<std::string> names;
+  for (uint64_t i = 1; i <= count; ++i) {
+    std::snprintf(tail, sizeof tail, "-%05d-of-%05d.gguf", static_cast<int>(i), static_cast<int>(count));
+    names.push_back(prefix + tail);
+  }
+  return names;
+}
+
+GgufHeader MergeGgufSplits(GgufHeader first, const std::vector<GgufHeader>& rest) {
+  for (const auto& h : rest) first.tensors.insert(first.tensors.end(), h.tensors.begin(), h.tensors.end());
+  return first;
+}
+
 ResolvedModel ResolveGguf(const GgufHeader& header, std::span<const uint8_t> bytes, const std::string& origin) {
   ResolvedModel r;
   r.spec = ModelSpecFromGguf(header, bytes, origin);
@@ -72,7 +112,7 @@ ResolvedModel ResolveGguf(const GgufHeader& header, std::span<const uint8_t> byt
   r.source = origin;
   std::string label;
   if (auto ft = header.Uint("general.file_type")) label = FileTypeName(*ft);
-  if (label.empty()) label = DominantType(*r.tensors);
+  if (label.empty()) label = DominantTensorType(*r.tensors);
   r.weights_label = "GGUF " + label;
   return r;
 }
@@ -97,6 +137,13 @@ ResolvedModel ResolveModel(const Catalog& catalog, const std::string& arg) {
     if (looks_like_path) throw InputError(arg + ": no such file");
     catalog.Model(arg);  // throws: unknown model with the closest ids
   }
+  return ResolveModelFile(p);
+}
+
+ResolvedModel ResolveModelFile(const fs::path& p) {
+  const std::string arg = p.string();
+  std::error_code ec;
+  if (!fs::exists(p, ec)) throw InputError(arg + ": no such file");
   if (fs::is_directory(p, ec)) {
     if (!fs::exists(p / "config.json")) throw InputError(arg + ": the folder has no config.json");
     return FromConfigDir(p / "config.json");

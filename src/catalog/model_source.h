@@ -29,6 +29,19 @@ ResolvedModel ResolveModel(const Catalog& catalog, const std::string& arg);
 // A GGUF header (parsed from `bytes`, the file or its head) as a resolved model. Throws InputError.
 ResolvedModel ResolveGguf(const GgufHeader& header, std::span<const uint8_t> bytes, const std::string& origin);
 
+// A split GGUF ("NAME-00001-of-00003.gguf", metadata split.count > 1): the file names of every
+// split, from the first's name. Throws InputError when `first_name` is not the first split's.
+std::vector<std::string> GgufSplitNames(const std::string& first_name, const GgufHeader& first);
+// One header holding the first split's metadata and every split's tensors.
+GgufHeader MergeGgufSplits(GgufHeader first, const std::vector<GgufHeader>& rest);
+
+// A model file or folder (config.json, a folder holding one, GGUF, safetensors), as
+// ResolveModel reads it once the argument is known not to be a catalog id. Throws InputError.
+ResolvedModel ResolveModelFile(const std::filesystem::path& path);
+
+// The tensor type holding the most bytes ("Q4_K", "BF16").
+std::string DominantTensorType(const std::vector<TensorInfo>& tensors);
+
 // GGUF metadata -> architecture; tensors -> typed inventory (exact bytes).
 ModelSpec ModelSpecFromGguf(const GgufHeader& header, std::span<const uint8_t> file, const std::string& origin);
 std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& header);
