@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-server and llama-bench (CPU, Release, no network features) once per
+# Builds llama.cpp's llama-server, llama-bench and llama-batched-bench (CPU, Release, no network features) once per
 # machine (static, so the cache can move), from the source the npm package node-llama-cpp ships as a git bundle (Debian 12 has no
 # llama.cpp package), into a cache outside the clone. Prints the bin directory on its last line.
 #   scripts/llama_cpp.sh            # build if missing, print the directory
@@ -14,7 +14,7 @@ version=3.22.1
 cache=${TOKCAST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tokcast}
 dir=$cache/llama.cpp-node-llama-cpp-$version
 bin=$dir/build/bin
-if [[ -x $bin/llama-server && -x $bin/llama-bench ]]; then
+if [[ -x $bin/llama-server && -x $bin/llama-bench && -x $bin/llama-batched-bench ]]; then
   echo "$bin"
   exit 0
 fi
@@ -37,7 +37,7 @@ else
 fi
 cmake -S "$dir.tmp" -B "$dir.tmp/build" -G Ninja "${flags[@]}" > "$work/configure.log" 2>&1 ||
   { tail -20 "$work/configure.log" >&2; exit 1; }
-cmake --build "$dir.tmp/build" --target llama-server llama-bench -j "$(nproc)" > "$work/build.log" 2>&1 ||
+cmake --build "$dir.tmp/build" --target llama-server llama-bench llama-batched-bench -j "$(nproc)" > "$work/build.log" 2>&1 ||
   { tail -30 "$work/build.log" >&2; exit 1; }
 rm -rf "$dir"
 mv "$dir.tmp" "$dir"

@@ -1,10 +1,16 @@
 #include "app/bench_serve.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "app/bench.h"
 #include "app/results.h"
+#include "app/session.h"
 #include "catalog/error.h"
+#include "catalog/serve_import.h"
 #include "core/text.h"
 #include "measure/serve_client.h"
 #include "report/kinds.h"
@@ -205,6 +211,38 @@ report::Report BenchServeReport(const BenchServeResult& r) {
       (r.workload.arrival == serve::Arrival::kClosedLoop ? " at concurrency " + std::to_string(r.workload.concurrency)
        : r.workload.arrival == serve::Arrival::kOffline  ? ""
                                                          : " at " + FormatFixed(r.workload.rate, 2) + " req/s");
+  if (!r.tool.empty()) {  // imported: the other tool's definitions and what it lacks
+    json& row = rep.rows.front();
+    row["tool"] = r.tool;
+    static const std::map<std::string, std::string> kKeys = {
+        {"TTFT", "ttft_ms"}, {"TPOT", "tpot_ms"}, {"ITL", "itl_ms"}, {"E2E", "e2e_s"}};
+    for (const auto& gap : r.missing) {
+      const auto space = gap.find(' ');
+      auto key = kKeys.find(gap.substr(0, space));
+      if (key == kKeys.end() || !row.contains(key->second)) continue;
+      if (space == std::string::npos)
+        row.erase(key->second);
+      else
+        row[key->second].erase(gap.substr(space + 1));
+    }
+    row.erase("client_us_per_chunk");
+    row.erase("cached_tokens");
+    row.erase("output_throughput_bound");
+    rep.title =
+        r.url + " (" + r.tool + ", " + r.model + "): " + std::to_string(r.metrics.requests) + " requests, " +
+        std::string(ToString(r.workload.arrival)) +
+        (r.workload.arrival == serve::Arrival::kClosedLoop ? " at concurrency " + std::to_string(r.workload.concurrency)
+         : r.workload.arrival == serve::Arrival::kOffline  ? ""
+                                                           : " at " + FormatFixed(r.workload.rate, 2) + " req/s");
+    for (const auto& n : r.notes) rep.notes.push_back(n);
+    if (!r.missing.empty()) {
+      std::string list;
+      for (const auto& gap : r.missing) list += (list.empty() ? "" : ", ") + gap;
+      rep.notes.push_back("not in the file (left blank, never zero): " + list);
+    }
+    if (r.run_id) rep.notes.push_back("stored as run " + std::to_string(*r.run_id));
+    return rep;
+  }
   if (!r.server.empty()) rep.notes.push_back("server: " + r.server);
   if (r.server_prompt_ms && r.server_ms_per_token) {
     rep.notes.push_back("the server's own timings (means): prompt " + FormatFixed(*r.server_prompt_ms, 1) + " ms, " +
@@ -224,6 +262,60 @@ report::Report BenchServeReport(const BenchServeResult& r) {
       "over "
       "every streamed gap, split by usage when a chunk carries several tokens (vllm bench serve's definitions)");
   if (r.run_id) rep.notes.push_back("stored as run " + std::to_string(*r.run_id));
+  return rep;
+}
+
+}  // namespace tokcast::app
+
+namespace tokcast::app {
+
+std::vector<BenchServeResult> ImportServe(const catalog::Catalog& cat, const ImportServeRequest& req) {
+  const std::string text = ReadUserFile(req.file);
+  const auto runs = catalog::ParseServeResults(text, req.file, req.tool);
+  std::vector<BenchServeResult> out;
+  for (const auto& run : runs) {
+    BenchServeResult r;
+    r.url = req.file;
+    r.api = "import";
+    r.tool = run.tool + (run.version.empty() ? "" : " " + run.version);
+    r.model = run.model.empty() ? "unnamed" : run.model;
+    r.workload = run.workload;
+    r.metrics = run.metrics;
+    r.errors = run.metrics.failed;
+    r.server = run.backend;
+    r.missing = run.missing;
+    r.notes = run.notes;
+    if (req.predict) {
+      SimulateRequest p = *req.predict;
+      p.workload = run.workload;
+      p.workload.num_requests = std::max<uint64_t>(run.workload.num_requests, 1);
+      r.predicted = Simulate(cat, p);
+    }
+    out.push_back(std::move(r));
+  }
+  if (req.store) {
+    for (auto& r : out) {
+      const report::Report rep = BenchServeReport(r);
+      json result = {{"file", std::filesystem::absolute(req.file).string()}, {"tool", r.tool}, {"rows", rep.rows}};
+      r.run_id = StoreRun(req.db_path, "bench-serve", json{{"imported_from", req.file}, {"tool", r.tool}}, result, {});
+    }
+  }
+  return out;
+}
+
+report::Report ImportServeReport(const std::vector<BenchServeResult>& runs) {
+  report::Report rep;
+  rep.schema = &report::kinds::BenchServe();
+  for (const auto& r : runs) {
+    report::Report one = BenchServeReport(r);
+    if (rep.title.empty()) rep.title = one.title;
+    for (auto& row : one.rows) rep.rows.push_back(std::move(row));
+    for (auto& n : one.notes) {
+      if (std::find(rep.notes.begin(), rep.notes.end(), n) == rep.notes.end()) rep.notes.push_back(std::move(n));
+    }
+  }
+  if (runs.size() > 1)
+    rep.title = runs.front().url + ": " + std::to_string(runs.size()) + " runs (" + runs.front().tool + ")";
   return rep;
 }
 

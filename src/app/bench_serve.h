@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/simulate.h"
 #include "catalog/catalog.h"
@@ -38,10 +39,25 @@ struct BenchServeResult {
   std::string server;  // what /version, /props or /v1/models said
   std::optional<SimulateResult> predicted;
   std::optional<int64_t> run_id;
+  // Imported from another tool's result file: which tool, the metrics it lacks ("TTFT p90"), notes.
+  std::string tool;
+  std::vector<std::string> missing, notes;
 };
 
 // Throws InputError for bad options or a server that cannot be reached at all.
 BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest& request);
 report::Report BenchServeReport(const BenchServeResult& result);
+
+// Serving results from other tools (vllm bench serve, SGLang bench_serving, GenAI-Perf, AIPerf,
+// GuideLLM; catalog/serve_import.h) stored as bench-serve runs, each beside the simulator's
+// prediction for its workload when `predict` names the hardware, model and runtime it ran on.
+struct ImportServeRequest {
+  std::string file, tool = "auto";
+  std::optional<SimulateRequest> predict;
+  bool store = true;
+  std::string db_path;
+};
+std::vector<BenchServeResult> ImportServe(const catalog::Catalog& cat, const ImportServeRequest& request);
+report::Report ImportServeReport(const std::vector<BenchServeResult>& runs);
 
 }  // namespace tokcast::app

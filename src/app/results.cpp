@@ -5,6 +5,7 @@
 #include "app/session.h"
 #include "catalog/error.h"
 #include "catalog/llama_bench.h"
+#include "catalog/serve_import.h"
 #include "core/text.h"
 #include "report/kinds.h"
 
@@ -140,6 +141,28 @@ report::Report MeasurementReport(const std::vector<MeasuredRow>& rows) {
   return rep;
 }
 
+namespace {
+
+// Stores imported measurement rows as one run of `kind`.
+void StoreImported(const ImportRequest& r, const std::string& kind, const std::string& text,
+                   std::vector<MeasuredRow> rows, ImportResult& out) {
+  out.rows = rows.size();
+  auto db = OpenStore(r.db_path);
+  out.database = db->path();
+  const report::ReportContext c = report::ToolContext();
+  store::StoredRun run;
+  run.kind = kind;
+  run.tool_version = c.tool_version;
+  run.git_commit = c.git_commit;
+  run.build_type = c.build_type;
+  run.host_json = json{{"imported_from", r.file}}.dump();
+  run.result_json = text.size() < (1 << 20) ? json{{"raw", text}}.dump() : "{}";
+  run.rows = std::move(rows);
+  out.run_id = db->Insert(run);
+}
+
+}  // namespace
+
 ImportResult ImportLlamaBench(const catalog::Catalog& cat, const ImportRequest& r) {
   catalog::LlamaBenchIds ids{cat.Hardware(r.hardware).id, cat.Model(r.model).spec.id, "", ""};
   if (!r.quant.empty()) ids.quant = cat.Quant(r.quant).id;
@@ -160,19 +183,59 @@ ImportResult ImportLlamaBench(const catalog::Catalog& cat, const ImportRequest& 
     kept.push_back(std::move(row));
   }
   if (kept.empty()) throw catalog::InputError(r.file + ": only combined pp+tg tests; nothing to import");
-  out.rows = kept.size();
-  auto db = OpenStore(r.db_path);
-  out.database = db->path();
-  const report::ReportContext c = report::ToolContext();
-  store::StoredRun run;
-  run.kind = "llama-bench";
-  run.tool_version = c.tool_version;
-  run.git_commit = c.git_commit;
-  run.build_type = c.build_type;
-  run.host_json = json{{"imported_from", r.file}}.dump();
-  run.result_json = text.size() < (1 << 20) ? json{{"raw", text}}.dump() : "{}";
-  run.rows = std::move(kept);
-  out.run_id = db->Insert(run);
+  StoreImported(r, "llama-bench", text, std::move(kept), out);
+  return out;
+}
+
+ImportResult ImportLlamaBatchedBench(const catalog::Catalog& cat, const ImportRequest& r) {
+  if (r.quant.empty() || r.runtime.empty()) {
+    throw catalog::InputError(r.file +
+                              ": llama-batched-bench output names neither the weights nor the backend: give "
+                              "--quant and --runtime");
+  }
+  const std::string hw = cat.Hardware(r.hardware).id, model = cat.Model(r.model).spec.id;
+  const std::string quant = cat.Quant(r.quant).id, runtime = cat.Runtime(r.runtime).id;
+  const std::string text = ReadUserFile(r.file);
+  ImportResult out;
+  out.file = r.file;
+  std::vector<MeasuredRow> rows;
+  size_t line = 0;
+  for (const auto& b : catalog::ParseLlamaBatchedBench(text, r.file)) {
+    ++line;
+    auto base = [&] {
+      MeasuredRow m;
+      m.line = line;
+      m.hardware = hw;
+      m.model = model;
+      m.quant = quant;
+      m.runtime = runtime;
+      m.unit = "tok/s";
+      m.source_id = "llama-batched-bench";
+      m.source_url = std::filesystem::absolute(r.file).string();
+      return m;
+    };
+    if (b.batch == 1 && b.pp > 0 && b.speed_pp > 0) {
+      MeasuredRow pp = base();
+      pp.test = "pp";
+      pp.n_prompt = b.pp;
+      pp.value = b.speed_pp;
+      rows.push_back(pp);
+    } else if (b.pp > 0) {
+      ++out.skipped;  // the prefill of B prompts at once: not a row tokcast predicts
+    }
+    if (b.tg > 0 && b.speed_tg > 0) {
+      MeasuredRow tg = base();
+      tg.test = b.batch == 1 ? "tg" : "tg_batch";
+      tg.n_gen = b.tg;
+      tg.depth = b.pp;
+      if (b.batch > 1) tg.batch = b.batch;
+      tg.value = b.speed_tg;
+      tg.notes = b.pp_shared ? "prompt shared by the batch" : "";
+      rows.push_back(tg);
+    }
+  }
+  if (rows.empty()) throw catalog::InputError(r.file + ": no rows to import");
+  StoreImported(r, "llama-batched-bench", text, std::move(rows), out);
   return out;
 }
 

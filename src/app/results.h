@@ -53,6 +53,9 @@ struct ImportResult {
   size_t rows = 0, skipped = 0;
 };
 ImportResult ImportLlamaBench(const catalog::Catalog& cat, const ImportRequest& request);
+// llama-batched-bench output (its table or -o jsonl): tg / tg_batch rows at depth PP, pp rows
+// for B = 1. The output names neither weights nor backend: quant and runtime are required.
+ImportResult ImportLlamaBatchedBench(const catalog::Catalog& cat, const ImportRequest& request);
 report::Report ImportReport(const ImportResult& result);
 
 }  // namespace tokcast::app

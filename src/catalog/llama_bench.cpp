@@ -1,5 +1,6 @@
 #include "catalog/llama_bench.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <sstream>
@@ -110,6 +111,118 @@ MeasuredRow ToRow(const json& o, const std::string& where, const LlamaBenchIds& 
 
 }  // namespace
 
+namespace {
+
+std::string Trimmed(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+std::vector<std::string> MarkdownCells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream ss(line.substr(1));
+  for (std::string cell; std::getline(ss, cell, '|');) {
+    const auto a = cell.find_first_not_of(" \t\r"), b = cell.find_last_not_of(" \t\r");
+    cells.push_back(a == std::string::npos ? "" : cell.substr(a, b - a + 1));
+  }
+  if (!cells.empty() && cells.back().empty() && line.back() == '|') cells.pop_back();
+  return cells;
+}
+
+// "pp512", "tg128", "pp512+tg128", "pp512 @ d1024": the sizes into the record.
+bool ParseTestName(const std::string& test, json& o) {
+  std::string t = test, depth = "0";
+  if (auto at = t.find(" @ d"); at != std::string::npos) {
+    depth = t.substr(at + 4);
+    t = t.substr(0, at);
+  }
+  std::string pp = "0", tg = "0";
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (auto plus = t.find("+tg"); plus != std::string::npos && t.rfind("pp", 0) == 0) {
+    pp = t.substr(2, plus - 2);
+    tg = t.substr(plus + 3);
+  } else if (t.rfind("pp", 0) == 0) {
+    pp = t.substr(2);
+  } else if (t.rfind("tg", 0) == 0) {
+    tg = t.substr(2);
+  } else {
+    return false;
+  }
+  if (!digits(pp) || !digits(tg) || !digits(depth)) return false;
+  o["n_prompt"] = pp;
+  o["n_gen"] = tg;
+  o["n_depth"] = depth;
+  return true;
+}
+
+void ParseMarkdown(const std::string& text, const std::string& origin, const LlamaBenchIds& ids,
+                   std::vector<MeasuredRow>& rows) {
+  std::istringstream in(text);
+  std::string line, build_commit, build_number;
+  std::vector<std::string> header;
+  std::vector<std::pair<size_t, json>> records;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.rfind("build: ", 0) == 0) {  // "build: 8b3d4c5 (5431)"
+      std::istringstream b(line.substr(7));
+      b >> build_commit >> build_number;
+      if (build_number.size() > 2) build_number = build_number.substr(1, build_number.size() - 2);
+      continue;
+    }
+    if (line.empty() || line[0] != '|') continue;
+    const auto cells = MarkdownCells(line);
+    if (header.empty()) {
+      header = cells;
+      continue;
+    }
+    if (!cells.empty() && cells[0].find("---") != std::string::npos) continue;
+    const std::string where = origin + ":" + std::to_string(n);
+    if (cells.size() != header.size()) {
+      throw InputError(where + ": " + std::to_string(cells.size()) + " cells, the header has " +
+                       std::to_string(header.size()));
+    }
+    json o = json::object();
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const std::string& h = header[i];
+      const std::string& v = cells[i];
+      if (h == "model") {
+        o["model_type"] = v;
+      } else if (h == "backend") {
+        o["backends"] = v;
+      } else if (h == "threads") {
+        o["n_threads"] = v;
+      } else if (h == "ngl") {
+        o["n_gpu_layers"] = v;
+      } else if (h == "fa") {
+        o["flash_attn"] = v;
+      } else if (h == "size") {
+        o["model_size"] = v;
+      } else if (h == "test") {
+        if (!ParseTestName(v, o)) throw InputError(where + ": unknown test '" + v + "'");
+      } else if (h == "t/s") {  // "95.12 ± 0.55"
+        const auto pm = v.find("\u00b1");
+        o["avg_ts"] = Trimmed(v.substr(0, pm));
+        if (pm != std::string::npos) o["stddev_ts"] = Trimmed(v.substr(pm + 2));
+      } else {
+        o[h] = v;
+      }
+    }
+    records.emplace_back(n, std::move(o));
+  }
+  if (header.empty() || std::find(header.begin(), header.end(), "t/s") == header.end() ||
+      std::find(header.begin(), header.end(), "test") == header.end()) {
+    throw InputError(origin + ": not llama-bench's markdown table (no test and t/s columns)");
+  }
+  for (auto& [n, o] : records) {
+    o["build_commit"] = build_commit;
+    o["build_number"] = build_number;
+    rows.push_back(ToRow(o, origin + ":" + std::to_string(n), ids));
+  }
+}
+
+}  // namespace
+
 std::vector<MeasuredRow> ParseLlamaBench(const std::string& text, const std::string& origin, const LlamaBenchIds& ids) {
   if (ids.hardware.empty() || ids.model.empty()) {
     throw InputError("llama-bench output names no catalog ids: name the hardware and model ids");
@@ -134,6 +247,8 @@ std::vector<MeasuredRow> ParseLlamaBench(const std::string& text, const std::str
         throw InputError(origin + ":" + std::to_string(n) + ": not a JSON object");
       rows.push_back(ToRow(j, origin + ":" + std::to_string(n), ids));
     }
+  } else if (text[first] == '|') {  // -o md: the markdown table, then "build: COMMIT (NUMBER)"
+    ParseMarkdown(text, origin, ids, rows);
   } else {  // CSV with a header
     std::istringstream in(text);
     std::string header_line;

@@ -1,4 +1,5 @@
-// tokcast results list|show ID|export; tokcast import llama-bench FILE.
+// tokcast results list|show ID|export; tokcast import llama-bench|llama-batched-bench|serve FILE.
+#include "app/bench_serve.h"
 #include "app/results.h"
 #include "catalog/error.h"
 #include "cli/context.h"
@@ -42,6 +43,58 @@ Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx) {
     app::ImportRequest req = *r;
     req.db_path = ctx.db_path;
     ctx.Emit(app::ImportReport(app::ImportLlamaBench(ctx.Catalog(), req)));
+    return 0;
+  };
+}
+
+Runner RegisterImportLlamaBatchedBench(CLI::App& app, Context& ctx) {
+  auto r = std::make_shared<app::ImportRequest>();
+  app.add_option("file", r->file, "llama-batched-bench output: its table, or -o jsonl")->required();
+  app.add_option("--hw", r->hardware, "Catalog hardware id of the machine it ran on")->required();
+  app.add_option("--model", r->model, "Catalog model id")->required();
+  app.add_option("--quant", r->quant, "Catalog quant id of the weights")->required();
+  app.add_option("--runtime", r->runtime, "Runtime id of the backend (llama.cpp-cuda, llama.cpp-cpu, ...)")->required();
+  return [r, &ctx]() {
+    app::ImportRequest req = *r;
+    req.db_path = ctx.db_path;
+    ctx.Emit(app::ImportReport(app::ImportLlamaBatchedBench(ctx.Catalog(), req)));
+    return 0;
+  };
+}
+
+Runner RegisterImportServe(CLI::App& app, Context& ctx) {
+  struct Opts {
+    app::ImportServeRequest r;
+    std::string hw, model, runtime, quant;
+    uint32_t tp = 1;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("file", o->r.file,
+                 "A serving benchmark's result: vllm bench serve JSON, SGLang bench_serving JSONL, GenAI-Perf or "
+                 "AIPerf profile export JSON, GuideLLM benchmarks.json")
+      ->required();
+  app.add_option("--tool", o->r.tool, "auto (from the content), vllm, sglang, genai-perf, aiperf or guidellm")
+      ->capture_default_str();
+  app.add_option("--hw", o->hw, "The server's hardware id: with --model, the simulator's prediction beside each run");
+  app.add_option("--model", o->model, "The served model's id");
+  app.add_option("--runtime", o->runtime, "The server's runtime id (vllm, sglang, tensorrt-llm, ...)");
+  app.add_option("--quant", o->quant, "The served weights");
+  app.add_option("--tp", o->tp, "Tensor-parallel degree")->capture_default_str();
+  return [o, &ctx]() {
+    app::ImportServeRequest r = o->r;
+    if (!o->hw.empty() || !o->model.empty()) {
+      if (o->hw.empty() || o->model.empty()) throw catalog::InputError("a prediction needs both --hw and --model");
+      app::SimulateRequest p;
+      p.hardware = o->hw;
+      p.model = o->model;
+      p.runtime = o->runtime;
+      p.quant = o->quant;
+      p.tp = p.devices = o->tp;
+      r.predict = p;
+    }
+    r.store = !ctx.no_store;
+    r.db_path = ctx.db_path;
+    ctx.Emit(app::ImportServeReport(app::ImportServe(ctx.Catalog(), r)));
     return 0;
   };
 }

@@ -81,6 +81,8 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx);
 Runner RegisterSynth(CLI::App& app, Context& ctx);
 Runner RegisterResults(CLI::App& app, Context& ctx);
 Runner RegisterImportLlamaBench(CLI::App& app, Context& ctx);
+Runner RegisterImportLlamaBatchedBench(CLI::App& app, Context& ctx);
+Runner RegisterImportServe(CLI::App& app, Context& ctx);
 Runner RegisterSimulate(CLI::App& app, Context& ctx);
 Runner RegisterPlan(CLI::App& app, Context& ctx);
 Runner RegisterWeb(CLI::App& app, Context& ctx);

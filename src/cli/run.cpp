@@ -79,7 +79,10 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   add(&app, "results", "Stored runs: list, show ID, export (CSV in the validation schema, or JSON)", RegisterResults);
   CLI::App* imp = app.add_subcommand("import", "Import measurements into the results database");
   imp->require_subcommand(1);
-  add(imp, "llama-bench", "llama-bench -o json|jsonl|csv output", RegisterImportLlamaBench);
+  add(imp, "llama-bench", "llama-bench -o json|jsonl|csv|md output", RegisterImportLlamaBench);
+  add(imp, "llama-batched-bench", "llama-batched-bench output (table or -o jsonl)", RegisterImportLlamaBatchedBench);
+  add(imp, "serve", "Serving benchmark results: vllm bench serve, SGLang bench_serving, GenAI-Perf, AIPerf, GuideLLM",
+      RegisterImportServe);
   add(&app, "simulate",
       "Serve a workload: a step-level simulation of continuous batching (TTFT/TPOT/ITL percentiles, goodput)",
       RegisterSimulate);

@@ -696,6 +696,7 @@ const Schema& BenchServe() {
     f.push_back(Num("errors", "", "requests that failed (counted, never dropped)").Decimals(0).Rank(3));
     f.push_back(Wide(Num("client_us_per_chunk", "us", "the client's own work per streamed chunk")));
     f.push_back(Never(Str("served_model", "the model name the server answered with")));
+    f.push_back(Never(Str("tool", "the tool that measured an imported run (vllm bench serve, guidellm, ...)")));
     f.push_back(Never(Int("cached_tokens", "tokens", "prompt tokens the server took from its prefix cache")));
     f.push_back(Wide(Num("server_prompt_ms", "ms", "the server's own prompt time, mean (llama-server timings)")));
     f.push_back(

@@ -127,3 +127,31 @@ TEST(BenchServe, AnUnreachableServerIsOneLine) {
 
 }  // namespace
 }  // namespace tokcast
+
+namespace tokcast {
+namespace {
+
+TEST(ImportServe, StoresEachRunBesideThePredictionAndListsThem) {
+  test::TempDir dir;
+  const std::string db = dir.File("r.db");
+  const auto r =
+      test::RunCli({"import", "serve", test::TestDataPath("data/serve/guidellm-benchmarks.json"), "--hw",
+                    "nvidia-h100-sxm", "--model", "llama-3.1-8b", "--runtime", "vllm", "--db", db, "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json rows = test::Rows(r.out);
+  ASSERT_EQ(rows.size(), 6u);  // three benchmarks, each measured and predicted
+  EXPECT_EQ(rows[0]["source"], "measured");
+  EXPECT_EQ(rows[0]["tool"], "guidellm 0.4.0");
+  EXPECT_FALSE(rows[0].contains("itl_ms")) << "GuideLLM has no pooled ITL: absent, not zero";
+  EXPECT_EQ(rows[1]["source"], "predicted");
+  EXPECT_GT(rows[1]["output_throughput"].get<double>(), 0);
+  const auto list = test::RunCli({"results", "list", "--kind", "bench-serve", "--db", db, "--format", "json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(test::Rows(list.out).size(), 3u);
+  const auto bad = test::RunCli({"import", "serve", test::TestDataPath("data/serve/README.md"), "--db", db});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("README.md:1: not a JSON object"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace tokcast
