@@ -1,8 +1,12 @@
 #include "app/bench_serve.h"
 
 #include <algorithm>
+#include <cmath>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +15,7 @@
 #include "app/session.h"
 #include "catalog/error.h"
 #include "catalog/serve_import.h"
+#include "catalog/trace.h"
 #include "core/text.h"
 #include "measure/serve_client.h"
 #include "report/kinds.h"
@@ -41,14 +46,118 @@ std::string ServerIdentity(const std::string& url) {
   return out;
 }
 
+// The engine metrics worth keeping from a Prometheus /metrics page, summed over label sets:
+// vLLM (vllm:), SGLang (sglang:) and llama-server (llamacpp:).
+using PromSample = std::map<std::string, double>;
+
+std::optional<PromSample> ScrapeMetrics(const std::string& url) {
+  auto text = measure::HttpGet(url, "/metrics", 2);
+  if (!text) return std::nullopt;
+  PromSample out;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    const std::string line = text->substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line[0] == '#') continue;
+    const size_t name_end = line.find_first_of("{ ");
+    if (name_end == std::string::npos) continue;
+    const std::string name = line.substr(0, name_end);
+    if (name.rfind("vllm:", 0) != 0 && name.rfind("sglang:", 0) != 0 && name.rfind("llamacpp:", 0) != 0) continue;
+    if (name.find("_bucket") != std::string::npos) continue;  // histograms: keep _sum and _count only
+    size_t value_at = name_end;
+    if (line[name_end] == '{') {
+      value_at = line.find('}', name_end);
+      if (value_at == std::string::npos) continue;
+      ++value_at;
+    }
+    char* e = nullptr;
+    const std::string rest = line.substr(value_at);
+    const double v = std::strtod(rest.c_str(), &e);
+    if (e == rest.c_str() || !std::isfinite(v)) continue;
+    out[name] += v;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+bool IsGauge(const std::string& name) {
+  for (const char* k : {"running", "waiting", "queue", "usage", "processing", "deferred"}) {
+    if (name.find(k) != std::string::npos && !name.ends_with("_total")) return true;
+  }
+  return false;
+}
+
+// Samples /metrics once a second while the run lasts, keeping each gauge's peak.
+class MetricsSampler {
+ public:
+  explicit MetricsSampler(const std::string& url) : url_(url) {
+    before_ = ScrapeMetrics(url);
+    if (before_) thread_ = std::thread([this] { Loop(); });
+  }
+  ~MetricsSampler() { Stop(); }
+  MetricsSampler(const MetricsSampler&) = delete;
+  MetricsSampler& operator=(const MetricsSampler&) = delete;
+
+  json Finish() {
+    Stop();
+    if (!before_) return json();
+    const auto after = ScrapeMetrics(url_);
+    json j = {{"before", *before_}, {"peak", peak_}};
+    if (after) {
+      j["after"] = *after;
+      json delta = json::object();
+      for (const auto& [k, v] : *after) {
+        if (!k.ends_with("_total") && !k.ends_with("_count") && !k.ends_with("_sum")) continue;
+        auto b = before_->find(k);
+        delta[k] = v - (b == before_->end() ? 0.0 : b->second);
+      }
+      j["delta"] = delta;
+    }
+    return j;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; })) {
+      lock.unlock();
+      const auto s = ScrapeMetrics(url_);
+      lock.lock();
+      if (!s) continue;
+      for (const auto& [k, v] : *s) {
+        if (IsGauge(k)) peak_[k] = std::max(peak_.count(k) ? peak_[k] : v, v);
+      }
+    }
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::string url_;
+  std::optional<PromSample> before_;
+  PromSample peak_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 // The measured run in the simulator's terms, so both go through one set of metric definitions.
 serve::SimResult AsSimResult(const measure::ServeRun& run, size_t skip) {
   serve::SimResult r;
   double first = 1e300, last = 0;
   for (size_t i = skip; i < run.requests.size(); ++i) {
     const auto& m = run.requests[i];
+    if (!m.sent || m.cancelled) continue;  // a stopped run: what was never measured is left out
     serve::RequestResult q;
-    q.id = i - skip;
+    q.id = r.requests.size();
     q.arrival_s = m.arrival_s;
     q.input_tokens = m.input_tokens;
     q.output_tokens = m.output_tokens;
@@ -83,25 +192,36 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
     throw catalog::InputError("--api '" + req.api + "': completions or chat");
   if (req.warmup > 1000) throw catalog::InputError("--warmup must be at most 1000 requests");
   std::vector<serve::Request> reqs;
-  try {
-    reqs = serve::Generate(req.workload);
-  } catch (const std::invalid_argument& e) {
-    throw catalog::InputError(e.what());
+  serve::WorkloadSpec workload = req.workload;
+  if (!req.trace_path.empty()) {
+    reqs = catalog::ParseTrace(ReadUserFile(req.trace_path), req.trace_path);
+    workload.arrival = serve::Arrival::kTrace;
+    workload.num_requests = reqs.size();
+  } else {
+    try {
+      reqs = serve::Generate(req.workload);
+    } catch (const std::invalid_argument& e) {
+      throw catalog::InputError(e.what());
+    }
   }
   std::vector<measure::LoadRequest> load;
   for (uint64_t w = 0; w < req.warmup; ++w)
     load.push_back({0, req.workload.isl.min, std::min<uint32_t>(req.workload.osl.min, 16)});
-  for (const auto& r : reqs) load.push_back({r.arrival_s, r.input_tokens, r.output_tokens});
+  for (const auto& r : reqs)
+    load.push_back({r.arrival_s, r.input_tokens, r.output_tokens, r.prefix_id, r.prefix_tokens});
   measure::ServeClientOptions o;
   o.url = req.url;
   o.api = req.api;
   o.model = req.served_model;
   o.timeout_s = req.timeout_s;
   o.seed = req.workload.seed;
-  const bool closed = req.workload.arrival == serve::Arrival::kClosedLoop;
-  if (closed) o.concurrency = req.workload.concurrency;
-  if (req.workload.arrival == serve::Arrival::kOffline) o.concurrency = static_cast<uint32_t>(load.size());
+  o.stop = req.stop;
+  o.progress = req.progress;
+  const bool closed = workload.arrival == serve::Arrival::kClosedLoop;
+  if (closed) o.concurrency = workload.concurrency;
+  if (workload.arrival == serve::Arrival::kOffline) o.concurrency = static_cast<uint32_t>(load.size());
   measure::ServeRun run;
+  json server_metrics;
   try {
     if (req.warmup) {
       auto warm = o;
@@ -111,7 +231,9 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
       o.model = wr.model;
       load.erase(load.begin(), load.begin() + static_cast<long>(req.warmup));
     }
+    MetricsSampler sampler(req.url);
     run = measure::RunServeLoad(load, o);
+    server_metrics = sampler.Finish();
   } catch (const std::runtime_error& e) {
     throw catalog::InputError(e.what());
   }
@@ -119,8 +241,18 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
   out.url = req.url;
   out.api = req.api;
   out.model = run.model;
-  out.workload = req.workload;
+  out.workload = workload;
+  out.trace = !req.trace_path.empty();
+  out.server_metrics = std::move(server_metrics);
   out.measured = AsSimResult(run, 0);
+  out.interrupted = run.stopped;
+  for (const auto& m : run.requests) {
+    out.not_sent += !m.sent;
+    out.cancelled += m.cancelled;
+  }
+  if (out.measured.requests.empty()) {
+    throw catalog::InputError(req.url + ": stopped before any request was measured; nothing stored");
+  }
   out.metrics = serve::Summarize(out.measured, req.slo);
   out.client_us_per_chunk = run.client_us_per_chunk;
   double prompt_ms = 0, per_token = 0;
@@ -132,7 +264,7 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
       per_token += *m.server_ms_per_token;
       ++timed;
     }
-    if (m.ok) continue;
+    if (m.ok || !m.sent || m.cancelled) continue;
     if (out.errors++ == 0) out.first_error = m.error;
   }
   if (timed) {
@@ -153,12 +285,14 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
       }
     }
     p.workload = req.workload;
+    p.trace_path = req.trace_path;
     p.slo = req.slo;
     out.predicted = Simulate(cat, p);
   }
   if (req.store) {
     const report::Report rep = BenchServeReport(out);
     json result = {{"url", out.url}, {"server", out.server}, {"rows", rep.rows}};
+    if (!out.server_metrics.is_null()) result["server_metrics"] = out.server_metrics;
     out.run_id = StoreRun(req.db_path, "bench-serve", HostJson(measure::ProbeHost()), result, {});
   }
   return out;
@@ -171,6 +305,7 @@ report::Report BenchServeReport(const BenchServeResult& r) {
   m.quant = r.predicted ? r.predicted->quant : "";
   m.runtime = r.predicted ? r.predicted->runtime : "server";
   m.workload = r.workload;
+  m.trace = r.trace;
   m.sim = r.measured;
   m.metrics = r.metrics;
   if (r.predicted) {
@@ -250,6 +385,29 @@ report::Report BenchServeReport(const BenchServeResult& r) {
   }
   if (r.cached_tokens)
     rep.notes.push_back(std::to_string(r.cached_tokens) + " prompt tokens came from the server's cache");
+  if (r.server_metrics.is_object()) {
+    std::string line;
+    auto add = [&](const json& obj, const char* what) {
+      if (!obj.is_object()) return;
+      for (const auto& [k, v] : obj.items()) {
+        if (!v.is_number()) continue;
+        const bool tokens = k.find("token") != std::string::npos && !k.ends_with("_sum") && !k.ends_with("_count");
+        const bool load = IsGauge(k);
+        const bool other = k.find("preempt") != std::string::npos || k.find("prefix_cache") != std::string::npos;
+        if (tokens || load || other)
+          line += (line.empty() ? "" : ", ") + k + " " + what +
+                  FormatFixed(v.get<double>(), load && v.get<double>() < 10 ? 2 : 0);
+      }
+    };
+    add(r.server_metrics.value("delta", json()), "+");
+    add(r.server_metrics.value("peak", json()), "peak ");
+    if (!line.empty()) rep.notes.push_back("server /metrics during the run: " + line);
+  }
+  if (r.interrupted) {
+    rep.notes.push_back("interrupted: " + std::to_string(r.metrics.requests) + " requests measured, " +
+                        std::to_string(r.cancelled) + " cancelled in flight and " + std::to_string(r.not_sent) +
+                        " never sent (both left out)");
+  }
   if (r.errors)
     rep.notes.push_back(std::to_string(r.errors) +
                         " requests failed (counted, not dropped); the first: " + r.first_error);

@@ -3,9 +3,13 @@
 // prediction for the same workload; stored in the results database.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "app/simulate.h"
 #include "catalog/catalog.h"
@@ -17,17 +21,21 @@ namespace tokcast::app {
 struct BenchServeRequest {
   std::string url, api = "completions", served_model;
   serve::WorkloadSpec workload;
-  uint64_t warmup = 0;  // requests sent first and not measured
+  std::string trace_path;  // requests from a JSON Lines trace (catalog/trace.h) instead of `workload`
+  uint64_t warmup = 0;     // requests sent first and not measured
   serve::Slo slo;
   double timeout_s = 600;
   std::optional<SimulateRequest> predict;  // hardware, model, runtime, quant: the simulator beside
   bool store = true;
   std::string db_path;
+  const std::atomic<bool>* stop = nullptr;       // Ctrl-C: end the run, keep what was measured
+  std::function<void(size_t, size_t)> progress;  // requests done, of total
 };
 
 struct BenchServeResult {
   std::string url, api, model;
   serve::WorkloadSpec workload;
+  bool trace = false;         // the requests came from a trace file
   serve::SimResult measured;  // the run in the simulator's terms
   serve::ServeMetrics metrics;
   size_t errors = 0;
@@ -37,11 +45,17 @@ struct BenchServeResult {
   // Means of the server's own timings, where it reports them (llama-server).
   std::optional<double> server_prompt_ms, server_ms_per_token;
   std::string server;  // what /version, /props or /v1/models said
+  // The server's Prometheus /metrics (vLLM, SGLang, llama-server --metrics), where exposed:
+  // {"before": {...}, "after": {...}, "delta": {counters}, "peak": {gauges sampled each second}}.
+  nlohmann::json server_metrics;
   std::optional<SimulateResult> predicted;
   std::optional<int64_t> run_id;
   // Imported from another tool's result file: which tool, the metrics it lacks ("TTFT p90"), notes.
   std::string tool;
   std::vector<std::string> missing, notes;
+  // Stopped early (Ctrl-C): requests never sent and those cancelled in flight, both left out.
+  bool interrupted = false;
+  size_t not_sent = 0, cancelled = 0;
 };
 
 // Throws InputError for bad options or a server that cannot be reached at all.

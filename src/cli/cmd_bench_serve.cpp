@@ -1,12 +1,77 @@
 // tokcast bench serve --url http://HOST:PORT [--api completions|chat] [--served-model NAME]
-//   [--request-rate R [--burstiness B] | --concurrency C | --offline] [--isl N|MIN-MAX] [--osl N|MIN-MAX]
+//   [--request-rate R [--burstiness B] | --concurrency C | --offline | --trace FILE] [--isl N|MIN-MAX] [--osl
+//   N|MIN-MAX]
 //   [--num-requests N] [--duration S] [--warmup N] [--seed N] [--slo-ttft-ms X] [--slo-tpot-ms X]
 //   [--predict --hw H --model M [--runtime R] [--quant Q] [--tp N]]
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
 #include "app/bench_serve.h"
 #include "catalog/error.h"
 #include "cli/context.h"
 
 namespace tokcast::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnInterrupt(int) {
+  g_stop.store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+// While a run lasts, Ctrl-C stops it cleanly: no new request, those in flight cancelled, what
+// was measured reported and stored.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_stop = false;
+    struct sigaction sa = {};
+    sa.sa_handler = &OnInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_);
+  }
+  ~InterruptGuard() { sigaction(SIGINT, &old_, nullptr); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction old_ = {};
+};
+
+// "[#########.........] 37/100 requests, 12.3 s (Ctrl-C stops)" on a terminal's stderr, redrawn
+// at most ten times a second; nothing when stderr is not a terminal.
+class ProgressBar {
+ public:
+  ProgressBar() : on_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+  void Update(size_t done, size_t total) {
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    const int width = 30;
+    const int filled = total ? static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width) : 0;
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(width, '.');
+    std::fprintf(stderr, "\r[%s] %zu/%zu requests, %.1f s (Ctrl-C stops)", bar.c_str(), done, total,
+                 std::chrono::duration<double>(now - start_).count());
+    std::fflush(stderr);
+  }
+  ~ProgressBar() {
+    if (on_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace
 
 Runner RegisterBenchServe(CLI::App& app, Context& ctx) {
   struct Opts {
@@ -25,6 +90,8 @@ Runner RegisterBenchServe(CLI::App& app, Context& ctx) {
   app.add_option("--burstiness", o->burstiness, "Gamma arrivals: shape (1 = Poisson), with --request-rate");
   app.add_option("--concurrency", o->concurrency, "Closed loop: C requests in flight");
   app.add_flag("--offline", o->offline, "Every request at once");
+  app.add_option("--trace", o->r.trace_path,
+                 "Requests from a JSON Lines trace (arrival_s, input_tokens, output_tokens, prefix_id, prefix_tokens)");
   app.add_option("--isl", o->isl, "Input tokens per request: N or MIN-MAX")->capture_default_str();
   app.add_option("--osl", o->osl, "Output tokens per request: N or MIN-MAX")->capture_default_str();
   app.add_option("--num-requests", o->r.workload.num_requests, "Requests")->capture_default_str();
@@ -44,8 +111,9 @@ Runner RegisterBenchServe(CLI::App& app, Context& ctx) {
   return [o, &ctx]() {
     app::BenchServeRequest r = o->r;
     auto& wl = r.workload;
-    const int modes = (o->rate || o->burstiness ? 1 : 0) + (o->concurrency ? 1 : 0) + (o->offline ? 1 : 0);
-    if (modes > 1) throw catalog::InputError("give one of --request-rate, --concurrency, --offline");
+    const int modes = (o->rate || o->burstiness ? 1 : 0) + (o->concurrency ? 1 : 0) + (o->offline ? 1 : 0) +
+                      (r.trace_path.empty() ? 0 : 1);
+    if (modes > 1) throw catalog::InputError("give one of --request-rate, --concurrency, --offline, --trace");
     const auto isl = ParseLengthRange(o->isl, "--isl"), osl = ParseLengthRange(o->osl, "--osl");
     wl.isl = {isl.first, isl.second};
     wl.osl = {osl.first, osl.second};
@@ -82,7 +150,13 @@ Runner RegisterBenchServe(CLI::App& app, Context& ctx) {
     }
     r.store = !ctx.no_store;
     r.db_path = ctx.db_path;
-    ctx.Emit(app::BenchServeReport(app::BenchServe(ctx.Catalog(), r)));
+    InterruptGuard interrupt;
+    auto bar = std::make_shared<ProgressBar>();
+    r.stop = &g_stop;
+    r.progress = [bar](size_t done, size_t total) { bar->Update(done, total); };
+    app::BenchServeResult result = app::BenchServe(ctx.Catalog(), r);
+    bar.reset();
+    ctx.Emit(app::BenchServeReport(result));
     return 0;
   };
 }

@@ -50,14 +50,23 @@ std::string Body(const ServeClientOptions& o, const std::string& model, const Lo
             {"temperature", 0},
             {"stream", true},
             {"stream_options", {{"include_usage", true}}}};
+  const uint32_t shared = r.prefix_id >= 0 ? std::min(r.prefix_tokens, r.input_tokens) : 0;
   if (o.api == "chat") {
     std::string text;
-    text.reserve(static_cast<size_t>(r.input_tokens) * 4 + 24);
-    text = std::to_string(run_nonce + index) + ":";  // unique per run and request (no cached prefix)
-    for (uint32_t i = 0; i < r.input_tokens; ++i) text += " the";
+    text.reserve(static_cast<size_t>(r.input_tokens) * 4 + 48);
+    if (shared) {
+      text = "prefix " + std::to_string(run_nonce) + "/" + std::to_string(r.prefix_id) + ":";
+      for (uint32_t i = 0; i < shared; ++i) text += " a";
+    }
+    text += std::to_string(run_nonce + index) + ":";  // unique per run and request (no cached prefix)
+    for (uint32_t i = shared; i < r.input_tokens; ++i) text += " the";
     j["messages"] = json::array({{{"role", "user"}, {"content", text}}});
   } else {
-    j["prompt"] = PromptIds(r.input_tokens, o.seed * 1000003 + index + run_nonce);
+    // The shared prefix from (run, prefix id), the rest from (run, request): unique after it.
+    std::vector<int> ids = PromptIds(shared, run_nonce * 31 + static_cast<uint64_t>(r.prefix_id) + 0x5bd1e995ull);
+    const auto rest = PromptIds(r.input_tokens - shared, o.seed * 1000003 + index + run_nonce);
+    ids.insert(ids.end(), rest.begin(), rest.end());
+    j["prompt"] = std::move(ids);
   }
   return j.dump();
 }
@@ -67,8 +76,14 @@ struct Shared {
   uint64_t nonce = 0;
   std::atomic<double> client_s{0};
   std::atomic<uint64_t> chunks{0};
+  std::atomic<size_t> done{0};
+  std::mutex progress_mu;
   double Now() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
 };
+
+bool Stopped(const ServeClientOptions& o) {
+  return o.stop && o.stop->load();
+}
 
 void Send(const ServeClientOptions& o, const std::string& base, const std::string& model, const LoadRequest& lr,
           uint64_t index, Shared& shared, MeasuredRequest& m) {
@@ -86,6 +101,7 @@ void Send(const ServeClientOptions& o, const std::string& base, const std::strin
   double busy = 0;
   uint64_t chunks = 0;
   req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    if (Stopped(o)) return false;  // Ctrl-C: cancel the stream
     const double t = shared.Now();
     const auto t0 = Clock::now();
     if (raw.size() < 4096) raw.append(data, std::min<size_t>(n, 4096));
@@ -134,6 +150,7 @@ void Send(const ServeClientOptions& o, const std::string& base, const std::strin
     busy += std::chrono::duration<double>(Clock::now() - t0).count();
     return true;
   };
+  m.sent = true;
   m.sent_s = shared.Now();
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
@@ -141,7 +158,10 @@ void Send(const ServeClientOptions& o, const std::string& base, const std::strin
   m.finish_s = shared.Now();
   shared.client_s = shared.client_s + busy;
   shared.chunks += chunks;
-  if (!sent) {
+  if (!sent && Stopped(o)) {
+    m.cancelled = true;
+    m.error = "cancelled (the run was stopped)";
+  } else if (!sent) {
     m.error = "request failed: " + httplib::to_string(err);
   } else if (res.status != 200) {
     std::string first = raw.substr(0, raw.find('\n'));
@@ -154,6 +174,13 @@ void Send(const ServeClientOptions& o, const std::string& base, const std::strin
     if (m.input_tokens == 0) m.input_tokens = lr.input_tokens;
     (void)done;
   }
+}
+
+void Report(const ServeClientOptions& o, Shared& shared, size_t total) {
+  const size_t done = ++shared.done;
+  if (!o.progress) return;
+  std::lock_guard lock(shared.progress_mu);
+  o.progress(done, total);
 }
 
 }  // namespace
@@ -193,8 +220,10 @@ ServeRun RunServeLoad(const std::vector<LoadRequest>& requests, const ServeClien
     for (uint32_t s = 0; s < *o.concurrency && s < requests.size(); ++s) {
       slots.emplace_back([&] {
         for (size_t i; (i = next.fetch_add(1)) < requests.size();) {
+          if (Stopped(o)) break;
           run.requests[i].arrival_s = shared.Now();
           Send(o, base, run.model, requests[i], i, shared, run.requests[i]);
+          Report(o, shared, requests.size());
         }
       });
     }
@@ -203,14 +232,22 @@ ServeRun RunServeLoad(const std::vector<LoadRequest>& requests, const ServeClien
     std::vector<std::thread> workers;
     workers.reserve(requests.size());
     for (size_t i = 0; i < requests.size(); ++i) {
-      std::this_thread::sleep_until(shared.start + std::chrono::duration_cast<Clock::duration>(
-                                                       std::chrono::duration<double>(requests[i].arrival_s)));
+      const auto due = shared.start + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(requests[i].arrival_s));
+      // Sleep in short steps, so that a stop ends the wait for the next arrival too.
+      while (!Stopped(o) && Clock::now() < due)
+        std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::milliseconds(50)));
+      if (Stopped(o)) break;
       run.requests[i].arrival_s = requests[i].arrival_s;
-      workers.emplace_back([&, i] { Send(o, base, run.model, requests[i], i, shared, run.requests[i]); });
+      workers.emplace_back([&, i] {
+        Send(o, base, run.model, requests[i], i, shared, run.requests[i]);
+        Report(o, shared, requests.size());
+      });
     }
     for (auto& t : workers) t.join();
   }
   run.duration_s = shared.Now();
+  run.stopped = Stopped(o);
   const uint64_t chunks = shared.chunks.load();
   run.client_us_per_chunk = chunks ? shared.client_s.load() / static_cast<double>(chunks) * 1e6 : 0;
   return run;

@@ -6,7 +6,9 @@
 // counts from `usage`. One thread per request in flight.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,10 @@ namespace tokcast::measure {
 struct LoadRequest {
   double arrival_s = 0;  // open loop: seconds after the start
   uint32_t input_tokens = 1, output_tokens = 1;
+  // Requests with the same prefix_id (>= 0) start with the same prefix_tokens (a trace's shared
+  // system prompt or document), so a server's prefix cache can reuse them; the rest is unique.
+  int64_t prefix_id = -1;
+  uint32_t prefix_tokens = 0;
 };
 
 struct ServeClientOptions {
@@ -25,6 +31,10 @@ struct ServeClientOptions {
   double timeout_s = 600;               // per request
   std::optional<uint32_t> concurrency;  // closed loop with this many slots; else open loop
   uint64_t seed = 0;                    // token ids of the prompts
+  // Set (by a Ctrl-C handler): no request starts after it, those in flight are cancelled.
+  const std::atomic<bool>* stop = nullptr;
+  // Called (from the request threads, serialized) after each request ends: done, total.
+  std::function<void(size_t, size_t)> progress;
 };
 
 struct MeasuredRequest {
@@ -36,6 +46,8 @@ struct MeasuredRequest {
   // The server's own account where it gives one (llama-server's `timings`).
   std::optional<double> server_prompt_ms, server_ms_per_token;
   bool ok = false;
+  bool sent = false;       // false: the run was stopped before this request's turn
+  bool cancelled = false;  // in flight when the run was stopped
   std::string error;
 };
 
@@ -44,6 +56,7 @@ struct ServeRun {
   std::string model;               // as the server named it
   double client_us_per_chunk = 0;  // the client's own work per chunk (parsing, bookkeeping)
   double duration_s = 0;
+  bool stopped = false;  // ended early by `stop`
 };
 
 // Throws std::runtime_error with a one-line message when the server cannot be reached at all;

@@ -1,8 +1,16 @@
 // tokcast bench serve against a fake OpenAI-compatible server in this process: streamed
 // chunks with known minimum delays, usage counts, failures counted and never dropped, the
 // simulator's prediction beside the measurement, and an unreachable server as one line.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <fstream>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -24,6 +32,17 @@ class FakeServer {
     svr_.Get("/v1/models", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"object": "list", "data": [{"id": "fake-model"}]})", "application/json");
     });
+    // Prometheus metrics as vLLM names them: counters of tokens, gauges of requests in flight.
+    svr_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(
+          "# HELP vllm:generation_tokens_total Number of generation tokens processed.\n"
+          "# TYPE vllm:generation_tokens_total counter\n"
+          "vllm:generation_tokens_total{model_name=\"fake-model\"} " +
+              std::to_string(generated_.load()) + "\nvllm:prompt_tokens_total{model_name=\"fake-model\"} " +
+              std::to_string(prompted_.load()) + "\nvllm:num_requests_running{model_name=\"fake-model\"} " +
+              std::to_string(running_.load()) + "\nvllm:e2e_request_latency_seconds_bucket{le=\"1.0\"} 3\n",
+          "text/plain; version=0.0.4");
+    });
     svr_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
       const json body = json::parse(req.body);
       ++requests_;
@@ -38,8 +57,15 @@ class FakeServer {
         res.set_content("{\"error\": \"overloaded\"}", "application/json");
         return;
       }
-      res.set_chunked_content_provider("text/event-stream", [prompt, n](size_t, httplib::DataSink& sink) {
+      prompted_ += prompt;
+      {
+        std::lock_guard lock(mu_);
+        prompts_.push_back(body["prompt"].get<std::vector<int>>());
+      }
+      ++running_;
+      res.set_chunked_content_provider("text/event-stream", [this, prompt, n](size_t, httplib::DataSink& sink) {
         std::this_thread::sleep_for(std::chrono::milliseconds(kTtftMs));
+        generated_ += n;
         for (int i = 0; i < n; ++i) {
           if (i) std::this_thread::sleep_for(std::chrono::milliseconds(kItlMs));
           const std::string chunk = "data: {\"choices\": [{\"index\": 0, \"text\": \"t\"}]}\n\n";
@@ -48,6 +74,7 @@ class FakeServer {
         const std::string usage = "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": " + std::to_string(prompt) +
                                   ", \"completion_tokens\": " + std::to_string(n) + "}}\n\ndata: [DONE]\n\n";
         sink.write(usage.data(), usage.size());
+        --running_;
         sink.done();
         return true;
       });
@@ -61,12 +88,20 @@ class FakeServer {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void FailEvery(int n) { fail_every_ = n; }
+  std::vector<std::vector<int>> Prompts() {
+    std::lock_guard lock(mu_);
+    return prompts_;
+  }
 
  private:
   httplib::Server svr_;
   int port_ = 0;
   std::thread thread_;
   std::atomic<int> requests_{0};
+  std::atomic<uint64_t> generated_{0}, prompted_{0};
+  std::atomic<int> running_{0};
+  std::mutex mu_;
+  std::vector<std::vector<int>> prompts_;
   int fail_every_ = 0;
 };
 
@@ -90,6 +125,9 @@ TEST(BenchServe, MeasuresTtftTpotAndTokensLikeVllmBenchServe) {
   const double out_tok = m["output_throughput"].get<double>() * m["duration_s"].get<double>();
   EXPECT_NEAR(out_tok, 96, 0.5);
   EXPECT_NE(r.out.find("client overhead"), std::string::npos);
+  // The server's own counters over the run agree: 12 x 8 generated, 12 x 16 prompt tokens.
+  EXPECT_NE(r.out.find("vllm:generation_tokens_total +96"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("vllm:prompt_tokens_total +192"), std::string::npos) << r.out;
 }
 
 TEST(BenchServe, FailuresAreCountedNotDroppedAndThePredictionStandsBeside) {
@@ -116,6 +154,72 @@ TEST(BenchServe, FailuresAreCountedNotDroppedAndThePredictionStandsBeside) {
   EXPECT_EQ(rows[1]["requests"], 9);
   EXPECT_NE(r.out.find("3 requests failed"), std::string::npos);
   EXPECT_NE(r.out.find("HTTP 503"), std::string::npos);
+}
+
+// Ctrl-C ends a run cleanly: the binary exits 0, reports and stores what it measured, and says
+// what it left out.
+TEST(BenchServe, CtrlCEndsTheRunAndKeepsWhatWasMeasured) {
+  FakeServer fake;
+  test::TempDir dir;
+  const std::string out_file = dir.File("out.json"), db = dir.File("r.db"), url = fake.url();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    execl(TOKCAST_BINARY, "tokcast", "bench", "serve", "--url", url.c_str(), "--concurrency", "2", "--isl", "8",
+          "--osl", "200", "--num-requests", "200", "--db", db.c_str(), "--format", "json", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream in(out_file);
+  const json report = json::parse(in, nullptr, false);
+  ASSERT_TRUE(report.is_object());
+  const json& row = report["rows"][0];
+  const int measured = row["requests"].get<int>();
+  EXPECT_GE(measured, 2);
+  EXPECT_LT(measured, 200);
+  EXPECT_EQ(row["errors"].get<int>(), 0) << "cancelled requests are not failures";
+  bool noted = false;
+  for (const auto& n : report["notes"]) noted |= n.get<std::string>().find("interrupted: ") != std::string::npos;
+  EXPECT_TRUE(noted) << report["notes"].dump();
+  const auto list = test::RunCli({"results", "list", "--db", db, "--format", "json"});
+  EXPECT_EQ(test::Rows(list.out).size(), 1u) << list.err;
+}
+
+// A trace replays its arrivals and lengths; requests with one prefix_id share their first
+// prefix_tokens token ids (so a prefix cache can work), and nothing else.
+TEST(BenchServe, ReplaysATraceWithSharedPrefixes) {
+  FakeServer fake;
+  test::TempDir dir;
+  std::ofstream(dir.File("t.jsonl"))
+      << R"({"arrival_s": 0.0, "input_tokens": 40, "output_tokens": 4, "prefix_id": 7, "prefix_tokens": 24}
+{"arrival_s": 0.05, "input_tokens": 30, "output_tokens": 5, "prefix_id": 7, "prefix_tokens": 24}
+{"arrival_s": 0.1, "input_tokens": 30, "output_tokens": 3}
+)";
+  const auto r = test::RunCli(
+      {"--no-store", "bench", "serve", "--url", fake.url(), "--trace", dir.File("t.jsonl"), "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = test::Rows(r.out);
+  EXPECT_EQ(rows[0]["arrival"], "trace");
+  EXPECT_EQ(rows[0]["completed"], 3);
+  const auto prompts = fake.Prompts();
+  ASSERT_EQ(prompts.size(), 3u);
+  std::vector<std::vector<int>> by_len = prompts;
+  std::sort(by_len.begin(), by_len.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  const auto& a = by_len[0];  // the 40-token prompt
+  int shared_with_a = 0;
+  for (size_t i = 1; i < 3; ++i) {
+    const bool same = std::equal(a.begin(), a.begin() + 24, by_len[i].begin());
+    shared_with_a += same;
+    if (same) EXPECT_NE(a[24], by_len[i][24]) << "only the prefix is shared";
+  }
+  EXPECT_EQ(shared_with_a, 1);
 }
 
 TEST(BenchServe, AnUnreachableServerIsOneLine) {
