@@ -272,6 +272,7 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
     out.server_ms_per_token = per_token / static_cast<double>(timed);
   }
   out.server = ServerIdentity(req.url);
+  json predict_json;
   if (req.predict) {
     SimulateRequest p = *req.predict;
     // The prediction runs the server's own configuration: llama-server's slots (--parallel).
@@ -285,14 +286,16 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
       }
     }
     p.workload = req.workload;
-    p.trace_path = req.trace_path;
+    p.trace_path = req.trace_path.empty() ? "" : std::filesystem::absolute(req.trace_path).string();
     p.slo = req.slo;
     out.predicted = Simulate(cat, p);
+    predict_json = SimulateRequestJson(p);
   }
   if (req.store) {
     const report::Report rep = BenchServeReport(out);
     json result = {{"url", out.url}, {"server", out.server}, {"rows", rep.rows}};
     if (!out.server_metrics.is_null()) result["server_metrics"] = out.server_metrics;
+    if (out.predicted) result["predict_request"] = predict_json;
     out.run_id = StoreRun(req.db_path, "bench-serve", HostJson(measure::ProbeHost()), result, {});
   }
   return out;
@@ -431,6 +434,7 @@ std::vector<BenchServeResult> ImportServe(const catalog::Catalog& cat, const Imp
   const std::string text = ReadUserFile(req.file);
   const auto runs = catalog::ParseServeResults(text, req.file, req.tool);
   std::vector<BenchServeResult> out;
+  std::vector<json> predict_json;
   for (const auto& run : runs) {
     BenchServeResult r;
     r.url = req.file;
@@ -448,13 +452,18 @@ std::vector<BenchServeResult> ImportServe(const catalog::Catalog& cat, const Imp
       p.workload = run.workload;
       p.workload.num_requests = std::max<uint64_t>(run.workload.num_requests, 1);
       r.predicted = Simulate(cat, p);
+      predict_json.push_back(SimulateRequestJson(p));
+    } else {
+      predict_json.push_back(json());
     }
     out.push_back(std::move(r));
   }
   if (req.store) {
-    for (auto& r : out) {
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto& r = out[i];
       const report::Report rep = BenchServeReport(r);
       json result = {{"file", std::filesystem::absolute(req.file).string()}, {"tool", r.tool}, {"rows", rep.rows}};
+      if (!predict_json[i].is_null()) result["predict_request"] = predict_json[i];
       r.run_id = StoreRun(req.db_path, "bench-serve", json{{"imported_from", req.file}, {"tool", r.tool}}, result, {});
     }
   }

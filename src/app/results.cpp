@@ -198,6 +198,8 @@ ImportResult ImportLlamaBatchedBench(const catalog::Catalog& cat, const ImportRe
   const std::string text = ReadUserFile(r.file);
   ImportResult out;
   out.file = r.file;
+  out.tool = "llama-batched-bench";
+  out.skipped_what = "prefills of several prompts at once (B > 1)";
   std::vector<MeasuredRow> rows;
   size_t line = 0;
   for (const auto& b : catalog::ParseLlamaBatchedBench(text, r.file)) {
@@ -244,9 +246,9 @@ report::Report ImportReport(const ImportResult& r) {
   rep.schema = &report::kinds::Imported();
   rep.rows.push_back(
       {{"file", r.file}, {"run_id", r.run_id}, {"rows", r.rows}, {"skipped", r.skipped}, {"database", r.database}});
-  rep.notes.push_back("imported " + std::to_string(r.rows) + " llama-bench results as run " + std::to_string(r.run_id) +
-                      " into " + r.database +
-                      (r.skipped ? " (" + std::to_string(r.skipped) + " pp+tg tests skipped)" : ""));
+  rep.notes.push_back("imported " + std::to_string(r.rows) + " " + r.tool + " results as run " +
+                      std::to_string(r.run_id) + " into " + r.database +
+                      (r.skipped ? " (" + std::to_string(r.skipped) + " " + r.skipped_what + " skipped)" : ""));
   return rep;
 }
 

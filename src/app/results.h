@@ -51,6 +51,7 @@ struct ImportResult {
   std::string file, database;
   int64_t run_id = 0;
   size_t rows = 0, skipped = 0;
+  std::string tool = "llama-bench", skipped_what = "pp+tg tests";
 };
 ImportResult ImportLlamaBench(const catalog::Catalog& cat, const ImportRequest& request);
 // llama-batched-bench output (its table or -o jsonl): tg / tg_batch rows at depth PP, pp rows

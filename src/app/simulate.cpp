@@ -102,6 +102,8 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   out.scheduler = SchedulerFor(*rt, hw, s.plan.capacity_gib);
   if (req.max_num_seqs) out.scheduler.max_num_seqs = *req.max_num_seqs;
   if (req.max_batched_tokens) out.scheduler.max_batched_tokens = *req.max_batched_tokens;
+  if (req.step_overhead_s) out.scheduler.step_overhead_s = *req.step_overhead_s;
+  if (req.request_overhead_s) out.scheduler.request_overhead_s = *req.request_overhead_s;
   out.scheduler.kv_capacity_tokens = KvPoolTokens(*wt.spec, s.plan, out.kv_type);
   out.scheduler.sliding_window = wt.spec->sliding_window;
   if (out.scheduler.policy == serve::Policy::kSlots && wt.spec->max_context) {
@@ -282,6 +284,71 @@ report::Report SimulateReport(const SimulateResult& r) {
                       FormatFixed(r.output_throughput_bound, 0) + " output tok/s at up to " +
                       FormatFixed(r.bound_concurrency, 0) + " sequences.");
   return rep;
+}
+
+nlohmann::json SimulateRequestJson(const SimulateRequest& r) {
+  const auto& w = r.workload;
+  nlohmann::json j = {{"model", r.model},
+                      {"hardware", r.hardware},
+                      {"quant", r.quant},
+                      {"runtime", r.runtime},
+                      {"devices", r.devices},
+                      {"tp", r.tp},
+                      {"trace_path", r.trace_path},
+                      {"workload",
+                       {{"arrival", std::string(serve::ToString(w.arrival))},
+                        {"rate", w.rate},
+                        {"burstiness", w.burstiness},
+                        {"concurrency", w.concurrency},
+                        {"num_requests", w.num_requests},
+                        {"isl", {w.isl.min, w.isl.max}},
+                        {"osl", {w.osl.min, w.osl.max}},
+                        {"seed", w.seed}}}};
+  if (r.kv_type) j["kv_type"] = std::string(ToString(*r.kv_type));
+  if (r.max_num_seqs) j["max_num_seqs"] = *r.max_num_seqs;
+  if (r.max_batched_tokens) j["max_batched_tokens"] = *r.max_batched_tokens;
+  return j;
+}
+
+SimulateRequest SimulateRequestFromJson(const nlohmann::json& j) {
+  SimulateRequest r;
+  try {
+    r.model = j.at("model").get<std::string>();
+    r.hardware = j.at("hardware").get<std::string>();
+    r.quant = j.value("quant", "");
+    r.runtime = j.value("runtime", "");
+    r.devices = j.value("devices", 1u);
+    r.tp = j.value("tp", 1u);
+    r.trace_path = j.value("trace_path", "");
+    if (j.contains("max_num_seqs")) r.max_num_seqs = j["max_num_seqs"].get<uint32_t>();
+    if (j.contains("max_batched_tokens")) r.max_batched_tokens = j["max_batched_tokens"].get<uint32_t>();
+    if (j.contains("kv_type")) {
+      const auto t = TensorTypeFromString(j["kv_type"].get<std::string>());
+      if (!t) throw catalog::InputError("stored request: unknown kv_type");
+      r.kv_type = *t;
+    }
+    const auto& w = j.at("workload");
+    const std::string arrival = w.at("arrival").get<std::string>();
+    bool known = false;
+    for (auto a : {serve::Arrival::kPoisson, serve::Arrival::kGamma, serve::Arrival::kClosedLoop,
+                   serve::Arrival::kOffline, serve::Arrival::kTrace}) {
+      if (serve::ToString(a) == arrival) {
+        r.workload.arrival = a;
+        known = true;
+      }
+    }
+    if (!known) throw catalog::InputError("stored request: unknown arrival '" + arrival + "'");
+    r.workload.rate = w.at("rate").get<double>();
+    r.workload.burstiness = w.at("burstiness").get<double>();
+    r.workload.concurrency = w.at("concurrency").get<uint32_t>();
+    r.workload.num_requests = w.at("num_requests").get<uint64_t>();
+    r.workload.isl = {w.at("isl").at(0).get<uint32_t>(), w.at("isl").at(1).get<uint32_t>()};
+    r.workload.osl = {w.at("osl").at(0).get<uint32_t>(), w.at("osl").at(1).get<uint32_t>()};
+    r.workload.seed = w.at("seed").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw catalog::InputError(std::string("stored request: ") + e.what());
+  }
+  return r;
 }
 
 }  // namespace tokcast::app

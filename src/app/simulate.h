@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog/catalog.h"
 #include "core/perf_model.h"
 #include "report/schema.h"
@@ -23,6 +25,8 @@ struct SimulateRequest {
   serve::WorkloadSpec workload;
   std::string trace_path;  // JSON Lines trace instead of a generated workload
   std::optional<uint32_t> max_num_seqs, max_batched_tokens;
+  // Instead of the runtime's per-step and per-request overheads (serving calibration tries these).
+  std::optional<double> step_overhead_s, request_overhead_s;
   serve::Slo slo;
   std::string profile_path;
   const EfficiencyProfile* profile = nullptr;  // instead of profile_path (validation), not owned
@@ -45,6 +49,10 @@ struct SimulateResult {
   std::string stand_in;  // borrowed calibration group, "" when the runtime has its own
   bool per_request = false;
 };
+
+// A request as stored with a measured run (hardware, model, runtime, workload), and back.
+nlohmann::json SimulateRequestJson(const SimulateRequest& request);
+SimulateRequest SimulateRequestFromJson(const nlohmann::json& j);  // throws InputError
 
 // Throws InputError for unknown ids, combinations that cannot run, a model that does not fit
 // beside a KV pool, and workloads that cannot be.

@@ -1,6 +1,8 @@
 // tokcast validate [--data FILE] [--profile P] [--max-median-ape PCT] [--source S] [--exclude-source S]
 //                  [--leave-one-source-out]
 // tokcast calibrate [--data FILE] [--profile-out FILE] [--exclude-source S]
+// tokcast calibrate --serving [--runtimes-out DIR]   (the serving runs in --db)
+#include "app/serving_calibration.h"
 #include "app/session.h"
 #include "app/sweep.h"
 #include "app/validate.h"
@@ -72,7 +74,21 @@ Runner RegisterCalibrate(CLI::App& app, Context& ctx) {
   AddDataOptions(app, *o);
   auto out = std::make_shared<std::string>();
   app.add_option("-p,--profile-out", *out, "Write the fitted profile TOML to FILE");
-  return [o, out, &ctx]() {
+  auto serving = std::make_shared<bool>(false);
+  auto runtimes_out = std::make_shared<std::string>();
+  app.add_flag("--serving", *serving,
+               "Fit each runtime's per-step and per-request overheads to the serving runs in the results database "
+               "(bench serve --predict, import serve --hw --model)");
+  app.add_option("--runtimes-out", *runtimes_out,
+                 "With --serving: write each fitted runtime as a TOML file in DIR (use with tokcast --catalog DIR)");
+  return [o, out, serving, runtimes_out, &ctx]() {
+    if (*serving) {
+      if (!out->empty() || !o->data.empty())
+        throw catalog::InputError("--serving fits the stored serving runs: no --data or --profile-out");
+      ctx.Emit(app::ServingCalibrationReport(app::CalibrateServing(ctx.Catalog(), {ctx.db_path, *runtimes_out})));
+      return 0;
+    }
+    if (!runtimes_out->empty()) throw catalog::InputError("--runtimes-out needs --serving");
     const auto c = app::Calibrate(ctx.Catalog(), Data(*o, ctx));
     if (!out->empty()) app::WriteUserFile(*out, c.toml);
     // Without --profile-out or --format, the profile itself is the output.

@@ -619,6 +619,24 @@ const Schema& Imported() {
   return s;
 }
 
+const Schema& ServingCalibration() {
+  static const Schema s =
+      Make("serving_calibration",
+           {Always(Str("runtime", "runtime id")), Always(Int("runs", "", "stored serving runs fitted")),
+            Num("step_overhead_prior_ms", "ms", "the catalog's per-step overhead").Header("step ms prior").Decimals(3),
+            Always(Num("step_overhead_ms", "ms", "fitted per-step overhead").Header("step ms").Decimals(3)),
+            Num("request_overhead_prior_ms", "ms", "the catalog's per-request overhead")
+                .Header("request ms prior")
+                .Decimals(2),
+            Always(Num("request_overhead_ms", "ms", "fitted per-request overhead").Header("request ms").Decimals(2)),
+            Num("ttft_ape_before", "%", "median TTFT error with the priors").Header("TTFT err % before").Decimals(1),
+            Num("ttft_ape_after", "%", "median TTFT error fitted").Header("TTFT err % after").Decimals(1),
+            Num("tpot_ape_before", "%", "median TPOT error with the priors").Header("TPOT err % before").Decimals(1),
+            Num("tpot_ape_after", "%", "median TPOT error fitted").Header("TPOT err % after").Decimals(1),
+            Wide(Str("written", "runtime TOML written"))});
+  return s;
+}
+
 const Schema& Synthesized() {
   static const Schema s =
       Make("synth",
@@ -767,6 +785,7 @@ std::vector<const Schema*> All() {
           &StoredRun(),
           &Measurement(),
           &Imported(),
+          &ServingCalibration(),
           &Synthesized(),
           &Simulate(),
           &SimulatedRequest(),

@@ -30,6 +30,7 @@ const Schema& ResultsList();
 const Schema& StoredRun();
 const Schema& Measurement();  // the validation CSV schema (results export)
 const Schema& Imported();
+const Schema& ServingCalibration();
 const Schema& Synthesized();
 const Schema& Simulate();          // one row: the run's metrics
 const Schema& SimulatedRequest();  // one row per request (--per-request)

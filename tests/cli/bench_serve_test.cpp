@@ -259,3 +259,125 @@ TEST(ImportServe, StoresEachRunBesideThePredictionAndListsThem) {
 
 }  // namespace
 }  // namespace tokcast
+
+namespace tokcast {
+namespace {
+
+// calibrate --serving: the fake server takes >= 30 ms to the first token and >= 3 ms per token
+// more; fitted to two stored runs, the overheads bring the simulator to what was measured, and
+// the runtime file it writes does the same through --catalog.
+TEST(CalibrateServing, FitsOverheadsToStoredRunsAndWritesTheRuntime) {
+  FakeServer fake;
+  test::TempDir dir;
+  const std::string db = dir.File("r.db");
+  for (const char* conc : {"1", "2"}) {
+    const auto r = test::RunCli({"bench",
+                                 "serve",
+                                 "--url",
+                                 fake.url(),
+                                 "--concurrency",
+                                 conc,
+                                 "--num-requests",
+                                 "8",
+                                 "--isl",
+                                 "64",
+                                 "--osl",
+                                 "24",
+                                 "--predict",
+                                 "--hw",
+                                 "nvidia-h100-sxm",
+                                 "--model",
+                                 "qwen3-0.6b",
+                                 "--runtime",
+                                 "vllm",
+                                 "--quant",
+                                 "bf16",
+                                 "--db",
+                                 db});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  const auto c =
+      test::RunCli({"calibrate", "--serving", "--db", db, "--runtimes-out", dir.File("rt"), "--format", "json"});
+  ASSERT_EQ(c.code, 0) << c.err;
+  const json rows = test::Rows(c.out);
+  ASSERT_EQ(rows.size(), 1u);
+  const json& f = rows[0];
+  EXPECT_EQ(f["runtime"], "vllm");
+  EXPECT_EQ(f["runs"], 2);
+  // The fake server is slower than an H100 running vLLM: both overheads grow, and the 30 ms to
+  // the first token is mostly request overhead.
+  EXPECT_GT(f["step_overhead_ms"].get<double>(), f["step_overhead_prior_ms"].get<double>());
+  EXPECT_LT(f["step_overhead_ms"].get<double>(), 10.0);
+  EXPECT_GT(f["request_overhead_ms"].get<double>(), 15.0);
+  EXPECT_LT(f["tpot_ape_after"].get<double>(), f["tpot_ape_before"].get<double>());
+  EXPECT_LT(f["ttft_ape_after"].get<double>(), f["ttft_ape_before"].get<double>());
+  EXPECT_LT(f["tpot_ape_after"].get<double>(), 5.0);
+  EXPECT_LT(f["ttft_ape_after"].get<double>(), 10.0);
+  // The written runtime overrides the built-in one: simulate through --catalog predicts the
+  // fake server's pace.
+  auto sim_tpot = [&](bool fitted) {
+    std::vector<std::string> args = {"simulate",
+                                     "--hw",
+                                     "nvidia-h100-sxm",
+                                     "--model",
+                                     "qwen3-0.6b",
+                                     "--runtime",
+                                     "vllm",
+                                     "--quant",
+                                     "bf16",
+                                     "--concurrency",
+                                     "1",
+                                     "--isl",
+                                     "64",
+                                     "--osl",
+                                     "24",
+                                     "--num-requests",
+                                     "8",
+                                     "--format",
+                                     "json"};
+    if (fitted) args.insert(args.begin(), {"--catalog", dir.File("rt")});
+    const auto sim = test::RunCli(args);
+    EXPECT_EQ(sim.code, 0) << sim.err;
+    return test::Rows(sim.out)[0]["tpot_ms"]["median"].get<double>();
+  };
+  EXPECT_GT(sim_tpot(true), sim_tpot(false));
+  EXPECT_GE(sim_tpot(true), kItlMs * 0.95);
+  // Nothing to fit: one line.
+  const auto none = test::RunCli({"calibrate", "--serving", "--db", dir.File("empty.db")});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("no serving run with a prediction"), std::string::npos) << none.err;
+}
+
+}  // namespace
+}  // namespace tokcast
+
+namespace tokcast {
+namespace {
+
+TEST(ImportLlamaCpp, RealLlamaBenchMarkdownAndBatchedBenchIntoTheDatabase) {
+  test::TempDir dir;
+  const std::string db = dir.File("r.db");
+  const auto lb =
+      test::RunCli({"import", "llama-bench", test::TestDataPath("data/llama-bench/real-qwen3-0.6b-q8_0-cpu.md"), "--hw",
+                    "local", "--model", "qwen3-0.6b", "--db", db, "--format", "json"});
+  ASSERT_EQ(lb.code, 0) << lb.err;
+  EXPECT_EQ(test::Rows(lb.out)[0]["rows"], 4);
+  const auto bb = test::RunCli({"import", "llama-batched-bench",
+                                test::TestDataPath("data/llama-batched-bench/real-qwen3-0.6b-q8_0-cpu.md"), "--hw",
+                                "local", "--model", "qwen3-0.6b", "--quant", "q8_0", "--runtime", "llama.cpp-cpu",
+                                "--db", db, "--format", "json"});
+  ASSERT_EQ(bb.code, 0) << bb.err;
+  EXPECT_EQ(test::Rows(bb.out)[0]["rows"], 8);     // 2 pp (B = 1) + 6 tg / tg_batch
+  EXPECT_EQ(test::Rows(bb.out)[0]["skipped"], 4);  // prefills of B > 1 prompts
+  const auto rows = test::RunCli({"results", "export", "--db", db, "--format", "json"});
+  ASSERT_EQ(rows.code, 0) << rows.err;
+  int batched = 0;
+  for (const auto& r : test::Rows(rows.out)) batched += r["test"] == "tg_batch";
+  EXPECT_EQ(batched, 4);
+  // Every exported row predicts: validate reads them back.
+  const auto v = test::RunCli({"validate", "--db", db, "--format", "json"});
+  EXPECT_EQ(v.code, 0) << v.err;
+}
+
+}  // namespace
+}  // namespace tokcast

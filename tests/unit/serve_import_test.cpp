@@ -204,5 +204,31 @@ TEST(LlamaBenchReal, EveryOutputFormatOfOneRealRun) {
   }
 }
 
+TEST(LlamaBatchedBenchReal, TableAndJsonLines) {
+  const auto md = ParseLlamaBatchedBench(Read("data/llama-batched-bench/real-qwen3-0.6b-q8_0-cpu.md"), "md");
+  ASSERT_EQ(md.size(), 6u);
+  EXPECT_EQ(md[0].pp, 64u);
+  EXPECT_EQ(md[0].tg, 16u);
+  EXPECT_EQ(md[0].batch, 1u);
+  EXPECT_EQ(md[0].n_kv, 80u);
+  EXPECT_DOUBLE_EQ(md[0].speed_pp, 231.23);
+  EXPECT_DOUBLE_EQ(md[0].speed_tg, 49.94);
+  EXPECT_EQ(md[5].batch, 4u);
+  EXPECT_EQ(md[5].pp, 128u);
+  EXPECT_FALSE(md[0].pp_shared);
+  const auto jl = ParseLlamaBatchedBench(Read("data/llama-batched-bench/real-qwen3-0.6b-q8_0-cpu.jsonl"), "jl");
+  ASSERT_EQ(jl.size(), 2u);
+  EXPECT_EQ(jl[1].batch, 4u);
+  EXPECT_NEAR(jl[1].speed_tg, 60.492462, 1e-6);
+  // S_TG is B x TG / T_TG: the file is consistent with itself.
+  for (const auto& r : md) EXPECT_NEAR(r.speed_tg, static_cast<double>(r.batch * r.tg) / r.t_tg, 0.02 * r.speed_tg);
+  for (const char* bad :
+       {"| 1 | 2 |\n",
+        "| PP | TG | B | N_KV | T_PP s | S_PP t/s | T_TG s | S_TG t/s |\n| 1 | x | 1 | 2 | 3 | 4 | 5 | 6 |\n",
+        "{\"pp\": 1}\n", "hello\n"}) {
+    EXPECT_THROW(ParseLlamaBatchedBench(bad, "f"), InputError) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace tokcast::catalog
