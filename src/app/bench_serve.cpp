@@ -255,6 +255,11 @@ BenchServeResult BenchServe(const catalog::Catalog& cat, const BenchServeRequest
   }
   out.metrics = serve::Summarize(out.measured, req.slo);
   out.client_us_per_chunk = run.client_us_per_chunk;
+  if (req.api == "chat") {
+    out.notes.push_back("chat prompts sized from usage.prompt_tokens: " + FormatFixed(run.chat_tokens_per_word, 2) +
+                        " tokens per filler word, " + FormatFixed(run.chat_template_tokens, 0) +
+                        " for the chat template and tag");
+  }
   double prompt_ms = 0, per_token = 0;
   size_t timed = 0;
   for (const auto& m : run.requests) {
@@ -382,6 +387,7 @@ report::Report BenchServeReport(const BenchServeResult& r) {
     return rep;
   }
   if (!r.server.empty()) rep.notes.push_back("server: " + r.server);
+  for (const auto& n : r.notes) rep.notes.push_back(n);
   if (r.server_prompt_ms && r.server_ms_per_token) {
     rep.notes.push_back("the server's own timings (means): prompt " + FormatFixed(*r.server_prompt_ms, 1) + " ms, " +
                         FormatFixed(*r.server_ms_per_token, 2) + " ms per generated token");

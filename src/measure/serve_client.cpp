@@ -1,5 +1,6 @@
 #include "measure/serve_client.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -41,8 +42,19 @@ std::vector<int> PromptIds(uint32_t n, uint64_t seed) {
 // `run_nonce` (the run's start time) is mixed into every prompt so that no run meets the prompts
 // of an earlier one in a server's prefix cache (llama-server keeps each slot's last prompt; vLLM
 // and SGLang cache prefixes).
+// Chat prompts are text: how many prompt tokens the server counts for a prompt of w filler words
+// (`tokens = intercept + slope * w`, the intercept being the chat template and the request's own
+// tag), measured once per run from usage.prompt_tokens.
+struct ChatCalibration {
+  double intercept = 0, slope = 1;
+  uint32_t Words(uint32_t tokens) const {
+    const double w = (static_cast<double>(tokens) - intercept) / slope;
+    return static_cast<uint32_t>(std::clamp(std::llround(w), 1LL, 10'000'000LL));
+  }
+};
+
 std::string Body(const ServeClientOptions& o, const std::string& model, const LoadRequest& r, uint64_t index,
-                 uint64_t run_nonce) {
+                 uint64_t run_nonce, const ChatCalibration& chat = {}) {
   json j = {{"model", model},
             {"max_tokens", r.output_tokens},
             {"min_tokens", r.output_tokens},
@@ -59,7 +71,8 @@ std::string Body(const ServeClientOptions& o, const std::string& model, const Lo
       for (uint32_t i = 0; i < shared; ++i) text += " a";
     }
     text += std::to_string(run_nonce + index) + ":";  // unique per run and request (no cached prefix)
-    for (uint32_t i = shared; i < r.input_tokens; ++i) text += " the";
+    const uint32_t words = chat.Words(r.input_tokens);
+    for (uint32_t i = std::min(shared, words); i < words; ++i) text += " the";
     j["messages"] = json::array({{{"role", "user"}, {"content", text}}});
   } else {
     // The shared prefix from (run, prefix id), the rest from (run, request): unique after it.
@@ -78,6 +91,7 @@ struct Shared {
   std::atomic<uint64_t> chunks{0};
   std::atomic<size_t> done{0};
   std::mutex progress_mu;
+  ChatCalibration chat;
   double Now() const { return std::chrono::duration<double>(Clock::now() - start).count(); }
 };
 
@@ -95,7 +109,7 @@ void Send(const ServeClientOptions& o, const std::string& base, const std::strin
   req.method = "POST";
   req.path = o.api == "chat" ? "/v1/chat/completions" : "/v1/completions";
   req.headers = {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}};
-  req.body = Body(o, model, lr, index, shared.nonce);
+  req.body = Body(o, model, lr, index, shared.nonce, shared.chat);
   std::string buffer, raw;
   bool done = false;
   double busy = 0;
@@ -176,6 +190,38 @@ void Send(const ServeClientOptions& o, const std::string& base, const std::strin
   }
 }
 
+// Two short non-streamed chat requests of known word counts, read back from usage.prompt_tokens.
+ChatCalibration CalibrateChat(const std::string& base, const std::string& model, uint64_t nonce) {
+  auto count = [&](uint32_t words, uint64_t tag) -> double {
+    httplib::Client cli(base);
+    cli.set_connection_timeout(10);
+    cli.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::duration<double>(60)));
+    std::string text = std::to_string(nonce + tag) + ":";
+    for (uint32_t i = 0; i < words; ++i) text += " the";
+    const json body = {{"model", model},
+                       {"max_tokens", 1},
+                       {"temperature", 0},
+                       {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
+    auto res = cli.Post("/v1/chat/completions", body.dump(), "application/json");
+    if (!res || res->status != 200)
+      throw std::runtime_error(base + "/v1/chat/completions: cannot measure the prompt's token count (" +
+                               (res ? "HTTP " + std::to_string(res->status) : httplib::to_string(res.error())) + ")");
+    const json j = json::parse(res->body, nullptr, false);
+    if (!j.is_object() || !j.contains("usage") || !j["usage"].contains("prompt_tokens") ||
+        !j["usage"]["prompt_tokens"].is_number())
+      throw std::runtime_error(base + "/v1/chat/completions: no usage.prompt_tokens to size chat prompts by");
+    return j["usage"]["prompt_tokens"].get<double>();
+  };
+  const uint32_t w1 = 16, w2 = 272;
+  const double t1 = count(w1, 1ull << 40), t2 = count(w2, (1ull << 40) + 1);
+  ChatCalibration c;
+  c.slope = (t2 - t1) / (w2 - w1);
+  if (!(c.slope > 0.05 && c.slope < 20))
+    throw std::runtime_error(base + ": chat prompt token counts do not grow with the prompt");
+  c.intercept = t1 - c.slope * w1;
+  return c;
+}
+
 void Report(const ServeClientOptions& o, Shared& shared, size_t total) {
   const size_t done = ++shared.done;
   if (!o.progress) return;
@@ -213,6 +259,11 @@ ServeRun RunServeLoad(const std::vector<LoadRequest>& requests, const ServeClien
   Shared shared;
   shared.start = Clock::now();
   shared.nonce = static_cast<uint64_t>(shared.start.time_since_epoch().count());
+  if (o.api == "chat") {
+    shared.chat = CalibrateChat(base, run.model, shared.nonce);
+    run.chat_tokens_per_word = shared.chat.slope;
+    run.chat_template_tokens = shared.chat.intercept;
+  }
   if (o.concurrency) {
     // Closed loop: each slot sends its next request as soon as the last one ends.
     std::atomic<size_t> next{0};

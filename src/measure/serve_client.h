@@ -57,6 +57,8 @@ struct ServeRun {
   double client_us_per_chunk = 0;  // the client's own work per chunk (parsing, bookkeeping)
   double duration_s = 0;
   bool stopped = false;  // ended early by `stop`
+  // Chat prompts: the server's prompt tokens per filler word and for the template (from usage).
+  double chat_tokens_per_word = 0, chat_template_tokens = 0;
 };
 
 // Throws std::runtime_error with a one-line message when the server cannot be reached at all;

@@ -43,6 +43,35 @@ class FakeServer {
               std::to_string(running_.load()) + "\nvllm:e2e_request_latency_seconds_bucket{le=\"1.0\"} 3\n",
           "text/plain; version=0.0.4");
     });
+    // Chat: the prompt's tokens are its words plus a 9-token template; streamed as deltas.
+    svr_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      const json body = json::parse(req.body);
+      const std::string text = body["messages"][0]["content"].get<std::string>();
+      const size_t prompt = 9 + static_cast<size_t>(std::count(text.begin(), text.end(), ' ')) + 1;
+      const int n = body["max_tokens"].get<int>();
+      if (!body.value("stream", false)) {
+        res.set_content(json{{"choices", json::array({{{"message", {{"content", "x"}}}}})},
+                             {"usage", {{"prompt_tokens", prompt}, {"completion_tokens", 1}}}}
+                            .dump(),
+                        "application/json");
+        return;
+      }
+      {
+        std::lock_guard lock(mu_);
+        chat_prompt_tokens_.push_back(prompt);
+      }
+      res.set_chunked_content_provider("text/event-stream", [prompt, n](size_t, httplib::DataSink& sink) {
+        for (int i = 0; i < n; ++i) {
+          const std::string chunk = "data: {\"choices\": [{\"index\": 0, \"delta\": {\"content\": \"t\"}}]}\n\n";
+          sink.write(chunk.data(), chunk.size());
+        }
+        const std::string usage = "data: {\"choices\": [], \"usage\": {\"prompt_tokens\": " + std::to_string(prompt) +
+                                  ", \"completion_tokens\": " + std::to_string(n) + "}}\n\ndata: [DONE]\n\n";
+        sink.write(usage.data(), usage.size());
+        sink.done();
+        return true;
+      });
+    });
     svr_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
       const json body = json::parse(req.body);
       ++requests_;
@@ -88,6 +117,10 @@ class FakeServer {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void FailEvery(int n) { fail_every_ = n; }
+  std::vector<size_t> ChatPromptTokens() {
+    std::lock_guard lock(mu_);
+    return chat_prompt_tokens_;
+  }
   std::vector<std::vector<int>> Prompts() {
     std::lock_guard lock(mu_);
     return prompts_;
@@ -102,6 +135,7 @@ class FakeServer {
   std::atomic<int> running_{0};
   std::mutex mu_;
   std::vector<std::vector<int>> prompts_;
+  std::vector<size_t> chat_prompt_tokens_;
   int fail_every_ = 0;
 };
 
@@ -220,6 +254,20 @@ TEST(BenchServe, ReplaysATraceWithSharedPrefixes) {
     if (same) EXPECT_NE(a[24], by_len[i][24]) << "only the prefix is shared";
   }
   EXPECT_EQ(shared_with_a, 1);
+}
+
+// Chat prompts are text: sized against the server's own count (usage.prompt_tokens), so every
+// request carries the asked number of prompt tokens, template included.
+TEST(BenchServe, ChatPromptsHaveTheAskedTokenCount) {
+  FakeServer fake;
+  const auto r = test::RunCli({"--no-store", "bench", "serve", "--url", fake.url(), "--api", "chat", "--concurrency",
+                               "2", "--num-requests", "4", "--isl", "100", "--osl", "4", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto counts = fake.ChatPromptTokens();
+  ASSERT_EQ(counts.size(), 4u);
+  for (size_t c : counts) EXPECT_EQ(c, 100u);
+  EXPECT_NE(r.out.find("chat prompts sized from usage.prompt_tokens: 1.00 tokens per filler word"), std::string::npos)
+      << r.out;
 }
 
 TEST(BenchServe, AnUnreachableServerIsOneLine) {
