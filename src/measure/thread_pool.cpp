@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "measure/fp_mode.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -41,6 +43,7 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::Worker(unsigned index) {
+  FlushDenormalsForThisThread();
   uint64_t seen = 0;
   while (true) {
     // Spin a while (jobs come back to back in a forward pass), then sleep.
@@ -66,6 +69,7 @@ void ThreadPool::Worker(unsigned index) {
 }
 
 void ThreadPool::Run(const std::function<void(unsigned, unsigned)>& fn) {
+  const ScopedFlushDenormals flush;  // the caller is thread 0: the same mode as the workers
   if (workers_.empty()) {
     fn(0, 1);
     return;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "kernel_cases.h"
+#include "measure/fp_mode.h"
 #include "measure/kernels.h"
 #include "measure/thread_pool.h"
 
@@ -67,6 +68,27 @@ TEST_F(Kernels, InterleavedAndGgmlLayoutsGiveTheSameProducts) {
     for (size_t i = 0; i < a.size(); ++i)
       EXPECT_NEAR(a[i], b[i], 1e-4 * (1 + std::fabs(a[i]))) << ToString(t) << " " << i;
   }
+}
+
+// Every thread of a job flushes subnormals (the caller too, for the job only), and a product
+// whose inputs are subnormal or tiny comes out as the reference says within float range.
+TEST_F(Kernels, JobsRunWithSubnormalsFlushedToZero) {
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+  ThreadPool pool(3);
+  std::vector<int> flushed(pool.size(), -1);
+  pool.Run([&](unsigned i, unsigned) { flushed[i] = ThisThreadFlushesDenormals() ? 1 : 0; });
+  for (size_t i = 0; i < flushed.size(); ++i) EXPECT_EQ(flushed[i], 1) << "thread " << i;
+  EXPECT_FALSE(ThisThreadFlushesDenormals()) << "the caller's own mode is restored after the job";
+  // F32 weights times subnormal activations: the exact products are below float's normal
+  // range, so zero is the right answer to float precision.
+  const size_t n = 256, rows = 8;
+  std::vector<float> w(rows * n, 0.5f), x(n, 1e-39f), y(rows, -1);
+  MatMul(pool, {TensorType::kF32, reinterpret_cast<const uint8_t*>(w.data()), rows, n, false}, x.data(), 1, y.data(),
+         rows);
+  for (float v : y) EXPECT_LE(std::fabs(v), 1e-35f);
+#else
+  GTEST_SKIP() << "no flush-to-zero mode on this ISA";
+#endif
 }
 
 }  // namespace
