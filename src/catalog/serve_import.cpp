@@ -50,6 +50,12 @@ double Checked(double v, const std::string& where, const std::string& what) {
   return v;
 }
 
+// A count from the file (requests, tokens): a whole number a run can have, or an error.
+uint64_t Count(double v, const std::string& where, const std::string& what) {
+  if (!std::isfinite(v) || v < 0 || v > 1e12) throw InputError(where + ": " + what + " is " + FormatFixed(v, 3));
+  return static_cast<uint64_t>(std::llround(v));
+}
+
 // A unit the file names, as seconds per unit ("ms" -> 1e-3); 0 when unknown.
 double TimeScale(const std::string& unit) {
   const std::string u = ToLower(unit);
@@ -97,7 +103,9 @@ void SetLengths(ImportedServeRun& r, std::optional<double> input_total, std::opt
       }
     }
     if (total && r.metrics.completed > 0) {
-      const auto mean = static_cast<uint32_t>(std::llround(*total / static_cast<double>(r.metrics.completed)));
+      const double m = *total / static_cast<double>(r.metrics.completed);
+      if (!std::isfinite(m) || m < 0 || m > 1e9) return;
+      const auto mean = static_cast<uint32_t>(std::llround(m));
       d = {std::max<uint32_t>(mean, 1), std::max<uint32_t>(mean, 1)};
     }
   };
@@ -108,7 +116,7 @@ void SetLengths(ImportedServeRun& r, std::optional<double> input_total, std::opt
 // Sets one statistic of a distribution, or records it as missing ("TTFT p90").
 void Stat(double& field, std::optional<double> v, double scale, ImportedServeRun& r, const std::string& label,
           const char* stat) {
-  if (v) {
+  if (v && std::isfinite(*v) && *v >= 0) {
     field = *v * scale;
   } else {
     r.missing.push_back(label + " " + stat);
@@ -144,14 +152,14 @@ ImportedServeRun FromVllmLike(const json& j, const std::string& where, bool sgla
   serve::ServeMetrics& m = r.metrics;
   const auto completed = Number(j, "completed");
   if (!completed) throw InputError(where + ": no 'completed' count");
-  m.completed = static_cast<size_t>(Checked(*completed, where, "completed"));
+  m.completed = Count(*completed, where, "completed");
   const auto failed = Number(j, "failed");
   if (!failed && j.contains("errors") && j["errors"].is_array()) {
     size_t n = 0;
     for (const auto& e : j["errors"]) n += e.is_string() && !e.get<std::string>().empty();
     m.failed = n;
   } else {
-    m.failed = static_cast<size_t>(Checked(failed.value_or(0), where, "failed"));
+    m.failed = Count(failed.value_or(0), where, "failed");
   }
   m.requests = m.completed + m.failed;
   m.duration_s = Checked(Number(j, "duration").value_or(0), where, "duration");
@@ -165,14 +173,14 @@ ImportedServeRun FromVllmLike(const json& j, const std::string& where, bool sgla
   } else if (total_in && total_out && m.duration_s > 0) {
     m.total_throughput = (*total_in + *total_out) / m.duration_s;
   }
-  if (auto g = Number(j, "request_goodput")) m.goodput = *g;
+  if (auto g = Number(j, "request_goodput"); g && std::isfinite(*g) && *g >= 0) m.goodput = *g;
   m.ttft_s = FlatDist(j, "ttft", r, "TTFT");
   m.tpot_s = FlatDist(j, "tpot", r, "TPOT");
   m.itl_s = FlatDist(j, "itl", r, "ITL");
   m.e2e_s = FlatDist(j, sglang ? "e2e_latency" : "e2el", r, "E2E");
   SetWorkload(r, Number(j, "request_rate"), Number(j, "max_concurrency"), Number(j, "burstiness"));
   r.workload.num_requests = m.requests;
-  if (auto n = Number(j, "num_prompts")) r.workload.num_requests = static_cast<uint64_t>(*n);
+  if (auto n = Number(j, "num_prompts")) r.workload.num_requests = Count(*n, where, "num_prompts");
   SetLengths(r, total_in, total_out, Child(j, "input_lens"), Child(j, "output_lens"));
   return r;
 }
@@ -240,28 +248,28 @@ ImportedServeRun FromGenaiPerf(const json& j, const std::string& where, bool aip
   r.backend = FindName(cfg, "service_kind");
   if (r.backend.empty()) r.backend = FindName(cfg, "type");
   serve::ServeMetrics& m = r.metrics;
-  m.completed = static_cast<size_t>(Checked(Avg(metrics, "request_count"), where, "request_count"));
-  m.failed = static_cast<size_t>(Checked(Avg(metrics, "error_request_count"), where, "error_request_count"));
+  m.completed = Count(Avg(metrics, "request_count"), where, "request_count");
+  m.failed = Count(Avg(metrics, "error_request_count"), where, "error_request_count");
   m.requests = m.completed + m.failed;
   m.request_throughput = Checked(Avg(metrics, "request_throughput"), where, "request_throughput");
   m.output_throughput = Checked(Avg(metrics, "output_token_throughput"), where, "output_token_throughput");
   if (const json& d = Child(metrics, "benchmark_duration"); d.is_object()) {
     const double scale = TimeScale(String(d, "unit"));
-    m.duration_s = Number(d, "avg").value_or(0) * (scale ? scale : 1);
+    m.duration_s = Checked(Number(d, "avg").value_or(0) * (scale ? scale : 1), where, "benchmark_duration");
   } else if (m.request_throughput > 0) {
     m.duration_s = static_cast<double>(m.completed) / m.request_throughput;
   }
   if (m.completed == 0 && m.request_throughput > 0 && m.duration_s > 0) {
-    m.completed = static_cast<size_t>(std::llround(m.request_throughput * m.duration_s));
+    m.completed = Count(m.request_throughput * m.duration_s, where, "requests (throughput x duration)");
     m.requests = m.completed + m.failed;
   }
   const double in_mean = Avg(metrics, "input_sequence_length"), out_mean = Avg(metrics, "output_sequence_length");
   if (auto t = Number(Child(metrics, "total_token_throughput"), "avg")) {
-    m.total_throughput = *t;
+    m.total_throughput = Checked(*t, where, "total_token_throughput");
   } else if (m.request_throughput > 0 && in_mean > 0) {
     m.total_throughput = m.output_throughput + m.request_throughput * in_mean;
   }
-  if (auto g = Number(Child(metrics, "goodput"), "avg")) m.goodput = *g;
+  if (auto g = Number(Child(metrics, "goodput"), "avg"); g && std::isfinite(*g) && *g >= 0) m.goodput = *g;
   m.ttft_s = StatDist(metrics, "time_to_first_token", r, "TTFT", where);
   m.tpot_s = StatDist(metrics, "inter_token_latency", r, "TPOT", where);
   if (Child(metrics, "inter_chunk_latency").is_object()) {
@@ -275,7 +283,7 @@ ImportedServeRun FromGenaiPerf(const json& j, const std::string& where, bool aip
                     "'s inter_token_latency is (E2E - TTFT) / (output tokens - 1): reported as TPOT");
   SetWorkload(r, FindNumber(cfg, "request_rate"), FindNumber(cfg, "concurrency"), std::nullopt);
   if (auto n = FindNumber(cfg, "request_count"))
-    r.workload.num_requests = static_cast<uint64_t>(*n);
+    r.workload.num_requests = Count(*n, where, "request_count");
   else
     r.workload.num_requests = m.requests;
   std::optional<double> in_total, out_total;
@@ -305,12 +313,13 @@ serve::Distribution GuideDist(const json& metrics, const std::string& key, doubl
   Stat(d.p95, Number(p, "p95"), scale, r, label, "p95");
   Stat(d.p99, Number(p, "p99"), scale, r, label, "p99");
   Stat(d.max, Number(s, "max"), scale, r, label, "max");
-  d.n = static_cast<size_t>(Number(s, "count").value_or(0));
+  d.n = static_cast<size_t>(std::clamp(Number(s, "count").value_or(0), 0.0, 1e12));
   return d;
 }
 
 double GuideSum(const json& metrics, const std::string& key) {
-  return Number(Child(Child(metrics, key), "successful"), "total_sum").value_or(0);
+  const double v = Number(Child(Child(metrics, key), "successful"), "total_sum").value_or(0);
+  return std::isfinite(v) && v >= 0 && v < 1e15 ? v : 0;
 }
 
 std::vector<ImportedServeRun> FromGuidellm(const json& report, const std::string& origin) {
@@ -328,9 +337,9 @@ std::vector<ImportedServeRun> FromGuidellm(const json& report, const std::string
     if (!metrics.is_object()) throw InputError(where + ": no metrics");
     serve::ServeMetrics& m = r.metrics;
     const json& totals = Child(metrics, "request_totals");
-    m.completed = static_cast<size_t>(Checked(Number(totals, "successful").value_or(0), where, "successful requests"));
-    m.failed = static_cast<size_t>(Checked(
-        Number(totals, "errored").value_or(0) + Number(totals, "incomplete").value_or(0), where, "failed requests"));
+    m.completed = Count(Number(totals, "successful").value_or(0), where, "successful requests");
+    m.failed = Count(Number(totals, "errored").value_or(0) + Number(totals, "incomplete").value_or(0), where,
+                     "failed requests");
     m.requests = m.completed + m.failed;
     double duration = Number(b, "duration").value_or(0);
     for (const char* holder : {"", "scheduler_metrics", "run_stats", "scheduler_state"}) {
@@ -342,7 +351,8 @@ std::vector<ImportedServeRun> FromGuidellm(const json& report, const std::string
     }
     const double rps = Number(Child(Child(metrics, "requests_per_second"), "successful"), "mean").value_or(0);
     if (duration <= 0 && rps > 0) duration = static_cast<double>(m.completed) / rps;
-    if (duration <= 0 || m.completed == 0) throw InputError(where + ": no successful requests or no duration");
+    if (!(duration > 0) || !std::isfinite(duration) || m.completed == 0)
+      throw InputError(where + ": no successful requests or no duration");
     m.duration_s = duration;
     m.request_throughput = static_cast<double>(m.completed) / duration;
     const double out_tokens = GuideSum(metrics, "output_token_count"),
@@ -492,7 +502,8 @@ std::vector<BatchedBenchRow> ParseLlamaBatchedBench(std::string_view text, const
       BatchedBenchRow r;
       auto need = [&](const char* k) {
         auto v = Number(j, k);
-        if (!v || !std::isfinite(*v) || *v < 0) throw InputError(where + ": no valid '" + std::string(k) + "'");
+        if (!v || !std::isfinite(*v) || *v < 0 || *v > 1e12)
+          throw InputError(where + ": no valid '" + std::string(k) + "'");
         return *v;
       };
       r.pp = static_cast<uint64_t>(need("pp"));
@@ -520,7 +531,7 @@ std::vector<BatchedBenchRow> ParseLlamaBatchedBench(std::string_view text, const
     auto num = [&](size_t i) {
       char* e = nullptr;
       const double v = std::strtod(cells[i].c_str(), &e);
-      if (e == cells[i].c_str() || *e != '\0' || !std::isfinite(v) || v < 0)
+      if (e == cells[i].c_str() || *e != '\0' || !std::isfinite(v) || v < 0 || v > 1e12)
         throw InputError(where + ": column " + std::to_string(i + 1) + " is not a number: '" + cells[i] + "'");
       return v;
     };
