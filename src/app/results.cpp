@@ -147,18 +147,9 @@ namespace {
 void StoreImported(const ImportRequest& r, const std::string& kind, const std::string& text,
                    std::vector<MeasuredRow> rows, ImportResult& out) {
   out.rows = rows.size();
-  auto db = OpenStore(r.db_path);
-  out.database = db->path();
-  const report::ReportContext c = report::ToolContext();
-  store::StoredRun run;
-  run.kind = kind;
-  run.tool_version = c.tool_version;
-  run.git_commit = c.git_commit;
-  run.build_type = c.build_type;
-  run.host_json = json{{"imported_from", r.file}}.dump();
-  run.result_json = text.size() < (1 << 20) ? json{{"raw", text}}.dump() : "{}";
-  run.rows = std::move(rows);
-  out.run_id = db->Insert(run);
+  out.run_id = StoreRun(r.db_path, kind, json{{"imported_from", r.file}},
+                        text.size() < (1 << 20) ? json{{"raw", text}} : json::object(), std::move(rows));
+  out.database = OpenStore(r.db_path)->path();
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/error.h"
+#include "catalog/json_lines.h"
 #include "catalog/measurements.h"
 #include "core/text.h"
 
@@ -238,15 +239,8 @@ std::vector<MeasuredRow> ParseLlamaBench(const std::string& text, const std::str
       rows.push_back(ToRow(j[i], origin + ": record " + std::to_string(i + 1), ids));
     }
   } else if (text[first] == '{') {  // JSONL
-    std::istringstream in(text);
-    std::string line;
-    for (size_t n = 1; std::getline(in, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      json j = json::parse(line, nullptr, false);
-      if (j.is_discarded() || !j.is_object())
-        throw InputError(origin + ":" + std::to_string(n) + ": not a JSON object");
-      rows.push_back(ToRow(j, origin + ":" + std::to_string(n), ids));
-    }
+    ForEachJsonLine(text, origin,
+                    [&](const json& j, const std::string& where) { rows.push_back(ToRow(j, where, ids)); });
   } else if (text[first] == '|') {  // -o md: the markdown table, then "build: COMMIT (NUMBER)"
     ParseMarkdown(text, origin, ids, rows);
   } else {  // CSV with a header

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/error.h"
+#include "catalog/json_lines.h"
 #include "core/text.h"
 
 namespace tokcast::catalog {
@@ -466,20 +467,10 @@ std::vector<ImportedServeRun> ParseServeResults(std::string_view raw, const std:
   }
   // JSON lines: one run per line (SGLang's --output-file, vLLM's --append-result).
   std::vector<ImportedServeRun> out;
-  size_t line_no = 0, start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    const std::string where = origin + ":" + std::to_string(line_no);
-    const json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw InputError(where + ": not a JSON object");
+  ForEachJsonLine(text, origin, [&](const json& j, const std::string& where) {
     auto runs = FromObject(j, where, tool);
     out.insert(out.end(), runs.begin(), runs.end());
-  }
+  });
   if (out.empty()) throw InputError(origin + ": empty");
   return out;
 }

@@ -5,23 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/error.h"
+#include "catalog/json_lines.h"
 
 namespace tokcast::catalog {
 
 std::vector<serve::Request> ParseTrace(std::string_view text, const std::string& origin) {
   std::vector<serve::Request> out;
-  size_t line_no = 0, start = 0;
   double last = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    const std::string where = origin + ":" + std::to_string(line_no);
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw InputError(where + ": not a JSON object");
+  ForEachJsonLine(text, origin, [&](const nlohmann::json& j, const std::string& where) {
     auto number = [&](const char* key, bool required, double min, double max) -> double {
       if (!j.contains(key)) {
         if (required) throw InputError(where + ": missing '" + key + "'");
@@ -46,7 +37,7 @@ std::vector<serve::Request> ParseTrace(std::string_view text, const std::string&
     last = r.arrival_s;
     out.push_back(r);
     if (out.size() > 10'000'000) throw InputError(origin + ": more than 10,000,000 requests");
-  }
+  });
   if (out.empty()) throw InputError(origin + ": no requests");
   return out;
 }

@@ -76,11 +76,11 @@ class ProgressBar {
 Runner RegisterBenchServe(CLI::App& app, Context& ctx) {
   struct Opts {
     app::BenchServeRequest r;
-    std::string isl = "1000", osl = "200", hw, model, runtime, quant;
+    std::string isl = "1000", osl = "200";
+    PredictionTarget target;
     std::optional<double> rate, burstiness, duration, slo_ttft_ms, slo_tpot_ms;
     std::optional<uint32_t> concurrency;
     bool offline = false, predict = false;
-    uint32_t tp = 1;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("--url", o->r.url, "The server: http://HOST:PORT (an OpenAI-compatible API)")->required();
@@ -102,12 +102,7 @@ Runner RegisterBenchServe(CLI::App& app, Context& ctx) {
   app.add_option("--slo-tpot-ms", o->slo_tpot_ms, "Goodput: TPOT at most this");
   app.add_option("--timeout", o->r.timeout_s, "Seconds one request may take")->capture_default_str();
   app.add_flag("--predict", o->predict, "Also the simulator's prediction for the same workload (--hw, --model)");
-  app.add_option("--hw", o->hw, "With --predict: the server's hardware id");
-  app.add_option("--model", o->model, "With --predict: the served model's id");
-  app.add_option("--runtime", o->runtime,
-                 "With --predict: the server's runtime id (vllm, sglang, llama.cpp-cuda, ...)");
-  app.add_option("--quant", o->quant, "With --predict: the served weights");
-  app.add_option("--tp", o->tp, "With --predict: tensor-parallel degree")->capture_default_str();
+  o->target.AddOptions(app, "With --predict: ");
   return [o, &ctx]() {
     app::BenchServeRequest r = o->r;
     auto& wl = r.workload;
@@ -138,16 +133,7 @@ Runner RegisterBenchServe(CLI::App& app, Context& ctx) {
     }
     if (o->slo_ttft_ms) r.slo.ttft_s = *o->slo_ttft_ms / 1e3;
     if (o->slo_tpot_ms) r.slo.tpot_s = *o->slo_tpot_ms / 1e3;
-    if (o->predict) {
-      if (o->hw.empty() || o->model.empty()) throw catalog::InputError("--predict needs --hw and --model");
-      app::SimulateRequest p;
-      p.hardware = o->hw;
-      p.model = o->model;
-      p.runtime = o->runtime;
-      p.quant = o->quant;
-      p.tp = p.devices = o->tp;
-      r.predict = p;
-    }
+    if (o->predict) r.predict = o->target.Request();
     r.store = !ctx.no_store;
     r.db_path = ctx.db_path;
     InterruptGuard interrupt;

@@ -65,8 +65,7 @@ Runner RegisterImportLlamaBatchedBench(CLI::App& app, Context& ctx) {
 Runner RegisterImportServe(CLI::App& app, Context& ctx) {
   struct Opts {
     app::ImportServeRequest r;
-    std::string hw, model, runtime, quant;
-    uint32_t tp = 1;
+    PredictionTarget target;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("file", o->r.file,
@@ -75,23 +74,10 @@ Runner RegisterImportServe(CLI::App& app, Context& ctx) {
       ->required();
   app.add_option("--tool", o->r.tool, "auto (from the content), vllm, sglang, genai-perf, aiperf or guidellm")
       ->capture_default_str();
-  app.add_option("--hw", o->hw, "The server's hardware id: with --model, the simulator's prediction beside each run");
-  app.add_option("--model", o->model, "The served model's id");
-  app.add_option("--runtime", o->runtime, "The server's runtime id (vllm, sglang, tensorrt-llm, ...)");
-  app.add_option("--quant", o->quant, "The served weights");
-  app.add_option("--tp", o->tp, "Tensor-parallel degree")->capture_default_str();
+  o->target.AddOptions(app, "The simulator's prediction beside each run: ");
   return [o, &ctx]() {
     app::ImportServeRequest r = o->r;
-    if (!o->hw.empty() || !o->model.empty()) {
-      if (o->hw.empty() || o->model.empty()) throw catalog::InputError("a prediction needs both --hw and --model");
-      app::SimulateRequest p;
-      p.hardware = o->hw;
-      p.model = o->model;
-      p.runtime = o->runtime;
-      p.quant = o->quant;
-      p.tp = p.devices = o->tp;
-      r.predict = p;
-    }
+    if (!o->target.hw.empty() || !o->target.model.empty()) r.predict = o->target.Request();
     r.store = !ctx.no_store;
     r.db_path = ctx.db_path;
     ctx.Emit(app::ImportServeReport(app::ImportServe(ctx.Catalog(), r)));

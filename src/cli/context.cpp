@@ -78,4 +78,23 @@ app::Progress Context::ProgressLine() {
   };
 }
 
+void PredictionTarget::AddOptions(CLI::App& app, const std::string& prefix) {
+  app.add_option("--hw", hw, prefix + "the server's hardware id");
+  app.add_option("--model", model, prefix + "the served model's id");
+  app.add_option("--runtime", runtime, prefix + "the server's runtime id (vllm, sglang, llama.cpp-cuda, ...)");
+  app.add_option("--quant", quant, prefix + "the served weights");
+  app.add_option("--tp", tp, prefix + "tensor-parallel degree")->capture_default_str();
+}
+
+app::SimulateRequest PredictionTarget::Request() const {
+  if (hw.empty() || model.empty()) throw catalog::InputError("a prediction needs both --hw and --model");
+  app::SimulateRequest p;
+  p.hardware = hw;
+  p.model = model;
+  p.runtime = runtime;
+  p.quant = quant;
+  p.tp = p.devices = tp;
+  return p;
+}
+
 }  // namespace tokcast::cli

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/bench.h"
+#include "app/simulate.h"
 #include "app/sweep.h"
 #include "catalog/catalog.h"
 #include "report/schema.h"
@@ -68,6 +69,16 @@ class Context {
 
 // A subcommand registers its options and returns the function that runs it.
 using Runner = std::function<int()>;
+// The options naming what a measured server runs (--hw, --model, --runtime, --quant, --tp), as
+// the simulator's request for the prediction beside it. Throws InputError unless both hardware
+// and model are given.
+struct PredictionTarget {
+  std::string hw, model, runtime, quant;
+  uint32_t tp = 1;
+  void AddOptions(CLI::App& app, const std::string& prefix);
+  app::SimulateRequest Request() const;
+};
+
 Runner RegisterList(CLI::App& app, Context& ctx);
 Runner RegisterShow(CLI::App& app, Context& ctx);
 Runner RegisterFit(CLI::App& app, Context& ctx);
