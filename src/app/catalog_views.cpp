@@ -161,7 +161,7 @@ json ModelJson(const catalog::Catalog& cat, const catalog::ResolvedModel& r, con
 }
 
 json QuantJson(const catalog::Catalog& cat, const QuantRecipe& q) {
-  const auto& t = Traits(q.default_type);
+  const auto& t = Traits(MainType(q));
   json overrides = json::array();
   for (const auto& o : q.overrides) {
     std::string roles;
@@ -182,7 +182,8 @@ json QuantJson(const catalog::Catalog& cat, const QuantRecipe& q) {
           {"name", q.name},
           {"format", q.format},
           {"default_type", std::string(ToString(q.default_type))},
-          {"bits_per_weight", BitsPerWeight(q.default_type)},
+          {"main_type", std::string(ToString(MainType(q)))},
+          {"bits_per_weight", BitsPerWeight(MainType(q))},
           {"block_elems", t.block_elems},
           {"block_bytes", t.block_bytes},
           {"output_type", q.output_type ? json(std::string(ToString(*q.output_type))) : json(nullptr)},
@@ -317,12 +318,13 @@ report::Report ListReport(const catalog::Catalog& cat, const ListResult& r) {
                             {"name", q->name},
                             {"format", q->format},
                             {"default_type", std::string(ToString(q->default_type))},
-                            {"bits_per_weight", BitsPerWeight(q->default_type)},
+                            {"main_type", std::string(ToString(MainType(*q)))},
+                            {"bits_per_weight", BitsPerWeight(MainType(*q))},
                             {"compute", std::string(ToString(q->compute))}});
       }
       rep.notes.push_back(
-          "bpw = bits per weight of the main tensor type, block scales included; recipes keep some tensors "
-          "at other types (tokcast show ID).");
+          "bpw = bits per weight of the main tensor type (the experts' for an experts-only recipe), block scales "
+          "included; recipes keep some tensors at other types (tokcast show ID).");
       break;
     case ListWhat::kRuntimes:
       rep.schema = &report::kinds::ListRuntimes();

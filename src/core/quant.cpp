@@ -1,5 +1,7 @@
 #include "core/quant.h"
 
+#include <algorithm>
+
 #include <array>
 #include <cstdlib>
 #include <string>
@@ -120,6 +122,15 @@ uint64_t TotalBytes(const std::vector<TensorInfo>& tensors) {
   uint64_t total = 0;
   for (const auto& t : tensors) total += t.bytes;
   return total;
+}
+
+TensorType MainType(const QuantRecipe& recipe) {
+  if (!recipe.moe_only) return recipe.default_type;
+  TensorType t = recipe.default_type;
+  for (const auto& o : recipe.overrides) {
+    if (std::find(o.roles.begin(), o.roles.end(), TensorRole::kFfnUpExps) != o.roles.end()) t = o.type;
+  }
+  return t;
 }
 
 }  // namespace tokcast

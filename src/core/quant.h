@@ -53,6 +53,10 @@ struct QuantRecipe {
 // (FallbackType) as llama.cpp's quantizer does.
 TensorType TypeFor(const QuantRecipe& recipe, const TensorInfo& tensor, uint32_t n_layers);
 
+// The type most of a model's weights get: the default type, or for a recipe that quantizes only
+// routed experts (MXFP4 as gpt-oss ships it) the experts' type.
+TensorType MainType(const QuantRecipe& recipe);
+
 // Assigns type and bytes to every tensor.
 void ApplyRecipe(const QuantRecipe& recipe, uint32_t n_layers, std::vector<TensorInfo>& tensors);
 

@@ -326,7 +326,8 @@ const Schema& ListModels() {
 const Schema& ListQuants() {
   static const Schema s =
       Make("quant_list", {Always(Str("id", "quant id")), Str("format", "file format"),
-                          Str("default_type", "main tensor type").Header("main type"),
+                          Str("main_type", "the type most weights get").Header("main type"),
+                          Wide(Str("default_type", "the type of tensors no override names")),
                           Num("bits_per_weight", "bits", "bits per weight of the main type, block scales included")
                               .Header("bpw")
                               .Decimals(3),
@@ -453,7 +454,7 @@ const Schema& ShowQuant() {
   static const Schema s =
       Make("quant",
            {Str("id", "quant id"), Str("name", "name"), Str("format", "file format"),
-            Str("default_type", "main tensor type"),
+            Str("main_type", "the type most weights get"), Str("default_type", "the type of tensors no override names"),
             Num("bits_per_weight", "bits", "bits per weight of the main type").Decimals(4),
             Int("block_elems", "", "weights per block"), Int("block_bytes", "bytes", "bytes per block"),
             Str("output_type", "lm head type"), Str("token_embd_type", "token embedding type"),

@@ -241,3 +241,25 @@ TEST(Cli, OutputFile) {
 
 }  // namespace
 }  // namespace tokcast
+
+namespace tokcast {
+namespace {
+
+// The listing's bits per weight are the type most weights get: MXFP4's experts at 4.25 (32
+// E2M1 values and an E8M0 scale in 17 bytes), not its Q8_0 attention.
+TEST(Cli, QuantListShowsTheMainTypesBits) {
+  const auto r = test::RunCli({"list", "quants", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  bool seen = false;
+  for (const auto& q : test::Rows(r.out)) {
+    if (q["id"] != "mxfp4") continue;
+    seen = true;
+    EXPECT_EQ(q["main_type"], "MXFP4");
+    EXPECT_DOUBLE_EQ(q["bits_per_weight"].get<double>(), 4.25);
+    EXPECT_EQ(q["default_type"], "Q8_0");
+  }
+  EXPECT_TRUE(seen);
+}
+
+}  // namespace
+}  // namespace tokcast
