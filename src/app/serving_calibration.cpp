@@ -177,6 +177,17 @@ report::Report ServingCalibrationReport(const ServingCalibration& r) {
       "TTFT and TPOT, median over the runs");
   for (const auto& f : r.fits) {
     if (!f.written.empty()) rep.notes.push_back("wrote " + f.written + " (use: tokcast --catalog DIR simulate ...)");
+    // Overheads only add time: a prediction that is too slow even without them is a rate error.
+    if (f.request_s == 0 && f.ttft_ape_after > 25) {
+      rep.notes.push_back(f.runtime + ": TTFT stays " + FormatFixed(f.ttft_ape_after, 0) +
+                          "% off with no request overhead at all: the prefill itself is predicted too slow, which "
+                          "the efficiency profile (tokcast calibrate) or the hardware's ceilings must fix, not "
+                          "overheads");
+    }
+    if (f.step_s == 0 && f.tpot_ape_after > 25) {
+      rep.notes.push_back(f.runtime + ": TPOT stays " + FormatFixed(f.tpot_ape_after, 0) +
+                          "% off with no step overhead: the decode step itself is predicted too slow");
+    }
   }
   return rep;
 }

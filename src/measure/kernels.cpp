@@ -651,12 +651,25 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
     xq.resize(tokens * nb);
     ys.resize(tokens * nb);
     yd.resize(tokens * nb);
-    for (size_t t = 0; t < tokens; ++t) QuantizeRow(TensorType::kQ8_0, x + t * in, xq.data() + t * nb, in);
-    for (size_t b = 0; b < xq.size(); ++b) {
-      int s = 0;
-      for (int j = 0; j < 32; ++j) s += xq[b].qs[j];
-      yd[b] = H2F(xq[b].d);
-      ys[b] = yd[b] * static_cast<float>(s);
+    BlockQ8_0* xqw = xq.data();
+    float* ysw = ys.data();
+    float* ydw = yd.data();
+    auto quantize = [&](size_t t0, size_t t1) {
+      for (size_t t = t0; t < t1; ++t) {
+        QuantizeRow(TensorType::kQ8_0, x + t * in, xqw + t * nb, in);
+        for (size_t b = t * nb; b < (t + 1) * nb; ++b) {
+          int s = 0;
+          for (int j = 0; j < 32; ++j) s += xqw[b].qs[j];
+          ydw[b] = H2F(xqw[b].d);
+          ysw[b] = ydw[b] * static_cast<float>(s);
+        }
+      }
+    };
+    // A prefill quantizes megabytes of activations: on every thread (a decode token on one).
+    if (tokens >= 2 * pool.size()) {
+      pool.ParallelFor(tokens, quantize);
+    } else {
+      quantize(0, tokens);
     }
   }
   const BlockQ8_0* xqp = xq.data();
