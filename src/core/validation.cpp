@@ -348,7 +348,10 @@ const IntervalBand* PredictionIntervals::For(TestKind k) const {
 PredictionIntervals IntervalsFromRatios(const std::map<TestKind, std::vector<double>>& ratios, double coverage) {
   PredictionIntervals out;
   out.coverage = coverage;
-  for (auto [kind, r] : ratios) {
+  for (const auto& entry : ratios) {
+    const TestKind kind = entry.first;
+    std::vector<double> r =
+        entry.second;  // a copy to sort (lambdas cannot capture a structured binding before C++20's P1091 in clang 16)
     r.erase(std::remove_if(r.begin(), r.end(), [](double v) { return !(v > 0) || !std::isfinite(v); }), r.end());
     if (r.size() < 10) continue;
     std::sort(r.begin(), r.end());

@@ -145,11 +145,9 @@ void DequantizeRow(TensorType t, const void* x, float* y, size_t n) {
     case TensorType::kF32:
       std::memcpy(y, x, n * 4);
       return;
-    case TensorType::kF16: {
-      const auto* h = static_cast<const uint16_t*>(x);
-      for (size_t i = 0; i < n; ++i) y[i] = Fp16ToFp32(h[i]);
+    case TensorType::kF16:
+      F16ToF32(static_cast<const uint16_t*>(x), y, n);
       return;
-    }
     case TensorType::kQ8_0: {
       const auto* b = static_cast<const BlockQ8_0*>(x);
       for (size_t i = 0; i < n / 32; ++i) {
@@ -374,6 +372,32 @@ float DotF32(size_t n, const float* x, const float* y) {
 
 float DotF16(const uint16_t* x, const float* y, size_t n) {
   return DotF16F32(n, x, y);
+}
+
+void F16ToF32(const uint16_t* x, float* y, size_t n) {
+  size_t i = 0;
+#if defined(TOKCAST_AVX2)
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
+#endif
+  for (; i < n; ++i) y[i] = Fp16ToFp32(x[i]);
+}
+
+float DotF32(const float* x, const float* y, size_t n) {
+  return DotF32(n, x, y);
+}
+
+void AxpyF32(float a, const float* x, float* y, size_t n) {
+  size_t i = 0;
+#if defined(TOKCAST_AVX2)
+  const __m256 va = _mm256_set1_ps(a);
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+#elif defined(TOKCAST_NEON)
+  const float32x4_t va = vdupq_n_f32(a);
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_f32(vld1q_f32(y + i), va, vld1q_f32(x + i)));
+#endif
+  for (; i < n; ++i) y[i] += a * x[i];
 }
 
 void AxpyF16(float a, const uint16_t* x, float* y, size_t n) {

@@ -40,6 +40,10 @@ size_t RowBytes(TensorType t, size_t n);
 
 // fp16 vector helpers for the KV cache: dot(f16 x, f32 y) and y += a * x.
 float DotF16(const uint16_t* x, const float* y, size_t n);
+// F32 vector helpers for attention over an F32 copy of the KV cache (prefill).
+void F16ToF32(const uint16_t* x, float* y, size_t n);
+float DotF32(const float* x, const float* y, size_t n);
+void AxpyF32(float a, const float* x, float* y, size_t n);
 void AxpyF16(float a, const uint16_t* x, float* y, size_t n);
 
 // A weight matrix as the kernels read it: `rows` rows of `cols` values of `type`.

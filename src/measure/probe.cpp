@@ -428,6 +428,21 @@ uint64_t ProbeModel::DecodeBytesPerToken(size_t ctx) const {
 
 // Attention of layer `li` for `n` tokens at positions [pos0, pos0 + n): Q/K/V, RoPE, the KV
 // cache, causal attention and the output projection, added to the residual stream.
+namespace {
+
+// x += y over n floats, split across the pool when it is worth a job.
+void AddInto(ThreadPool& pool, float* x, const float* y, size_t n) {
+  if (n < 16384) {
+    for (size_t i = 0; i < n; ++i) x[i] += y[i];
+    return;
+  }
+  pool.ParallelFor(n, [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; ++i) x[i] += y[i];
+  });
+}
+
+}  // namespace
+
 void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
   const ModelSpec& s = spec_;
   const ProbeLayer& L = layers_[li];
@@ -439,55 +454,114 @@ void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
   MatMul(pool, L.wv.Matrix(), xn_.data(), n, v_.data(), kvd);
   uint16_t* kc = k_cache_.data() + li * max_ctx_ * kvd;
   uint16_t* vc = v_cache_.data() + li * max_ctx_ * kvd;
-  for (size_t t = 0; t < n; ++t) {
-    float* q = q_.data() + t * qd;
-    float* k = k_.data() + t * kvd;
-    float* v = v_.data() + t * kvd;
-    if (L.bq.present()) {
-      for (size_t i = 0; i < qd; ++i) q[i] += reinterpret_cast<const float*>(L.bq.data)[i];
-      for (size_t i = 0; i < kvd; ++i) k[i] += reinterpret_cast<const float*>(L.bk.data)[i];
-      for (size_t i = 0; i < kvd; ++i) v[i] += reinterpret_cast<const float*>(L.bv.data)[i];
-    }
-    for (size_t h = 0; h < H; ++h) {
-      if (L.q_norm.present())
-        RmsNorm(q + h * hd, reinterpret_cast<const float*>(L.q_norm.data), q + h * hd, hd, norm_eps_);
-      Rope(q + h * hd, hd, rope_.data() + t * hd, neox_rope_);
-    }
-    for (size_t h = 0; h < KV; ++h) {
-      if (L.k_norm.present())
-        RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
-      Rope(k + h * hd, hd, rope_.data() + t * hd, neox_rope_);
-    }
-    for (size_t i = 0; i < kvd; ++i) {
-      kc[(pos0 + t) * kvd + i] = Fp32ToFp16(k[i]);
-      vc[(pos0 + t) * kvd + i] = Fp32ToFp16(v[i]);
-    }
-  }
-  // Causal attention: every (token, head) pair is independent.
-  pool.Run([&](unsigned ti, unsigned tc) {
-    float* sc = scores_.data() + (ti % 64) * max_ctx_;
-    for (size_t job = ti; job < n * H; job += tc) {
-      const size_t t = job / H, h = job % H, g = h / group;
-      const size_t ctx = pos0 + t + 1;
-      const float* q = q_.data() + t * qd + h * hd;
-      float mx = -INFINITY;
-      for (size_t j = 0; j < ctx; ++j) {
-        sc[j] = DotF16(kc + j * kvd + g * hd, q, hd) * att_scale;
-        mx = std::max(mx, sc[j]);
+  // Biases, norms, rotary embeddings and the cache writes: each token on its own, on every thread.
+  pool.ParallelFor(n, [&](size_t t0, size_t t1) {
+    for (size_t t = t0; t < t1; ++t) {
+      float* q = q_.data() + t * qd;
+      float* k = k_.data() + t * kvd;
+      float* v = v_.data() + t * kvd;
+      if (L.bq.present()) {
+        for (size_t i = 0; i < qd; ++i) q[i] += reinterpret_cast<const float*>(L.bq.data)[i];
+        for (size_t i = 0; i < kvd; ++i) k[i] += reinterpret_cast<const float*>(L.bk.data)[i];
+        for (size_t i = 0; i < kvd; ++i) v[i] += reinterpret_cast<const float*>(L.bv.data)[i];
       }
-      float sum = 0;
-      for (size_t j = 0; j < ctx; ++j) {
-        sc[j] = std::exp(sc[j] - mx);
-        sum += sc[j];
+      for (size_t h = 0; h < H; ++h) {
+        if (L.q_norm.present())
+          RmsNorm(q + h * hd, reinterpret_cast<const float*>(L.q_norm.data), q + h * hd, hd, norm_eps_);
+        Rope(q + h * hd, hd, rope_.data() + t * hd, neox_rope_);
       }
-      float* out = att_.data() + t * qd + h * hd;
-      std::fill(out, out + hd, 0.0f);
-      const float inv = 1.0f / sum;
-      for (size_t j = 0; j < ctx; ++j) AxpyF16(sc[j] * inv, vc + j * kvd + g * hd, out, hd);
+      for (size_t h = 0; h < KV; ++h) {
+        if (L.k_norm.present())
+          RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
+        Rope(k + h * hd, hd, rope_.data() + t * hd, neox_rope_);
+      }
+      for (size_t i = 0; i < kvd; ++i) {
+        kc[(pos0 + t) * kvd + i] = Fp32ToFp16(k[i]);
+        vc[(pos0 + t) * kvd + i] = Fp32ToFp16(v[i]);
+      }
     }
   });
+  if (n >= kF32AttentionTokens) {
+    AttentionF32(pool, kc, vc, n, pos0);
+  } else {
+    // Causal attention: every (token, head) pair is independent.
+    pool.Run([&](unsigned ti, unsigned tc) {
+      float* sc = scores_.data() + (ti % 64) * max_ctx_;
+      for (size_t job = ti; job < n * H; job += tc) {
+        const size_t t = job / H, h = job % H, g = h / group;
+        const size_t ctx = pos0 + t + 1;
+        const float* q = q_.data() + t * qd + h * hd;
+        float mx = -INFINITY;
+        for (size_t j = 0; j < ctx; ++j) {
+          sc[j] = DotF16(kc + j * kvd + g * hd, q, hd) * att_scale;
+          mx = std::max(mx, sc[j]);
+        }
+        float sum = 0;
+        for (size_t j = 0; j < ctx; ++j) {
+          sc[j] = std::exp(sc[j] - mx);
+          sum += sc[j];
+        }
+        float* out = att_.data() + t * qd + h * hd;
+        std::fill(out, out + hd, 0.0f);
+        const float inv = 1.0f / sum;
+        for (size_t j = 0; j < ctx; ++j) AxpyF16(sc[j] * inv, vc + j * kvd + g * hd, out, hd);
+      }
+    });
+  }
   MatMul(pool, L.wo.Matrix(), att_.data(), n, xn_.data(), d);
-  for (size_t i = 0; i < n * d; ++i) x_[i] += xn_[i];
+  AddInto(pool, x_.data(), xn_.data(), n * d);
+}
+
+// Prefill attention over an F32 copy of this layer's cache (converted once, not once per
+// query head): each job is one token and one KV head with its whole group of query heads, so
+// every key and value row is read once for all of them.
+void ProbeModel::AttentionF32(ThreadPool& pool, const uint16_t* kc, const uint16_t* vc, size_t n, size_t pos0) {
+  const ModelSpec& s = spec_;
+  const size_t hd = s.head_dim, H = s.n_heads, KV = s.n_kv_heads;
+  const size_t qd = H * hd, kvd = KV * hd, group = H / KV, ctx_end = pos0 + n;
+  const float att_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  kf_.resize(ctx_end * kvd);
+  vf_.resize(ctx_end * kvd);
+  pool.ParallelFor(ctx_end, [&](size_t j0, size_t j1) {
+    F16ToF32(kc + j0 * kvd, kf_.data() + j0 * kvd, (j1 - j0) * kvd);
+    F16ToF32(vc + j0 * kvd, vf_.data() + j0 * kvd, (j1 - j0) * kvd);
+  });
+  pool.Run([&](unsigned ti, unsigned tc) {
+    thread_local std::vector<float> sc;
+    sc.resize(group * ctx_end);
+    for (size_t job = ti; job < n * KV; job += tc) {
+      const size_t t = job / KV, g = job % KV, ctx = pos0 + t + 1;
+      const float* q = q_.data() + t * qd + g * group * hd;
+      float mx[64], inv[64];
+      const size_t gs = std::min<size_t>(group, 64);
+      for (size_t hh = 0; hh < gs; ++hh) mx[hh] = -INFINITY;
+      for (size_t j = 0; j < ctx; ++j) {
+        const float* kr = kf_.data() + j * kvd + g * hd;
+        for (size_t hh = 0; hh < gs; ++hh) {
+          const float v = DotF32(kr, q + hh * hd, hd) * att_scale;
+          sc[hh * ctx + j] = v;
+          mx[hh] = std::max(mx[hh], v);
+        }
+      }
+      for (size_t hh = 0; hh < gs; ++hh) {
+        float sum = 0;
+        float* row = sc.data() + hh * ctx;
+        for (size_t j = 0; j < ctx; ++j) {
+          row[j] = std::exp(row[j] - mx[hh]);
+          sum += row[j];
+        }
+        inv[hh] = 1.0f / sum;
+        float* out = att_.data() + t * qd + (g * group + hh) * hd;
+        std::fill(out, out + hd, 0.0f);
+      }
+      for (size_t j = 0; j < ctx; ++j) {
+        const float* vr = vf_.data() + j * kvd + g * hd;
+        for (size_t hh = 0; hh < gs; ++hh) {
+          AxpyF32(sc[hh * ctx + j] * inv[hh], vr, att_.data() + t * qd + (g * group + hh) * hd, hd);
+        }
+      }
+    }
+  });
 }
 
 // SwiGLU FFN of layer `L`, added to the residual stream.
@@ -496,9 +570,11 @@ void ProbeModel::DenseFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
   const size_t ff = spec_.ffn;
   MatMul(pool, L.w_gate.Matrix(), xn_.data(), n, gate_.data(), ff);
   MatMul(pool, L.w_up.Matrix(), xn_.data(), n, up_.data(), ff);
-  for (size_t i = 0; i < n * ff; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
+  pool.ParallelFor(n * ff, [&](size_t i0, size_t i1) {
+    for (size_t i = i0; i < i1; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
+  });
   MatMul(pool, L.w_down.Matrix(), gate_.data(), n, att_.data(), d);
-  for (size_t i = 0; i < n * d; ++i) x_[i] += att_[i];
+  AddInto(pool, x_.data(), att_.data(), n * d);
 }
 
 // Top-k MoE FFN of layer `L`: each expert runs on the tokens routed to it, weighted by the

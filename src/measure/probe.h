@@ -94,6 +94,7 @@ class ProbeModel {
   ProbeModel() = default;
   void Allocate(size_t max_context);
   void Attention(ThreadPool& pool, size_t layer, size_t n, size_t pos0);
+  void AttentionF32(ThreadPool& pool, const uint16_t* kc, const uint16_t* vc, size_t n, size_t pos0);
   void DenseFfn(ThreadPool& pool, const ProbeLayer& L, size_t n);
   void MoeFfn(ThreadPool& pool, const ProbeLayer& L, size_t n);
 
@@ -110,6 +111,9 @@ class ProbeModel {
   std::vector<uint16_t> k_cache_, v_cache_;  // [layer][pos][kv_heads * head_dim], fp16
   size_t chunk_ = 0;                         // tokens per scratch chunk
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, moe_acc_, scores_, rope_;
+  std::vector<float> kf_, vf_;  // an F32 copy of one layer's KV cache, for prefill attention
+  // Prefills of at least this many tokens attend over an F32 copy of the cache.
+  static constexpr size_t kF32AttentionTokens = 8;
   std::vector<int> expert_ids_;
   std::vector<float> expert_w_;
 };

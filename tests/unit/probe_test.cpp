@@ -53,7 +53,8 @@ void CheckAgainstReference(const ModelSpec& spec, TensorType wt, double tol) {
   SCOPED_TRACE(spec.id + " " + std::string(ToString(wt)));
   auto m = ProbeModel::Synthesize(spec, wt, 3, 64);
   ThreadPool pool(2);
-  std::vector<int32_t> prompt = {1, 17, 42, 99, 200, 5, 7};
+  // 12 tokens: past kF32AttentionTokens, so the prefill takes the F32 attention path.
+  std::vector<int32_t> prompt = {1, 17, 42, 99, 200, 5, 7, 3, 250, 64, 12, 8};
   std::vector<float> logits;
   m->Forward(pool, prompt.data(), prompt.size(), &logits);  // prefill
   const auto ref = ReferenceForward(*m, prompt);
