@@ -59,8 +59,10 @@ HardwareSpec LocalCpuSpec(const measure::MachineBenchResult& m) {
   h.hw_class = HardwareClass::kCpu;
   h.notes = "measured with " + std::to_string(m.threads) + " threads, kernels: " + m.host.kernel_path +
             "; bandwidth = median over " + std::to_string(m.rounds.size()) +
-            " rounds of STREAM's best rate of read/copy/triad, peaks = best rate of tokcast's "
-            "GEMMs (2048x2048 by 512 tokens; int8 = Q8_0/Q4_0 weights against Q8_0 activations)";
+            " rounds of STREAM's best rate of read/copy/triad; peaks = the instruction sets' ceilings (" +
+            m.ceilings.fp32_isa + ", " + m.ceilings.int8_isa +
+            (m.ceilings.bf16_flops_per_s ? ", " + m.ceilings.bf16_isa : std::string()) +
+            ", register-only loops on every thread), or tokcast's GEMMs where faster";
   h.sources = {"tokcast bench machine"};
   h.memory_options_gib = {std::max(1.0, std::floor(static_cast<double>(m.host.memory_bytes) / (1ull << 30)))};
   h.bandwidth_bytes_per_s = m.bandwidth_bytes_per_s;
@@ -99,6 +101,28 @@ HardwareSpec LocalGpuSpec(const measure::MachineBenchResult& m) {
   return h;
 }
 
+// The instruction sets' peaks beside tokcast's GEMMs, and the GEMMs' fraction of them.
+json CeilingsJson(const measure::MachineBenchResult& m) {
+  const auto& c = m.ceilings;
+  json j = {{"fp32_flops_per_s", StatJson(c.fp32_flops_per_s)},
+            {"fp32_isa", c.fp32_isa},
+            {"int8_ops_per_s", StatJson(c.int8_ops_per_s)},
+            {"int8_isa", c.int8_isa},
+            {"bf16_flops_per_s", c.bf16_flops_per_s ? StatJson(*c.bf16_flops_per_s) : json(nullptr)},
+            {"bf16_isa", c.bf16_isa.empty() ? json(nullptr) : json(c.bf16_isa)},
+            {"amx",
+             {{"tile", c.amx_tile},
+              {"int8", c.amx_int8},
+              {"bf16", c.amx_bf16},
+              {"permitted", c.amx_permitted},
+              {"measured", false}}}};
+  auto frac = [](double kernel, double peak) { return peak > 0 ? json(kernel / peak) : json(nullptr); };
+  j["tokcast_gemm_fraction"] = {{"fp32", frac(m.kernel_fp32_flops_per_s, m.fp32_flops_per_s)},
+                                {"fp16", frac(m.kernel_fp16_flops_per_s, m.fp16_flops_per_s)},
+                                {"int8", frac(m.kernel_int8_flops_per_s, m.int8_flops_per_s)}};
+  return j;
+}
+
 json MachineSummary(const BenchMachineResult& r) {
   const auto& m = r.m;
   json matmul = json::object();
@@ -124,6 +148,7 @@ json MachineSummary(const BenchMachineResult& r) {
         {"buffer_bytes", m.bandwidth.buffer_bytes},
         {"round_best_rates", round_best}}},
       {"matmul_flops_per_s", matmul},
+      {"ceilings", CeilingsJson(m)},
       {"warnings", m.warnings}};
   if (m.gpu) {
     const auto& g = *m.gpu;

@@ -35,6 +35,8 @@ MachineBenchResult RunMachineBenchmark(const MachineBenchOptions& o, const Progr
     if (static_cast<size_t>(i) < formats.size()) matmul(formats[static_cast<size_t>(i)]);
   }
   for (size_t i = r.matmul.size(); i < formats.size(); ++i) matmul(formats[i]);
+  progress("arithmetic ceilings...");
+  r.ceilings = MeasureCeilings(r.threads, o.reps);
   r.bandwidth = r.rounds.front();
   std::vector<double> read, copy, triad, best;
   for (const auto& b : r.rounds) {
@@ -65,9 +67,14 @@ MachineBenchResult RunMachineBenchmark(const MachineBenchOptions& o, const Progr
   // median round: the best rate is what the memory sustains without other tenants' traffic in a
   // repetition, the median round what it sustains across the run.
   r.bandwidth_bytes_per_s = r.round_best.median;
-  r.fp32_flops_per_s = r.matmul[0].flops_per_s.max;
-  r.fp16_flops_per_s = r.matmul[1].flops_per_s.max;
-  r.int8_flops_per_s = std::max(r.matmul[2].flops_per_s.max, r.matmul[3].flops_per_s.max);
+  r.kernel_fp32_flops_per_s = r.matmul[0].flops_per_s.max;
+  r.kernel_fp16_flops_per_s = r.matmul[1].flops_per_s.max;
+  r.kernel_int8_flops_per_s = std::max(r.matmul[2].flops_per_s.max, r.matmul[3].flops_per_s.max);
+  const Ceilings& c = r.ceilings;
+  const double fp16_ceiling = c.bf16_flops_per_s ? c.bf16_flops_per_s->max : c.fp32_flops_per_s.max;
+  r.fp32_flops_per_s = std::max(r.kernel_fp32_flops_per_s, c.fp32_flops_per_s.max);
+  r.fp16_flops_per_s = std::max(r.kernel_fp16_flops_per_s, fp16_ceiling);
+  r.int8_flops_per_s = std::max(r.kernel_int8_flops_per_s, c.int8_ops_per_s.max);
   return r;
 }
 

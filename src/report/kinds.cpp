@@ -516,6 +516,10 @@ const Schema& BenchMachineSummary() {
        Never(Object("bandwidth", "STREAM read/copy/triad statistics (bytes/s), buffer and the best rate of each round",
                     {})),
        Never(Object("matmul_flops_per_s", "GEMM statistics per weight type (FLOP/s)", {})),
+       Never(Object(
+           "ceilings",
+           "the instruction sets' peaks (FMA, int8 dot, BF16 dot; AMX presence) and tokcast's GEMM fraction of them",
+           {})),
        Never(Object("gpu", "GPU measurements (null without one)", {})),
        Str("gpu_note", "why there is no GPU measurement").Header("GPU"),
        Str("hardware_profile", "hardware profile written (--hw local)").Header("hardware profile"),

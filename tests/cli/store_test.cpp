@@ -183,7 +183,22 @@ TEST(Bench, MachineAndModelEndToEnd) {
   for (const char* f : {"F32", "F16", "Q8_0", "Q4_0"})
     EXPECT_GT(mj["matmul_flops_per_s"][f]["median"].get<double>(), 1e7) << f;
   EXPECT_TRUE(mj["host"].contains("cpu_model"));
-  // The profile it wrote is hardware "local".
+  // The instruction sets' ceilings apart from the kernels: every kernel below its ceiling
+  // (fractions at most 1, up to timing noise), AMX reported, not guessed.
+  const json& c = mj["ceilings"];
+  EXPECT_GT(c["fp32_flops_per_s"]["max"].get<double>(), 1e8);
+  EXPECT_GT(c["int8_ops_per_s"]["max"].get<double>(), c["fp32_flops_per_s"]["max"].get<double>())
+      << "an int8 dot product does more operations per instruction than an FMA";
+  EXPECT_FALSE(c["int8_isa"].get<std::string>().empty());
+  for (const char* p : {"fp32", "fp16", "int8"}) {
+    EXPECT_GT(c["tokcast_gemm_fraction"][p].get<double>(), 0) << p;
+    EXPECT_LE(c["tokcast_gemm_fraction"][p].get<double>(), 1.0) << p;
+  }
+  EXPECT_FALSE(c["amx"]["measured"].get<bool>());
+  // The profile it wrote is hardware "local", with the ceilings as its peaks.
+  auto shown = RunCli({"show", "local", "--format", "json"});
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("instruction sets' ceilings"), std::string::npos);
   auto fit = RunCli({"fit", "--model", "qwen3-0.6b", "--hw", "local", "--format", "json", "--no-search"});
   ASSERT_EQ(fit.code, 0) << fit.err;
   EXPECT_TRUE(test::Rows(fit.out)[0]["fits"].get<bool>());
