@@ -225,6 +225,17 @@ report::Report BenchMachineReport(const BenchMachineResult& r) {
             " x" + std::to_string(mm.tokens),
         mm.flops_per_s, 1e9, "GFLOP/s");
   }
+  const auto& c = m.ceilings;
+  add("ceiling fp32, " + c.fp32_isa, c.fp32_flops_per_s, 1e9, "GFLOP/s");
+  add("ceiling int8, " + c.int8_isa, c.int8_ops_per_s, 1e9, "GOP/s");
+  if (c.bf16_flops_per_s) add("ceiling bf16, " + c.bf16_isa, *c.bf16_flops_per_s, 1e9, "GFLOP/s");
+  rep.notes.push_back(
+      "ceilings: register-only multiply-add loops on every thread, the peaks the profile keeps; tokcast's GEMMs "
+      "reach " +
+      FormatFixed(100 * m.kernel_int8_flops_per_s / std::max(m.int8_flops_per_s, 1.0), 0) + "% (int8) and " +
+      FormatFixed(100 * m.kernel_fp32_flops_per_s / std::max(m.fp32_flops_per_s, 1.0), 0) + "% (fp32) of them; AMX " +
+      (c.amx_tile ? std::string(c.amx_permitted ? "present (not measured)" : "present, not permitted by the OS")
+                  : std::string("absent")));
   if (m.gpu) {
     add("GPU " + m.gpu->name + " device copy", m.gpu->device_copy, 1e9, "GB/s");
     add("GPU host-to-device (pinned)", m.gpu->host_to_device, 1e9, "GB/s");

@@ -118,7 +118,12 @@ ServingCalibration CalibrateServing(const catalog::Catalog& cat, const ServingCa
     RuntimeOverheadFit f;
     f.runtime = id;
     f.runs = obs.size();
-    for (const auto& o : obs) f.run_ids.push_back(o.run_id);
+    std::vector<double> tpots;
+    for (const auto& o : obs) {
+      f.run_ids.push_back(o.run_id);
+      tpots.push_back(o.tpot_s);
+    }
+    f.median_tpot_s = Median(tpots);
     const RuntimeProfile& rt = cat.Runtime(id);
     f.step_prior_s = rt.scheduler.step_overhead_s;
     f.request_prior_s = rt.scheduler.request_overhead_s;
@@ -183,6 +188,13 @@ report::Report ServingCalibrationReport(const ServingCalibration& r) {
                           "% off with no request overhead at all: the prefill itself is predicted too slow, which "
                           "the efficiency profile (tokcast calibrate) or the hardware's ceilings must fix, not "
                           "overheads");
+    }
+    if (f.step_s > 0.2 * f.median_tpot_s && f.step_s > 10 * f.step_prior_s) {
+      rep.notes.push_back(f.runtime + ": the fitted step overhead is " +
+                          FormatFixed(100 * f.step_s / f.median_tpot_s, 0) +
+                          "% of the measured TPOT: more likely the step time itself is mispredicted (batched "
+                          "decode, say) than a real per-step overhead; check the runs' shapes with tokcast validate "
+                          "before using it");
     }
     if (f.step_s == 0 && f.tpot_ape_after > 25) {
       rep.notes.push_back(f.runtime + ": TPOT stays " + FormatFixed(f.tpot_ape_after, 0) +
