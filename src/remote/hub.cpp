@@ -202,7 +202,7 @@ class Fetcher {
     RequireOnline(f);
     HttpRequest req = Request(f);
     req.max_body_bytes = uint64_t{64} << 20;
-    const HttpResponse r = HttpGet(req);
+    const HttpResponse r = Get(req, f);
     if (r.status == 200) {
       WriteCacheFile(f.cache, r.body);
       return r.body;
@@ -257,7 +257,7 @@ class Fetcher {
     HttpRequest req = Request(f);
     req.range_offset = have;
     req.range_length = want;
-    const HttpResponse r = HttpGet(req);
+    const HttpResponse r = Get(req, f);
     if (r.status == 416) {  // the file ends before `have`: what is cached is the whole file
       if (h.size == have && have > 0) return h;
       throw InputError(f.label + ": the server says the file is shorter than " + std::to_string(have) +
@@ -303,6 +303,15 @@ class Fetcher {
   void RequireOnline(const RemoteFile& f) const {
     if (s_.offline) {
       throw InputError(f.label + ": not in the cache, and HF_HUB_OFFLINE is set (run once online, or unset it)");
+    }
+  }
+  // The transfer, its failures named after what was asked for ("hf:org/name/config.json: ...").
+  static HttpResponse Get(const HttpRequest& req, const RemoteFile& f) {
+    try {
+      return HttpGet(req);
+    } catch (const InputError& e) {
+      if (f.label == f.url) throw;
+      throw InputError(f.label + ": " + e.what());
     }
   }
   HttpRequest Request(const RemoteFile& f) const {
