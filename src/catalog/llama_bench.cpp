@@ -114,18 +114,10 @@ MeasuredRow ToRow(const json& o, const std::string& where, const LlamaBenchIds& 
 
 namespace {
 
-std::string Trimmed(const std::string& s) {
-  const auto a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
-
 std::vector<std::string> MarkdownCells(const std::string& line) {
   std::vector<std::string> cells;
   std::stringstream ss(line.substr(1));
-  for (std::string cell; std::getline(ss, cell, '|');) {
-    const auto a = cell.find_first_not_of(" \t\r"), b = cell.find_last_not_of(" \t\r");
-    cells.push_back(a == std::string::npos ? "" : cell.substr(a, b - a + 1));
-  }
+  for (std::string cell; std::getline(ss, cell, '|');) cells.push_back(Trim(cell));
   if (!cells.empty() && cells.back().empty() && line.back() == '|') cells.pop_back();
   return cells;
 }
@@ -203,8 +195,8 @@ void ParseMarkdown(const std::string& text, const std::string& origin, const Lla
         if (!ParseTestName(v, o)) throw InputError(where + ": unknown test '" + v + "'");
       } else if (h == "t/s") {  // "95.12 ± 0.55"
         const auto pm = v.find("\u00b1");
-        o["avg_ts"] = Trimmed(v.substr(0, pm));
-        if (pm != std::string::npos) o["stddev_ts"] = Trimmed(v.substr(pm + 2));
+        o["avg_ts"] = Trim(v.substr(0, pm));
+        if (pm != std::string::npos) o["stddev_ts"] = Trim(v.substr(pm + 2));
       } else {
         o[h] = v;
       }

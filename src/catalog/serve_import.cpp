@@ -513,10 +513,7 @@ std::vector<BatchedBenchRow> ParseLlamaBatchedBench(std::string_view text, const
     if (line.empty() || line.front() != '|' || line.find("---") != std::string::npos) continue;
     std::vector<std::string> cells;
     std::stringstream ss(line.substr(1));
-    for (std::string cell; std::getline(ss, cell, '|');) {
-      const auto a = cell.find_first_not_of(' '), b = cell.find_last_not_of(' ');
-      cells.push_back(a == std::string::npos ? "" : cell.substr(a, b - a + 1));
-    }
+    for (std::string cell; std::getline(ss, cell, '|');) cells.push_back(Trim(cell));
     if (cells.size() < 8 || cells[0] == "PP") continue;
     BatchedBenchRow r;
     auto num = [&](size_t i) {

@@ -60,4 +60,11 @@ std::optional<uint64_t> ParseDecimal(std::string_view digits, uint64_t max) {
   return v;
 }
 
+std::string Trim(std::string_view s) {
+  const auto a = s.find_first_not_of(" \t\r\n");
+  if (a == std::string_view::npos) return "";
+  const auto b = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(a, b - a + 1));
+}
+
 }  // namespace tokcast

@@ -21,6 +21,9 @@ std::vector<std::string> ClosestMatches(std::string_view query, const std::vecto
 
 std::string ToLower(std::string_view s);
 
+// `s` without leading and trailing whitespace (spaces, tabs, CR, LF).
+std::string Trim(std::string_view s);
+
 // A whole number written in decimal digits only, at most `max`; nullopt for anything else
 // (empty, a sign, other characters, overflow).
 std::optional<uint64_t> ParseDecimal(std::string_view digits, uint64_t max);

@@ -292,10 +292,6 @@ class Fetcher {
   const HubSettings& settings() const { return s_; }
 
  private:
-  static std::string Trim(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    return s;
-  }
   static bool Fatal(const HttpResponse& r) {
     auto it = r.headers.find("x-error-code");
     return it != r.headers.end() && (it->second == "RepoNotFound" || it->second == "RevisionNotFound");

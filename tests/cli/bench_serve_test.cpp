@@ -277,12 +277,6 @@ TEST(BenchServe, AnUnreachableServerIsOneLine) {
   EXPECT_NE(r.err.find("/v1/models"), std::string::npos) << r.err;
 }
 
-}  // namespace
-}  // namespace tokcast
-
-namespace tokcast {
-namespace {
-
 TEST(ImportServe, StoresEachRunBesideThePredictionAndListsThem) {
   test::TempDir dir;
   const std::string db = dir.File("r.db");
@@ -304,12 +298,6 @@ TEST(ImportServe, StoresEachRunBesideThePredictionAndListsThem) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("README.md:1: not a JSON object"), std::string::npos) << bad.err;
 }
-
-}  // namespace
-}  // namespace tokcast
-
-namespace tokcast {
-namespace {
 
 // calibrate --serving: the fake server takes >= 30 ms to the first token and >= 3 ms per token
 // more; fitted to two stored runs, the overheads bring the simulator to what was measured, and
@@ -395,12 +383,6 @@ TEST(CalibrateServing, FitsOverheadsToStoredRunsAndWritesTheRuntime) {
   EXPECT_EQ(none.code, 1);
   EXPECT_NE(none.err.find("no serving run with a prediction"), std::string::npos) << none.err;
 }
-
-}  // namespace
-}  // namespace tokcast
-
-namespace tokcast {
-namespace {
 
 TEST(ImportLlamaCpp, RealLlamaBenchMarkdownAndBatchedBenchIntoTheDatabase) {
   test::TempDir dir;
