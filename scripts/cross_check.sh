@@ -11,7 +11,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for arch in armv8.2-a+dotprod+fp16 armv8-a; do
   aarch64-linux-gnu-g++ -std=c++20 -O2 -march="$arch" -Wall -Wextra -Isrc -Itests -static -pthread \
-    tests/cross/kernels_check.cpp src/measure/kernels.cpp src/measure/thread_pool.cpp src/core/ggml_type.cpp \
+    tests/cross/kernels_check.cpp src/measure/kernels.cpp src/measure/thread_pool.cpp src/measure/fp_mode.cpp src/core/ggml_type.cpp \
     -o "$out/kernels_check"
   echo "== -march=$arch"
   qemu-aarch64 "$out/kernels_check"

@@ -23,9 +23,10 @@ struct KernelCase {
 inline std::vector<KernelCase> RunKernelCases(ThreadPool& pool) {
   std::mt19937 rng(7);
   std::normal_distribution<float> dist;
-  // 37 rows: 4 interleaved groups of 8 and 5 plain rows; 5 tokens: a tile of 4 and one more.
-  const size_t n = 256, rows = 37;
-  std::vector<float> w(rows * n), x(5 * n);
+  // 53 rows: 3 interleaved groups of 16 (or 6 of 8) and 5 plain rows; 11 tokens: a tile of 8
+  // and 3 more (or two tiles of 4 and 3 more).
+  const size_t n = 256, rows = 53;
+  std::vector<float> w(rows * n), x(11 * n);
   for (auto& v : w) v = dist(rng);
   for (auto& v : x) v = dist(rng);
   std::vector<KernelCase> cases;
@@ -38,7 +39,7 @@ inline std::vector<KernelCase> RunKernelCases(ThreadPool& pool) {
     for (bool interleaved : {false, true}) {
       if (interleaved && !CanInterleave(t)) continue;
       const WeightMatrix m{t, interleaved ? packed.data() : q.data(), rows, n, interleaved};
-      for (size_t tokens : {1, 2, 5}) {
+      for (size_t tokens : {1, 2, 5, 11}) {
         KernelCase c;
         c.label = std::string(ToString(t)) + (interleaved ? " interleaved, " : " ggml layout, ") +
                   std::to_string(tokens) + " tokens";

@@ -16,6 +16,12 @@
 #include <arm_neon.h>
 #endif
 
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+// GCC 12's AVX-512 intrinsics pass _mm512_undefined_ps() (a self-initialized variable) as the
+// unused merge source, which -Wmaybe-uninitialized reports at every caller in this file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace tokcast::measure {
 
 float Fp16ToFp32(uint16_t h) {
@@ -414,53 +420,261 @@ void AxpyF16(float a, const uint16_t* x, float* y, size_t n) {
 
 namespace {
 
-// ---- interleaved Q8_0 / Q4_0 (see kernels.h) ----
+#if defined(TOKCAST_AVX2) && defined(__AVX512F__)
+// exp(x) as 2^n e^r with |r| <= ln2/2: Cephes' single-precision polynomial for e^r, ln2 split
+// in two for the reduction, and vscalefps for the power of two. A result below the normal
+// range is 0 (as with subnormals flushed), one above it is the largest float.
+inline __m512 Exp512(__m512 x) {
+  const __mmask16 normal = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33654f), _CMP_GE_OQ);
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.33654f)), _mm512_set1_ps(88.72283f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_maskz_mov_ps(normal, _mm512_scalef_ps(p, n));
+}
+#endif
 
-constexpr size_t kGroup = 8;
-// Bytes of one block of a group: 8 fp16 scales, then 8 chunks (Q8_0) or 4 chunks of two
-// nibbles (Q4_0) of 8 rows x 4 bytes.
-constexpr size_t GroupBlockBytes(bool q4) {
-  return q4 ? 16 + 128 : 16 + 256;
+}  // namespace
+
+float ExpShifted(float* x, size_t n, float shift) {
+  size_t i = 0;
+  float sum = 0;
+#if defined(TOKCAST_AVX2) && defined(__AVX512F__)
+  const __m512 sv = _mm512_set1_ps(shift);
+  __m512 acc = _mm512_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = Exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), sv));
+    _mm512_storeu_ps(x + i, e);
+    acc = _mm512_add_ps(acc, e);
+  }
+  if (i < n) {  // the tail through a mask: one more vector, not a scalar loop
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m512 e = Exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), sv));
+    _mm512_mask_storeu_ps(x + i, m, e);
+    acc = _mm512_mask_add_ps(acc, m, acc, e);
+    i = n;
+  }
+  sum = _mm512_reduce_add_ps(acc);
+#endif
+  for (; i < n; ++i) sum += (x[i] = std::exp(x[i] - shift));
+  return sum;
 }
 
-// One token's activations, quantized to Q8_0: blocks, their scales as floats, and scale times
-// the sum of the block's quants (for the weights' offset: 8 for Q4_0, 128 for Q8_0).
-struct ActRow {
-  const BlockQ8_0* q;
-  const float* d;
-  const float* s;
+void SwiGlu(float* gate, const float* up, size_t n) {
+  size_t i = 0;
+#if defined(TOKCAST_AVX2) && defined(__AVX512F__)
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (; i + 16 <= n; i += 16) {
+    const __m512 g = _mm512_loadu_ps(gate + i);
+    const __m512 silu = _mm512_div_ps(g, _mm512_add_ps(one, Exp512(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+    _mm512_storeu_ps(gate + i, _mm512_mul_ps(silu, _mm512_loadu_ps(up + i)));
+  }
+#endif
+  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+namespace {
+
+#if defined(TOKCAST_AVX2) && defined(__AVX512F__)
+// Rows r < R of C's 32-column tile at `c` (columns past `cols` masked off).
+template <size_t R>
+void GemmTileF32(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc, size_t cols) {
+  const __mmask16 m0 = cols >= 16 ? 0xffff : static_cast<__mmask16>((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : static_cast<__mmask16>((1u << (cols - 16)) - 1);
+  __m512 c0[R], c1[R];
+  for (size_t r = 0; r < R; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
+  for (size_t i = 0; i < k; ++i) {
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + i * ldb);
+    const __m512 b1 = _mm512_maskz_loadu_ps(m1, b + i * ldb + 16);
+    for (size_t r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * lda + i]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  for (size_t r = 0; r < R; ++r) {
+    _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
+  }
+}
+#endif
+
+}  // namespace
+
+void GemmF32(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+             size_t ldc) {
+#if defined(TOKCAST_AVX2) && defined(__AVX512F__)
+  constexpr size_t kRows = 8, kCols = 32;
+  for (size_t j = 0; j < n; j += kCols) {
+    const size_t cols = std::min(kCols, n - j);
+    for (size_t i = 0; i < m; i += kRows) {
+      const float* ai = a + i * lda;
+      const float* bj = b + j;
+      float* cij = c + i * ldc + j;
+      switch (std::min(kRows, m - i)) {
+        case 1:
+          GemmTileF32<1>(k, ai, lda, bj, ldb, cij, ldc, cols);
+          break;
+        case 2:
+          GemmTileF32<2>(k, ai, lda, bj, ldb, cij, ldc, cols);
+          break;
+        case 3:
+          GemmTileF32<3>(k, ai, lda, bj, ldb, cij, ldc, cols);
+          break;
+        case 4:
+          GemmTileF32<4>(k, ai, lda, bj, ldb, cij, ldc, cols);
+          break;
+        case 5:
+          GemmTileF32<5>(k, ai, lda, bj, ldb, cij, ldc, cols);
+          break;
+        case 6:
+          GemmTileF32<6>(k, ai, lda, bj, ldb, cij, ldc, cols);
+          break;
+        case 7:
+          GemmTileF32<7>(k, ai, lda, bj, ldb, cij, ldc, cols);
+          break;
+        default:
+          GemmTileF32<8>(k, ai, lda, bj, ldb, cij, ldc, cols);
+          break;
+      }
+    }
+  }
+#else
+  for (size_t i = 0; i < m; ++i) {
+    float* ci = c + i * ldc;
+    std::fill(ci, ci + n, 0.0f);
+    for (size_t p = 0; p < k; ++p) {
+      const float av = a[i * lda + p];
+      const float* bp = b + p * ldb;
+      for (size_t j = 0; j < n; ++j) ci[j] += av * bp[j];
+    }
+  }
+#endif
+}
+
+namespace {
+
+// ---- interleaved Q8_0 / Q4_0 (see kernels.h) ----
+
+#if defined(TOKCAST_AVX2) && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#define TOKCAST_AVX512 1
+// One 64-byte register holds 4 quants of each of 16 rows.
+constexpr size_t kGroup = 16;
+constexpr size_t kMaxTileTokens = 8;
+#else
+constexpr size_t kGroup = 8;
+constexpr size_t kMaxTileTokens = 4;
+#endif
+// Bytes of one block of a group: the rows' fp16 scales, then 8 chunks (Q8_0) or 4 chunks of
+// two nibbles (Q4_0) of 4 bytes per row.
+constexpr size_t GroupBlockBytes(bool q4) {
+  return 2 * kGroup + (q4 ? 4 : 8) * 4 * kGroup;
+}
+constexpr size_t ChunkOffset(size_t c) {
+  return 2 * kGroup + 4 * kGroup * c;
+}
+
+// One block of a tile of kMaxTileTokens tokens' activations, quantized to Q8_0: the tokens'
+// quants, their scales as floats, scale times the sum of the quants, and minus that sum times
+// the weights' offset (8 for Q4_0, 128 for Q8_0) as an integer: what the dot products of
+// unsigned weight quants start from. A kernel walks a tile's blocks with one pointer, and a
+// token's numbers are at fixed offsets. A last tile's unused slots are never read.
+struct ActBlock {
+  int8_t qs[kMaxTileTokens][32];
+  float d[kMaxTileTokens];
+  float s[kMaxTileTokens];
+  int32_t corr[kMaxTileTokens];
 };
 
 // Chunk c (0..7) covers elements 4c..4c+3 of a block. Q4_0: low nibbles of stored chunk c % 4
 // for c < 4, high nibbles for c >= 4 (ggml keeps elements 16..31 in the high nibbles).
 inline int GroupQuant(bool q4, const uint8_t* p, size_t c, size_t row, size_t j) {
-  if (q4) return (p[16 + 32 * (c % 4) + 4 * row + j] >> (4 * (c / 4))) & 0x0f;
-  return p[16 + 32 * c + 4 * row + j];
+  if (q4) return (p[ChunkOffset(c % 4) + 4 * row + j] >> (4 * (c / 4))) & 0x0f;
+  return p[ChunkOffset(c) + 4 * row + j];
 }
 
 template <bool kQ4>
-void GroupDotPortable(const uint8_t* g, size_t nb, const ActRow* a, size_t tokens, float* const* out) {
-  const float off = kQ4 ? 8.0f : 128.0f;
+void GroupDotPortable(const uint8_t* g, size_t nb, const ActBlock* a, size_t tokens, float* const* out) {
   for (size_t t = 0; t < tokens; ++t) {
     float acc[kGroup] = {};
     for (size_t b = 0; b < nb; ++b) {
       const uint8_t* p = g + b * GroupBlockBytes(kQ4);
-      const int8_t* yq = a[t].q[b].qs;
+      const int8_t* yq = a[b].qs[t];
       for (size_t l = 0; l < kGroup; ++l) {
-        int32_t isum = 0;
+        int32_t isum = a[b].corr[t];
         for (size_t c = 0; c < 8; ++c) {
           for (size_t j = 0; j < 4; ++j) isum += GroupQuant(kQ4, p, c, l, j) * yq[4 * c + j];
         }
         uint16_t h;
         std::memcpy(&h, p + 2 * l, 2);
-        acc[l] += H2F(h) * (a[t].d[b] * static_cast<float>(isum) - off * a[t].s[b]);
+        acc[l] += H2F(h) * a[b].d[t] * static_cast<float>(isum);
       }
     }
     std::memcpy(out[t], acc, sizeof(acc));
   }
 }
 
-#if defined(TOKCAST_AVX2)
+#if defined(TOKCAST_AVX512)
+// 16 rows x T tokens: a block's weights are loaded and unpacked once for all T tokens; each
+// token's dot products start from its integer offset correction, so that a block costs 8
+// multiply-adds per token and 16 rows, then one conversion, one multiply and one FMA.
+template <bool kQ4, size_t T>
+void GroupDotAvx512(const uint8_t* g, size_t nb, const ActBlock* a, float* const* out) {
+  // Few tokens leave too few independent chains to hide the multiply-add latency: then each
+  // token's chunks go down two chains.
+  constexpr size_t kChains = T <= 4 ? 2 : 1;
+  __m512 acc[T];
+  for (size_t t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i low = _mm512_set1_epi8(0x0f);
+  auto bcast = [](const int8_t* y) {  // 4 activation bytes to every lane, from memory
+    int32_t y4;
+    std::memcpy(&y4, y, sizeof(y4));
+    return _mm512_set1_epi32(y4);
+  };
+  for (size_t b = 0; b < nb; ++b) {
+    const uint8_t* p = g + b * GroupBlockBytes(kQ4);
+    const ActBlock& ab = a[b];
+    __m512i s[kChains][T];
+    for (size_t t = 0; t < T; ++t) {
+      s[0][t] = _mm512_set1_epi32(ab.corr[t]);
+      if constexpr (kChains == 2) s[1][t] = _mm512_setzero_si512();
+    }
+    // Chunk c and c + 4 of a Q4_0 block come from one stored chunk's low and high nibbles:
+    // unpacked just before use, so that few registers hold weights.
+    for (size_t c = 0; c < 4; ++c) {
+      __m512i w0, w1;
+      if constexpr (kQ4) {
+        const __m512i raw = _mm512_loadu_si512(p + ChunkOffset(c));
+        w0 = _mm512_and_si512(raw, low);
+        w1 = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
+      } else {
+        w0 = _mm512_loadu_si512(p + ChunkOffset(c));
+        w1 = _mm512_loadu_si512(p + ChunkOffset(c + 4));
+      }
+      for (size_t t = 0; t < T; ++t) {
+        s[0][t] = _mm512_dpbusd_epi32(s[0][t], w0, bcast(ab.qs[t] + 4 * c));
+        s[kChains - 1][t] = _mm512_dpbusd_epi32(s[kChains - 1][t], w1, bcast(ab.qs[t] + 16 + 4 * c));
+      }
+    }
+    const __m512 dx = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    for (size_t t = 0; t < T; ++t) {
+      __m512i sum = s[0][t];
+      if constexpr (kChains == 2) sum = _mm512_add_epi32(sum, s[1][t]);
+      const __m512 scale = _mm512_mul_ps(dx, _mm512_set1_ps(ab.d[t]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[t]);
+    }
+  }
+  for (size_t t = 0; t < T; ++t) _mm512_storeu_ps(out[t], acc[t]);
+}
+#elif defined(TOKCAST_AVX2)
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 constexpr bool kVnni = true;
 #else
@@ -484,7 +698,7 @@ inline __m256i GroupDp(__m256i acc, __m256i w, __m256i y) {
 
 // 8 rows x T tokens: the weights of a block are loaded and unpacked once for all T tokens.
 template <bool kQ4, size_t T>
-void GroupDotAvx2(const uint8_t* g, size_t nb, const ActRow* a, float* const* out) {
+void GroupDotAvx2(const uint8_t* g, size_t nb, const ActBlock* a, float* const* out) {
   const float off = kQ4 ? 8.0f : (kVnni ? 128.0f : 0.0f);
   __m256 acc[T];
   for (size_t t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
@@ -495,15 +709,15 @@ void GroupDotAvx2(const uint8_t* g, size_t nb, const ActRow* a, float* const* ou
     __m256i w[8];
     if constexpr (kQ4) {
       for (size_t c = 0; c < 4; ++c) {
-        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * c));
+        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + ChunkOffset(c)));
         w[c] = _mm256_and_si256(raw, low);
         w[c + 4] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
       }
     } else {
-      for (size_t c = 0; c < 8; ++c) w[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 + 32 * c));
+      for (size_t c = 0; c < 8; ++c) w[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + ChunkOffset(c)));
     }
     for (size_t t = 0; t < T; ++t) {
-      const int8_t* yq = a[t].q[b].qs;
+      const int8_t* yq = a[b].qs[t];
       // 4 activation bytes to every lane straight from memory (a load, not a move from a
       // general register, which would cap the multiply-adds at one per cycle).
       auto bcast = [yq](size_t c) {
@@ -518,7 +732,7 @@ void GroupDotAvx2(const uint8_t* g, size_t nb, const ActRow* a, float* const* ou
         s1 = GroupDp<kQ4>(s1, w[c + 1], bcast(c + 1));
       }
       const __m256 sum = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
-      const __m256 v = _mm256_fmsub_ps(sum, _mm256_set1_ps(a[t].d[b]), _mm256_set1_ps(off * a[t].s[b]));
+      const __m256 v = _mm256_fmsub_ps(sum, _mm256_set1_ps(a[b].d[t]), _mm256_set1_ps(off * a[b].s[t]));
       acc[t] = _mm256_fmadd_ps(dx, v, acc[t]);
     }
   }
@@ -530,7 +744,7 @@ void GroupDotAvx2(const uint8_t* g, size_t nb, const ActRow* a, float* const* ou
 // 8 rows x T tokens with SDOT: rows 0-3 and 4-7 in two registers per chunk. Q8_0 quants go
 // back to signed bytes (xor 0x80), so only Q4_0 needs the offset.
 template <bool kQ4, size_t T>
-void GroupDotNeon(const uint8_t* g, size_t nb, const ActRow* a, float* const* out) {
+void GroupDotNeon(const uint8_t* g, size_t nb, const ActBlock* a, float* const* out) {
   const float off = kQ4 ? 8.0f : 0.0f;
   float32x4_t acc[T][2];
   for (size_t t = 0; t < T; ++t) acc[t][0] = acc[t][1] = vdupq_n_f32(0);
@@ -548,7 +762,7 @@ void GroupDotNeon(const uint8_t* g, size_t nb, const ActRow* a, float* const* ou
     if constexpr (kQ4) {
       for (size_t c = 0; c < 4; ++c) {
         for (size_t h = 0; h < 2; ++h) {
-          const uint8x16_t raw = vld1q_u8(p + 16 + 32 * c + 16 * h);
+          const uint8x16_t raw = vld1q_u8(p + ChunkOffset(c) + 16 * h);
           w[c][h] = vreinterpretq_s8_u8(vandq_u8(raw, low));
           w[c + 4][h] = vreinterpretq_s8_u8(vshrq_n_u8(raw, 4));
         }
@@ -556,19 +770,19 @@ void GroupDotNeon(const uint8_t* g, size_t nb, const ActRow* a, float* const* ou
     } else {
       for (size_t c = 0; c < 8; ++c) {
         for (size_t h = 0; h < 2; ++h)
-          w[c][h] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p + 16 + 32 * c + 16 * h), flip));
+          w[c][h] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(p + ChunkOffset(c) + 16 * h), flip));
       }
     }
     for (size_t t = 0; t < T; ++t) {
       int32_t y4[8];
-      std::memcpy(y4, a[t].q[b].qs, 32);
+      std::memcpy(y4, a[b].qs[t], 32);
       int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
       for (size_t c = 0; c < 8; ++c) {
         const int8x16_t yv = vreinterpretq_s8_s32(vdupq_n_s32(y4[c]));
         s0 = vdotq_s32(s0, w[c][0], yv);
         s1 = vdotq_s32(s1, w[c][1], yv);
       }
-      const float dy = a[t].d[b], corr = off * a[t].s[b];
+      const float dy = a[b].d[t], corr = off * a[b].s[t];
       const float32x4_t v0 = vsubq_f32(vmulq_n_f32(vcvtq_f32_s32(s0), dy), vdupq_n_f32(corr));
       const float32x4_t v1 = vsubq_f32(vmulq_n_f32(vcvtq_f32_s32(s1), dy), vdupq_n_f32(corr));
       acc[t][0] = vfmaq_f32(acc[t][0], dx0, v0);
@@ -582,10 +796,29 @@ void GroupDotNeon(const uint8_t* g, size_t nb, const ActRow* a, float* const* ou
 }
 #endif
 
-// Up to 4 tokens against one group of 8 rows.
+// Up to kMaxTileTokens tokens against one group of kGroup rows.
 template <bool kQ4>
-void GroupDot(const uint8_t* g, size_t nb, const ActRow* a, size_t tokens, float* const* out) {
-#if defined(TOKCAST_AVX2)
+void GroupDot(const uint8_t* g, size_t nb, const ActBlock* a, size_t tokens, float* const* out) {
+#if defined(TOKCAST_AVX512)
+  switch (tokens) {
+    case 1:
+      return GroupDotAvx512<kQ4, 1>(g, nb, a, out);
+    case 2:
+      return GroupDotAvx512<kQ4, 2>(g, nb, a, out);
+    case 3:
+      return GroupDotAvx512<kQ4, 3>(g, nb, a, out);
+    case 4:
+      return GroupDotAvx512<kQ4, 4>(g, nb, a, out);
+    case 5:
+      return GroupDotAvx512<kQ4, 5>(g, nb, a, out);
+    case 6:
+      return GroupDotAvx512<kQ4, 6>(g, nb, a, out);
+    case 7:
+      return GroupDotAvx512<kQ4, 7>(g, nb, a, out);
+    default:
+      return GroupDotAvx512<kQ4, 8>(g, nb, a, out);
+  }
+#elif defined(TOKCAST_AVX2)
   switch (tokens) {
     case 1:
       return GroupDotAvx2<kQ4, 1>(g, nb, a, out);
@@ -614,6 +847,10 @@ void GroupDot(const uint8_t* g, size_t nb, const ActRow* a, size_t tokens, float
 
 }  // namespace
 
+size_t InterleaveGroupRows() {
+  return kGroup;
+}
+
 bool CanInterleave(TensorType t) {
   return t == TensorType::kQ8_0 || t == TensorType::kQ4_0;
 }
@@ -632,7 +869,7 @@ void Interleave(TensorType t, const void* src, void* dst, size_t rows, size_t co
         for (size_t c = 0; c < (q4 ? 4 : 8); ++c) {
           for (size_t j = 0; j < 4; ++j) {
             const uint8_t v = blk[2 + 4 * c + j];
-            p[16 + 32 * c + 4 * l + j] = q4 ? v : static_cast<uint8_t>(v ^ 0x80);
+            p[ChunkOffset(c) + 4 * l + j] = q4 ? v : static_cast<uint8_t>(v ^ 0x80);
           }
         }
       }
@@ -667,25 +904,52 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
   const size_t in = w.cols, rows = w.rows, nb = in / 32, row_stride = RowBytes(wt, in);
   const auto* wb = static_cast<const uint8_t*>(w.data);
   const bool quantized = wt == TensorType::kQ8_0 || wt == TensorType::kQ4_0;
-  // Activations quantized once per call (Q8_0), with their scales and scaled sums, shared by
-  // every thread.
+  const bool q4 = wt == TensorType::kQ4_0;
+  const size_t groups = w.interleaved && quantized ? rows / kGroup : 0;
+  const size_t first_plain = groups * kGroup;
+  // Activations quantized once per call (Q8_0), shared by every thread: in tiles of
+  // kMaxTileTokens tokens for the interleaved groups, as rows with their scales and scaled sums
+  // for plain rows.
+  thread_local std::vector<ActBlock> xt;
   thread_local std::vector<BlockQ8_0> xq;
   thread_local std::vector<float> ys, yd;
+  const size_t tiles = (tokens + kMaxTileTokens - 1) / kMaxTileTokens;
+  const bool want_tiles = groups > 0, want_rows = quantized && first_plain < rows;
   if (quantized) {
-    xq.resize(tokens * nb);
-    ys.resize(tokens * nb);
-    yd.resize(tokens * nb);
+    if (want_tiles) xt.resize(tiles * nb);
+    if (want_rows) {
+      xq.resize(tokens * nb);
+      ys.resize(tokens * nb);
+      yd.resize(tokens * nb);
+    }
+    ActBlock* xtw = xt.data();
     BlockQ8_0* xqw = xq.data();
     float* ysw = ys.data();
     float* ydw = yd.data();
+    // The interleaved layout's weight quants are unsigned: Q4_0's nibbles, Q8_0's quants + 128.
+    const int32_t offset = q4 ? 8 : 128;
     auto quantize = [&](size_t t0, size_t t1) {
+      thread_local std::vector<BlockQ8_0> row;
+      row.resize(nb);
       for (size_t t = t0; t < t1; ++t) {
-        QuantizeRow(TensorType::kQ8_0, x + t * in, xqw + t * nb, in);
-        for (size_t b = t * nb; b < (t + 1) * nb; ++b) {
-          int s = 0;
-          for (int j = 0; j < 32; ++j) s += xqw[b].qs[j];
-          ydw[b] = H2F(xqw[b].d);
-          ysw[b] = ydw[b] * static_cast<float>(s);
+        BlockQ8_0* q = want_rows ? xqw + t * nb : row.data();
+        QuantizeRow(TensorType::kQ8_0, x + t * in, q, in);
+        for (size_t b = 0; b < nb; ++b) {
+          int sum = 0;
+          for (int j = 0; j < 32; ++j) sum += q[b].qs[j];
+          const float d = H2F(q[b].d);
+          if (want_rows) {
+            ydw[t * nb + b] = d;
+            ysw[t * nb + b] = d * static_cast<float>(sum);
+          }
+          if (want_tiles) {
+            ActBlock& ab = xtw[t / kMaxTileTokens * nb + b];
+            const size_t l = t % kMaxTileTokens;
+            std::memcpy(ab.qs[l], q[b].qs, 32);
+            ab.d[l] = d;
+            ab.s[l] = d * static_cast<float>(sum);
+            ab.corr[l] = -offset * sum;
+          }
         }
       }
     };
@@ -696,22 +960,19 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
       quantize(0, tokens);
     }
   }
+  const ActBlock* xtp = xt.data();
   const BlockQ8_0* xqp = xq.data();
   const float* ysp = ys.data();
   const float* ydp = yd.data();
-  const bool q4 = wt == TensorType::kQ4_0;
-  const size_t groups = w.interleaved && quantized ? rows / kGroup : 0;
-  const size_t first_plain = groups * kGroup;
-  // Work units: groups of 8 interleaved rows, then single rows.
+  // Work units: groups of interleaved rows, then single rows.
   pool.ParallelFor(groups + rows - first_plain, [&](size_t u0, size_t u1) {
-    // Interleaved groups: tiles of 8 groups (64 rows, which stay in L2) x 4 tokens.
-    constexpr size_t kTileGroups = 8, kTileTokens = 4;
+    // Interleaved groups: tiles of 64 rows (which stay in L2) x kMaxTileTokens tokens.
+    constexpr size_t kTileGroups = 64 / kGroup, kTileTokens = kMaxTileTokens;
     for (size_t g0 = u0; g0 < std::min(u1, groups); g0 += kTileGroups) {
       const size_t g1 = std::min({g0 + kTileGroups, u1, groups});
       for (size_t t0 = 0; t0 < tokens; t0 += kTileTokens) {
         const size_t nt = std::min(kTileTokens, tokens - t0);
-        ActRow a[kTileTokens];
-        for (size_t t = 0; t < nt; ++t) a[t] = {xqp + (t0 + t) * nb, ydp + (t0 + t) * nb, ysp + (t0 + t) * nb};
+        const ActBlock* a = xtp + t0 / kTileTokens * nb;
         for (size_t g = g0; g < g1; ++g) {
           float* out[kTileTokens];
           for (size_t t = 0; t < nt; ++t) out[t] = y + (t0 + t) * ld_y + g * kGroup;

@@ -45,13 +45,25 @@ void F16ToF32(const uint16_t* x, float* y, size_t n);
 float DotF32(const float* x, const float* y, size_t n);
 void AxpyF32(float a, const float* x, float* y, size_t n);
 void AxpyF16(float a, const uint16_t* x, float* y, size_t n);
+// x[i] = exp(x[i] - shift) for every i < n; returns their sum (softmax's numerators and
+// denominator). Within a few ulp of std::exp where the result is a normal float.
+float ExpShifted(float* x, size_t n, float shift);
+// gate[i] = silu(gate[i]) * up[i]: SwiGLU's elementwise step.
+void SwiGlu(float* gate, const float* up, size_t n);
+// C = A B for row-major F32 matrices (A: m x k, B: k x n, C: m x n, with leading dimensions):
+// attention's scores (queries times the transposed keys) and outputs (weights times values).
+// Register tiles of 8 rows x 32 columns where the kernels use AVX-512; loops the compiler
+// vectorizes elsewhere.
+void GemmF32(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c,
+             size_t ldc);
 
 // A weight matrix as the kernels read it: `rows` rows of `cols` values of `type`.
 //
 // Q8_0 and Q4_0 matrices can be stored interleaved (as llama.cpp's CPU backend repacks them):
-// rows in groups of 8, block by block, each block as the 8 rows' fp16 scales then the quants
-// in 4-byte chunks, row after row, so that one 32-byte SIMD register holds 4 quants of each of
-// the 8 rows and one multiply-add instruction advances 8 dot products at once. Q8_0 quants are
+// rows in groups of G (InterleaveGroupRows(): 16 where the kernels use AVX-512, 8 otherwise),
+// block by block, each block as the G rows' fp16 scales then the quants in 4-byte chunks, row
+// after row, so that one SIMD register holds 4 quants of each of the G rows and one
+// multiply-add instruction advances G dot products at once. Q8_0 quants are
 // stored offset by 128 (as unsigned bytes). Rows past the last full group keep the ggml layout.
 // The interleaved matrix has exactly the size of the ggml one.
 struct WeightMatrix {
@@ -62,6 +74,8 @@ struct WeightMatrix {
 };
 
 bool CanInterleave(TensorType t);
+// Rows per interleaved group in this build.
+size_t InterleaveGroupRows();
 // Writes the interleaved form of a ggml-layout matrix to `dst` (not overlapping `src`).
 void Interleave(TensorType t, const void* src, void* dst, size_t rows, size_t cols);
 // Dequantizes row r, whatever the layout.

@@ -103,10 +103,6 @@ void Rope(float* v, size_t hd, const float* cs, bool neox) {
   }
 }
 
-float Silu(float x) {
-  return x / (1.0f + std::exp(-x));
-}
-
 void CheckSupported(const ModelSpec& s) {
   if (s.mla) throw std::invalid_argument("the probe engine does not run MLA attention (" + s.id + ")");
   if (s.sliding_window)
@@ -136,18 +132,18 @@ std::vector<ProbeTensor*> MatmulWeights(ProbeTensor& tok_embd, ProbeTensor& outp
 }
 
 // Rewrites a Q8_0/Q4_0 tensor's matrices from the ggml layout at `src` to the interleaved
-// layout at `dst` (which may be `src`: it goes 8 rows at a time through a copy).
+// layout at `dst` (which may be `src`: it goes one group of rows at a time through a copy).
 void InterleaveTensor(ProbeTensor& t, const uint8_t* src, uint8_t* dst) {
   if (!t.present() || !CanInterleave(t.type)) return;
-  const size_t group = 8 * t.row_bytes;
+  const size_t rows = InterleaveGroupRows(), group = rows * t.row_bytes;
   std::vector<uint8_t> tmp(group);
   for (size_t e = 0; e < t.experts; ++e) {
     const size_t base = e * t.rows * t.row_bytes;
-    for (size_t r = 0; r + 8 <= t.rows; r += 8) {
+    for (size_t r = 0; r + rows <= t.rows; r += rows) {
       std::memcpy(tmp.data(), src + base + r * t.row_bytes, group);
-      Interleave(t.type, tmp.data(), dst + base + r * t.row_bytes, 8, t.cols);
+      Interleave(t.type, tmp.data(), dst + base + r * t.row_bytes, rows, t.cols);
     }
-    const size_t tail = t.rows / 8 * 8;
+    const size_t tail = t.rows / rows * rows;
     if (src != dst)
       std::memcpy(dst + base + tail * t.row_bytes, src + base + tail * t.row_bytes, (t.rows - tail) * t.row_bytes);
   }
@@ -496,14 +492,9 @@ void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
           sc[j] = DotF16(kc + j * kvd + g * hd, q, hd) * att_scale;
           mx = std::max(mx, sc[j]);
         }
-        float sum = 0;
-        for (size_t j = 0; j < ctx; ++j) {
-          sc[j] = std::exp(sc[j] - mx);
-          sum += sc[j];
-        }
+        const float inv = 1.0f / ExpShifted(sc, ctx, mx);
         float* out = att_.data() + t * qd + h * hd;
         std::fill(out, out + hd, 0.0f);
-        const float inv = 1.0f / sum;
         for (size_t j = 0; j < ctx; ++j) AxpyF16(sc[j] * inv, vc + j * kvd + g * hd, out, hd);
       }
     });
@@ -520,45 +511,47 @@ void ProbeModel::AttentionF32(ThreadPool& pool, const uint16_t* kc, const uint16
   const size_t hd = s.head_dim, H = s.n_heads, KV = s.n_kv_heads;
   const size_t qd = H * hd, kvd = KV * hd, group = H / KV, ctx_end = pos0 + n;
   const float att_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  // The values as F32 rows, the keys as F32 and transposed (per KV head, dimension-major), so
+  // that scores and outputs are both plain matrix products.
   kf_.resize(ctx_end * kvd);
   vf_.resize(ctx_end * kvd);
+  kt_.resize(ctx_end * kvd);
   pool.ParallelFor(ctx_end, [&](size_t j0, size_t j1) {
     F16ToF32(kc + j0 * kvd, kf_.data() + j0 * kvd, (j1 - j0) * kvd);
     F16ToF32(vc + j0 * kvd, vf_.data() + j0 * kvd, (j1 - j0) * kvd);
   });
+  pool.ParallelFor(kvd, [&](size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; ++c) {
+      for (size_t j = 0; j < ctx_end; ++j) kt_[c * ctx_end + j] = kf_[j * kvd + c];
+    }
+  });
+  // A job: one KV head and a tile of query tokens, about 32 query rows with their whole groups.
+  const size_t tq = std::max<size_t>(1, 32 / group), tiles = (n + tq - 1) / tq;
   pool.Run([&](unsigned ti, unsigned tc) {
-    thread_local std::vector<float> sc;
-    sc.resize(group * ctx_end);
-    for (size_t job = ti; job < n * KV; job += tc) {
-      const size_t t = job / KV, g = job % KV, ctx = pos0 + t + 1;
-      const float* q = q_.data() + t * qd + g * group * hd;
-      float mx[64], inv[64];
-      const size_t gs = std::min<size_t>(group, 64);
-      for (size_t hh = 0; hh < gs; ++hh) mx[hh] = -INFINITY;
-      for (size_t j = 0; j < ctx; ++j) {
-        const float* kr = kf_.data() + j * kvd + g * hd;
-        for (size_t hh = 0; hh < gs; ++hh) {
-          const float v = DotF32(kr, q + hh * hd, hd) * att_scale;
-          sc[hh * ctx + j] = v;
-          mx[hh] = std::max(mx[hh], v);
-        }
+    thread_local std::vector<float> qs, sc, os;
+    for (size_t job = ti; job < tiles * KV; job += tc) {
+      const size_t g = job % KV, t0 = job / KV * tq, nt = std::min(tq, n - t0);
+      const size_t rows = nt * group, kend = pos0 + t0 + nt;
+      qs.resize(rows * hd);
+      sc.resize(rows * kend);
+      os.resize(rows * hd);
+      for (size_t tt = 0; tt < nt; ++tt) {
+        const float* q = q_.data() + (t0 + tt) * qd + g * group * hd;
+        for (size_t i = 0; i < group * hd; ++i) qs[tt * group * hd + i] = q[i] * att_scale;
       }
-      for (size_t hh = 0; hh < gs; ++hh) {
-        float sum = 0;
-        float* row = sc.data() + hh * ctx;
-        for (size_t j = 0; j < ctx; ++j) {
-          row[j] = std::exp(row[j] - mx[hh]);
-          sum += row[j];
-        }
-        inv[hh] = 1.0f / sum;
-        float* out = att_.data() + t * qd + (g * group + hh) * hd;
-        std::fill(out, out + hd, 0.0f);
+      GemmF32(rows, kend, hd, qs.data(), hd, kt_.data() + g * hd * ctx_end, ctx_end, sc.data(), kend);
+      // Causal softmax per row: token t0 + tt sees positions up to pos0 + t0 + tt.
+      for (size_t r = 0; r < rows; ++r) {
+        float* row = sc.data() + r * kend;
+        const size_t valid = pos0 + t0 + r / group + 1;
+        const float mx = *std::max_element(row, row + valid);
+        const float inv = 1.0f / ExpShifted(row, valid, mx);
+        for (size_t j = 0; j < valid; ++j) row[j] *= inv;
+        std::fill(row + valid, row + kend, 0.0f);
       }
-      for (size_t j = 0; j < ctx; ++j) {
-        const float* vr = vf_.data() + j * kvd + g * hd;
-        for (size_t hh = 0; hh < gs; ++hh) {
-          AxpyF32(sc[hh * ctx + j] * inv[hh], vr, att_.data() + t * qd + (g * group + hh) * hd, hd);
-        }
+      GemmF32(rows, hd, kend, sc.data(), kend, vf_.data() + g * hd, kvd, os.data(), hd);
+      for (size_t tt = 0; tt < nt; ++tt) {
+        std::copy_n(os.data() + tt * group * hd, group * hd, att_.data() + (t0 + tt) * qd + g * group * hd);
       }
     }
   });
@@ -570,9 +563,7 @@ void ProbeModel::DenseFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
   const size_t ff = spec_.ffn;
   MatMul(pool, L.w_gate.Matrix(), xn_.data(), n, gate_.data(), ff);
   MatMul(pool, L.w_up.Matrix(), xn_.data(), n, up_.data(), ff);
-  pool.ParallelFor(n * ff, [&](size_t i0, size_t i1) {
-    for (size_t i = i0; i < i1; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
-  });
+  pool.ParallelFor(n * ff, [&](size_t i0, size_t i1) { SwiGlu(gate_.data() + i0, up_.data() + i0, i1 - i0); });
   MatMul(pool, L.w_down.Matrix(), gate_.data(), n, att_.data(), d);
   AddInto(pool, x_.data(), att_.data(), n * d);
 }
@@ -607,7 +598,7 @@ void ProbeModel::MoeFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
     for (size_t r = 0; r < m; ++r) std::memcpy(xin.data() + r * d, xn_.data() + routed[e][r].first * d, d * 4);
     MatMul(pool, L.gate_exps.Matrix(e), xin.data(), m, gate_.data(), ef);
     MatMul(pool, L.up_exps.Matrix(e), xin.data(), m, up_.data(), ef);
-    for (size_t i = 0; i < m * ef; ++i) gate_[i] = Silu(gate_[i]) * up_[i];
+    SwiGlu(gate_.data(), up_.data(), m * ef);
     out_e.resize(m * d);
     MatMul(pool, L.down_exps.Matrix(e), gate_.data(), m, out_e.data(), d);
     for (size_t r = 0; r < m; ++r) {

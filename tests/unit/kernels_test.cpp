@@ -2,6 +2,8 @@
 // file is built three times: into the main test binary (this machine's SIMD path), and into
 // binaries whose kernels are compiled for the baseline ISA (portable C++ on x86-64, NEON on
 // Arm) and, on x86-64, for AVX2 without AVX512-VNNI, so that every path CI can run is checked.
+#include <array>
+#include <cfloat>
 #include <cmath>
 #include <random>
 #include <string>
@@ -40,7 +42,7 @@ TEST_F(Kernels, Fp16RoundTrip) {
 TEST_F(Kernels, QuantizedDotsMatchADoubleReference) {
   ThreadPool pool(2);
   const auto cases = test::RunKernelCases(pool);
-  EXPECT_EQ(cases.size(), 18u);  // F32, F16: 3 each; Q8_0, Q4_0: 3 per layout
+  EXPECT_EQ(cases.size(), 24u);  // F32, F16: 4 each; Q8_0, Q4_0: 4 per layout
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
     EXPECT_TRUE(c.rows_match);  // both layouts hold the same numbers
@@ -52,7 +54,7 @@ TEST_F(Kernels, InterleavedAndGgmlLayoutsGiveTheSameProducts) {
   // Same quantized activations, same integer sums: the two layouts agree to float rounding.
   std::mt19937 rng(11);
   std::normal_distribution<float> dist;
-  const size_t n = 512, rows = 24, tokens = 3;
+  const size_t n = 512, rows = 40, tokens = 11;  // groups of 16 or 8, plain rows; a tail tile
   std::vector<float> w(rows * n), x(tokens * n);
   for (auto& v : w) v = dist(rng);
   for (auto& v : x) v = dist(rng);
@@ -67,6 +69,69 @@ TEST_F(Kernels, InterleavedAndGgmlLayoutsGiveTheSameProducts) {
     MatMul(pool, {t, packed.data(), rows, n, true}, x.data(), tokens, b.data(), rows);
     for (size_t i = 0; i < a.size(); ++i)
       EXPECT_NEAR(a[i], b[i], 1e-4 * (1 + std::fabs(a[i]))) << ToString(t) << " " << i;
+  }
+}
+
+TEST_F(Kernels, ExpAndSwiGluMatchTheLibraryWithinAFewUlp) {
+  // Every float from -87 to 88 in steps that hit many reduction intervals, plus a tail that
+  // is not a multiple of the vector width.
+  std::vector<float> x;
+  for (float v = -87.0f; v <= 88.0f; v += 0.0137f) x.push_back(v);
+  x.push_back(0.0f);
+  std::vector<float> e = x;
+  const float shift = 0.5f;
+  ExpShifted(e.data(), e.size(), shift);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double ref = std::exp(static_cast<double>(x[i] - shift));  // of the float difference
+    if (ref >= FLT_MIN) {
+      EXPECT_NEAR(e[i], ref, 4e-7 * ref) << x[i];
+    } else {  // below the normal range: zero where subnormals are flushed, tiny anyway
+      EXPECT_TRUE(e[i] >= 0 && e[i] <= FLT_MIN) << x[i] << " " << e[i];
+    }
+  }
+  // The sum, over softmax's domain (scores minus their maximum).
+  std::vector<float> scores;
+  for (float v = -30.0f; v <= 0.0f; v += 0.01f) scores.push_back(v);
+  double ref_sum = 0;
+  for (float v : scores) ref_sum += std::exp(static_cast<double>(v));
+  EXPECT_NEAR(ExpShifted(scores.data(), scores.size(), 0.0f), ref_sum, 1e-5 * ref_sum);
+  // Far below the normal range the result is (about) zero, never NaN or negative.
+  std::vector<float> tiny = {-200.0f, -1e30f, -INFINITY};
+  ExpShifted(tiny.data(), tiny.size(), 0.0f);
+  for (float v : tiny) EXPECT_TRUE(v >= 0 && v <= FLT_MIN) << v;
+  std::vector<float> g, u;
+  for (float v = -30.0f; v <= 30.0f; v += 0.071f) {
+    g.push_back(v);
+    u.push_back(0.5f - v / 60.0f);
+  }
+  std::vector<float> out = g;
+  SwiGlu(out.data(), u.data(), out.size());
+  for (size_t i = 0; i < g.size(); ++i) {
+    const double ref = g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i];
+    EXPECT_NEAR(out[i], ref, 1e-6 * std::fabs(ref) + 1e-12) << g[i];
+  }
+}
+
+TEST_F(Kernels, GemmF32MatchesADoubleReferenceAtEveryTileEdge) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist;
+  for (const auto& [m, n, k] : std::vector<std::array<size_t, 3>>{{1, 1, 1}, {8, 32, 64}, {13, 45, 7}, {32, 70, 64}}) {
+    const size_t lda = k + 3, ldb = n + 5, ldc = n + 1;  // leading dimensions past the edges
+    std::vector<float> a(m * lda), b(k * ldb), c(m * ldc, -1.0f);
+    for (auto& v : a) v = dist(rng);
+    for (auto& v : b) v = dist(rng);
+    GemmF32(m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t j = 0; j < ldc; ++j) {
+        if (j >= n) {
+          EXPECT_EQ(c[i * ldc + j], -1.0f) << "wrote past column " << n;
+          continue;
+        }
+        double ref = 0;
+        for (size_t p = 0; p < k; ++p) ref += static_cast<double>(a[i * lda + p]) * b[p * ldb + j];
+        EXPECT_NEAR(c[i * ldc + j], ref, 1e-5 * (1 + std::fabs(ref))) << m << "x" << n << "x" << k;
+      }
+    }
   }
 }
 
