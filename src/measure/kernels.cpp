@@ -568,6 +568,7 @@ namespace {
 #define TOKCAST_AVX512 1
 // One 64-byte register holds 4 quants of each of 16 rows.
 constexpr size_t kGroup = 16;
+// Tokens per activation tile: two passes of 4 over weights that stay in L1.
 constexpr size_t kMaxTileTokens = 8;
 #else
 constexpr size_t kGroup = 8;
@@ -582,16 +583,18 @@ constexpr size_t ChunkOffset(size_t c) {
   return 2 * kGroup + 4 * kGroup * c;
 }
 
-// One block of a tile of kMaxTileTokens tokens' activations, quantized to Q8_0: the tokens'
-// quants, their scales as floats, scale times the sum of the quants, and minus that sum times
-// the weights' offset (8 for Q4_0, 128 for Q8_0) as an integer: what the dot products of
-// unsigned weight quants start from. A kernel walks a tile's blocks with one pointer, and a
-// token's numbers are at fixed offsets. A last tile's unused slots are never read.
-struct ActBlock {
-  int8_t qs[kMaxTileTokens][32];
-  float d[kMaxTileTokens];
-  float s[kMaxTileTokens];
-  int32_t corr[kMaxTileTokens];
+// One block of a tile of W tokens' activations, quantized to Q8_0: the tokens' quants, their
+// scales as floats, scale times the sum of the quants, and minus that sum times the weights'
+// offset (8 for Q4_0, 128 for Q8_0) as an integer: what the dot products of unsigned weight
+// quants start from. A kernel walks a tile's blocks with one pointer, and a token's numbers
+// are at fixed offsets. A last tile's unused slots are never read. A decode token has tiles of
+// its own width, so that its blocks stay packed in few cache lines.
+template <size_t W>
+struct ActTile {
+  int8_t qs[W][32];
+  float d[W];
+  float s[W];
+  int32_t corr[W];
 };
 
 // Chunk c (0..7) covers elements 4c..4c+3 of a block. Q4_0: low nibbles of stored chunk c % 4
@@ -601,8 +604,8 @@ inline int GroupQuant(bool q4, const uint8_t* p, size_t c, size_t row, size_t j)
   return p[ChunkOffset(c) + 4 * row + j];
 }
 
-template <bool kQ4>
-void GroupDotPortable(const uint8_t* g, size_t nb, const ActBlock* a, size_t tokens, float* const* out) {
+template <bool kQ4, class A>
+void GroupDotPortable(const uint8_t* g, size_t nb, const A* a, size_t tokens, float* const* out) {
   for (size_t t = 0; t < tokens; ++t) {
     float acc[kGroup] = {};
     for (size_t b = 0; b < nb; ++b) {
@@ -623,16 +626,20 @@ void GroupDotPortable(const uint8_t* g, size_t nb, const ActBlock* a, size_t tok
 }
 
 #if defined(TOKCAST_AVX512)
-// 16 rows x T tokens: a block's weights are loaded and unpacked once for all T tokens; each
-// token's dot products start from its integer offset correction, so that a block costs 8
-// multiply-adds per token and 16 rows, then one conversion, one multiply and one FMA.
-template <bool kQ4, size_t T>
-void GroupDotAvx512(const uint8_t* g, size_t nb, const ActBlock* a, float* const* out) {
-  // Few tokens leave too few independent chains to hide the multiply-add latency: then each
-  // token's chunks go down two chains.
-  constexpr size_t kChains = T <= 4 ? 2 : 1;
-  __m512 acc[T];
-  for (size_t t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+// G adjacent groups (16 G rows) x T tokens. A block's weights are loaded and unpacked once for
+// all T tokens, every activation broadcast feeds G multiply-adds, and each token's integer
+// sums start from its offset correction: a block costs 8 multiply-adds per token and group,
+// then one conversion, one multiply and one FMA. (2 groups x 4 tokens measured fastest on a
+// Zen 5 core: 8 independent chains, few broadcasts, few registers.)
+template <bool kQ4, size_t G, size_t T, class A>
+void GroupsDotAvx512(const uint8_t* g, size_t nb, const A* a, size_t t0, float* const* out) {
+  // Few chains cannot hide the multiply-add latency: then a block's chunks go down two.
+  constexpr size_t kChains = G * T <= 4 ? 2 : 1;
+  const size_t gstride = nb * GroupBlockBytes(kQ4);
+  __m512 acc[G][T];
+  for (size_t h = 0; h < G; ++h) {
+    for (size_t t = 0; t < T; ++t) acc[h][t] = _mm512_setzero_ps();
+  }
   const __m512i low = _mm512_set1_epi8(0x0f);
   auto bcast = [](const int8_t* y) {  // 4 activation bytes to every lane, from memory
     int32_t y4;
@@ -641,39 +648,50 @@ void GroupDotAvx512(const uint8_t* g, size_t nb, const ActBlock* a, float* const
   };
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* p = g + b * GroupBlockBytes(kQ4);
-    const ActBlock& ab = a[b];
-    __m512i s[kChains][T];
+    const A& ab = a[b];
+    __m512i s[kChains][G][T];
     for (size_t t = 0; t < T; ++t) {
-      s[0][t] = _mm512_set1_epi32(ab.corr[t]);
-      if constexpr (kChains == 2) s[1][t] = _mm512_setzero_si512();
+      const __m512i c0 = _mm512_set1_epi32(ab.corr[t0 + t]);
+      for (size_t h = 0; h < G; ++h) {
+        s[0][h][t] = c0;
+        if constexpr (kChains == 2) s[1][h][t] = _mm512_setzero_si512();
+      }
     }
-    // Chunk c and c + 4 of a Q4_0 block come from one stored chunk's low and high nibbles:
-    // unpacked just before use, so that few registers hold weights.
+    // Chunks c and c + 4 of a Q4_0 block are one stored chunk's low and high nibbles,
+    // unpacked just before use so that few registers hold weights.
     for (size_t c = 0; c < 4; ++c) {
-      __m512i w0, w1;
-      if constexpr (kQ4) {
-        const __m512i raw = _mm512_loadu_si512(p + ChunkOffset(c));
-        w0 = _mm512_and_si512(raw, low);
-        w1 = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
-      } else {
-        w0 = _mm512_loadu_si512(p + ChunkOffset(c));
-        w1 = _mm512_loadu_si512(p + ChunkOffset(c + 4));
+      __m512i w[G][2];
+      for (size_t h = 0; h < G; ++h) {
+        if constexpr (kQ4) {
+          const __m512i raw = _mm512_loadu_si512(p + h * gstride + ChunkOffset(c));
+          w[h][0] = _mm512_and_si512(raw, low);
+          w[h][1] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
+        } else {
+          w[h][0] = _mm512_loadu_si512(p + h * gstride + ChunkOffset(c));
+          w[h][1] = _mm512_loadu_si512(p + h * gstride + ChunkOffset(c + 4));
+        }
       }
       for (size_t t = 0; t < T; ++t) {
-        s[0][t] = _mm512_dpbusd_epi32(s[0][t], w0, bcast(ab.qs[t] + 4 * c));
-        s[kChains - 1][t] = _mm512_dpbusd_epi32(s[kChains - 1][t], w1, bcast(ab.qs[t] + 16 + 4 * c));
+        const __m512i y0 = bcast(ab.qs[t0 + t] + 4 * c), y1 = bcast(ab.qs[t0 + t] + 16 + 4 * c);
+        for (size_t h = 0; h < G; ++h) s[0][h][t] = _mm512_dpbusd_epi32(s[0][h][t], w[h][0], y0);
+        for (size_t h = 0; h < G; ++h) s[kChains - 1][h][t] = _mm512_dpbusd_epi32(s[kChains - 1][h][t], w[h][1], y1);
       }
     }
-    const __m512 dx = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    for (size_t t = 0; t < T; ++t) {
-      __m512i sum = s[0][t];
-      if constexpr (kChains == 2) sum = _mm512_add_epi32(sum, s[1][t]);
-      const __m512 scale = _mm512_mul_ps(dx, _mm512_set1_ps(ab.d[t]));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[t]);
+    for (size_t h = 0; h < G; ++h) {
+      const __m512 dx = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + h * gstride)));
+      for (size_t t = 0; t < T; ++t) {
+        __m512i sum = s[0][h][t];
+        if constexpr (kChains == 2) sum = _mm512_add_epi32(sum, s[1][h][t]);
+        const __m512 scale = _mm512_mul_ps(dx, _mm512_set1_ps(ab.d[t0 + t]));
+        acc[h][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, acc[h][t]);
+      }
     }
   }
-  for (size_t t = 0; t < T; ++t) _mm512_storeu_ps(out[t], acc[t]);
+  for (size_t t = 0; t < T; ++t) {
+    for (size_t h = 0; h < G; ++h) _mm512_storeu_ps(out[t0 + t] + 16 * h, acc[h][t]);
+  }
 }
+
 #elif defined(TOKCAST_AVX2)
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 constexpr bool kVnni = true;
@@ -697,8 +715,8 @@ inline __m256i GroupDp(__m256i acc, __m256i w, __m256i y) {
 }
 
 // 8 rows x T tokens: the weights of a block are loaded and unpacked once for all T tokens.
-template <bool kQ4, size_t T>
-void GroupDotAvx2(const uint8_t* g, size_t nb, const ActBlock* a, float* const* out) {
+template <bool kQ4, size_t T, class A>
+void GroupDotAvx2(const uint8_t* g, size_t nb, const A* a, float* const* out) {
   const float off = kQ4 ? 8.0f : (kVnni ? 128.0f : 0.0f);
   __m256 acc[T];
   for (size_t t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
@@ -743,8 +761,8 @@ void GroupDotAvx2(const uint8_t* g, size_t nb, const ActBlock* a, float* const* 
 #if defined(TOKCAST_NEON) && defined(__ARM_FEATURE_DOTPROD)
 // 8 rows x T tokens with SDOT: rows 0-3 and 4-7 in two registers per chunk. Q8_0 quants go
 // back to signed bytes (xor 0x80), so only Q4_0 needs the offset.
-template <bool kQ4, size_t T>
-void GroupDotNeon(const uint8_t* g, size_t nb, const ActBlock* a, float* const* out) {
+template <bool kQ4, size_t T, class A>
+void GroupDotNeon(const uint8_t* g, size_t nb, const A* a, float* const* out) {
   const float off = kQ4 ? 8.0f : 0.0f;
   float32x4_t acc[T][2];
   for (size_t t = 0; t < T; ++t) acc[t][0] = acc[t][1] = vdupq_n_f32(0);
@@ -796,52 +814,66 @@ void GroupDotNeon(const uint8_t* g, size_t nb, const ActBlock* a, float* const* 
 }
 #endif
 
-// Up to kMaxTileTokens tokens against one group of kGroup rows.
-template <bool kQ4>
-void GroupDot(const uint8_t* g, size_t nb, const ActBlock* a, size_t tokens, float* const* out) {
+// Up to kMaxTileTokens tokens against `groups` adjacent groups of kGroup rows (2 where the
+// kernel takes two at once, else 1): returns how many groups it did.
+template <bool kQ4, class A>
+size_t GroupDot(const uint8_t* g, size_t groups, size_t nb, const A* a, size_t tokens, float* const* out) {
 #if defined(TOKCAST_AVX512)
-  switch (tokens) {
-    case 1:
-      return GroupDotAvx512<kQ4, 1>(g, nb, a, out);
-    case 2:
-      return GroupDotAvx512<kQ4, 2>(g, nb, a, out);
-    case 3:
-      return GroupDotAvx512<kQ4, 3>(g, nb, a, out);
-    case 4:
-      return GroupDotAvx512<kQ4, 4>(g, nb, a, out);
-    case 5:
-      return GroupDotAvx512<kQ4, 5>(g, nb, a, out);
-    case 6:
-      return GroupDotAvx512<kQ4, 6>(g, nb, a, out);
-    case 7:
-      return GroupDotAvx512<kQ4, 7>(g, nb, a, out);
-    default:
-      return GroupDotAvx512<kQ4, 8>(g, nb, a, out);
+  // One token streams its weights from memory: one stream per thread prefetches best.
+  const size_t done = groups >= 2 && tokens > 1 ? 2 : 1;
+  for (size_t t0 = 0; t0 < tokens; t0 += 4) {
+    const size_t m = std::min<size_t>(4, tokens - t0);
+    if (done == 2) {
+      if (m == 1) GroupsDotAvx512<kQ4, 2, 1>(g, nb, a, t0, out);
+      if (m == 2) GroupsDotAvx512<kQ4, 2, 2>(g, nb, a, t0, out);
+      if (m == 3) GroupsDotAvx512<kQ4, 2, 3>(g, nb, a, t0, out);
+      if (m == 4) GroupsDotAvx512<kQ4, 2, 4>(g, nb, a, t0, out);
+    } else {
+      if (m == 1) GroupsDotAvx512<kQ4, 1, 1>(g, nb, a, t0, out);
+      if (m == 2) GroupsDotAvx512<kQ4, 1, 2>(g, nb, a, t0, out);
+      if (m == 3) GroupsDotAvx512<kQ4, 1, 3>(g, nb, a, t0, out);
+      if (m == 4) GroupsDotAvx512<kQ4, 1, 4>(g, nb, a, t0, out);
+    }
   }
+  return done;
 #elif defined(TOKCAST_AVX2)
   switch (tokens) {
     case 1:
-      return GroupDotAvx2<kQ4, 1>(g, nb, a, out);
+      GroupDotAvx2<kQ4, 1>(g, nb, a, out);
+      break;
     case 2:
-      return GroupDotAvx2<kQ4, 2>(g, nb, a, out);
+      GroupDotAvx2<kQ4, 2>(g, nb, a, out);
+      break;
     case 3:
-      return GroupDotAvx2<kQ4, 3>(g, nb, a, out);
+      GroupDotAvx2<kQ4, 3>(g, nb, a, out);
+      break;
     default:
-      return GroupDotAvx2<kQ4, 4>(g, nb, a, out);
+      GroupDotAvx2<kQ4, 4>(g, nb, a, out);
+      break;
   }
+  (void)groups;
+  return 1;
 #elif defined(TOKCAST_NEON) && defined(__ARM_FEATURE_DOTPROD)
   switch (tokens) {
     case 1:
-      return GroupDotNeon<kQ4, 1>(g, nb, a, out);
+      GroupDotNeon<kQ4, 1>(g, nb, a, out);
+      break;
     case 2:
-      return GroupDotNeon<kQ4, 2>(g, nb, a, out);
+      GroupDotNeon<kQ4, 2>(g, nb, a, out);
+      break;
     case 3:
-      return GroupDotNeon<kQ4, 3>(g, nb, a, out);
+      GroupDotNeon<kQ4, 3>(g, nb, a, out);
+      break;
     default:
-      return GroupDotNeon<kQ4, 4>(g, nb, a, out);
+      GroupDotNeon<kQ4, 4>(g, nb, a, out);
+      break;
   }
+  (void)groups;
+  return 1;
 #else
   GroupDotPortable<kQ4>(g, nb, a, tokens, out);
+  (void)groups;
+  return 1;
 #endif
 }
 
@@ -910,19 +942,22 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
   // Activations quantized once per call (Q8_0), shared by every thread: in tiles of
   // kMaxTileTokens tokens for the interleaved groups, as rows with their scales and scaled sums
   // for plain rows.
-  thread_local std::vector<ActBlock> xt;
+  thread_local std::vector<ActTile<kMaxTileTokens>> xt;
+  thread_local std::vector<ActTile<1>> xt1;
   thread_local std::vector<BlockQ8_0> xq;
   thread_local std::vector<float> ys, yd;
   const size_t tiles = (tokens + kMaxTileTokens - 1) / kMaxTileTokens;
   const bool want_tiles = groups > 0, want_rows = quantized && first_plain < rows;
   if (quantized) {
-    if (want_tiles) xt.resize(tiles * nb);
+    if (want_tiles && tokens == 1) xt1.resize(nb);
+    if (want_tiles && tokens > 1) xt.resize(tiles * nb);
     if (want_rows) {
       xq.resize(tokens * nb);
       ys.resize(tokens * nb);
       yd.resize(tokens * nb);
     }
-    ActBlock* xtw = xt.data();
+    ActTile<kMaxTileTokens>* xtw = xt.data();
+    ActTile<1>* xt1w = xt1.data();
     BlockQ8_0* xqw = xq.data();
     float* ysw = ys.data();
     float* ydw = yd.data();
@@ -942,14 +977,14 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
             ydw[t * nb + b] = d;
             ysw[t * nb + b] = d * static_cast<float>(sum);
           }
-          if (want_tiles) {
-            ActBlock& ab = xtw[t / kMaxTileTokens * nb + b];
-            const size_t l = t % kMaxTileTokens;
+          auto put = [&](auto& ab, size_t l) {
             std::memcpy(ab.qs[l], q[b].qs, 32);
             ab.d[l] = d;
             ab.s[l] = d * static_cast<float>(sum);
             ab.corr[l] = -offset * sum;
-          }
+          };
+          if (want_tiles && tokens == 1) put(xt1w[b], 0);
+          if (want_tiles && tokens > 1) put(xtw[t / kMaxTileTokens * nb + b], t % kMaxTileTokens);
         }
       }
     };
@@ -960,7 +995,9 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
       quantize(0, tokens);
     }
   }
-  const ActBlock* xtp = xt.data();
+  // (Thread-local: the workers read the caller's buffers through these pointers.)
+  const ActTile<kMaxTileTokens>* xtp = xt.data();
+  const ActTile<1>* xt1p = xt1.data();
   const BlockQ8_0* xqp = xq.data();
   const float* ysp = ys.data();
   const float* ydp = yd.data();
@@ -972,16 +1009,18 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
       const size_t g1 = std::min({g0 + kTileGroups, u1, groups});
       for (size_t t0 = 0; t0 < tokens; t0 += kTileTokens) {
         const size_t nt = std::min(kTileTokens, tokens - t0);
-        const ActBlock* a = xtp + t0 / kTileTokens * nb;
-        for (size_t g = g0; g < g1; ++g) {
-          float* out[kTileTokens];
-          for (size_t t = 0; t < nt; ++t) out[t] = y + (t0 + t) * ld_y + g * kGroup;
-          const uint8_t* gp = wb + g * kGroup * row_stride;
-          if (q4) {
-            GroupDot<true>(gp, nb, a, nt, out);
-          } else {
-            GroupDot<false>(gp, nb, a, nt, out);
+        auto run = [&](const auto* a) {
+          for (size_t g = g0; g < g1;) {
+            float* out[kTileTokens];
+            for (size_t t = 0; t < nt; ++t) out[t] = y + (t0 + t) * ld_y + g * kGroup;
+            const uint8_t* gp = wb + g * kGroup * row_stride;
+            g += q4 ? GroupDot<true>(gp, g1 - g, nb, a, nt, out) : GroupDot<false>(gp, g1 - g, nb, a, nt, out);
           }
+        };
+        if (tokens == 1) {
+          run(xt1p);
+        } else {
+          run(xtp + t0 / kTileTokens * nb);
         }
       }
     }
