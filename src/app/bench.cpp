@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <tuple>
 
 #include "app/results.h"
 #include "app/session.h"
@@ -371,6 +372,28 @@ void AddPrediction(const catalog::Catalog& cat, const BenchModelRequest& r, cons
   }
 }
 
+// One row per operator that took time: its time per token, its share of the run, and the
+// bytes it read per token and at what rate.
+std::vector<json> ProfileRows(const measure::ProbeProfile& p, const std::string& test) {
+  double total = 0;
+  for (double v : p.seconds) total += v;
+  std::vector<json> rows;
+  const double tokens = static_cast<double>(std::max<uint64_t>(p.tokens, 1));
+  for (size_t i = 0; i < measure::ProbeProfile::kOps; ++i) {
+    if (p.seconds[i] <= 0) continue;
+    json j = {{"test", test},
+              {"op", measure::ToString(static_cast<measure::ProbeOp>(i))},
+              {"ms_per_token", p.seconds[i] * 1e3 / tokens},
+              {"share", total > 0 ? p.seconds[i] / total : 0.0}};
+    if (p.bytes[i] > 0) {
+      j["bytes_per_token"] = static_cast<double>(p.bytes[i]) / tokens;
+      j["read_bytes_per_s"] = static_cast<double>(p.bytes[i]) / p.seconds[i];
+    }
+    rows.push_back(std::move(j));
+  }
+  return rows;
+}
+
 std::vector<std::string> BenchNotes(const catalog::Catalog& cat, const json& s) {
   std::vector<std::string> notes;
   const HardwareSpec* local = cat.FindHardware("local");
@@ -452,7 +475,7 @@ BenchModelResult BenchModel(const catalog::Catalog& cat, const BenchModelRequest
   const size_t ctx_len = r.depth + std::max(r.prompt, r.gen) + 1;
   ModelUnderTest m = Load(cat, r, ctx_len);
   measure::ThreadPool pool(threads);
-  const auto run = measure::RunModelBenchmark(*m.probe, pool, {r.prompt, r.gen, r.depth, r.reps}, progress);
+  const auto run = measure::RunModelBenchmark(*m.probe, pool, {r.prompt, r.gen, r.depth, r.reps, r.profile}, progress);
   const auto pps = measure::Summarize(run.pp_tok_s), tgs = measure::Summarize(run.tg_tok_s);
   json s = {{"host", HostJson(host)},
             {"model", m.spec.id},
@@ -486,6 +509,13 @@ BenchModelResult BenchModel(const catalog::Catalog& cat, const BenchModelRequest
   }
   AddPrediction(cat, r, m, ctx_len, s);
   BenchModelResult out;
+  for (const auto& [test, n, prof] :
+       {std::tuple{"pp", r.prompt, &run.pp_profile}, std::tuple{"tg", r.gen, &run.tg_profile}}) {
+    if (!*prof) continue;
+    const std::string name = test + std::to_string(n);
+    for (json& row : ProfileRows(**prof, name)) out.profile_rows.push_back(std::move(row));
+  }
+  if (!out.profile_rows.empty()) s["profile"] = out.profile_rows;
   out.notes = BenchNotes(cat, s);
   for (const auto& w : measure::ReliabilityWarnings(host, std::max(pps.Spread(), tgs.Spread())))
     out.notes.push_back("warning: " + w);
@@ -505,6 +535,22 @@ report::Report BenchModelReport(const BenchModelResult& r) {
   rep.summary = r.summary;
   rep.notes = r.notes;
   const json& s = r.summary;
+  if (!r.profile_rows.empty()) {  // the profile is the table; the rates go under it
+    rep.schema = &report::kinds::BenchModelProfile();
+    rep.rows = r.profile_rows;
+    std::string rates;
+    if (s.contains("pp_tok_s"))
+      rates += "pp" + std::to_string(s["n_prompt"].get<uint64_t>()) + " " +
+               FormatFixed(s["pp_tok_s"].get<double>(), 2) + " t/s";
+    if (s.contains("tg_tok_s"))
+      rates += std::string(rates.empty() ? "" : ", ") + "tg" + std::to_string(s["n_gen"].get<uint64_t>()) + " " +
+               FormatFixed(s["tg_tok_s"].get<double>(), 2) + " t/s";
+    rep.notes.insert(rep.notes.begin(),
+                     "measured over the timed repetitions: " + rates +
+                         "; the profile is one more run of each test, timed per operator (the calling "
+                         "thread's time from each operator's start to its end)");
+    return rep;
+  }
   const std::string dep = s["depth"].get<uint64_t>() ? " @ d" + std::to_string(s["depth"].get<uint64_t>()) : "";
   auto row = [&](const char* test, const char* n_key, const char* mean, const char* sd, const char* pred,
                  const char* bound, const char* frac) {

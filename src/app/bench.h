@@ -48,6 +48,7 @@ struct BenchModelRequest {
   uint64_t prompt = 512, gen = 128, depth = 0, seed = 1;
   unsigned threads = 0;
   int reps = 5;
+  bool profile = false;  // also a per-operator profile of each test
   bool store = true;
   std::string db_path;
 };
@@ -55,6 +56,7 @@ struct BenchModelRequest {
 struct BenchModelResult {
   nlohmann::json summary;
   std::vector<std::string> notes;
+  std::vector<nlohmann::json> profile_rows;  // with `profile`: the report's rows
 };
 BenchModelResult BenchModel(const catalog::Catalog& cat, const BenchModelRequest& request, const Progress& progress);
 report::Report BenchModelReport(const BenchModelResult& result);

@@ -45,6 +45,8 @@ Runner RegisterBenchModel(CLI::App& app, Context& ctx) {
   app.add_option("-t,--threads", r->threads, "Threads (default: every logical core)");
   app.add_option("-r,--repetitions", r->reps, "Repetitions (after one warm-up)")->capture_default_str();
   app.add_option("--seed", r->seed, "Seed of the synthetic weights")->capture_default_str();
+  app.add_flag("--profile", r->profile,
+               "Then one more run of each test timed per operator: the report is where the time goes");
   return [r, &ctx]() {
     app::BenchModelRequest req = *r;
     req.store = !ctx.no_store;

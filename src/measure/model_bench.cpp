@@ -50,6 +50,24 @@ ModelBenchResult RunModelBenchmark(ProbeModel& m, ThreadPool& pool, const ModelB
       }
     }
   }
+  if (o.profile) {
+    progress("profiling each operator");
+    if (o.prompt > 0) {
+      fill_depth();
+      r.pp_profile.emplace();
+      m.SetProfile(&*r.pp_profile);
+      m.Forward(pool, toks.data(), o.prompt, &logits);
+      m.SetProfile(nullptr);
+    }
+    if (o.gen > 0) {
+      fill_depth();
+      r.tg_profile.emplace();
+      m.SetProfile(&*r.tg_profile);
+      int32_t tok = 1;
+      for (uint64_t i = 0; i < o.gen; ++i) m.Forward(pool, &tok, 1, &logits);
+      m.SetProfile(nullptr);
+    }
+  }
   progress("");
   return r;
 }

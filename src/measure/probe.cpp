@@ -1,6 +1,7 @@
 #include "measure/probe.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -103,6 +104,31 @@ void Rope(float* v, size_t hd, const float* cs, bool neox) {
   }
 }
 
+// Adds the time from construction to destruction (and `bytes`) to one operator of a profile.
+class OpTimer {
+ public:
+  OpTimer(ProbeProfile* p, ProbeOp op, uint64_t bytes = 0)
+      : p_(p), i_(static_cast<size_t>(op)), bytes_(bytes), t0_(p ? Clock::now() : Clock::time_point{}) {}
+  ~OpTimer() {
+    if (!p_) return;
+    p_->seconds[i_] += std::chrono::duration<double>(Clock::now() - t0_).count();
+    p_->bytes[i_] += bytes_;
+  }
+  OpTimer(const OpTimer&) = delete;
+  OpTimer& operator=(const OpTimer&) = delete;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  ProbeProfile* p_;
+  size_t i_;
+  uint64_t bytes_;
+  Clock::time_point t0_;
+};
+
+uint64_t MatrixBytes(const ProbeTensor& t) {
+  return t.present() ? static_cast<uint64_t>(t.rows) * t.row_bytes : 0;
+}
+
 void CheckSupported(const ModelSpec& s) {
   if (s.mla) throw std::invalid_argument("the probe engine does not run MLA attention (" + s.id + ")");
   if (s.sliding_window)
@@ -152,6 +178,38 @@ void InterleaveTensor(ProbeTensor& t, const uint8_t* src, uint8_t* dst) {
 }
 
 }  // namespace
+
+const char* ToString(ProbeOp op) {
+  switch (op) {
+    case ProbeOp::kEmbed:
+      return "embedding";
+    case ProbeOp::kNorm:
+      return "rms norm";
+    case ProbeOp::kQkv:
+      return "q/k/v projections";
+    case ProbeOp::kRopeCache:
+      return "rope, kv-cache write";
+    case ProbeOp::kAttention:
+      return "attention";
+    case ProbeOp::kWo:
+      return "output projection (attn)";
+    case ProbeOp::kResidual:
+      return "residual adds";
+    case ProbeOp::kRouter:
+      return "moe router";
+    case ProbeOp::kGateUp:
+      return "ffn gate/up";
+    case ProbeOp::kActivation:
+      return "swiglu";
+    case ProbeOp::kDown:
+      return "ffn down";
+    case ProbeOp::kOutput:
+      return "lm head";
+    case ProbeOp::kCount:
+      break;
+  }
+  return "?";
+}
 
 std::unique_ptr<ProbeModel> ProbeModel::Synthesize(const ModelSpec& spec, TensorType wt, uint64_t seed,
                                                    size_t max_context, bool ggml_layout) {
@@ -445,12 +503,17 @@ void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
   const size_t d = s.hidden, hd = s.head_dim, H = s.n_heads, KV = s.n_kv_heads;
   const size_t qd = H * hd, kvd = KV * hd, group = H / KV;
   const float att_scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  MatMul(pool, L.wq.Matrix(), xn_.data(), n, q_.data(), qd);
-  MatMul(pool, L.wk.Matrix(), xn_.data(), n, k_.data(), kvd);
-  MatMul(pool, L.wv.Matrix(), xn_.data(), n, v_.data(), kvd);
+  {
+    OpTimer timer(profile_, ProbeOp::kQkv, MatrixBytes(L.wq) + MatrixBytes(L.wk) + MatrixBytes(L.wv));
+    MatMul(pool, L.wq.Matrix(), xn_.data(), n, q_.data(), qd);
+    MatMul(pool, L.wk.Matrix(), xn_.data(), n, k_.data(), kvd);
+    MatMul(pool, L.wv.Matrix(), xn_.data(), n, v_.data(), kvd);
+  }
   uint16_t* kc = k_cache_.data() + li * max_ctx_ * kvd;
   uint16_t* vc = v_cache_.data() + li * max_ctx_ * kvd;
   // Biases, norms, rotary embeddings and the cache writes: each token on its own, on every thread.
+  std::optional<OpTimer> timer;
+  timer.emplace(profile_, ProbeOp::kRopeCache);
   pool.ParallelFor(n, [&](size_t t0, size_t t1) {
     for (size_t t = t0; t < t1; ++t) {
       float* q = q_.data() + t * qd;
@@ -477,6 +540,8 @@ void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
       }
     }
   });
+  // The attention reads the cache up to the last token's position, keys and values, fp16.
+  timer.emplace(profile_, ProbeOp::kAttention, static_cast<uint64_t>(pos0 + n) * kvd * 2 * sizeof(uint16_t));
   if (n >= kF32AttentionTokens) {
     AttentionF32(pool, kc, vc, n, pos0);
   } else {
@@ -499,30 +564,38 @@ void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
       }
     });
   }
+  timer.emplace(profile_, ProbeOp::kWo, MatrixBytes(L.wo));
   MatMul(pool, L.wo.Matrix(), att_.data(), n, xn_.data(), d);
+  timer.emplace(profile_, ProbeOp::kResidual);
   AddInto(pool, x_.data(), xn_.data(), n * d);
 }
 
 // Prefill attention over an F32 copy of this layer's cache (converted once, not once per
-// query head): each job is one token and one KV head with its whole group of query heads, so
-// every key and value row is read once for all of them.
+// query head, the keys transposed): each job is one KV head and a tile of query tokens with
+// their whole groups of query heads, as two matrix products (scores, then weighted values)
+// around a causal softmax.
 void ProbeModel::AttentionF32(ThreadPool& pool, const uint16_t* kc, const uint16_t* vc, size_t n, size_t pos0) {
   const ModelSpec& s = spec_;
   const size_t hd = s.head_dim, H = s.n_heads, KV = s.n_kv_heads;
   const size_t qd = H * hd, kvd = KV * hd, group = H / KV, ctx_end = pos0 + n;
   const float att_scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  // The values as F32 rows, the keys as F32 and transposed (per KV head, dimension-major), so
-  // that scores and outputs are both plain matrix products.
+  // The values as F32 rows and the keys as F32 transposed, both per KV head (values [g][j][hd],
+  // keys [g][dim][j]), so that scores and outputs are plain matrix products over contiguous
+  // panels. The keys' rows are padded off powers of two (a 2 KiB stride maps every row of a
+  // panel to the same few cache sets).
+  const size_t ldk = ctx_end + 16;
   kf_.resize(ctx_end * kvd);
   vf_.resize(ctx_end * kvd);
-  kt_.resize(ctx_end * kvd);
+  kt_.resize(kvd * ldk);
   pool.ParallelFor(ctx_end, [&](size_t j0, size_t j1) {
     F16ToF32(kc + j0 * kvd, kf_.data() + j0 * kvd, (j1 - j0) * kvd);
-    F16ToF32(vc + j0 * kvd, vf_.data() + j0 * kvd, (j1 - j0) * kvd);
+    for (size_t j = j0; j < j1; ++j) {
+      for (size_t g = 0; g < KV; ++g) F16ToF32(vc + j * kvd + g * hd, vf_.data() + (g * ctx_end + j) * hd, hd);
+    }
   });
   pool.ParallelFor(kvd, [&](size_t c0, size_t c1) {
     for (size_t c = c0; c < c1; ++c) {
-      for (size_t j = 0; j < ctx_end; ++j) kt_[c * ctx_end + j] = kf_[j * kvd + c];
+      for (size_t j = 0; j < ctx_end; ++j) kt_[c * ldk + j] = kf_[j * kvd + c];
     }
   });
   // A job: one KV head and a tile of query tokens, about 32 query rows with their whole groups.
@@ -531,25 +604,25 @@ void ProbeModel::AttentionF32(ThreadPool& pool, const uint16_t* kc, const uint16
     thread_local std::vector<float> qs, sc, os;
     for (size_t job = ti; job < tiles * KV; job += tc) {
       const size_t g = job % KV, t0 = job / KV * tq, nt = std::min(tq, n - t0);
-      const size_t rows = nt * group, kend = pos0 + t0 + nt;
+      const size_t rows = nt * group, kend = pos0 + t0 + nt, lds = kend + 16;
       qs.resize(rows * hd);
-      sc.resize(rows * kend);
+      sc.resize(rows * lds);
       os.resize(rows * hd);
       for (size_t tt = 0; tt < nt; ++tt) {
         const float* q = q_.data() + (t0 + tt) * qd + g * group * hd;
         for (size_t i = 0; i < group * hd; ++i) qs[tt * group * hd + i] = q[i] * att_scale;
       }
-      GemmF32(rows, kend, hd, qs.data(), hd, kt_.data() + g * hd * ctx_end, ctx_end, sc.data(), kend);
+      GemmF32(rows, kend, hd, qs.data(), hd, kt_.data() + g * hd * ldk, ldk, sc.data(), lds);
       // Causal softmax per row: token t0 + tt sees positions up to pos0 + t0 + tt.
       for (size_t r = 0; r < rows; ++r) {
-        float* row = sc.data() + r * kend;
+        float* row = sc.data() + r * lds;
         const size_t valid = pos0 + t0 + r / group + 1;
         const float mx = *std::max_element(row, row + valid);
         const float inv = 1.0f / ExpShifted(row, valid, mx);
         for (size_t j = 0; j < valid; ++j) row[j] *= inv;
         std::fill(row + valid, row + kend, 0.0f);
       }
-      GemmF32(rows, hd, kend, sc.data(), kend, vf_.data() + g * hd, kvd, os.data(), hd);
+      GemmF32(rows, hd, kend, sc.data(), lds, vf_.data() + g * ctx_end * hd, hd, os.data(), hd);
       for (size_t tt = 0; tt < nt; ++tt) {
         std::copy_n(os.data() + tt * group * hd, group * hd, att_.data() + (t0 + tt) * qd + g * group * hd);
       }
@@ -561,10 +634,15 @@ void ProbeModel::AttentionF32(ThreadPool& pool, const uint16_t* kc, const uint16
 void ProbeModel::DenseFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
   const size_t d = spec_.hidden;
   const size_t ff = spec_.ffn;
+  std::optional<OpTimer> timer;
+  timer.emplace(profile_, ProbeOp::kGateUp, MatrixBytes(L.w_gate) + MatrixBytes(L.w_up));
   MatMul(pool, L.w_gate.Matrix(), xn_.data(), n, gate_.data(), ff);
   MatMul(pool, L.w_up.Matrix(), xn_.data(), n, up_.data(), ff);
+  timer.emplace(profile_, ProbeOp::kActivation);
   pool.ParallelFor(n * ff, [&](size_t i0, size_t i1) { SwiGlu(gate_.data() + i0, up_.data() + i0, i1 - i0); });
+  timer.emplace(profile_, ProbeOp::kDown, MatrixBytes(L.w_down));
   MatMul(pool, L.w_down.Matrix(), gate_.data(), n, att_.data(), d);
+  timer.emplace(profile_, ProbeOp::kResidual);
   AddInto(pool, x_.data(), att_.data(), n * d);
 }
 
@@ -575,6 +653,8 @@ void ProbeModel::MoeFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
   const size_t d = s.hidden;
   const size_t E = s.moe->n_experts, K = s.moe->n_experts_active, ef = s.moe->expert_ffn;
   std::vector<float> logits_r(n * E);
+  std::optional<OpTimer> timer;
+  timer.emplace(profile_, ProbeOp::kRouter, MatrixBytes(L.router));
   MatMul(pool, L.router.Matrix(), xn_.data(), n, logits_r.data(), E);
   // Top-k per token, softmax over the selected logits.
   std::vector<std::vector<std::pair<size_t, float>>> routed(E);  // expert -> (token, weight)
@@ -596,10 +676,13 @@ void ProbeModel::MoeFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
     const size_t m = routed[e].size();
     xin.resize(m * d);
     for (size_t r = 0; r < m; ++r) std::memcpy(xin.data() + r * d, xn_.data() + routed[e][r].first * d, d * 4);
+    timer.emplace(profile_, ProbeOp::kGateUp, MatrixBytes(L.gate_exps) + MatrixBytes(L.up_exps));
     MatMul(pool, L.gate_exps.Matrix(e), xin.data(), m, gate_.data(), ef);
     MatMul(pool, L.up_exps.Matrix(e), xin.data(), m, up_.data(), ef);
+    timer.emplace(profile_, ProbeOp::kActivation);
     SwiGlu(gate_.data(), up_.data(), m * ef);
     out_e.resize(m * d);
+    timer.emplace(profile_, ProbeOp::kDown, MatrixBytes(L.down_exps));
     MatMul(pool, L.down_exps.Matrix(e), gate_.data(), m, out_e.data(), d);
     for (size_t r = 0; r < m; ++r) {
       const float w = routed[e][r].second;
@@ -607,6 +690,7 @@ void ProbeModel::MoeFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
       for (size_t i = 0; i < d; ++i) acc[i] += w * out_e[r * d + i];
     }
   }
+  timer.emplace(profile_, ProbeOp::kResidual);
   for (size_t i = 0; i < n * d; ++i) x_[i] += moe_acc_[i];
 }
 
@@ -617,21 +701,31 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
   for (size_t done = 0; done < n_total; done += chunk_) {
     const size_t n = std::min(chunk_, n_total - done);
     const size_t pos0 = pos_;
-    RopeTable(pos0, n, s.head_dim, rope_theta_, rope_);
-    // Embedding rows.
-    for (size_t t = 0; t < n; ++t) {
-      const int32_t id = tokens[done + t];
-      if (id < 0 || static_cast<size_t>(id) >= tok_embd_.rows) throw std::invalid_argument("token id out of range");
-      ReadRow(tok_embd_.Matrix(), static_cast<size_t>(id), x_.data() + t * d);
+    if (profile_) profile_->tokens += n;
+    {
+      OpTimer timer(profile_, ProbeOp::kEmbed, n * tok_embd_.row_bytes);
+      RopeTable(pos0, n, s.head_dim, rope_theta_, rope_);
+      for (size_t t = 0; t < n; ++t) {
+        const int32_t id = tokens[done + t];
+        if (id < 0 || static_cast<size_t>(id) >= tok_embd_.rows) throw std::invalid_argument("token id out of range");
+        ReadRow(tok_embd_.Matrix(), static_cast<size_t>(id), x_.data() + t * d);
+      }
     }
     for (size_t li = 0; li < layers_.size(); ++li) {
       const ProbeLayer& L = layers_[li];
-      for (size_t t = 0; t < n; ++t) {
-        RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.attn_norm.data), xn_.data() + t * d, d, norm_eps_);
+      {
+        OpTimer timer(profile_, ProbeOp::kNorm);
+        for (size_t t = 0; t < n; ++t) {
+          RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.attn_norm.data), xn_.data() + t * d, d,
+                  norm_eps_);
+        }
       }
       Attention(pool, li, n, pos0);
-      for (size_t t = 0; t < n; ++t) {
-        RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.ffn_norm.data), xn_.data() + t * d, d, norm_eps_);
+      {
+        OpTimer timer(profile_, ProbeOp::kNorm);
+        for (size_t t = 0; t < n; ++t) {
+          RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.ffn_norm.data), xn_.data() + t * d, d, norm_eps_);
+        }
       }
       if (s.moe)
         MoeFfn(pool, L, n);
@@ -640,6 +734,8 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
     }
     pos_ += n;
     if (logits && done + n == n_total) {
+      const ProbeTensor& head = output_.present() ? output_ : tok_embd_;
+      OpTimer timer(profile_, ProbeOp::kOutput, MatrixBytes(head));
       const size_t t = n - 1;
       RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(output_norm_.data), xn_.data(), d, norm_eps_);
       const ProbeTensor& out = output_.present() ? output_ : tok_embd_;

@@ -5,6 +5,7 @@
 // numbers; it allocates once, up front.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -51,6 +52,35 @@ struct ProbeLayer {
   ProbeTensor router, gate_exps, up_exps, down_exps;  // MoE
 };
 
+// The forward pass's operators, for a per-operator profile.
+enum class ProbeOp {
+  kEmbed,       // embedding rows
+  kNorm,        // RMSNorm before attention and FFN
+  kQkv,         // the Q, K and V projections
+  kRopeCache,   // biases, Q/K norms, rotary embeddings, KV-cache writes
+  kAttention,   // scores, softmax, weighted values
+  kWo,          // the attention output projection
+  kResidual,    // the residual additions
+  kRouter,      // MoE router and top-k
+  kGateUp,      // FFN gate and up projections (MoE: the routed experts')
+  kActivation,  // SwiGLU
+  kDown,        // FFN down projection (MoE: with the weighted sum)
+  kOutput,      // final norm and the output projection
+  kCount
+};
+const char* ToString(ProbeOp op);
+
+// Time and bytes per operator, summed over the forward passes the profile was attached for
+// (ProbeModel::SetProfile): where a step's time goes. Bytes are the weights and KV cache an
+// operator read; each operator's time is the calling thread's, start to end (the pool's jobs
+// are synchronous).
+struct ProbeProfile {
+  static constexpr size_t kOps = static_cast<size_t>(ProbeOp::kCount);
+  std::array<double, kOps> seconds{};
+  std::array<uint64_t, kOps> bytes{};
+  uint64_t tokens = 0;  // tokens the attached passes ran
+};
+
 class ProbeModel {
  public:
   // Synthesized weights (deterministic pseudo-random, scaled to keep activations sane).
@@ -76,6 +106,8 @@ class ProbeModel {
   // the KV cache. When `logits` is non-null, it receives the last token's logits (vocab).
   void Forward(ThreadPool& pool, const int32_t* tokens, size_t n, std::vector<float>* logits);
   void Reset() { pos_ = 0; }
+  // Adds each operator's time to `profile` (null: no profiling) from the next Forward on.
+  void SetProfile(ProbeProfile* profile) { profile_ = profile; }
   size_t position() const { return pos_; }
   size_t max_context() const { return max_ctx_; }
 
@@ -117,6 +149,7 @@ class ProbeModel {
   static constexpr size_t kF32AttentionTokens = 8;
   std::vector<int> expert_ids_;
   std::vector<float> expert_w_;
+  ProbeProfile* profile_ = nullptr;
 };
 
 // Plain reference implementation in double precision (no SIMD, no quantized activations):

@@ -577,7 +577,19 @@ const Schema& BenchModelSummary() {
             Never(Num("decode_bandwidth_fraction", "", "decode bytes/s over bench machine's bandwidth")),
             Never(Num("prefill_flops_per_s", "FLOP/s", "prefill FLOP/s")),
             Never(Num("prefill_matmul_fraction", "", "prefill FLOP/s over bench machine's GEMM peak")),
+            Never(Object("profile", "with --profile: the per-operator rows", {})),
             Int("run_id", "", "results database run").Header("stored as run")});
+  return s;
+}
+
+const Schema& BenchModelProfile() {
+  static const Schema s =
+      Make("bench_model_profile",
+           {Always(Str("test", "pp512, tg128, ...")), Always(Str("op", "operator of the forward pass")),
+            Always(Num("ms_per_token", "ms", "time per token").Header("ms/token").Decimals(3)),
+            Always(Num("share", "", "share of the run's time").Header("% of time").Scale(100).Decimals(1)),
+            Num("bytes_per_token", "bytes", "weights and KV cache read per token").Header("MB/token").Scale(1e-6),
+            Num("read_bytes_per_s", "bytes/s", "those bytes over the operator's time").Header("GB/s").Scale(1e-9)});
   return s;
 }
 
@@ -786,6 +798,7 @@ std::vector<const Schema*> All() {
           &BenchMachineSummary(),
           &BenchModel(),
           &BenchModelSummary(),
+          &BenchModelProfile(),
           &ResultsList(),
           &StoredRun(),
           &Measurement(),

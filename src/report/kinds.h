@@ -26,6 +26,7 @@ const Schema& BenchMachine();         // one row per measurement
 const Schema& BenchMachineSummary();  // host, chosen ceilings, profile paths
 const Schema& BenchModel();           // one row per test (pp, tg)
 const Schema& BenchModelSummary();
+const Schema& BenchModelProfile();  // bench model --profile: one row per test and operator
 const Schema& ResultsList();
 const Schema& StoredRun();
 const Schema& Measurement();  // the validation CSV schema (results export)
