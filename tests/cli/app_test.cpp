@@ -2,6 +2,7 @@
 // cases), ids found the way people type them, and every command's output in every format
 // carrying the same values (CSV/JSON parity).
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -172,6 +173,8 @@ std::vector<Command> EveryCommand(const test::TempDir& dir) {
       {{"--db", db, "results", "show", "1"}},
       {{"--db", db, "results", "export"}},
       {{"--db", db, "--no-store", "bench", "model", "--model", "qwen3-0.6b", "-p", "8", "-n", "2", "-r", "1"}},
+      {{"--db", db, "--no-store", "bench", "model", "--model", "qwen3-0.6b", "-p", "8", "-n", "2", "-r", "1",
+        "--profile"}},
       {{"--no-store", "bench", "machine", "--buffer-mib", "24", "-r", "1", "--rounds", "1", "--no-profile"}},
       {{"synth", "--model", "qwen3-0.6b", "--out", dir.File("s.gguf")}},
       {{"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--request-rate", "4",
@@ -181,6 +184,38 @@ std::vector<Command> EveryCommand(const test::TempDir& dir) {
       {{"plan", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm,apple-m4-max-40c", "--request-rate", "20",
         "--requests-per-trial", "40", "--tp", "1"}},
   };
+}
+
+// bench model --profile: every operator of both tests, shares that add up, the weights each
+// projection read (per token: all of them for one decode token).
+TEST(App, BenchModelProfileSaysWhereTheTimeGoes) {
+  const auto r = test::RunCli({"--no-store", "bench", "model", "--model", "qwen3-0.6b", "--quant", "q8_0", "-p", "16",
+                               "-n", "4", "-r", "1", "--profile", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = test::Rows(r.out);
+  std::map<std::string, double> share;
+  std::map<std::string, std::set<std::string>> ops;
+  for (const auto& row : rows) {
+    const std::string test = row["test"].get<std::string>();
+    share[test] += row["share"].get<double>();
+    ops[test].insert(row["op"].get<std::string>());
+    EXPECT_GE(row["ms_per_token"].get<double>(), 0);
+  }
+  ASSERT_EQ(share.size(), 2u);
+  for (const auto& [test, sum] : share) EXPECT_NEAR(sum, 1.0, 1e-9) << test;
+  for (const char* op : {"q/k/v projections", "attention", "ffn gate/up", "ffn down", "lm head"}) {
+    EXPECT_TRUE(ops["pp16"].count(op)) << op;
+    EXPECT_TRUE(ops["tg4"].count(op)) << op;
+  }
+  // A decode token reads every projection: Qwen3-0.6B's 28 layers of gate and up, 1024 x 3072
+  // at 34 bytes per 32 Q8_0 weights.
+  for (const auto& row : rows) {
+    if (row["test"] == "tg4" && row["op"] == "ffn gate/up")
+      EXPECT_DOUBLE_EQ(row["bytes_per_token"].get<double>(), 28.0 * 2 * 3072 * 1024 / 32 * 34);
+  }
+  const json summary = json::parse(r.out)["summary"];
+  EXPECT_EQ(summary["profile"].size(), rows.size());
+  EXPECT_GT(summary["tg_tok_s"].get<double>(), 0);  // the timed runs are still reported
 }
 
 TEST(App, EveryCommandInEveryFormatCarriesTheSameValues) {
