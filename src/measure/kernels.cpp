@@ -393,6 +393,17 @@ float DotF32(const float* x, const float* y, size_t n) {
   return DotF32(n, x, y);
 }
 
+void F32ToF16(const float* x, uint16_t* y, size_t n) {
+  size_t i = 0;
+#if defined(TOKCAST_AVX2)
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+#endif
+  for (; i < n; ++i) y[i] = Fp32ToFp16(x[i]);
+}
+
 void AxpyF32(float a, const float* x, float* y, size_t n) {
   size_t i = 0;
 #if defined(TOKCAST_AVX2)
@@ -650,7 +661,7 @@ void GroupDotPortable(const uint8_t* g, size_t nb, const A* a, size_t tokens, fl
 template <bool kQ4, size_t G, size_t T, class A>
 void GroupsDotAvx512(const uint8_t* g, size_t nb, const A* a, size_t t0, float* const* out) {
   // Few chains cannot hide the multiply-add latency: then a block's chunks go down two.
-  constexpr size_t kChains = G * T <= 4 ? 2 : 1;
+  constexpr size_t kChains = G * T <= 8 ? 2 : 1;
   const size_t gstride = nb * GroupBlockBytes(kQ4);
   __m512 acc[G][T];
   for (size_t h = 0; h < G; ++h) {

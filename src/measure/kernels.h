@@ -42,6 +42,8 @@ size_t RowBytes(TensorType t, size_t n);
 float DotF16(const uint16_t* x, const float* y, size_t n);
 // F32 vector helpers for attention over an F32 copy of the KV cache (prefill).
 void F16ToF32(const uint16_t* x, float* y, size_t n);
+// fp16 (round to nearest even, as Fp32ToFp16) of n floats: the KV cache's writes.
+void F32ToF16(const float* x, uint16_t* y, size_t n);
 float DotF32(const float* x, const float* y, size_t n);
 void AxpyF32(float a, const float* x, float* y, size_t n);
 void AxpyF16(float a, const uint16_t* x, float* y, size_t n);

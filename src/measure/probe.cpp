@@ -70,8 +70,7 @@ void Fill(const ProbeTensor& t, uint8_t* data, float sigma, Rng& rng, bool ones)
 }
 
 void RmsNorm(const float* x, const float* w, float* out, size_t n, float eps) {
-  double ss = 0;
-  for (size_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const double ss = DotF32(x, x, n);  // SIMD partial sums: no serial chain of adds
   const float scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
   for (size_t i = 0; i < n; ++i) out[i] = x[i] * scale * (w ? w[i] : 1.0f);
 }
@@ -534,10 +533,8 @@ void ProbeModel::Attention(ThreadPool& pool, size_t li, size_t n, size_t pos0) {
           RmsNorm(k + h * hd, reinterpret_cast<const float*>(L.k_norm.data), k + h * hd, hd, norm_eps_);
         Rope(k + h * hd, hd, rope_.data() + t * hd, neox_rope_);
       }
-      for (size_t i = 0; i < kvd; ++i) {
-        kc[(pos0 + t) * kvd + i] = Fp32ToFp16(k[i]);
-        vc[(pos0 + t) * kvd + i] = Fp32ToFp16(v[i]);
-      }
+      F32ToF16(k, kc + (pos0 + t) * kvd, kvd);
+      F32ToF16(v, vc + (pos0 + t) * kvd, kvd);
     }
   });
   // The attention reads the cache up to the last token's position, keys and values, fp16.
@@ -694,6 +691,21 @@ void ProbeModel::MoeFfn(ThreadPool& pool, const ProbeLayer& L, size_t n) {
   for (size_t i = 0; i < n * d; ++i) x_[i] += moe_acc_[i];
 }
 
+// xn = RMSNorm(x) * weight for n tokens: a prefill's rows on every thread, a decode token's on
+// the caller.
+void ProbeModel::NormRows(ThreadPool& pool, const ProbeTensor& weight, size_t n) {
+  const size_t d = spec_.hidden;
+  auto rows = [&](size_t t0, size_t t1) {
+    for (size_t t = t0; t < t1; ++t)
+      RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(weight.data), xn_.data() + t * d, d, norm_eps_);
+  };
+  if (n >= 2 * pool.size()) {
+    pool.ParallelFor(n, rows);
+  } else {
+    rows(0, n);
+  }
+}
+
 void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total, std::vector<float>* logits) {
   const ModelSpec& s = spec_;
   if (pos_ + n_total > max_ctx_) throw std::invalid_argument("the probe's KV cache is full");
@@ -715,17 +727,12 @@ void ProbeModel::Forward(ThreadPool& pool, const int32_t* tokens, size_t n_total
       const ProbeLayer& L = layers_[li];
       {
         OpTimer timer(profile_, ProbeOp::kNorm);
-        for (size_t t = 0; t < n; ++t) {
-          RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.attn_norm.data), xn_.data() + t * d, d,
-                  norm_eps_);
-        }
+        NormRows(pool, L.attn_norm, n);
       }
       Attention(pool, li, n, pos0);
       {
         OpTimer timer(profile_, ProbeOp::kNorm);
-        for (size_t t = 0; t < n; ++t) {
-          RmsNorm(x_.data() + t * d, reinterpret_cast<const float*>(L.ffn_norm.data), xn_.data() + t * d, d, norm_eps_);
-        }
+        NormRows(pool, L.ffn_norm, n);
       }
       if (s.moe)
         MoeFfn(pool, L, n);

@@ -125,6 +125,7 @@ class ProbeModel {
  private:
   ProbeModel() = default;
   void Allocate(size_t max_context);
+  void NormRows(ThreadPool& pool, const ProbeTensor& weight, size_t n);
   void Attention(ThreadPool& pool, size_t layer, size_t n, size_t pos0);
   void AttentionF32(ThreadPool& pool, const uint16_t* kc, const uint16_t* vc, size_t n, size_t pos0);
   void DenseFfn(ThreadPool& pool, const ProbeLayer& L, size_t n);

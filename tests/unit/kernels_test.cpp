@@ -32,6 +32,16 @@ class Kernels : public ::testing::Test {
   }
 };
 
+TEST_F(Kernels, VectorFp16ConversionRoundsAsTheScalarOne) {
+  // Halfway cases, subnormal halves, overflow to infinity, and a tail past the vector width.
+  std::vector<float> x = {0.0f,  -0.0f,   1.0f,    1.00048828125f, 1.00146484375f, 65504.0f, 65520.0f, 1e9f,
+                          -1e9f, 6.1e-5f, 3.0e-7f, 5.96e-8f,       2.9e-8f,        -1234.5f, 0.333333f};
+  for (int i = 0; i < 37; ++i) x.push_back(static_cast<float>(i) * 0.7311f - 9.0f);
+  std::vector<uint16_t> y(x.size());
+  F32ToF16(x.data(), y.data(), x.size());
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y[i], Fp32ToFp16(x[i])) << x[i];
+}
+
 TEST_F(Kernels, Fp16RoundTrip) {
   for (float v : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1e-5f, 3.0e-7f, 1234.5f, -0.333f}) {
     const float back = Fp16ToFp32(Fp32ToFp16(v));
