@@ -187,14 +187,23 @@ struct PassEnv {
   bool fa = true;
 };
 
+// Whether the weights are FP8/FP4 that the device's tensor cores take as they are (no
+// dequantization, no int8-style unpacking: the GEMM reads them natively).
+bool NativeLowPrecision(const PerfContext& c) {
+  const Precision p = c.model.weight_compute;
+  return (p == Precision::kFp8 || p == Precision::kFp4) && c.hw.PeakFlops(p).has_value();
+}
+
 // The device and the host as the roofline sees them in this pass.
 std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
                                      bool prefill) {
   const PreparedModel& pm = c.model;
   const double tp = std::max<uint32_t>(w.tp, 1);
-  Precision prec = pm.weight_compute;
-  if (prec != Precision::kFp8 && prec != Precision::kFp4)
-    prec = pm.quantized ? c.rt.quantized_precision : c.rt.dense_precision;
+  // FP8/FP4 weights run on the hardware's own FP8/FP4 GEMMs where it has them; elsewhere they
+  // are dequantized into the runtime's GEMM precision like any quantized format.
+  const Precision prec = NativeLowPrecision(c) ? pm.weight_compute
+                         : pm.quantized        ? c.rt.quantized_precision
+                                               : c.rt.dense_precision;
   // Kernels can always fall back to FP32 ALUs: never assume less than that rate.
   const double fp32_peak = c.hw.PeakFlops(Precision::kFp32).value_or(1e12);
   const double gemm_peak = std::max(c.hw.PeakFlops(prec).value_or(fp32_peak), fp32_peak);
@@ -332,10 +341,11 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   e.qk = pass.prefill ? pm.attn_qk_dim : pm.attn_qk_dim_decode;
   e.vd = pass.prefill ? pm.attn_v_dim : pm.attn_v_dim_decode;
   e.kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * KvBytesPerElem(w.kv_type);
-  e.dq_scale = bound ? 0.0 : 1.0;
+  const bool native = NativeLowPrecision(c);
+  e.dq_scale = bound || native ? 0.0 : 1.0;
   // ALU work of quantized GEMMs, per GEMM FLOP (prefill and batched decode; the matrix-vector
-  // case is covered by the per-weight dequant cost).
-  e.alu = (!bound && pm.quantized && T > 1) ? eff.alu_per_gemm_flop : 0.0;
+  // case is covered by the per-weight dequant cost). Native FP8/FP4 GEMMs have none.
+  e.alu = (!bound && pm.quantized && !native && T > 1) ? eff.alu_per_gemm_flop : 0.0;
   e.link_bw = c.hw.host_link_bytes_per_s.value_or(c.hw.host_memory_bandwidth_bytes_per_s);
   e.link_eff = bound ? 1.0 : eff.link;
   e.fa = c.rt.flash_attention;
