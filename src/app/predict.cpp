@@ -56,23 +56,26 @@ std::vector<std::pair<uint32_t, PerfWorkload>> Workloads(const PredictRequest& r
   std::vector<std::pair<uint32_t, PerfWorkload>> out;
   std::vector<TensorType> kv_types = r.kv_types;
   if (kv_types.empty()) kv_types.push_back(TensorType::kF16);  // replaced per scenario (DefaultKvType)
-  for (auto dev : r.devices)
-    for (auto tp : r.tp)
-      for (auto kv : kv_types)
-        for (auto p : r.prompt)
-          for (auto g : r.gen)
-            for (auto d : r.depth)
-              for (auto b : r.batch) {
-                PerfWorkload w;
-                w.prompt = p;
-                w.gen = g;
-                w.depth = d;
-                w.batch = b;
-                w.tp = tp;
-                w.devices = std::max(dev, tp);
-                w.kv_type = kv;
-                out.emplace_back(dev, w);
-              }
+  const std::vector<uint32_t> ubatches = r.ubatch.empty() ? std::vector<uint32_t>{0} : r.ubatch;
+  for (auto ub : ubatches)
+    for (auto dev : r.devices)
+      for (auto tp : r.tp)
+        for (auto kv : kv_types)
+          for (auto p : r.prompt)
+            for (auto g : r.gen)
+              for (auto d : r.depth)
+                for (auto b : r.batch) {
+                  PerfWorkload w;
+                  w.prompt = p;
+                  w.gen = g;
+                  w.depth = d;
+                  w.batch = b;
+                  w.tp = tp;
+                  w.devices = std::max(dev, tp);
+                  w.kv_type = kv;
+                  w.ubatch = ub;
+                  out.emplace_back(dev, w);
+                }
   return out;
 }
 
@@ -159,7 +162,7 @@ PredictResult Predict(const catalog::Catalog& cat, const PredictRequest& req) {
   if (req.models.empty() || req.hardware.empty()) throw catalog::InputError("predict needs a model and a hardware id");
   CheckSweepSize({req.models.size(), req.quants.size(), req.hardware.size(), req.runtimes.size(), req.devices.size(),
                   req.tp.size(), req.kv_types.size(), req.prompt.size(), req.gen.size(), req.depth.size(),
-                  req.batch.size()});
+                  req.batch.size(), req.ubatch.size()});
   const EfficiencyProfile profile = LoadProfile(req.profile_path);
   ScenarioBuilder builder(cat);
   const auto workloads = Workloads(req);
@@ -260,6 +263,7 @@ json RowJson(const PredictRow& r) {
             {"devices", w.devices},
             {"tp", w.tp},
             {"kv_type", ToLower(ToString(w.kv_type))},
+            {"ubatch", w.ubatch ? json(w.ubatch) : json(nullptr)},
             {"memory_gib", plan.capacity_gib},
             {"fits", plan.fits()},
             {"verdict", std::string(ToString(plan.verdict))},

@@ -32,6 +32,7 @@ struct PredictRequest {
   std::optional<double> memory_gib;
   std::string profile_path;          // empty: the built-in calibrated profile
   std::optional<uint64_t> isl, osl;  // saturated throughput
+  std::vector<uint32_t> ubatch;      // prefill tokens per forward pass (llama.cpp -ub); empty: the runtime's
   std::optional<double> claim_tg, claim_pp, claim_ttft;
   Costing cost;
   std::string sort;  // tg, pp, ttft, cost, power, price, energy

@@ -1,6 +1,7 @@
 // tokcast predict / compare / explain: speed, energy and cost of a workload, bound vs expected.
 #include "app/predict.h"
 #include "app/sweep.h"
+#include "catalog/error.h"
 #include "cli/context.h"
 
 namespace tokcast::cli {
@@ -12,6 +13,7 @@ struct PredictOptions {
   std::string prompt = "512", gen = "128", depth = "0", batch = "1", devices = "1", tp = "1", kv_type = "auto";
   std::string profile, isl, osl, sort, article;
   std::optional<double> claim_tg, claim_pp, claim_ttft, rental;
+  std::string ubatch;
   double amortization_years = 3, usd_per_kwh = 0.15;
 };
 
@@ -29,6 +31,8 @@ void AddOptions(CLI::App& app, PredictOptions& o, bool require, bool sort) {
   app.add_option("--gen", o.gen, "Generated tokens (list or range)")->capture_default_str();
   app.add_option("--depth", o.depth, "Tokens already in the KV cache (list or range)")->capture_default_str();
   app.add_option("--batch", o.batch, "Concurrent sequences (list or range)")->capture_default_str();
+  app.add_option("--ubatch,--ubatch-size", o.ubatch,
+                 "Prefill tokens per forward pass (llama.cpp -ub; list; default: the runtime's, 512 for llama.cpp)");
   app.add_option("--devices", o.devices, "Identical devices, layers split across them (list)")->capture_default_str();
   app.add_option("--tp", o.tp, "Tensor-parallel degree (list; all-reduce over NVLink/Infinity Fabric, else PCIe)")
       ->capture_default_str();
@@ -65,6 +69,7 @@ app::PredictRequest Request(const PredictOptions& o) {
   r.profile_path = o.profile;
   if (!o.isl.empty()) r.isl = ParseIntSweep(o.isl, "--isl", 1, 10'000'000).front();
   if (!o.osl.empty()) r.osl = ParseIntSweep(o.osl, "--osl", 1, 10'000'000).front();
+  if (!o.ubatch.empty()) r.ubatch = ParseU32Sweep(o.ubatch, "--ubatch", 1, 1'000'000);
   r.claim_tg = o.claim_tg;
   r.claim_pp = o.claim_pp;
   r.claim_ttft = o.claim_ttft;

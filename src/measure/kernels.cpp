@@ -1,6 +1,7 @@
 #include "measure/kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -525,13 +526,20 @@ void GemmTileF32(size_t k, const float* a, size_t lda, const float* b, size_t ld
 }
 
 template <size_t R>
-void GemmTileF32(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc, size_t cols) {
+void GemmTileF32Rows(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* c, size_t ldc,
+                     size_t cols) {
   if (cols == 32) {
     GemmTileF32<R, false>(k, a, lda, b, ldb, c, ldc, cols);
   } else {
     GemmTileF32<R, true>(k, a, lda, b, ldb, c, ldc, cols);
   }
 }
+// The tile kernels for 1..8 rows.
+template <size_t... R>
+constexpr auto GemmTileTable(std::index_sequence<R...>) {
+  return std::array{&GemmTileF32Rows<R + 1>...};
+}
+constexpr auto kGemmTiles = GemmTileTable(std::make_index_sequence<8>{});
 #endif
 
 }  // namespace
@@ -546,32 +554,7 @@ void GemmF32(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
       const float* ai = a + i * lda;
       const float* bj = b + j;
       float* cij = c + i * ldc + j;
-      switch (std::min(kRows, m - i)) {
-        case 1:
-          GemmTileF32<1>(k, ai, lda, bj, ldb, cij, ldc, cols);
-          break;
-        case 2:
-          GemmTileF32<2>(k, ai, lda, bj, ldb, cij, ldc, cols);
-          break;
-        case 3:
-          GemmTileF32<3>(k, ai, lda, bj, ldb, cij, ldc, cols);
-          break;
-        case 4:
-          GemmTileF32<4>(k, ai, lda, bj, ldb, cij, ldc, cols);
-          break;
-        case 5:
-          GemmTileF32<5>(k, ai, lda, bj, ldb, cij, ldc, cols);
-          break;
-        case 6:
-          GemmTileF32<6>(k, ai, lda, bj, ldb, cij, ldc, cols);
-          break;
-        case 7:
-          GemmTileF32<7>(k, ai, lda, bj, ldb, cij, ldc, cols);
-          break;
-        default:
-          GemmTileF32<8>(k, ai, lda, bj, ldb, cij, ldc, cols);
-          break;
-      }
+      kGemmTiles[std::min(kRows, m - i) - 1](k, ai, lda, bj, ldb, cij, ldc, cols);
     }
   }
 #else

@@ -108,6 +108,7 @@ std::vector<Field> PredictFields() {
       Varies(Int("devices", "", "devices")),
       Varies(Int("tp", "", "tensor-parallel degree")),
       Varies(Str("kv_type", "KV cache type")),
+      Varies(Int("ubatch", "tokens", "prefill tokens per forward pass (null: the runtime's default)")),
       Never(Num("memory_gib", "GiB", "memory configuration per device")),
       Never(Bool("fits", "everything fits on the device")),
       Never(Str("verdict", "fits, offload or does not fit")),

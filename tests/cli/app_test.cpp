@@ -208,6 +208,32 @@ TEST(App, PrefillAtDepthFallsAsAttentionGrows) {
   EXPECT_GT(pp("nvidia-h100-sxm", "32768").first, 5000);
 }
 
+// Issue example: gpt-oss-120b on DGX Spark at --prompt 2048 predicted 711 tok/s against ~1,900
+// measured with -ub 2048, and there was no --ubatch option. A larger ubatch reads the expert
+// weights fewer times per prompt.
+TEST(App, UbatchIsAnOptionAndPrefillDependsOnIt) {
+  auto pp = [](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"predict",          "--model",  "gpt-oss-120b", "--quant",  "mxfp4", "--hw",
+                                     "nvidia-dgx-spark", "--prompt", "2048",         "--format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = test::RunCli(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return test::Rows(r.out)[0];
+  };
+  const json ub512 = pp({}), ub2048 = pp({"--ubatch", "2048"});
+  const auto both = test::RunCli({"predict", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--hw", "nvidia-dgx-spark",
+                                  "--prompt", "2048", "--ubatch", "512,2048", "--format", "json"});
+  ASSERT_EQ(test::Rows(both.out).size(), 2u);  // a list, like every workload option
+  EXPECT_TRUE(ub512["ubatch"].is_null());
+  EXPECT_EQ(ub2048["ubatch"], 2048);
+  const double e512 = ub512["pp_tok_s"]["expected"].get<double>(), e2048 = ub2048["pp_tok_s"]["expected"].get<double>();
+  EXPECT_GT(e2048, 1.5 * e512);
+  // llama.cpp's DGX Spark bench file measures 1,937.5 tok/s at -ub 2048 (S05).
+  EXPECT_NEAR(e2048, 1937.5, 0.25 * 1937.5);
+  EXPECT_GT(ub2048["pp_tok_s"]["bound"].get<double>(), 1937.5);
+  EXPECT_EQ(test::RunCli({"predict", "--model", "gpt-oss-120b", "--hw", "nvidia-dgx-spark", "--ubatch", "0"}).code, 1);
+}
+
 // bench model --profile: every operator of both tests, shares that add up, the weights each
 // projection read (per token: all of them for one decode token).
 TEST(App, BenchModelProfileSaysWhereTheTimeGoes) {
