@@ -152,7 +152,7 @@ json ModelJson(const catalog::Catalog& cat, const catalog::ResolvedModel& r, con
       const QuantRecipe* recipe = cat.FindQuant(q);
       if (!recipe || (recipe->moe_only && !s.moe)) continue;
       auto typed = inventory;
-      ApplyRecipe(*recipe, s.n_layers, typed);
+      ApplyRecipe(*recipe, s, typed);
       by[q] = TotalBytes(typed);
     }
     j["weights_bytes_by_quant"] = by;

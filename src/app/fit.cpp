@@ -45,7 +45,7 @@ std::string BestQuant(const catalog::Catalog& cat, const ModelSpec& spec, const 
     const QuantRecipe* recipe = cat.FindQuant(q);
     if (!recipe || (recipe->moe_only && !spec.moe)) continue;
     auto typed = inventory;
-    ApplyRecipe(*recipe, spec.n_layers, typed);
+    ApplyRecipe(*recipe, spec, typed);
     auto r = PlanMemory(spec, MakeFootprint(spec, typed), hw, rt, w, opt);
     if (!r.error && r.plan.fits()) return q;
   }

@@ -45,7 +45,7 @@ const Weights& ScenarioBuilder::Resolve(const std::string& model, const std::str
   } else {
     w.recipe = &cat_.Quant(quant);
     w.tensors = BuildTensorInventory(*w.spec);
-    ApplyRecipe(*w.recipe, w.spec->n_layers, w.tensors);
+    ApplyRecipe(*w.recipe, *w.spec, w.tensors);
     w.quant_label = w.recipe->id;
   }
   w.prepared = std::make_shared<const PreparedModel>(PrepareModel(*w.spec, w.tensors, w.recipe));

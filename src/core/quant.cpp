@@ -118,6 +118,26 @@ void ApplyRecipe(const QuantRecipe& recipe, uint32_t n_layers, std::vector<Tenso
   }
 }
 
+std::optional<TensorType> NativeExpertType(const ModelSpec& spec) {
+  if (spec.arch == "gpt_oss") return TensorType::kMXFP4;
+  return std::nullopt;
+}
+
+void ApplyRecipe(const QuantRecipe& recipe, const ModelSpec& spec, std::vector<TensorInfo>& tensors) {
+  ApplyRecipe(recipe, spec.n_layers, tensors);
+  const auto native = NativeExpertType(spec);
+  if (!native || recipe.format != "gguf") return;
+  for (auto& t : tensors) {
+    const bool matrix = t.role == TensorRole::kFfnGateExps || t.role == TensorRole::kFfnUpExps ||
+                        t.role == TensorRole::kFfnDownExps;  // the experts' biases stay F32
+    if (!t.routed_expert || !matrix) continue;
+    if (auto bytes = TensorBytes(*native, t.row_elems, t.n_elems)) {
+      t.type = *native;
+      t.bytes = *bytes;
+    }
+  }
+}
+
 uint64_t TotalBytes(const std::vector<TensorInfo>& tensors) {
   uint64_t total = 0;
   for (const auto& t : tensors) total += t.bytes;

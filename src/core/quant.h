@@ -59,6 +59,12 @@ TensorType MainType(const QuantRecipe& recipe);
 
 // Assigns type and bytes to every tensor.
 void ApplyRecipe(const QuantRecipe& recipe, uint32_t n_layers, std::vector<TensorInfo>& tensors);
+// The same for one model: where the model's routed experts ship in a format that GGUF
+// quantization keeps (gpt-oss's MXFP4: every published GGUF of it, F16 and Q8_0 included,
+// stores the experts as MXFP4), a GGUF recipe leaves them in it.
+void ApplyRecipe(const QuantRecipe& recipe, const ModelSpec& spec, std::vector<TensorInfo>& tensors);
+// The format a model's routed experts are published in and keep under GGUF quantization.
+std::optional<TensorType> NativeExpertType(const ModelSpec& spec);
 
 // Total bytes of a typed inventory.
 uint64_t TotalBytes(const std::vector<TensorInfo>& tensors);

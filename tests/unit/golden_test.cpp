@@ -52,11 +52,47 @@ TEST(Golden, WeightSizesMatchLlamaBench) {
     SCOPED_TRACE(r[0] + " " + r[1]);
     const ModelSpec& spec = BuiltinCatalog().Model(r[0]).spec;
     auto tensors = BuildTensorInventory(spec);
-    ApplyRecipe(BuiltinCatalog().Quant(r[1]), spec.n_layers, tensors);
+    ApplyRecipe(BuiltinCatalog().Quant(r[1]), spec, tensors);
     const double gib = static_cast<double>(TotalBytes(tensors)) / kGib;
     const double expected = std::stod(r[2]);
     EXPECT_NEAR(gib, expected, expected * std::stod(r[3]) / 100.0);
   }
+}
+
+// Issue example: the gpt-oss q4_k_m recipe came out ~35% larger than the real files (its
+// 2880-wide experts fell back from Q4_K to Q5_0/Q8_0), so 12 GB cards "offloaded" a model that
+// fits. GGUF recipes keep gpt-oss's experts in MXFP4, as every published GGUF of it does.
+TEST(Golden, GptOssGgufRecipesKeepTheExpertsInMxfp4) {
+  for (const char* model : {"gpt-oss-20b", "gpt-oss-120b"}) {
+    SCOPED_TRACE(model);
+    const ModelSpec& spec = BuiltinCatalog().Model(model).spec;
+    auto sized = [&](const char* quant) {
+      auto tensors = BuildTensorInventory(spec);
+      ApplyRecipe(BuiltinCatalog().Quant(quant), spec, tensors);
+      for (const auto& t : tensors) {
+        if (t.routed_expert) {  // matrices MXFP4, their biases F32
+          EXPECT_EQ(t.type, t.role == TensorRole::kBias ? TensorType::kF32 : TensorType::kMXFP4)
+              << quant << " " << t.name;
+        }
+      }
+      return TotalBytes(tensors);
+    };
+    const uint64_t q4km = sized("q4_k_m"), q8 = sized("q8_0"), mx = sized("mxfp4");
+    EXPECT_LE(q4km, q8);  // only attention and embeddings differ
+    EXPECT_EQ(q8, mx);
+    EXPECT_GT(static_cast<double>(q4km), 0.95 * static_cast<double>(mx));
+  }
+  // Dense models are unaffected: Llama's Q8_0 experts do not exist, its Q4_K_M stays Q4_K.
+  const ModelSpec& llama = BuiltinCatalog().Model("llama-3.1-8b").spec;
+  auto a = BuildTensorInventory(llama), b = a;
+  ApplyRecipe(BuiltinCatalog().Quant("q4_k_m"), llama, a);
+  ApplyRecipe(BuiltinCatalog().Quant("q4_k_m"), llama.n_layers, b);
+  EXPECT_EQ(TotalBytes(a), TotalBytes(b));
+  // A 12 GB card fits gpt-oss-20b Q4_K_M (11.6 GB of weights), as people run it.
+  const auto fit = test::RunCli({"fit", "--model", "gpt-oss-20b", "--quant", "q4_k_m", "--hw", "nvidia-rtx-3060-12",
+                                 "--ctx", "4096", "--format", "json"});
+  ASSERT_EQ(fit.code, 0) << fit.err;
+  EXPECT_EQ(test::Rows(fit.out)[0]["verdict"], "fits");
 }
 
 TEST(Golden, KvCacheSizes) {
