@@ -136,6 +136,13 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
   if (req.profile_path.empty() && !catalog::BuiltinIntervals().kinds.empty())
     row.intervals = &catalog::BuiltinIntervals();
   row.warnings = ScenarioWarnings(*wt.spec, w.depth + w.prompt + w.gen);
+  if (const auto& fv = pc.eff.fitted_vendors;
+      row.stand_in.empty() && !fv.empty() && std::find(fv.begin(), fv.end(), hw.vendor) == fv.end()) {
+    std::string vendors;
+    for (const auto& v : fv) vendors += (vendors.empty() ? "" : ", ") + v;
+    row.warnings.push_back(rt->id + " on " + hw.id + ": its efficiencies were fitted on " + vendors +
+                           " hardware only (expect a wider error)");
+  }
   if (req.isl || req.osl) row.saturated = Saturated(wt, hw, *rt, w, pc, plan_opt, req);
   if (req.claim_tg) row.claims.push_back(CheckClaim("tg", *req.claim_tg, row.p));
   if (req.claim_pp) row.claims.push_back(CheckClaim("pp", *req.claim_pp, row.p));

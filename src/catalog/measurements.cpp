@@ -231,6 +231,13 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
         eff.dequant_flops_per_weight[std::string(tn.str())] = *d;
       }
     }
+    if (auto vs = (*e)["fitted_vendors"].as_array()) {
+      for (const auto& v : *vs) {
+        auto str = v.value<std::string>();
+        if (!str) throw InputError(origin + ": entries.\"" + k + "\".fitted_vendors must list strings");
+        eff.fitted_vendors.push_back(*str);
+      }
+    }
     p.entries[k] = eff;
   }
   return p;
@@ -267,6 +274,11 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
         first = false;
       }
       os << " }\n";
+    }
+    if (!e.fitted_vendors.empty()) {
+      os << "fitted_vendors = [";
+      for (size_t i = 0; i < e.fitted_vendors.size(); ++i) os << (i ? ", " : "") << '"' << e.fitted_vendors[i] << '"';
+      os << "]\n";
     }
   }
   return os.str();

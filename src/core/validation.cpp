@@ -347,7 +347,11 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     for (const auto& t : types) {
       if (!base.dequant_flops_per_weight.count(t)) base.dequant_flops_per_weight[t] = 1.0;
     }
-    profile.entries[group.first] = FitGroup(rows, GroupParams(rows, types), base);
+    Efficiency fitted = FitGroup(rows, GroupParams(rows, types), base);
+    std::set<std::string> vendors;
+    for (const Scenario* s : rows) vendors.insert(s->hw->vendor);
+    fitted.fitted_vendors.assign(vendors.begin(), vendors.end());
+    profile.entries[group.first] = std::move(fitted);
   }
   profile.notes.push_back("fitted on " + std::to_string(scenarios.size()) + " rows in " +
                           std::to_string(groups.size()) + " runtime x hardware-class groups");

@@ -234,6 +234,17 @@ TEST(App, UbatchIsAnOptionAndPrefillDependsOnIt) {
   EXPECT_EQ(test::RunCli({"predict", "--model", "gpt-oss-120b", "--hw", "nvidia-dgx-spark", "--ubatch", "0"}).code, 1);
 }
 
+// A runtime's calibration fitted on one vendor's parts, used on another's, says so.
+TEST(App, EfficienciesFittedOnAnotherVendorAreFlagged) {
+  const auto r = test::RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "amd-rx-7900-xtx,nvidia-rtx-3090",
+                               "--runtime", "llama.cpp-vulkan"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("llama.cpp-vulkan on amd-rx-7900-xtx: its efficiencies were fitted on NVIDIA hardware only"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("on nvidia-rtx-3090: its efficiencies were fitted"), std::string::npos) << r.out;
+}
+
 // bench model --profile: every operator of both tests, shares that add up, the weights each
 // projection read (per token: all of them for one decode token).
 TEST(App, BenchModelProfileSaysWhereTheTimeGoes) {
