@@ -133,8 +133,7 @@ json MachineSummary(const BenchMachineResult& r) {
   }
   std::vector<double> round_best;
   for (const auto& b : m.rounds) round_best.push_back(std::max({b.read.max, b.copy.max, b.triad.max}));
-  std::string simd;
-  for (const auto& s : m.host.simd) simd += (simd.empty() ? "" : ", ") + s;
+  const std::string simd = Join(m.host.simd);
   json j = {
       {"host_text", m.host.cpu_model + " (" + m.host.arch + ", " + std::to_string(m.host.logical_cores) +
                         " logical cores, " + FormatFixed(static_cast<double>(m.host.memory_bytes) / (1ull << 30), 1) +

@@ -379,9 +379,7 @@ report::Report BenchServeReport(const BenchServeResult& r) {
                                                            : " at " + FormatFixed(r.workload.rate, 2) + " req/s");
     for (const auto& n : r.notes) rep.notes.push_back(n);
     if (!r.missing.empty()) {
-      std::string list;
-      for (const auto& gap : r.missing) list += (list.empty() ? "" : ", ") + gap;
-      rep.notes.push_back("not in the file (left blank, never zero): " + list);
+      rep.notes.push_back("not in the file (left blank, never zero): " + Join(r.missing));
     }
     if (r.run_id) rep.notes.push_back("stored as run " + std::to_string(*r.run_id));
     return rep;

@@ -138,9 +138,7 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
   row.warnings = ScenarioWarnings(*wt.spec, w.depth + w.prompt + w.gen);
   if (const auto& fv = pc.eff.fitted_vendors;
       row.stand_in.empty() && !fv.empty() && std::find(fv.begin(), fv.end(), hw.vendor) == fv.end()) {
-    std::string vendors;
-    for (const auto& v : fv) vendors += (vendors.empty() ? "" : ", ") + v;
-    row.warnings.push_back(rt->id + " on " + hw.id + ": its efficiencies were fitted on " + vendors +
+    row.warnings.push_back(rt->id + " on " + hw.id + ": its efficiencies were fitted on " + Join(fv) +
                            " hardware only (expect a wider error)");
   }
   if (req.isl || req.osl) row.saturated = Saturated(wt, hw, *rt, w, pc, plan_opt, req);

@@ -16,12 +16,6 @@ bool Contains(const std::vector<std::string>& list, std::string_view v) {
   return std::any_of(list.begin(), list.end(), [&](const std::string& s) { return ToLower(s) == ToLower(v); });
 }
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 }  // namespace
 
 catalog::ResolvedModel ResolveModelArg(const catalog::Catalog& cat, const std::string& arg) {

@@ -21,6 +21,9 @@ std::vector<std::string> ClosestMatches(std::string_view query, const std::vecto
 
 std::string ToLower(std::string_view s);
 
+// The parts with `sep` between them ("a, b, c").
+std::string Join(const std::vector<std::string>& parts, std::string_view sep = ", ");
+
 // `s` without leading and trailing whitespace (spaces, tabs, CR, LF).
 std::string Trim(std::string_view s);
 
