@@ -30,6 +30,7 @@ serve::SchedulerConfig SchedulerFor(const RuntimeProfile& rt, const HardwareSpec
   }
   c.step_overhead_s = d.step_overhead_s;
   c.request_overhead_s = d.request_overhead_s;
+  c.prefix_caching = d.prefix_caching && c.policy == serve::Policy::kContinuous;
   return c;
 }
 
@@ -85,6 +86,19 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
     mean_out += q.output_tokens / static_cast<double>(requests.size());
     min_in = std::min(min_in, q.input_tokens);
   }
+  // What a prefix cache could at best save: every prompt's shared prefix read from the cache
+  // (its blocks counted once), so the bound is computed on what is left to prefill and to hold.
+  double mean_unshared_in = mean_in;
+  uint32_t min_unshared_in = min_in;
+  if (req.prefix_caching.value_or(rt->scheduler.prefix_caching) && rt->scheduler.policy != "slots") {
+    mean_unshared_in = 0;
+    min_unshared_in = UINT32_MAX;
+    for (const auto& q : requests) {
+      const uint32_t shared = q.prefix_id >= 0 ? std::min(q.prefix_tokens, q.input_tokens - 1) : 0;
+      mean_unshared_in += (q.input_tokens - shared) / static_cast<double>(requests.size());
+      min_unshared_in = std::min(min_unshared_in, q.input_tokens - shared);
+    }
+  }
   // Plan the weights and buffers at one sequence; the KV pool is what is left.
   PerfWorkload w;
   w.devices = out.devices;
@@ -102,6 +116,8 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   out.scheduler = SchedulerFor(*rt, hw, s.plan.capacity_gib);
   if (req.max_num_seqs) out.scheduler.max_num_seqs = *req.max_num_seqs;
   if (req.max_batched_tokens) out.scheduler.max_batched_tokens = *req.max_batched_tokens;
+  if (req.prefix_caching) out.scheduler.prefix_caching = *req.prefix_caching;
+  if (out.scheduler.policy != serve::Policy::kContinuous) out.scheduler.prefix_caching = false;
   if (req.step_overhead_s) out.scheduler.step_overhead_s = *req.step_overhead_s;
   if (req.request_overhead_s) out.scheduler.request_overhead_s = *req.request_overhead_s;
   out.scheduler.kv_capacity_tokens = KvPoolTokens(*wt.spec, s.plan, out.kv_type);
@@ -128,12 +144,15 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   // the shortest prompts.
   out.bound_concurrency = std::min<double>(
       out.scheduler.max_num_seqs,
-      std::max<double>(1, static_cast<double>(out.scheduler.kv_capacity_tokens) / std::max<uint32_t>(min_in, 1)));
-  out.output_throughput_bound = ServingThroughputBound(pc, w, static_cast<uint64_t>(mean_in),
-                                                       static_cast<uint64_t>(mean_out), out.bound_concurrency);
+      std::max<double>(1, static_cast<double>(out.scheduler.kv_capacity_tokens) /
+                              std::max<uint32_t>(out.scheduler.prefix_caching ? min_unshared_in : min_in, 1)));
+  out.output_throughput_bound =
+      ServingThroughputBound(pc, w, static_cast<uint64_t>(out.scheduler.prefix_caching ? mean_unshared_in : mean_in),
+                             static_cast<uint64_t>(mean_out), out.bound_concurrency);
   // Latency floors: one prefill of the shortest prompt alone, one decode step alone, at peak.
   StepBatch prefill, decode;
-  prefill.chunks.push_back({0, static_cast<double>(min_in), true});
+  prefill.chunks.push_back(
+      {0, static_cast<double>(out.scheduler.prefix_caching ? std::max<uint32_t>(min_unshared_in, 1) : min_in), true});
   decode.decode_seqs = 1;
   decode.decode_ctx_sum = decode.decode_ctx_sum_local = min_in;
   out.ttft_bound_s = StepTime(pc, w, prefill, true);
@@ -174,6 +193,10 @@ json SummaryJson(const SimulateResult& r) {
             {"itl_ms", DistJson(m.itl_s, 1e3)},
             {"e2e_s", DistJson(m.e2e_s, 1)},
             {"preemptions", m.preemptions},
+            {"prefix_caching", r.scheduler.prefix_caching},
+            {"prefix_cache_hit_rate", r.sim.prompt_tokens ? static_cast<double>(r.sim.cached_prompt_tokens) /
+                                                                static_cast<double>(r.sim.prompt_tokens)
+                                                          : 0.0},
             {"steps", m.steps},
             {"peak_waiting", m.peak_waiting},
             {"peak_kv_used", m.peak_kv_used_fraction},
@@ -303,7 +326,10 @@ nlohmann::json SimulateRequestJson(const SimulateRequest& r) {
                         {"num_requests", w.num_requests},
                         {"isl", {w.isl.min, w.isl.max}},
                         {"osl", {w.osl.min, w.osl.max}},
+                        {"shared_prefix", w.shared_prefix},
+                        {"prefix_groups", w.prefix_groups},
                         {"seed", w.seed}}}};
+  if (r.prefix_caching) j["prefix_caching"] = *r.prefix_caching;
   if (r.kv_type) j["kv_type"] = std::string(ToString(*r.kv_type));
   if (r.max_num_seqs) j["max_num_seqs"] = *r.max_num_seqs;
   if (r.max_batched_tokens) j["max_batched_tokens"] = *r.max_batched_tokens;
@@ -322,6 +348,7 @@ SimulateRequest SimulateRequestFromJson(const nlohmann::json& j) {
     r.trace_path = j.value("trace_path", "");
     if (j.contains("max_num_seqs")) r.max_num_seqs = j["max_num_seqs"].get<uint32_t>();
     if (j.contains("max_batched_tokens")) r.max_batched_tokens = j["max_batched_tokens"].get<uint32_t>();
+    if (j.contains("prefix_caching")) r.prefix_caching = j["prefix_caching"].get<bool>();
     if (j.contains("kv_type")) {
       const auto t = TensorTypeFromString(j["kv_type"].get<std::string>());
       if (!t) throw catalog::InputError("stored request: unknown kv_type");
@@ -342,6 +369,8 @@ SimulateRequest SimulateRequestFromJson(const nlohmann::json& j) {
     r.workload.burstiness = w.at("burstiness").get<double>();
     r.workload.concurrency = w.at("concurrency").get<uint32_t>();
     r.workload.num_requests = w.at("num_requests").get<uint64_t>();
+    r.workload.shared_prefix = w.value("shared_prefix", 0u);
+    r.workload.prefix_groups = w.value("prefix_groups", 1u);
     r.workload.isl = {w.at("isl").at(0).get<uint32_t>(), w.at("isl").at(1).get<uint32_t>()};
     r.workload.osl = {w.at("osl").at(0).get<uint32_t>(), w.at("osl").at(1).get<uint32_t>()};
     r.workload.seed = w.at("seed").get<uint64_t>();

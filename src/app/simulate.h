@@ -25,6 +25,7 @@ struct SimulateRequest {
   serve::WorkloadSpec workload;
   std::string trace_path;  // JSON Lines trace instead of a generated workload
   std::optional<uint32_t> max_num_seqs, max_batched_tokens;
+  std::optional<bool> prefix_caching;  // instead of the runtime's default
   // Instead of the runtime's per-step and per-request overheads (serving calibration tries these).
   std::optional<double> step_overhead_s, request_overhead_s;
   serve::Slo slo;

@@ -1,6 +1,7 @@
 // tokcast simulate --model M --hw H [--runtime R] [--quant Q] [--tp N] --isl N --osl N
 //                  [--request-rate R [--burstiness B] | --concurrency C | --offline | --trace FILE]
 //                  [--num-requests N] [--duration S] [--seed N] [--slo-ttft-ms X] [--slo-tpot-ms X] [--per-request]
+//                  [--shared-prefix N [--prefix-groups G]] [--prefix-caching on|off]
 #include "app/simulate.h"
 #include "app/sweep.h"
 #include "catalog/error.h"
@@ -19,7 +20,7 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
     app::SimulateRequest r;
     std::string isl = "1000", osl = "200", kv_type;
     std::optional<double> duration, slo_ttft_ms, slo_tpot_ms, burstiness;
-    std::string rate, concurrency;
+    std::string rate, concurrency, prefix_caching;
     bool offline = false;
     uint64_t num_requests = 1000;
   };
@@ -46,6 +47,14 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
   app.add_option("--num-requests", o->num_requests, "Requests")->capture_default_str();
   app.add_option("--duration", o->duration, "Stop arrivals after S seconds (open loop)");
   app.add_option("--seed", o->r.workload.seed, "Seed of the workload")->capture_default_str();
+  app.add_option(
+      "--shared-prefix", o->r.workload.shared_prefix,
+      "Tokens of a shared prefix before every prompt (on top of --isl; vllm bench serve --random-prefix-len)");
+  app.add_option("--prefix-groups", o->r.workload.prefix_groups,
+                 "Distinct shared prefixes, one drawn per request (with --shared-prefix)")
+      ->capture_default_str();
+  app.add_option("--prefix-caching", o->prefix_caching,
+                 "on or off: reuse cached prefixes (default: the runtime's; on for vLLM, SGLang, TensorRT-LLM)");
   app.add_option("--max-num-seqs", o->r.max_num_seqs, "Override the runtime's limit on running requests");
   app.add_option("--max-batched-tokens", o->r.max_batched_tokens, "Override the tokens per step");
   app.add_option("--slo-ttft-ms", o->slo_ttft_ms, "Goodput: TTFT at most this");
@@ -77,6 +86,14 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
     }
     if (loads.size() > 64) throw catalog::InputError("at most 64 loads in one simulate sweep");
     if (loads.size() > 1 && r.per_request) throw catalog::InputError("--per-request shows one run: give one load");
+    if (!o->prefix_caching.empty()) {
+      if (o->prefix_caching != "on" && o->prefix_caching != "off")
+        throw catalog::InputError("--prefix-caching must be on or off, not '" + o->prefix_caching + "'");
+      r.prefix_caching = o->prefix_caching == "on";
+    }
+    if (wl.prefix_groups == 0 || wl.prefix_groups > 1'000'000)
+      throw catalog::InputError("--prefix-groups must be in 1..1000000");
+    if (wl.shared_prefix > 10'000'000) throw catalog::InputError("--shared-prefix must be at most 10000000 tokens");
     if (!o->kv_type.empty()) r.kv_type = ParseKvTypes(o->kv_type, "--kv-type").front();
     for (auto [v, flag] : {std::pair{o->slo_ttft_ms, "--slo-ttft-ms"}, std::pair{o->slo_tpot_ms, "--slo-tpot-ms"}}) {
       if (v && !(*v > 0 && *v < 1e9)) throw catalog::InputError(std::string(flag) + " must be a positive number of ms");

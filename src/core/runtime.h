@@ -37,6 +37,7 @@ struct SchedulerDefaults {
   double step_overhead_s = 0;                  // per step: scheduling, sampling, launches beyond the kernels
   double request_overhead_s = 0;               // per request: HTTP, tokenization, detokenization
   bool fp8_kv_for_fp8_weights = false;         // FP8 checkpoints run an FP8 KV cache
+  bool prefix_caching = false;                 // shared prompt prefixes are computed once and reused
 };
 
 struct RuntimeProfile {

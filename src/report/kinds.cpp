@@ -681,47 +681,49 @@ Field Dist(std::string name, std::string unit, std::string what, std::string hea
 }  // namespace
 
 const Schema& Simulate() {
-  static const Schema s =
-      Make("simulate",
-           {Always(Str("hardware", "hardware id")),
-            Varies(Str("model", "model id")),
-            Varies(Str("quant", "quant")),
-            Always(Str("runtime", "runtime id")),
-            Varies(Int("devices", "", "devices")),
-            Varies(Int("tp", "", "tensor-parallel degree")),
-            Varies(Str("kv_type", "KV cache type")),
-            Wide(Str("arrival", "poisson, gamma, closed-loop, offline or trace")),
-            Varies(Num("request_rate", "req/s", "offered request rate").Header("req/s in")),
-            Varies(Int("concurrency", "", "closed-loop concurrency").Header("conc")),
-            Int("requests", "", "requests").Rank(7),
-            Wide(Int("completed", "", "completed requests")),
-            Wide(Int("failed", "", "requests that could not run")),
-            Wide(Num("duration_s", "s", "first arrival to last completion")),
-            Num("request_throughput", "req/s", "completed requests per second").Header("req/s").Rank(5),
-            Always(Num("output_throughput", "tok/s", "output tokens per second").Header("out tok/s").Decimals(0)),
-            Num("output_throughput_bound", "tok/s", "output tokens/s no schedule on this hardware can beat")
-                .Header("bound tok/s")
-                .Decimals(0)
-                .Rank(4),
-            Wide(Num("total_throughput", "tok/s", "input + output tokens per second").Decimals(0)),
-            Num("goodput", "req/s", "requests per second meeting every SLO").Rank(6),
-            Wide(Num("slo_attainment", "", "share of requests meeting every SLO")),
-            Dist("ttft_ms", "ms", "time to first token (queueing included)", "TTFT ms", 0, Show::kNormal),
-            Dist("tpot_ms", "ms", "time per output token after the first", "TPOT ms", 1, Show::kNormal),
-            Dist("itl_ms", "ms", "inter-token latency over every gap", "ITL ms", 1, Show::kWide),
-            Dist("e2e_s", "s", "end-to-end latency", "E2E s", 2, Show::kWide),
-            Num("preemptions", "", "preemptions by recompute").Header("preempt").Decimals(0).Rank(7),
-            Wide(Int("steps", "", "scheduler steps")),
-            Wide(Int("peak_waiting", "", "most requests waiting")),
-            Wide(Num("peak_kv_used", "", "largest share of the KV pool in use")),
-            Wide(Int("kv_pool_tokens", "tokens", "KV pool")),
-            Wide(Int("max_num_seqs", "", "scheduler limit on running requests")),
-            Wide(Int("max_batched_tokens", "tokens", "tokens per step")),
-            Str("confidence", "normal, or low near saturation").Rank(4),
-            Never(Str("efficiency_from", "the calibration group whose efficiencies stand in for this runtime")),
-            Never(Records("timeline",
-                          "requests running and waiting and the share of the KV pool in use over time: "
-                          "t_s, running, waiting, kv_used (at most 200 points)"))});
+  static const Schema s = Make(
+      "simulate",
+      {Always(Str("hardware", "hardware id")),
+       Varies(Str("model", "model id")),
+       Varies(Str("quant", "quant")),
+       Always(Str("runtime", "runtime id")),
+       Varies(Int("devices", "", "devices")),
+       Varies(Int("tp", "", "tensor-parallel degree")),
+       Varies(Str("kv_type", "KV cache type")),
+       Wide(Str("arrival", "poisson, gamma, closed-loop, offline or trace")),
+       Varies(Num("request_rate", "req/s", "offered request rate").Header("req/s in")),
+       Varies(Int("concurrency", "", "closed-loop concurrency").Header("conc")),
+       Int("requests", "", "requests").Rank(7),
+       Wide(Int("completed", "", "completed requests")),
+       Wide(Int("failed", "", "requests that could not run")),
+       Wide(Num("duration_s", "s", "first arrival to last completion")),
+       Num("request_throughput", "req/s", "completed requests per second").Header("req/s").Rank(5),
+       Always(Num("output_throughput", "tok/s", "output tokens per second").Header("out tok/s").Decimals(0)),
+       Num("output_throughput_bound", "tok/s", "output tokens/s no schedule on this hardware can beat")
+           .Header("bound tok/s")
+           .Decimals(0)
+           .Rank(4),
+       Wide(Num("total_throughput", "tok/s", "input + output tokens per second").Decimals(0)),
+       Num("goodput", "req/s", "requests per second meeting every SLO").Rank(6),
+       Wide(Num("slo_attainment", "", "share of requests meeting every SLO")),
+       Dist("ttft_ms", "ms", "time to first token (queueing included)", "TTFT ms", 0, Show::kNormal),
+       Dist("tpot_ms", "ms", "time per output token after the first", "TPOT ms", 1, Show::kNormal),
+       Dist("itl_ms", "ms", "inter-token latency over every gap", "ITL ms", 1, Show::kWide),
+       Dist("e2e_s", "s", "end-to-end latency", "E2E s", 2, Show::kWide),
+       Num("preemptions", "", "preemptions by recompute").Header("preempt").Decimals(0).Rank(7),
+       Wide(Bool("prefix_caching", "shared prompt prefixes computed once and reused")),
+       Wide(Num("prefix_cache_hit_rate", "", "share of prompt tokens read from the prefix cache").Header("prefix hit")),
+       Wide(Int("steps", "", "scheduler steps")),
+       Wide(Int("peak_waiting", "", "most requests waiting")),
+       Wide(Num("peak_kv_used", "", "largest share of the KV pool in use")),
+       Wide(Int("kv_pool_tokens", "tokens", "KV pool")),
+       Wide(Int("max_num_seqs", "", "scheduler limit on running requests")),
+       Wide(Int("max_batched_tokens", "tokens", "tokens per step")),
+       Str("confidence", "normal, or low near saturation").Rank(4),
+       Never(Str("efficiency_from", "the calibration group whose efficiencies stand in for this runtime")),
+       Never(Records("timeline",
+                     "requests running and waiting and the share of the KV pool in use over time: "
+                     "t_s, running, waiting, kv_used (at most 200 points)"))});
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <deque>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 namespace tokcast::serve {
 
@@ -17,7 +18,9 @@ struct Live {
   uint32_t prompt_done = 0;
   uint32_t fed = 0;  // generated tokens fed back by decode steps since the last prefill
   uint32_t generated = 0;
-  uint64_t blocks = 0;
+  uint64_t blocks = 0;  // its own KV blocks
+  int64_t prefix = -1;  // its shared prefix, if any
+  uint64_t shared = 0;  // blocks of that prefix it reads from the cache (not in `blocks`)
   double last_token_s = 0;
   uint64_t KvTokens() const { return uint64_t{prompt_done} + fed; }
 };
@@ -106,6 +109,7 @@ class Engine {
       Live l;
       l.idx = next_;
       l.prompt_len = reqs_[next_].input_tokens;
+      l.prefix = reqs_[next_].prefix_id;
       res_.requests[next_].arrival_s = reqs_[next_].arrival_s;
       waiting_.push_back(l);
       ++next_;
@@ -120,6 +124,7 @@ class Engine {
     running_.erase(running_.begin() + static_cast<long>(i));
     free_blocks_ += l.blocks;
     l.blocks = 0;
+    Unshare(l);
     l.prompt_len = reqs_[l.idx].input_tokens + l.generated;
     l.prompt_done = 0;
     l.fed = 0;
@@ -135,11 +140,19 @@ class Engine {
     return true;
   }
 
-  // Takes blocks so that `l` holds `tokens`; preempts later requests when the pool is short.
+  // Blocks of its own `l` needs to hold `tokens` (the cached prefix it reads is not its own).
+  uint64_t OwnBlocks(const Live& l, uint64_t tokens) const {
+    const uint64_t b = Blocks(tokens);
+    return b > l.shared ? b - l.shared : 0;
+  }
+
+  // Takes blocks so that `l` holds `tokens`: free ones, then evicted cached prefixes, then by
+  // preempting later requests.
   bool Reserve(size_t i, uint64_t tokens) {
     if (cfg_.policy == Policy::kSlots) return true;  // a slot's context is reserved up front
-    const uint64_t need = Blocks(tokens);
+    const uint64_t need = OwnBlocks(running_[i], tokens);
     while (need > running_[i].blocks + free_blocks_) {
+      if (EvictOne()) continue;
       if (!PreemptLast(i)) return false;
     }
     if (need > running_[i].blocks) {
@@ -147,6 +160,82 @@ class Engine {
       running_[i].blocks = need;
     }
     return true;
+  }
+
+  // The prefix cache. An entry holds the full blocks of one prefix; `refs` running requests read
+  // it; one no request reads is evictable.
+  struct Cached {
+    uint64_t blocks = 0;
+    uint32_t refs = 0;
+    uint64_t last_use = 0;
+  };
+
+  // Drops the least recently used cached prefix no running request reads; false when there is none.
+  bool EvictOne() {
+    if (evictable_ == 0) return false;
+    auto victim = cache_.end();
+    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+      if (it->second.refs == 0 && (victim == cache_.end() || it->second.last_use < victim->second.last_use))
+        victim = it;
+    }
+    if (victim == cache_.end()) return false;
+    free_blocks_ += victim->second.blocks;
+    evictable_ -= victim->second.blocks;
+    cache_.erase(victim);
+    ++res_.prefix_evictions;
+    return true;
+  }
+
+  // How many cached blocks a request about to start its prefill would read: the blocks of its
+  // prefix, leaving at least one prompt token to compute (the step that yields its first token).
+  uint64_t HitBlocks(const Live& l) const {
+    if (!cfg_.prefix_caching || l.prefix < 0 || l.prompt_done > 0) return 0;
+    const auto it = cache_.find(l.prefix);
+    if (it == cache_.end()) return 0;
+    return std::min<uint64_t>(it->second.blocks, (l.prompt_len - 1) / block_);
+  }
+
+  // Blocks free for a new request that reads `hit` blocks of its prefix's entry: free ones and
+  // evictable ones, less that entry's own if reading it makes it unevictable.
+  uint64_t AvailableFor(const Live& l, uint64_t hit) const {
+    uint64_t avail = free_blocks_ + evictable_;
+    if (hit > 0) {
+      const Cached& c = cache_.at(l.prefix);
+      if (c.refs == 0) avail -= c.blocks;
+    }
+    return avail;
+  }
+
+  void ReadCache(Live& l, uint64_t hit) {
+    if (hit == 0) return;
+    Cached& c = cache_.at(l.prefix);
+    if (c.refs++ == 0) evictable_ -= c.blocks;
+    c.last_use = ++tick_;
+    l.shared = hit;
+    l.prompt_done = static_cast<uint32_t>(hit * block_);
+    res_.cached_prompt_tokens += l.prompt_done;
+  }
+
+  void Unshare(Live& l) {
+    if (l.shared == 0) return;
+    auto it = cache_.find(l.prefix);
+    if (it != cache_.end() && --it->second.refs == 0) {
+      evictable_ += it->second.blocks;
+      it->second.last_use = ++tick_;
+    }
+    l.shared = 0;
+  }
+
+  // Once a request has prefilled its whole prefix and no entry holds it, its full prefix blocks
+  // become the entry (it reads them from there from now on).
+  void Insert(Live& l) {
+    if (!cfg_.prefix_caching || l.prefix < 0 || l.shared > 0) return;
+    const Request& r = reqs_[l.idx];
+    const uint64_t blocks = std::min(r.prefix_tokens, r.input_tokens) / block_;
+    if (blocks == 0 || l.prompt_done < blocks * block_ || cache_.count(l.prefix)) return;
+    cache_[l.prefix] = {blocks, 1, ++tick_};
+    l.blocks -= blocks;
+    l.shared = blocks;
   }
 
   std::vector<Work> Schedule() {
@@ -178,11 +267,15 @@ class Engine {
         waiting_.pop_front();
         continue;
       }
-      const uint32_t left = l.prompt_len - l.prompt_done;
+      const uint64_t hit = HitBlocks(l);
+      const uint64_t start = hit * block_;
+      const uint32_t left = static_cast<uint32_t>(l.prompt_len - start);
       const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(left, budget));
       if (!cfg_.chunked_prefill && n < left) break;
-      if (cfg_.policy == Policy::kContinuous && Blocks(uint64_t{l.prompt_done} + n) > free_blocks_) break;
+      if (cfg_.policy == Policy::kContinuous && Blocks(start + n) - hit > AvailableFor(l, hit)) break;
       waiting_.pop_front();
+      res_.prompt_tokens += l.prompt_len;
+      ReadCache(l, hit);
       running_.push_back(l);
       Reserve(running_.size() - 1, uint64_t{l.prompt_done} + n);
       work.push_back({running_.size() - 1, n, true});
@@ -223,6 +316,7 @@ class Engine {
       if (w.prefill) {
         l.prompt_done += w.tokens;
         token = l.prompt_done == l.prompt_len;
+        Insert(l);
       } else {
         ++l.fed;
         token = true;
@@ -244,6 +338,7 @@ class Engine {
       r.output_tokens = l.generated;
       r.completed = true;
       free_blocks_ += l.blocks;
+      Unshare(running_[i]);
       running_.erase(running_.begin() + static_cast<long>(i));
       ++done_;
       Release(t);
@@ -280,6 +375,8 @@ class Engine {
   std::optional<uint32_t> closed_;
   uint32_t block_ = 16;
   uint64_t total_blocks_ = 0, free_blocks_ = 0;
+  std::unordered_map<int64_t, Cached> cache_;
+  uint64_t evictable_ = 0, tick_ = 0;
   uint32_t slot_tokens_ = 0;
   size_t next_ = 0, released_ = 0, done_ = 0;
   double now_ = 0;

@@ -31,6 +31,12 @@ struct SchedulerConfig {
   double step_overhead_s = 0;          // scheduling, sampling, launch per step
   double request_overhead_s = 0;       // HTTP, tokenization, detokenization per request
   double sliding_window = 0;           // tokens a windowed layer attends to (0: none)
+  // Automatic prefix caching (vLLM APC, SGLang's radix cache, TensorRT-LLM block reuse): the full
+  // KV blocks of a shared prefix (requests with the same prefix_id) stay in the pool after their
+  // first prefill, referenced by every later request with that prefix, which prefills only the
+  // rest; blocks no running request references are evicted, least recently used first, before
+  // anything is preempted. kContinuous only (a slot server keeps no shared cache).
+  bool prefix_caching = false;
 };
 
 // The cost of one step (seconds): the roofline of exactly this batch.
@@ -61,6 +67,10 @@ struct SimResult {
   uint32_t peak_waiting = 0;
   double peak_kv_used_fraction = 0;
   bool truncated = false;  // stopped at the step limit (the load never drained)
+  // Prompt tokens admitted (every admission, recomputations after a preemption included) and how
+  // many of them came from the prefix cache instead of a prefill.
+  uint64_t prompt_tokens = 0, cached_prompt_tokens = 0;
+  uint64_t prefix_evictions = 0;  // cached prefixes dropped to make room
 };
 
 // Runs the requests (sorted by arrival; for a closed loop pass `closed_loop_concurrency`: the

@@ -36,11 +36,15 @@ std::vector<Request> Generate(const WorkloadSpec& s) {
   if (s.arrival == Arrival::kClosedLoop && s.concurrency == 0)
     throw std::invalid_argument("concurrency must be positive");
   if (s.arrival == Arrival::kTrace) throw std::invalid_argument("a trace is read, not generated");
+  if (s.prefix_groups == 0) throw std::invalid_argument("prefix groups must be positive");
+  if (uint64_t{s.shared_prefix} + s.isl.max > 100'000'000)
+    throw std::invalid_argument("prompts must be under 1e8 tokens");
   std::mt19937_64 rng(s.seed);
   std::uniform_int_distribution<uint32_t> isl(s.isl.min, s.isl.max), osl(s.osl.min, s.osl.max);
   // Gamma inter-arrival times with shape k and mean 1/rate (k = 1: exponential, i.e. Poisson).
   const double k = s.arrival == Arrival::kGamma ? s.burstiness : 1.0;
   std::gamma_distribution<double> gap(k, 1.0 / (s.rate * k));
+  std::uniform_int_distribution<uint32_t> group(0, s.prefix_groups - 1);
   std::vector<Request> out;
   out.reserve(s.num_requests);
   double t = 0;
@@ -52,6 +56,11 @@ std::vector<Request> Generate(const WorkloadSpec& s) {
     r.arrival_s = open ? t : 0;
     r.input_tokens = isl(rng);
     r.output_tokens = osl(rng);
+    if (s.shared_prefix > 0) {
+      r.prefix_id = s.prefix_groups > 1 ? group(rng) : 0;
+      r.prefix_tokens = s.shared_prefix;
+      r.input_tokens += s.shared_prefix;
+    }
     out.push_back(r);
   }
   return out;

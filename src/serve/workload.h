@@ -34,6 +34,11 @@ struct WorkloadSpec {
   uint64_t num_requests = 1000;
   std::optional<double> duration_s;  // stop generating arrivals after this (open loop)
   LengthDist isl{1000, 1000}, osl{200, 200};
+  // A shared prefix before every prompt (vllm bench serve --random-prefix-len: a system prompt,
+  // few-shot examples): this many tokens on top of the input length, the same for every request
+  // of a group; requests draw one of `prefix_groups` prefixes uniformly.
+  uint32_t shared_prefix = 0;
+  uint32_t prefix_groups = 1;
   uint64_t seed = 0;
 };
 

@@ -78,6 +78,48 @@ TEST(Serve, ASmallKvPoolPreemptsAndStillFinishesEverything) {
   EXPECT_THROW(serve::Simulate({Request{0, 0.0, 5000, 10}}, c, LinearCost), std::invalid_argument);
 }
 
+TEST(Serve, APrefixCacheComputesASharedPrefixOnce) {
+  // Four requests with the same 1000-token prefix, one after the other: the first prefills all
+  // 1100 tokens; the rest read the prefix's 62 full blocks (992 tokens) and prefill 108.
+  SchedulerConfig c = Config();
+  c.prefix_caching = true;
+  std::vector<Request> reqs;
+  for (uint64_t i = 0; i < 4; ++i) reqs.push_back({i, 10.0 * i, 1100, 5, 7, 1000});
+  const auto r = serve::Simulate(reqs, c, LinearCost);
+  EXPECT_EQ(r.prompt_tokens, 4u * 1100u);
+  EXPECT_EQ(r.cached_prompt_tokens, 3u * 992u);
+  const auto& first = r.requests[0];
+  EXPECT_NEAR(first.first_token_s, (1e-3 + 512e-6) + (1e-3 + 512e-6) + (1e-3 + 76e-6), 1e-12);
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_NEAR(r.requests[i].first_token_s - r.requests[i].arrival_s, 1e-3 + 108e-6, 1e-12);
+  }
+  // Off, or without a prefix id, every prompt is prefilled whole.
+  c.prefix_caching = false;
+  EXPECT_EQ(serve::Simulate(reqs, c, LinearCost).cached_prompt_tokens, 0u);
+  c.prefix_caching = true;
+  for (auto& q : reqs) q.prefix_id = -1;
+  EXPECT_EQ(serve::Simulate(reqs, c, LinearCost).cached_prompt_tokens, 0u);
+}
+
+TEST(Serve, CachedPrefixesAreEvictedBeforeAnythingIsPreempted) {
+  // A pool of 4096 tokens and 12 distinct 1000-token prefixes: each finished request leaves its
+  // prefix cached until a later one needs the room.
+  SchedulerConfig c = Config();
+  c.prefix_caching = true;
+  c.kv_capacity_tokens = 4096;
+  std::vector<Request> reqs;
+  for (uint64_t i = 0; i < 24; ++i) reqs.push_back({i, 0.5 * i, 1200, 20, static_cast<int64_t>(i % 12), 1000});
+  const auto r = serve::Simulate(reqs, c, LinearCost);
+  for (const auto& q : r.requests) EXPECT_TRUE(q.completed);
+  EXPECT_GT(r.prefix_evictions, 0u);
+  EXPECT_EQ(r.preemptions, 0u);
+  EXPECT_LE(r.peak_kv_used_fraction, 1.0);
+  // Under pressure (everything at once) it still finishes everything.
+  for (auto& q : reqs) q.arrival_s = 0;
+  const auto burst = serve::Simulate(reqs, c, LinearCost);
+  for (const auto& q : burst.requests) EXPECT_TRUE(q.completed);
+}
+
 TEST(Serve, ClosedLoopKeepsTheConcurrency) {
   std::vector<Request> reqs;
   for (uint64_t i = 0; i < 40; ++i) reqs.push_back({i, 0.0, 200, 20});
@@ -192,6 +234,10 @@ TEST(Serve, SimulatedThroughputNeverBeatsTheBound) {
       r.workload.osl = {osl / 2, osl};
       r.workload.num_requests = 300;
       r.workload.seed = trial;
+      if (trial % 2 == 1) {  // a shared prefix: with the runtime's prefix caching where it has one
+        r.workload.shared_prefix = 32 + rng() % 1500;
+        r.workload.prefix_groups = 1 + rng() % 8;
+      }
       switch (trial) {
         case 0:
           r.workload.arrival = serve::Arrival::kOffline;
