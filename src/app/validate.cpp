@@ -147,7 +147,10 @@ RowResult EvaluateServing(const catalog::Catalog& cat, const MeasuredRow& row, c
   } else if (kind == TestKind::kE2eSBatch) {
     out.predicted = m.duration_s, out.bound = e2e_floor;
   } else if (kind == TestKind::kRequestThroughput) {
-    out.predicted = m.request_throughput, out.bound = sim.output_throughput_bound / osl;
+    // Requests/s at the bound's output rate: over the workload's mean output length (outputs
+    // uniform in [n_gen_min, n_gen]), not its longest.
+    const double mean_osl = (w.osl.min + w.osl.max) / 2.0;
+    out.predicted = m.request_throughput, out.bound = sim.output_throughput_bound / mean_osl;
   } else if (kind == TestKind::kThroughputPerGpu) {
     out.predicted = m.output_throughput / sim.devices, out.bound = sim.output_throughput_bound / sim.devices;
   } else {  // throughput: output tokens/s
@@ -308,13 +311,17 @@ CalibrateResult Calibrate(const catalog::Catalog& cat, const DataRequest& req) {
   CalibrateResult out;
   // Start from the priors (not the shipped profile), so the fit depends only on the data.
   out.profile = Fit(scenarios);
-  out.rows = rows.size();
+  // Serving runs are validated, not fitted on: the header names the rows the fit saw.
   std::set<std::string> sources;
-  for (const auto& r : rows) sources.insert(r.source_id + " " + r.source_url);
+  for (const auto& r : rows) {
+    if (r.IsServing()) continue;
+    ++out.rows;
+    sources.insert(r.source_id + " " + r.source_url);
+  }
   std::vector<std::string> header = {"Efficiency profile written by `tokcast calibrate` (do not edit by hand).",
                                      "Regenerate: tokcast calibrate --profile-out data/efficiency/default.toml" +
                                          std::string(req.data_path.empty() ? "" : " --data " + req.data_path),
-                                     "Measurements (" + std::to_string(rows.size()) + " rows) from:"};
+                                     "Measurements (" + std::to_string(out.rows) + " rows, serving runs aside) from:"};
   for (const auto& s : sources) header.push_back("  " + s);
   out.toml = catalog::SerializeEfficiencyProfile(out.profile, header);
   return out;

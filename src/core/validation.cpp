@@ -353,8 +353,10 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     fitted.fitted_vendors.assign(vendors.begin(), vendors.end());
     profile.entries[group.first] = std::move(fitted);
   }
-  profile.notes.push_back("fitted on " + std::to_string(scenarios.size()) + " rows in " +
-                          std::to_string(groups.size()) + " runtime x hardware-class groups");
+  size_t fitted_rows = 0;
+  for (const auto& group : groups) fitted_rows += group.second.size();
+  profile.notes.push_back("fitted on " + std::to_string(fitted_rows) + " rows in " + std::to_string(groups.size()) +
+                          " runtime x hardware-class groups");
   return profile;
 }
 
