@@ -124,6 +124,16 @@ json ModelJson(const catalog::Catalog& cat, const catalog::ResolvedModel& r, con
       {"kv_bytes_per_token_f16_windowed", kvt.local_layers_bytes > 0 ? json(kvt.local_layers_bytes) : json(nullptr)},
       {"notes", StrJson(s.notes)},
       {"sources", sources}};
+  if (s.recurrent) {
+    const auto& rec = *s.recurrent;
+    j["hybrid"] = {
+        {"mixer", rec.kind == RecurrentKind::kMamba2 ? "mamba2" : "gated_deltanet"},
+        {"attention_layers", s.CountMixer(MixerKind::kAttention)},
+        {"recurrent_layers", s.CountMixer(MixerKind::kRecurrent)},
+        {"ffn_only_layers", s.CountMixer(MixerKind::kNone)},
+        {"state_mib_per_sequence", kvt.state_bytes / (1024.0 * 1024.0)},
+    };
+  }
   if (s.mla) {
     j["mla"] = {{"q_lora_rank", s.mla->q_lora_rank},
                 {"kv_lora_rank", s.mla->kv_lora_rank},
@@ -297,6 +307,11 @@ report::Report ListReport(const catalog::Catalog& cat, const ListResult& r) {
         const auto kv = KvBytesPerToken(s, TensorType::kF16);
         std::string attn = s.mla ? "MLA" : (s.n_kv_heads == s.n_heads ? "MHA" : (s.n_kv_heads == 1 ? "MQA" : "GQA"));
         if (s.sliding_window) attn += " + window " + std::to_string(s.sliding_window);
+        if (s.recurrent) {
+          attn += " in " + std::to_string(s.CountMixer(MixerKind::kAttention)) + " layers + " +
+                  std::to_string(s.CountMixer(MixerKind::kRecurrent)) +
+                  (s.recurrent->kind == RecurrentKind::kMamba2 ? " Mamba-2" : " DeltaNet");
+        }
         if (s.moe) attn += ", MoE " + std::to_string(s.moe->n_experts_active) + "/" + std::to_string(s.moe->n_experts);
         rep.rows.push_back({{"id", s.id},
                             {"name", StrJson(s.name)},

@@ -97,10 +97,11 @@ Throughput Saturated(const Weights& wt, const HardwareSpec& hw, const RuntimePro
     const PlanResult one = PlanMemory(*wt.spec, wt.footprint, hw, rt, Workload{in + out, 1, w.kv_type}, opt);
     const serve::SchedulerConfig sched = SchedulerFor(rt, hw, one.plan.capacity_gib);
     const double pool = static_cast<double>(KvPoolTokens(*wt.spec, one.plan, w.kv_type));
+    const double state = StateTokens(*wt.spec, w.kv_type);  // a hybrid's fixed state per sequence
     const uint32_t conc = static_cast<uint32_t>(
-        std::clamp(pool / static_cast<double>(in + out), 1.0, static_cast<double>(sched.max_num_seqs)));
-    const double bound_conc =
-        std::clamp(pool / static_cast<double>(std::max<uint64_t>(in, 1)), 1.0, static_cast<double>(sched.max_num_seqs));
+        std::clamp(pool / (static_cast<double>(in + out) + state), 1.0, static_cast<double>(sched.max_num_seqs)));
+    const double bound_conc = std::clamp(pool / (static_cast<double>(std::max<uint64_t>(in, 1)) + state), 1.0,
+                                         static_cast<double>(sched.max_num_seqs));
     Throughput t = SaturatedThroughput(pc, in, out, conc, w, bound_conc);
     t.batch = conc;
     return t;

@@ -121,6 +121,7 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   if (req.step_overhead_s) out.scheduler.step_overhead_s = *req.step_overhead_s;
   if (req.request_overhead_s) out.scheduler.request_overhead_s = *req.request_overhead_s;
   out.scheduler.kv_capacity_tokens = KvPoolTokens(*wt.spec, s.plan, out.kv_type);
+  out.scheduler.state_tokens = StateTokens(*wt.spec, out.kv_type);
   out.scheduler.sliding_window = wt.spec->sliding_window;
   if (out.scheduler.policy == serve::Policy::kSlots && wt.spec->max_context) {
     out.scheduler.slot_tokens = static_cast<uint32_t>(std::min<uint64_t>(
@@ -145,7 +146,8 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   out.bound_concurrency = std::min<double>(
       out.scheduler.max_num_seqs,
       std::max<double>(1, static_cast<double>(out.scheduler.kv_capacity_tokens) /
-                              std::max<uint32_t>(out.scheduler.prefix_caching ? min_unshared_in : min_in, 1)));
+                              (std::max<uint32_t>(out.scheduler.prefix_caching ? min_unshared_in : min_in, 1) +
+                               static_cast<double>(out.scheduler.state_tokens))));
   out.output_throughput_bound =
       ServingThroughputBound(pc, w, static_cast<uint64_t>(out.scheduler.prefix_caching ? mean_unshared_in : mean_in),
                              static_cast<uint64_t>(mean_out), out.bound_concurrency);

@@ -39,6 +39,47 @@ struct ArchKeys {
 
 }  // namespace
 
+// Hybrid files (llama.cpp's qwen3next, nemotron_h, granitehybrid, falcon-h1, jamba): a block
+// with ssm_* tensors mixes tokens with a recurrent state, one with neither attention nor ssm
+// tensors has no mixer, one without ffn_* tensors no FFN. The state's dimensions are the
+// ssm.* keys (llama.cpp's names: state_size = key dim / d_state, group_count = key heads /
+// groups, time_step_rank = value heads, inner_size = value heads x value dim).
+void ReadHybridLayers(const GgufHeader& h, const ArchKeys& k, ModelSpec& s) {
+  std::vector<uint8_t> attn(s.n_layers), ssm(s.n_layers), ffn(s.n_layers);
+  bool any_ssm = false, conv_bias = false;
+  for (const auto& t : h.tensors) {
+    if (t.name.rfind("blk.", 0) != 0) continue;
+    const size_t dot = t.name.find('.', 4);
+    if (dot == std::string::npos) continue;
+    const uint64_t idx = std::strtoull(t.name.c_str() + 4, nullptr, 10);
+    if (idx >= s.n_layers) continue;
+    const std::string_view part(t.name.c_str() + dot + 1);
+    if (part.starts_with("attn_q") || part.starts_with("attn_k") || part.starts_with("attn_v") ||
+        part.starts_with("attn_output"))
+      attn[idx] = 1;
+    if (part.starts_with("ssm_")) ssm[idx] = 1, any_ssm = true;
+    if (part.starts_with("ssm_conv1d.bias")) conv_bias = true;
+    if (part.starts_with("ffn_")) ffn[idx] = 1;
+  }
+  if (!any_ssm) return;
+  RecurrentSpec r;
+  r.kind = s.arch == "qwen3next" ? RecurrentKind::kGatedDeltaNet : RecurrentKind::kMamba2;
+  r.k_dim = k.Req("ssm.state_size");
+  r.k_heads = k.Or("ssm.group_count", 1);
+  r.v_heads = k.Req("ssm.time_step_rank");
+  const uint32_t inner = k.Req("ssm.inner_size");
+  r.v_dim = r.v_heads ? inner / r.v_heads : 0;
+  r.conv_kernel = k.Or("ssm.conv_kernel", 4);
+  r.conv_bias = conv_bias;
+  s.recurrent = r;
+  s.layer_mixer.assign(s.n_layers, MixerKind::kNone);
+  s.layer_has_ffn.assign(s.n_layers, false);
+  for (uint32_t i = 0; i < s.n_layers; ++i) {
+    s.layer_mixer[i] = ssm[i] ? MixerKind::kRecurrent : (attn[i] ? MixerKind::kAttention : MixerKind::kNone);
+    s.layer_has_ffn[i] = ffn[i] != 0;
+  }
+}
+
 ModelSpec ModelSpecFromGguf(const GgufHeader& h, std::span<const uint8_t> file, const std::string& origin) {
   auto arch = h.String("general.architecture");
   if (!arch) throw InputError(origin + ": GGUF metadata lacks general.architecture");
@@ -128,12 +169,14 @@ ModelSpec ModelSpecFromGguf(const GgufHeader& h, std::span<const uint8_t> file, 
       if (t.name == "blk.0.ffn_up.weight" && t.dims.size() >= 2) s.ffn = static_cast<uint32_t>(t.dims[1]);
     }
   }
+  ReadHybridLayers(h, k, s);
   if (auto err = Validate(s)) throw InputError(origin + ": " + *err);
   return s;
 }
 
 std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& h) {
   static const std::regex kBlk(R"(^blk\.(\d+)\.(.+)\.(weight|bias)$)");
+  static const std::regex kBlkBare(R"(^blk\.(\d+)\.([^.]+)$)");  // llama.cpp's ssm_a, ssm_d
   static const std::regex kTop(R"(^(.+)\.(weight|bias)$)");
   std::vector<TensorInfo> out;
   out.reserve(h.tensors.size());
@@ -151,6 +194,9 @@ std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& h) {
       t.layer = static_cast<int32_t>(std::min<unsigned long>(std::stoul(m[1].str().substr(0, 9)), 1'000'000UL));
       base = m[2];
       is_bias = m[3] == "bias";
+    } else if (std::regex_match(g.name, m, kBlkBare)) {
+      t.layer = static_cast<int32_t>(std::min<unsigned long>(std::stoul(m[1].str().substr(0, 9)), 1'000'000UL));
+      base = m[2];
     } else if (std::regex_match(g.name, m, kTop)) {
       base = m[1];
       is_bias = m[2] == "bias";
@@ -161,6 +207,8 @@ std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& h) {
       t.role = TensorRole::kBias;
     } else if (base.find("norm") != std::string::npos) {
       t.role = TensorRole::kNorm;
+    } else if (base == "ssm_ba") {  // qwen3next: the beta/alpha half of DeltaNet's input projection
+      t.role = TensorRole::kSsmIn;
     } else if (auto r = TensorRoleFromString(base)) {
       t.role = *r;
     }
@@ -175,11 +223,24 @@ std::vector<TensorInfo> TensorsFromGguf(const GgufHeader& h) {
 }
 
 GgufWriter GgufWriterForModel(const ModelSpec& s, const std::vector<TensorInfo>& tensors) {
-  static const std::map<std::string, std::string> kGgufArch = {
-      {"llama", "llama"},     {"mistral", "llama"},         {"mixtral", "llama"},           {"qwen2", "qwen2"},
-      {"qwen3", "qwen3"},     {"qwen3_moe", "qwen3moe"},    {"gemma3_text", "gemma3"},      {"gemma3", "gemma3"},
-      {"gpt_oss", "gpt-oss"}, {"deepseek_v3", "deepseek2"}, {"deepseek_v2", "deepseek2"},   {"phi3", "phi3"},
-      {"phi", "phi2"},        {"llama4_text", "llama4"},    {"glm4_moe_lite", "deepseek2"}, {"kimi_k2", "deepseek2"}};
+  static const std::map<std::string, std::string> kGgufArch = {{"llama", "llama"},
+                                                               {"mistral", "llama"},
+                                                               {"mixtral", "llama"},
+                                                               {"qwen2", "qwen2"},
+                                                               {"qwen3", "qwen3"},
+                                                               {"qwen3_moe", "qwen3moe"},
+                                                               {"gemma3_text", "gemma3"},
+                                                               {"gemma3", "gemma3"},
+                                                               {"gpt_oss", "gpt-oss"},
+                                                               {"deepseek_v3", "deepseek2"},
+                                                               {"deepseek_v2", "deepseek2"},
+                                                               {"phi3", "phi3"},
+                                                               {"phi", "phi2"},
+                                                               {"llama4_text", "llama4"},
+                                                               {"glm4_moe_lite", "deepseek2"},
+                                                               {"kimi_k2", "deepseek2"},
+                                                               {"qwen3_next", "qwen3next"},
+                                                               {"nemotron_h", "nemotron_h"}};
   auto it = kGgufArch.find(s.arch);
   if (it == kGgufArch.end()) throw InputError("no GGUF architecture mapping for '" + s.arch + "'");
   const std::string a = it->second;
@@ -217,6 +278,14 @@ GgufWriter GgufWriterForModel(const ModelSpec& s, const std::vector<TensorInfo>&
     w.Set(a + ".attention.value_length_mla", GgufOut::U32(s.mla->v_head_dim));
   }
   if (s.sliding_window) w.Set(a + ".attention.sliding_window", GgufOut::U32(s.sliding_window));
+  if (s.recurrent) {  // llama.cpp's names (ReadHybridLayers reads them back)
+    const auto& r = *s.recurrent;
+    w.Set(a + ".ssm.state_size", GgufOut::U32(r.k_dim));
+    w.Set(a + ".ssm.group_count", GgufOut::U32(r.k_heads));
+    w.Set(a + ".ssm.time_step_rank", GgufOut::U32(r.v_heads));
+    w.Set(a + ".ssm.inner_size", GgufOut::U32(static_cast<uint32_t>(r.InnerDim())));
+    w.Set(a + ".ssm.conv_kernel", GgufOut::U32(r.conv_kernel));
+  }
   for (const auto& t : tensors) {
     std::vector<uint64_t> dims = {t.row_elems};
     const uint64_t per_expert = t.n_elems / std::max<uint32_t>(t.n_experts, 1);

@@ -58,9 +58,9 @@ class ConfigReader {
 };
 
 const std::vector<std::string> kArchs = {
-    "llama",       "mistral", "mixtral",       "qwen2",       "qwen2_moe", "qwen3",       "qwen3_moe",
-    "gemma",       "gemma2",  "gemma3",        "gemma3_text", "phi",       "phi3",        "deepseek_v2",
-    "deepseek_v3", "kimi_k2", "glm4_moe_lite", "gpt_oss",     "llama4",    "llama4_text", "mistral3"};
+    "llama",         "mistral", "mixtral",     "qwen2",       "qwen2_moe", "qwen3",       "qwen3_moe",   "gemma",
+    "gemma2",        "gemma3",  "gemma3_text", "phi",         "phi3",      "deepseek_v2", "deepseek_v3", "kimi_k2",
+    "glm4_moe_lite", "gpt_oss", "llama4",      "llama4_text", "mistral3",  "qwen3_next",  "nemotron_h"};
 
 void ReadCommon(const ConfigReader& r, ModelSpec& s) {
   s.hidden = r.U32("hidden_size");
@@ -237,6 +237,92 @@ void ReadLlama4(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s
   }
 }
 
+// Qwen3-Next: gated DeltaNet layers with every full_attention_interval-th layer full (gated)
+// attention; MoE with a gated shared expert in every layer.
+void ReadQwen3Next(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
+  s.qk_norm = true;
+  s.attn_output_gate = true;
+  MoeSpec m;
+  m.n_experts = r.U32("num_experts");
+  m.n_experts_active = r.U32("num_experts_per_tok");
+  m.expert_ffn = r.U32("moe_intermediate_size");
+  m.shared_expert_ffn = r.U32Or("shared_expert_intermediate_size", 0);
+  m.n_shared_experts = m.shared_expert_ffn > 0 ? 1 : 0;
+  m.shared_expert_gate = m.n_shared_experts > 0;
+  m.layer_step = r.U32Or("decoder_sparse_step", 1);
+  if (r.Has("mlp_only_layers") && !r.At("mlp_only_layers").empty()) {
+    r.Fail("mlp_only_layers", "an empty list (dense layers inside a Qwen3-Next MoE are not supported)",
+           r.At("mlp_only_layers").dump());
+  }
+  s.moe = m;
+  RecurrentSpec rec;
+  rec.kind = RecurrentKind::kGatedDeltaNet;
+  rec.k_heads = r.U32("linear_num_key_heads");
+  rec.k_dim = r.U32("linear_key_head_dim");
+  rec.v_heads = r.U32("linear_num_value_heads");
+  rec.v_dim = r.U32("linear_value_head_dim");
+  rec.conv_kernel = r.U32Or("linear_conv_kernel_dim", 4);
+  s.recurrent = rec;
+  s.layer_mixer.assign(s.n_layers, MixerKind::kRecurrent);
+  if (r.Has("layer_types")) {
+    const json& lt = r.At("layer_types");
+    if (!lt.is_array() || lt.size() != s.n_layers) r.Fail("layer_types", "a list with one entry per layer", lt.dump());
+    for (uint32_t i = 0; i < s.n_layers; ++i) {
+      const std::string v = lt[i].is_string() ? lt[i].get<std::string>() : "";
+      if (v == "full_attention")
+        s.layer_mixer[i] = MixerKind::kAttention;
+      else if (v != "linear_attention")
+        r.Fail("layer_types", "full_attention or linear_attention", lt[i].dump());
+    }
+  } else {
+    const uint32_t interval = r.U32Or("full_attention_interval", 4);
+    if (interval == 0) r.Fail("full_attention_interval", "a positive integer", "0");
+    for (uint32_t i = 0; i < s.n_layers; ++i) {
+      if ((i + 1) % interval == 0) s.layer_mixer[i] = MixerKind::kAttention;
+    }
+  }
+}
+
+// Nemotron-H: one block per character of hybrid_override_pattern, each a Mamba-2 mixer (M),
+// attention (*) or an MLP (-), alone; the MLP is squared-ReLU (up and down projections).
+void ReadNemotronH(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
+  const std::string pattern = r.Str("hybrid_override_pattern");
+  if (pattern.size() != s.n_layers) {
+    r.Fail("hybrid_override_pattern", "one character per layer (" + std::to_string(s.n_layers) + ")",
+           std::to_string(pattern.size()) + " characters");
+  }
+  s.mlp = MlpKind::kPlain;
+  s.qkv_bias = s.o_bias = r.BoolOr("attention_bias", false);
+  s.mlp_bias = r.BoolOr("mlp_bias", false);
+  s.layer_mixer.assign(s.n_layers, MixerKind::kNone);
+  s.layer_has_ffn.assign(s.n_layers, false);
+  for (uint32_t i = 0; i < s.n_layers; ++i) {
+    switch (pattern[i]) {
+      case 'M':
+        s.layer_mixer[i] = MixerKind::kRecurrent;
+        break;
+      case '*':
+        s.layer_mixer[i] = MixerKind::kAttention;
+        break;
+      case '-':
+        s.layer_has_ffn[i] = true;
+        break;
+      default:
+        r.Fail("hybrid_override_pattern", "M, * or - per layer (MoE blocks are not supported)",
+               std::string("'") + pattern[i] + "' at layer " + std::to_string(i));
+    }
+  }
+  RecurrentSpec rec;
+  rec.kind = RecurrentKind::kMamba2;
+  rec.v_heads = r.U32("mamba_num_heads");
+  rec.v_dim = r.U32("mamba_head_dim");
+  rec.k_heads = r.U32Or("n_groups", r.U32Or("mamba_num_groups", 1));
+  rec.k_dim = r.U32("ssm_state_size");
+  rec.conv_kernel = r.U32Or("conv_kernel", 4);
+  rec.conv_bias = r.BoolOr("use_conv_bias", true);
+  s.recurrent = rec;
+}
+
 // The family-specific keys of each supported architecture.
 void ReadFamily(const ConfigReader& r, const std::string& arch, ModelSpec& s) {
   if (arch == "llama" || arch == "mistral" || arch == "mistral3") {
@@ -259,6 +345,10 @@ void ReadFamily(const ConfigReader& r, const std::string& arch, ModelSpec& s) {
     ReadGptOss(r, arch, s);
   } else if (arch == "llama4" || arch == "llama4_text") {
     ReadLlama4(r, arch, s);
+  } else if (arch == "qwen3_next") {
+    ReadQwen3Next(r, arch, s);
+  } else if (arch == "nemotron_h") {
+    ReadNemotronH(r, arch, s);
   }
 }
 

@@ -342,6 +342,13 @@ uint32_t MaxBatchThatFits(const ModelSpec& spec, const ModelFootprint& fp, const
   }));
 }
 
+uint32_t StateTokens(const ModelSpec& spec, TensorType kv_type) {
+  const KvPerToken kv = KvBytesPerToken(spec, kv_type);
+  const double per_token = kv.full_layers_bytes + kv.local_layers_bytes;
+  if (kv.state_bytes <= 0 || per_token <= 0) return 0;
+  return static_cast<uint32_t>(std::min(std::ceil(kv.state_bytes / per_token), 1e9));
+}
+
 uint64_t KvPoolTokens(const ModelSpec& spec, const MemoryPlan& plan, TensorType kv_type) {
   // Weights and the runtime's buffers (context, activations of one step) stay; the rest is KV.
   const double taken = static_cast<double>(plan.weights_device_bytes) + static_cast<double>(plan.overhead_bytes);

@@ -92,6 +92,8 @@ uint32_t MaxBatchThatFits(const ModelSpec& spec, const ModelFootprint& footprint
 // devices, the runtime's memory fraction applied) leaves after weights and runtime buffers, in
 // tokens of `kv_type` (every layer's K and V). 0 when nothing is left.
 uint64_t KvPoolTokens(const ModelSpec& spec, const MemoryPlan& plan, TensorType kv_type);
+// Hybrid models: the KV-pool tokens one sequence's fixed recurrent state takes (0 without one).
+uint32_t StateTokens(const ModelSpec& spec, TensorType kv_type);
 
 // KV cache bytes of one sequence-set (ctx x batch) across all layers.
 uint64_t KvCacheBytes(const ModelSpec& spec, const Workload& w);

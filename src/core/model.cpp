@@ -10,7 +10,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(TensorRole::kCount)> 
     "token_embd",   "output",         "output_norm",  "norm",          "bias",        "attn_sinks",    "attn_q",
     "attn_k",       "attn_v",         "attn_output",  "attn_q_a",      "attn_q_b",    "attn_kv_a_mqa", "attn_kv_b",
     "ffn_gate",     "ffn_up",         "ffn_down",     "ffn_gate_exps", "ffn_up_exps", "ffn_down_exps", "ffn_gate_shexp",
-    "ffn_up_shexp", "ffn_down_shexp", "ffn_gate_inp", "other",
+    "ffn_up_shexp", "ffn_down_shexp", "ffn_gate_inp", "ssm_in",        "ssm_conv1d",  "ssm_out",       "other",
 };
 
 class InventoryBuilder {
@@ -53,6 +53,20 @@ bool ModelSpec::IsLocalLayer(uint32_t layer) const {
   return sliding_window > 0 && layer < layer_is_local.size() && layer_is_local[layer];
 }
 
+MixerKind ModelSpec::Mixer(uint32_t layer) const {
+  return layer < layer_mixer.size() ? layer_mixer[layer] : MixerKind::kAttention;
+}
+
+bool ModelSpec::HasFfn(uint32_t layer) const {
+  return layer >= layer_has_ffn.size() || layer_has_ffn[layer];
+}
+
+uint32_t ModelSpec::CountMixer(MixerKind kind) const {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < n_layers; ++i) n += Mixer(i) == kind ? 1 : 0;
+  return n;
+}
+
 uint32_t ModelSpec::LocalLayerCount() const {
   uint32_t n = 0;
   for (uint32_t i = 0; i < n_layers; ++i) n += IsLocalLayer(i) ? 1 : 0;
@@ -84,6 +98,18 @@ std::optional<std::string> Validate(const ModelSpec& s) {
   }
   if (!s.layer_is_local.empty() && s.layer_is_local.size() != s.n_layers) {
     return "the per-layer attention pattern must list every layer";
+  }
+  if ((!s.layer_mixer.empty() && s.layer_mixer.size() != s.n_layers) ||
+      (!s.layer_has_ffn.empty() && s.layer_has_ffn.size() != s.n_layers)) {
+    return "the per-layer mixer and FFN patterns must list every layer";
+  }
+  if (s.CountMixer(MixerKind::kRecurrent) > 0) {
+    if (!s.recurrent) return "recurrent layers need their state dimensions";
+    const auto& r = *s.recurrent;
+    if (r.k_heads == 0 || r.k_dim == 0 || r.v_heads == 0 || r.v_dim == 0 || r.k_dim > 100'000 || r.v_dim > 100'000 ||
+        r.k_heads > 100'000 || r.v_heads > 100'000 || r.conv_kernel == 0 || r.conv_kernel > 1024) {
+      return "recurrent heads, head dims and the convolution kernel must be positive";
+    }
   }
   return std::nullopt;
 }
@@ -129,7 +155,7 @@ void AddAttention(InventoryBuilder& b, const ModelSpec& s, uint32_t i) {
     const uint64_t q_dim = uint64_t{s.n_heads} * s.head_dim;
     const uint64_t k_dim = uint64_t{s.n_kv_heads} * s.head_dim;
     const uint64_t v_dim = uint64_t{s.n_kv_heads} * s.v_head_dim;
-    b.Add(Blk(i, "attn_q.weight"), L, TensorRole::kAttnQ, d, q_dim);
+    b.Add(Blk(i, "attn_q.weight"), L, TensorRole::kAttnQ, d, s.attn_output_gate ? 2 * q_dim : q_dim);
     b.Add(Blk(i, "attn_k.weight"), L, TensorRole::kAttnK, d, k_dim);
     b.Add(Blk(i, "attn_v.weight"), L, TensorRole::kAttnV, d, v_dim);
     b.Add(Blk(i, "attn_output.weight"), L, TensorRole::kAttnOutput, uint64_t{s.n_heads} * s.v_head_dim, d);
@@ -144,6 +170,23 @@ void AddAttention(InventoryBuilder& b, const ModelSpec& s, uint32_t i) {
       b.Vec(Blk(i, "attn_k_norm.weight"), L, TensorRole::kNorm, s.head_dim);
     }
   }
+}
+
+// Block i's recurrent mixer: input projection, causal convolution, per-head decay and step
+// parameters, the gated norm, output projection.
+void AddRecurrent(InventoryBuilder& b, const ModelSpec& s, uint32_t i) {
+  const auto L = static_cast<int32_t>(i);
+  const RecurrentSpec& r = *s.recurrent;
+  const bool mamba = r.kind == RecurrentKind::kMamba2;
+  b.Add(Blk(i, "ssm_in.weight"), L, TensorRole::kSsmIn, s.hidden, r.InProjDim());
+  b.Add(Blk(i, "ssm_conv1d.weight"), L, TensorRole::kSsmConv, r.conv_kernel, r.ConvDim());
+  if (r.conv_bias) b.Vec(Blk(i, "ssm_conv1d.bias"), L, TensorRole::kBias, r.ConvDim());
+  b.Vec(Blk(i, "ssm_a"), L, TensorRole::kOther, r.v_heads);
+  b.Vec(Blk(i, "ssm_dt.bias"), L, TensorRole::kBias, r.v_heads);
+  if (mamba) b.Vec(Blk(i, "ssm_d"), L, TensorRole::kOther, r.v_heads);
+  // DeltaNet normalizes each head (one weight per value dim); Mamba-2 the whole inner width.
+  b.Vec(Blk(i, "ssm_norm.weight"), L, TensorRole::kNorm, mamba ? r.InnerDim() : r.v_dim);
+  b.Add(Blk(i, "ssm_out.weight"), L, TensorRole::kSsmOut, r.InnerDim(), s.hidden);
 }
 
 // Block i's feed-forward tensors (routed and shared experts, gated or plain MLP).
@@ -169,6 +212,7 @@ void AddFeedForward(InventoryBuilder& b, const ModelSpec& s, uint32_t i) {
       b.Add(Blk(i, "ffn_gate_shexp.weight"), L, TensorRole::kFfnGateShexp, d, sff);
       b.Add(Blk(i, "ffn_up_shexp.weight"), L, TensorRole::kFfnUpShexp, d, sff);
       b.Add(Blk(i, "ffn_down_shexp.weight"), L, TensorRole::kFfnDownShexp, sff, d);
+      if (m.shared_expert_gate) b.Vec(Blk(i, "ffn_gate_inp_shexp.weight"), L, TensorRole::kFfnRouter, d);
     }
   } else if (s.mlp == MlpKind::kGated) {
     b.Add(Blk(i, "ffn_gate.weight"), L, TensorRole::kFfnGate, d, s.ffn);
@@ -193,11 +237,19 @@ std::vector<TensorInfo> BuildTensorInventory(const ModelSpec& s) {
   b.Add("token_embd.weight", -1, TensorRole::kTokenEmbd, d, s.vocab);
   for (uint32_t i = 0; i < s.n_layers; ++i) {
     const auto L = static_cast<int32_t>(i);
-    AddNorm(b, s, Blk(i, "attn_norm"), L, d);
-    if (s.norms_per_layer >= 4) AddNorm(b, s, Blk(i, "post_attention_norm"), L, d);
-    AddAttention(b, s, i);
-    if (s.attn_sinks) b.Vec(Blk(i, "attn_sinks.weight"), L, TensorRole::kAttnSinks, s.n_heads);
-    if (s.norms_per_layer >= 2) AddNorm(b, s, Blk(i, "ffn_norm"), L, d);
+    const MixerKind mixer = s.Mixer(i);
+    if (mixer != MixerKind::kNone) {
+      AddNorm(b, s, Blk(i, "attn_norm"), L, d);
+      if (s.norms_per_layer >= 4) AddNorm(b, s, Blk(i, "post_attention_norm"), L, d);
+    }
+    if (mixer == MixerKind::kAttention) {
+      AddAttention(b, s, i);
+      if (s.attn_sinks) b.Vec(Blk(i, "attn_sinks.weight"), L, TensorRole::kAttnSinks, s.n_heads);
+    } else if (mixer == MixerKind::kRecurrent) {
+      AddRecurrent(b, s, i);
+    }
+    if (!s.HasFfn(i)) continue;
+    if (s.norms_per_layer >= 2 || mixer == MixerKind::kNone) AddNorm(b, s, Blk(i, "ffn_norm"), L, d);
     if (s.norms_per_layer >= 4) AddNorm(b, s, Blk(i, "post_ffw_norm"), L, d);
     AddFeedForward(b, s, i);
   }
@@ -238,14 +290,24 @@ double LayerKvBytesPerToken(const ModelSpec& s, TensorType kv_type) {
 KvPerToken KvBytesPerToken(const ModelSpec& spec, TensorType kv_type) {
   KvPerToken kv;
   const double layer = LayerKvBytesPerToken(spec, kv_type);
-  const uint32_t local = spec.LocalLayerCount();
-  kv.full_layers_bytes = layer * (spec.n_layers - local);
+  uint32_t full = 0, local = 0, recurrent = 0;
+  for (uint32_t i = 0; i < spec.n_layers; ++i) {
+    const MixerKind m = spec.Mixer(i);
+    if (m == MixerKind::kRecurrent) ++recurrent;
+    if (m != MixerKind::kAttention) continue;
+    ++(spec.IsLocalLayer(i) ? local : full);
+  }
+  kv.full_layers_bytes = layer * full;
   kv.local_layers_bytes = layer * local;
   kv.window = spec.sliding_window;
+  if (spec.recurrent) kv.state_bytes = spec.recurrent->StateBytes() * recurrent;
   return kv;
 }
 
 double LayerKvBytes(const ModelSpec& spec, uint32_t layer, uint64_t tokens, TensorType kv_type) {
+  const MixerKind m = spec.Mixer(layer);
+  if (m == MixerKind::kNone) return 0;
+  if (m == MixerKind::kRecurrent) return spec.recurrent ? spec.recurrent->StateBytes() : 0;
   uint64_t kept = tokens;
   if (spec.IsLocalLayer(layer) && kept > spec.sliding_window) kept = spec.sliding_window;
   return LayerKvBytesPerToken(spec, kv_type) * static_cast<double>(kept);

@@ -23,7 +23,44 @@ struct MoeSpec {
   uint32_t leading_dense_layers = 0;  // first k layers use the dense FFN
   uint32_t layer_step = 1;            // every step-th layer is MoE (Llama 4 interleave)
   bool router_bias = false;
-  bool expert_bias = false;  // per-expert biases (gpt-oss)
+  bool expert_bias = false;         // per-expert biases (gpt-oss)
+  bool shared_expert_gate = false;  // a learned scalar gate on the shared expert (Qwen3-Next)
+};
+
+// What mixes tokens in a layer: attention (KV cache growing with context), a recurrent mixer
+// (linear attention or a state-space model: a fixed-size state per sequence), or nothing (an
+// FFN-only layer, as in Nemotron-H).
+enum class MixerKind : uint8_t { kAttention, kRecurrent, kNone };
+enum class RecurrentKind : uint8_t { kGatedDeltaNet, kMamba2 };
+
+// The recurrent mixer of hybrid models: gated DeltaNet (Qwen3-Next: linear_* keys) or Mamba-2
+// (Nemotron-H, Granite 4.0-H, Falcon-H1: mamba_* / ssm_* keys). Both keep, per head, a
+// k_dim x v_dim matrix of state (Mamba-2: d_state x head_dim), and a short causal convolution.
+struct RecurrentSpec {
+  RecurrentKind kind = RecurrentKind::kGatedDeltaNet;
+  uint32_t k_heads = 0, k_dim = 0;  // DeltaNet: key heads and dim; Mamba-2: groups and d_state
+  uint32_t v_heads = 0, v_dim = 0;  // DeltaNet: value heads and dim; Mamba-2: heads and head dim
+  uint32_t conv_kernel = 4;
+  bool conv_bias = false;
+
+  uint64_t InnerDim() const { return uint64_t{v_heads} * v_dim; }
+  uint64_t KeyDim() const { return uint64_t{k_heads} * k_dim; }
+  // Channels through the causal convolution: q, k and v (Mamba-2: x, B and C).
+  uint64_t ConvDim() const { return 2 * KeyDim() + InnerDim(); }
+  // The input projection's outputs. DeltaNet: q, k, v, the output gate z, and b, a per value
+  // head. Mamba-2: z, x, B, C and dt per head.
+  uint64_t InProjDim() const {
+    return kind == RecurrentKind::kGatedDeltaNet ? 2 * KeyDim() + 2 * InnerDim() + 2 * uint64_t{v_heads}
+                                                 : 2 * InnerDim() + 2 * KeyDim() + v_heads;
+  }
+  uint64_t StateElems() const { return uint64_t{v_heads} * v_dim * k_dim; }
+  // One sequence's state in one layer: the recurrent state in FP32 (as vLLM, SGLang and
+  // llama.cpp keep it) and the convolution's last kernel-1 inputs in 16 bits.
+  double StateBytes() const {
+    return static_cast<double>(StateElems()) * 4.0 + static_cast<double>(ConvDim()) * (conv_kernel - 1) * 2.0;
+  }
+  // Per token: decay and rank-1 update of the state, and the read-out (2 FLOPs a multiply-add).
+  double FlopsPerToken() const { return 6.0 * static_cast<double>(StateElems()); }
 };
 
 struct MlaSpec {
@@ -63,6 +100,12 @@ struct ModelSpec {
   std::optional<MlaSpec> mla;
   uint32_t sliding_window = 0;       // 0: none
   std::vector<bool> layer_is_local;  // per layer; empty = all full attention
+  // Hybrid models: the mixer of every layer (empty = all attention) and which layers have an
+  // FFN (empty = all); `recurrent` describes their recurrent mixer.
+  std::optional<RecurrentSpec> recurrent;
+  std::vector<MixerKind> layer_mixer;
+  std::vector<bool> layer_has_ffn;
+  bool attn_output_gate = false;  // attention's query projection also yields a sigmoid output gate
   std::optional<double> published_params_b;
   std::optional<double> published_active_params_b;
   // Positional encoding and norm epsilon, when the config or file says (the catalog fills
@@ -75,6 +118,9 @@ struct ModelSpec {
   bool IsMoeLayer(uint32_t layer) const;
   bool IsLocalLayer(uint32_t layer) const;
   uint32_t LocalLayerCount() const;
+  MixerKind Mixer(uint32_t layer) const;
+  bool HasFfn(uint32_t layer) const;
+  uint32_t CountMixer(MixerKind kind) const;
 };
 
 // Validates the invariants a spec needs (positive sizes, heads divisible, ...).
@@ -107,6 +153,9 @@ enum class TensorRole : uint8_t {
   kFfnUpShexp,
   kFfnDownShexp,
   kFfnRouter,
+  kSsmIn,    // a recurrent mixer's input projection
+  kSsmConv,  // its causal convolution (and bias)
+  kSsmOut,   // its output projection
   kOther,
   kCount
 };
@@ -144,10 +193,12 @@ struct KvPerToken {
   double full_layers_bytes = 0;   // bytes per token across full-attention layers
   double local_layers_bytes = 0;  // bytes per token across windowed layers
   uint32_t window = 0;
+  double state_bytes = 0;  // per sequence, whatever its length: recurrent layers' state
 };
 KvPerToken KvBytesPerToken(const ModelSpec& spec, TensorType kv_type);
 
-// KV cache bytes for one layer holding `tokens` tokens (windowed layers capped at the window).
+// KV cache bytes for one layer holding `tokens` tokens (windowed layers capped at the window; a
+// recurrent layer holds its fixed state, an FFN-only layer nothing).
 double LayerKvBytes(const ModelSpec& spec, uint32_t layer, uint64_t tokens, TensorType kv_type);
 
 }  // namespace tokcast

@@ -20,6 +20,8 @@ bool IsAttn(TensorRole r) {
     case TensorRole::kAttnOutput:
     case TensorRole::kAttnQA:
     case TensorRole::kAttnQB:
+    case TensorRole::kSsmIn:
+    case TensorRole::kSsmOut:
     case TensorRole::kAttnKvA:
     case TensorRole::kAttnKvB:
       return true;
@@ -171,6 +173,7 @@ struct Pass {
   double ctx_sum_full = 0, ctx_sum_local = 0;
   double kv_tokens_full = 0, kv_tokens_local = 0;
   double out_tokens = 1;
+  double seqs = 1;  // sequences in the pass (a recurrent layer reads and writes each one's state)
   bool prefill = false;
 };
 
@@ -251,28 +254,44 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
            .flops = 10.0 * T * hidden,
            .bytes = lc.norms.bytes + 8.0 * T * hidden * kActivationBytes,
            .kernels = 6});
-    AddOp(acc, m,
-          {.name = "attn_proj",
-           .count = k,
-           .flops = 2.0 * T * lc.attn.params,
-           .bytes = lc.attn.bytes,
-           .kernels = 4,
-           .dequant_flops = dq * DequantFlops(lc.attn, eff, 1.0),
-           .alu_flops = alu * 2.0 * T * lc.attn.params});
-    const double ctx_sum = lc.local ? e.pass.ctx_sum_local : e.pass.ctx_sum_full;
-    const double kv_tokens = lc.local ? e.pass.kv_tokens_local : e.pass.kv_tokens_full;
-    double attn_bytes = kv_tokens * e.kv_layer_bytes;
-    if (e.pass.prefill && !e.fa) attn_bytes += 4.0 * 4.0 * heads * ctx_sum;  // S x ctx scores written and read
-    AddOp(acc, m,
-          {.name = "attention",
-           .count = k,
-           .flops = 2.0 * heads * (e.qk + e.vd) * ctx_sum,
-           .bytes = attn_bytes,
-           .kernels = e.fa ? 2.0 : 5.0,
-           .compute_peak = m.attn_flops,
-           .compute_eff = m.eff_attention});
+    if (lc.mixer != MixerKind::kNone) {
+      AddOp(acc, m,
+            {.name = "attn_proj",
+             .count = k,
+             .flops = 2.0 * T * lc.attn.params,
+             .bytes = lc.attn.bytes,
+             .kernels = 4,
+             .dequant_flops = dq * DequantFlops(lc.attn, eff, 1.0),
+             .alu_flops = alu * 2.0 * T * lc.attn.params});
+    }
+    if (lc.mixer == MixerKind::kAttention) {
+      const double ctx_sum = lc.local ? e.pass.ctx_sum_local : e.pass.ctx_sum_full;
+      const double kv_tokens = lc.local ? e.pass.kv_tokens_local : e.pass.kv_tokens_full;
+      double attn_bytes = kv_tokens * e.kv_layer_bytes;
+      if (e.pass.prefill && !e.fa) attn_bytes += 4.0 * 4.0 * heads * ctx_sum;  // S x ctx scores written and read
+      AddOp(acc, m,
+            {.name = "attention",
+             .count = k,
+             .flops = 2.0 * heads * (e.qk + e.vd) * ctx_sum,
+             .bytes = attn_bytes,
+             .kernels = e.fa ? 2.0 : 5.0,
+             .compute_peak = m.attn_flops,
+             .compute_eff = m.eff_attention});
+    } else if (lc.mixer == MixerKind::kRecurrent) {
+      // A fixed-size state per sequence, read and written once per pass whatever the context;
+      // the work per token does not grow with it either (chunked scans in prefill).
+      const RecurrentSpec& r = *s.recurrent;
+      AddOp(acc, m,
+            {.name = "recurrent_state",
+             .count = k,
+             .flops = r.FlopsPerToken() * T,
+             .bytes = 2.0 * r.StateBytes() * e.pass.seqs,
+             .kernels = 3,
+             .compute_peak = m.attn_flops,
+             .compute_eff = m.eff_attention});
+    }
     double distinct_fraction = 1;
-    if (lc.moe) {
+    if (lc.has_ffn && lc.moe) {
       const double E = s.moe->n_experts, kk = s.moe->n_experts_active;
       distinct_fraction = DistinctExperts(E, kk, T) / E;
       AddOp(acc, m,
@@ -305,7 +324,7 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
                .dequant_flops = dq * DequantFlops(lc.shared, eff, 1.0),
                .alu_flops = alu * 2.0 * T * lc.shared.params});
       }
-    } else {
+    } else if (lc.has_ffn) {  // (Nemotron-H's mixer-only layers have none)
       AddOp(acc, m,
             {.name = "ffn",
              .count = k,
@@ -448,6 +467,7 @@ PhaseResult RunDecode(const PerfContext& c, const PerfWorkload& w, const Efficie
   Pass p;
   p.tokens = B;
   p.out_tokens = B;
+  p.seqs = B;
   p.ctx_sum_full = B * mid;
   p.ctx_sum_local = B * (window > 0 ? std::min(mid, window) : mid);
   p.kv_tokens_full = p.ctx_sum_full;
@@ -476,6 +496,7 @@ PhaseResult RunPrefill(const PerfContext& c, const PerfWorkload& w, const Effici
     p.prefill = true;
     p.tokens = t * B;
     p.out_tokens = (i + 1 == per_seq_passes) ? B : 0;
+    p.seqs = B;
     p.ctx_sum_full = B * CausalContextSum(start, t, 0);
     p.ctx_sum_local = B * CausalContextSum(start, t, window);
     // Flash attention streams the KV once per tile of queries; without it one GEMM reads it once.
@@ -503,6 +524,7 @@ Pass StepPass(const PerfContext& c, const StepBatch& b, bool bound) {
   Pass p;
   p.tokens = b.decode_seqs;
   p.out_tokens = b.decode_seqs;
+  p.seqs = b.decode_seqs;
   p.ctx_sum_full = b.decode_ctx_sum;
   p.ctx_sum_local = b.decode_ctx_sum_local;
   p.kv_tokens_full = b.decode_ctx_sum;
@@ -512,6 +534,7 @@ Pass StepPass(const PerfContext& c, const StepBatch& b, bool bound) {
     p.prefill = true;
     p.tokens += ch.tokens;
     p.out_tokens += ch.last ? 1 : 0;
+    p.seqs += 1;
     p.ctx_sum_full += CausalContextSum(ch.start, ch.tokens, 0);
     p.ctx_sum_local += CausalContextSum(ch.start, ch.tokens, window);
     // Flash attention re-reads the KV once per query tile; the bound reads each entry once.
@@ -621,6 +644,8 @@ PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>&
   for (uint32_t i = 0; i < L; ++i) {
     per_layer[i].moe = spec.IsMoeLayer(i);
     per_layer[i].local = spec.IsLocalLayer(i);
+    per_layer[i].mixer = spec.Mixer(i);
+    per_layer[i].has_ffn = spec.HasFfn(i);
   }
   for (const auto& t : tensors) {
     if (t.layer >= 0 && static_cast<uint32_t>(t.layer) < L) {
@@ -659,9 +684,10 @@ PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>&
   pm.class_of_layer.resize(L);
   for (uint32_t i = 0; i < L; ++i) {
     const auto& lc = per_layer[i];
-    const std::string key = std::to_string(lc.moe) + std::to_string(lc.local) + "|" + GroupKey(lc.attn) + "|" +
-                            GroupKey(lc.ffn) + "|" + GroupKey(lc.experts) + "|" + GroupKey(lc.shared) + "|" +
-                            GroupKey(lc.router) + "|" + GroupKey(lc.norms);
+    const std::string key = std::to_string(lc.moe) + std::to_string(lc.local) +
+                            std::to_string(static_cast<int>(lc.mixer)) + std::to_string(lc.has_ffn) + "|" +
+                            GroupKey(lc.attn) + "|" + GroupKey(lc.ffn) + "|" + GroupKey(lc.experts) + "|" +
+                            GroupKey(lc.shared) + "|" + GroupKey(lc.router) + "|" + GroupKey(lc.norms);
     auto it = index.find(key);
     if (it == index.end()) {
       it = index.emplace(key, static_cast<uint16_t>(pm.classes.size())).first;

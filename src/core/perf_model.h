@@ -70,7 +70,9 @@ struct PreparedModel {
   struct LayerClass {
     bool moe = false;
     bool local = false;
-    Group attn;     // q/k/v/o and MLA projections
+    MixerKind mixer = MixerKind::kAttention;
+    bool has_ffn = true;
+    Group attn;     // q/k/v/o and MLA projections (a recurrent mixer's in/out projections)
     Group ffn;      // dense FFN
     Group experts;  // all routed experts of the layer
     Group shared;   // shared experts

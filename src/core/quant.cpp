@@ -77,8 +77,10 @@ TensorType TypeFor(const QuantRecipe& recipe, const TensorInfo& t, uint32_t n_la
     case TensorRole::kBias:
     case TensorRole::kAttnSinks:
     case TensorRole::kFfnRouter:
-      // 1-D tensors and the router stay F32 in llama.cpp; other formats keep them 16-bit,
-      // a difference of well under 0.1% of any model.
+    case TensorRole::kSsmConv:
+    case TensorRole::kOther:
+      // 1-D tensors (and a recurrent mixer's short convolution and per-head parameters) and the router stay F32 in
+      // llama.cpp; other formats keep them 16-bit, a difference of well under 0.1% of any model.
       return TensorType::kF32;
     default:
       break;

@@ -132,6 +132,9 @@ void CheckSupported(const ModelSpec& s) {
   if (s.mla) throw std::invalid_argument("the probe engine does not run MLA attention (" + s.id + ")");
   if (s.sliding_window)
     throw std::invalid_argument("the probe engine does not run sliding-window attention (" + s.id + ")");
+  if (!s.layer_mixer.empty() || !s.layer_has_ffn.empty() || s.attn_output_gate) {
+    throw std::invalid_argument("the probe engine does not run hybrid (recurrent or FFN-only) layers (" + s.id + ")");
+  }
   if (s.norm != NormKind::kRms || s.mlp != MlpKind::kGated) {
     throw std::invalid_argument("the probe engine runs RMSNorm + gated-FFN models only (" + s.id + ")");
   }

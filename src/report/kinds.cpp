@@ -439,6 +439,12 @@ const Schema& ShowModel() {
        Num("kv_bytes_per_token_f16", "bytes", "KV per token at f16, full-attention layers").Decimals(0),
        Num("kv_bytes_per_token_f16_windowed", "bytes", "KV per token at f16 on windowed layers (capped at the window)")
            .Decimals(0),
+       Object("hybrid", "recurrent layers: a fixed-size state per sequence, no KV cache",
+              {Str("mixer", "gated_deltanet or mamba2"), Int("attention_layers", "", "layers with a KV cache"),
+               Int("recurrent_layers", "", "layers with a fixed state"),
+               Int("ffn_only_layers", "", "layers with an FFN and no mixer"),
+               Num("state_mib_per_sequence", "MiB", "recurrent state of one sequence, all layers, whatever its length")
+                   .Decimals(1)}),
        Str("weights_file", "what the weights file stores"),
        Bytes("weights_file_bytes", "bytes of the file's tensors"),
        Int("tensors", "", "tensors in the file"),

@@ -50,7 +50,7 @@ class Engine {
       out.id = r.id;
       out.arrival_s = r.arrival_s;
       out.input_tokens = r.input_tokens;
-      const uint64_t need = uint64_t{r.input_tokens} + r.output_tokens;
+      const uint64_t need = uint64_t{r.input_tokens} + r.output_tokens + cfg_.state_tokens;
       if (cfg_.policy == Policy::kContinuous && Blocks(need) > total_blocks_) {
         throw std::invalid_argument("request " + std::to_string(r.id) + " needs " + std::to_string(need) +
                                     " tokens of KV cache; the pool holds " + std::to_string(cfg_.kv_capacity_tokens));
@@ -142,7 +142,7 @@ class Engine {
 
   // Blocks of its own `l` needs to hold `tokens` (the cached prefix it reads is not its own).
   uint64_t OwnBlocks(const Live& l, uint64_t tokens) const {
-    const uint64_t b = Blocks(tokens);
+    const uint64_t b = Blocks(tokens + cfg_.state_tokens);
     return b > l.shared ? b - l.shared : 0;
   }
 
@@ -272,7 +272,8 @@ class Engine {
       const uint32_t left = static_cast<uint32_t>(l.prompt_len - start);
       const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(left, budget));
       if (!cfg_.chunked_prefill && n < left) break;
-      if (cfg_.policy == Policy::kContinuous && Blocks(start + n) - hit > AvailableFor(l, hit)) break;
+      if (cfg_.policy == Policy::kContinuous && Blocks(start + n + cfg_.state_tokens) - hit > AvailableFor(l, hit))
+        break;
       waiting_.pop_front();
       res_.prompt_tokens += l.prompt_len;
       ReadCache(l, hit);

@@ -37,6 +37,9 @@ struct SchedulerConfig {
   // rest; blocks no running request references are evicted, least recently used first, before
   // anything is preempted. kContinuous only (a slot server keeps no shared cache).
   bool prefix_caching = false;
+  // Hybrid models: what each running sequence's fixed recurrent state takes of the pool, in KV
+  // tokens (vLLM's hybrid allocator gives it blocks of the same pool).
+  uint32_t state_tokens = 0;
 };
 
 // The cost of one step (seconds): the roofline of exactly this batch.
