@@ -120,6 +120,7 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
   CheckCombination(hw, *rt, wt, devices_asked, w.tp);
   PlanOptions plan_opt;
   plan_opt.memory_gib = req.memory_gib;
+  plan_opt.moe_host_layers = req.n_cpu_moe.value_or(0);
   const Scenario s = builder.Make(wt, hw, rt, w, TestKind::kTg, plan_opt);
   const PerfContext pc{*s.model, hw, *rt, s.plan, profile.For(*rt, hw)};
   PredictRow row;
@@ -274,6 +275,7 @@ json RowJson(const PredictRow& r) {
             {"fits", plan.fits()},
             {"verdict", std::string(ToString(plan.verdict))},
             {"layers_on_device", plan.layers_on_device},
+            {"moe_host_layers", plan.moe_host_layers ? json(plan.moe_host_layers) : json(nullptr)},
             {"layers_total", plan.layers_total},
             {"weights_bytes", plan.weights_bytes},
             {"ttft_s", Pair(p.ttft_s, p.ttft_s_bound)},

@@ -33,6 +33,9 @@ struct PredictRequest {
   std::string profile_path;          // empty: the built-in calibrated profile
   std::optional<uint64_t> isl, osl;  // saturated throughput
   std::vector<uint32_t> ubatch;      // prefill tokens per forward pass (llama.cpp -ub); empty: the runtime's
+  // llama.cpp --n-cpu-moe N: the routed experts of the first N layers in host memory (UINT32_MAX:
+  // every layer, --cpu-moe).
+  std::optional<uint32_t> n_cpu_moe;
   std::optional<double> claim_tg, claim_pp, claim_ttft;
   Costing cost;
   std::string sort;  // tg, pp, ttft, cost, power, price, energy

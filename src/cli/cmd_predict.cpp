@@ -14,6 +14,8 @@ struct PredictOptions {
   std::string profile, isl, osl, sort, article;
   std::optional<double> claim_tg, claim_pp, claim_ttft, rental;
   std::string ubatch;
+  std::optional<uint32_t> n_cpu_moe;
+  bool cpu_moe = false;
   double amortization_years = 3, usd_per_kwh = 0.15;
 };
 
@@ -33,6 +35,9 @@ void AddOptions(CLI::App& app, PredictOptions& o, bool require, bool sort) {
   app.add_option("--batch", o.batch, "Concurrent sequences (list or range)")->capture_default_str();
   app.add_option("--ubatch,--ubatch-size", o.ubatch,
                  "Prefill tokens per forward pass (llama.cpp -ub; list; default: the runtime's, 512 for llama.cpp)");
+  app.add_option("--n-cpu-moe", o.n_cpu_moe,
+                 "llama.cpp --n-cpu-moe: keep the routed experts of the first N layers in host memory (CPU)");
+  app.add_flag("--cpu-moe", o.cpu_moe, "llama.cpp --cpu-moe: every layer's routed experts in host memory");
   app.add_option("--devices", o.devices, "Identical devices, layers split across them (list)")->capture_default_str();
   app.add_option("--tp", o.tp, "Tensor-parallel degree (list; all-reduce over NVLink/Infinity Fabric, else PCIe)")
       ->capture_default_str();
@@ -70,6 +75,10 @@ app::PredictRequest Request(const PredictOptions& o) {
   if (!o.isl.empty()) r.isl = ParseIntSweep(o.isl, "--isl", 1, 10'000'000).front();
   if (!o.osl.empty()) r.osl = ParseIntSweep(o.osl, "--osl", 1, 10'000'000).front();
   if (!o.ubatch.empty()) r.ubatch = ParseU32Sweep(o.ubatch, "--ubatch", 1, 1'000'000);
+  if (o.cpu_moe && o.n_cpu_moe) throw catalog::InputError("give --n-cpu-moe N or --cpu-moe, not both");
+  if (o.n_cpu_moe && *o.n_cpu_moe > 100'000) throw catalog::InputError("--n-cpu-moe must be at most 100000 layers");
+  if (o.n_cpu_moe) r.n_cpu_moe = *o.n_cpu_moe;
+  if (o.cpu_moe) r.n_cpu_moe = UINT32_MAX;
   r.claim_tg = o.claim_tg;
   r.claim_pp = o.claim_pp;
   r.claim_ttft = o.claim_ttft;

@@ -84,10 +84,12 @@ std::string_view ToString(Verdict v) {
 ModelFootprint MakeFootprint(const ModelSpec& spec, const std::vector<TensorInfo>& tensors) {
   ModelFootprint f;
   f.layer_weight_bytes.assign(spec.n_layers, 0);
+  f.layer_expert_bytes.assign(spec.n_layers, 0);
   for (const auto& t : tensors) {
     f.total_weight_bytes += t.bytes;
     if (t.layer >= 0 && static_cast<uint32_t>(t.layer) < spec.n_layers) {
       f.layer_weight_bytes[static_cast<size_t>(t.layer)] += t.bytes;
+      if (t.routed_expert) f.layer_expert_bytes[static_cast<size_t>(t.layer)] += t.bytes;
     } else if (t.role == TensorRole::kTokenEmbd) {
       f.token_embd_bytes += t.bytes;
     } else {
@@ -137,8 +139,16 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
     result.error = "the batch must be in 1..1000000 sequences";
     return result;
   }
-  if (fp.layer_weight_bytes.size() != spec.n_layers) {
+  if (fp.layer_weight_bytes.size() != spec.n_layers || fp.layer_expert_bytes.size() != spec.n_layers) {
     result.error = "internal: footprint does not match the model";
+    return result;
+  }
+  if (opt.moe_host_layers > 0 && !spec.moe) {
+    result.error = spec.id + " has no experts to keep in host memory (--n-cpu-moe is for MoE models)";
+    return result;
+  }
+  if (opt.moe_host_layers > 0 && rt.offload != OffloadStyle::kHostLayers) {
+    result.error = rt.id + " cannot keep experts in host memory (--n-cpu-moe is llama.cpp's)";
     return result;
   }
 
@@ -154,6 +164,17 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   p.usable_bytes = ToBytes(usable_per_device * N);
   p.layers_total = L;
   p.weights_bytes = fp.total_weight_bytes;
+  // The routed experts of the first moe_host layers live in host memory whatever the split.
+  const uint32_t moe_host = is_cpu ? 0 : std::min(opt.moe_host_layers, L);
+  double experts_host = 0;
+  std::vector<double> layer_dev_weights(L);
+  for (uint32_t i = 0; i < L; ++i) {
+    const double experts = i < moe_host ? static_cast<double>(fp.layer_expert_bytes[i]) : 0.0;
+    layer_dev_weights[i] = static_cast<double>(fp.layer_weight_bytes[i]) - experts;
+    experts_host += experts;
+  }
+  p.moe_host_layers = moe_host;
+  p.experts_host_bytes = ToBytes(experts_host);
 
   std::vector<double> layer_kv(L);
   double kv_total = 0;
@@ -188,7 +209,7 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
     uint32_t dev = 0;
     const uint32_t target = (n + N - 1) / N;
     for (uint32_t i = first_on_device; i < L; ++i) {
-      const double cost = static_cast<double>(fp.layer_weight_bytes[i]) + layer_kv[i];
+      const double cost = layer_dev_weights[i] + layer_kv[i];
       while (dev < N) {
         const bool share_full = pk.layers[dev] >= target && dev + 1 < N;
         const bool room = pk.used[dev] + cost <= usable_per_device;
@@ -238,7 +259,7 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   double w_dev = 0, w_host = 0, kv_dev = 0, kv_host = 0;
   for (uint32_t i = 0; i < L; ++i) {
     const bool on_dev = i >= L - n_dev;
-    (on_dev ? w_dev : w_host) += static_cast<double>(fp.layer_weight_bytes[i]);
+    (on_dev ? w_dev : w_host) += layer_dev_weights[i];
     const bool kv_on_dev = on_dev || style == OffloadStyle::kStream;
     (kv_on_dev ? kv_dev : kv_host) += layer_kv[i];
   }
@@ -248,7 +269,6 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   p.compute_buffer_bytes = ToBytes(compute);
   p.overhead_bytes = ToBytes(compute + fixed * N);
   p.weights_device_bytes = ToBytes(w_dev);
-  p.weights_host_bytes = ToBytes(w_host);
   p.kv_device_bytes = ToBytes(kv_dev);
   p.kv_host_bytes = ToBytes(kv_host);
   p.layers_on_device = n_dev;
@@ -256,18 +276,39 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   const double used = w_dev + kv_dev + compute + fixed * N;
   p.device_used_bytes = ToBytes(used);
   p.headroom_bytes = static_cast<int64_t>(usable_per_device * N - used);
+  w_host += experts_host;
+  p.weights_host_bytes = ToBytes(w_host);
   p.host_bytes = ToBytes(w_host + kv_host);
   p.layers_per_device = best ? best->layers : std::vector<uint32_t>(N, 0);
 
   // What everything would need on the device, for the messages.
-  const double need_all = static_cast<double>(fp.total_weight_bytes) -
+  const double need_all = static_cast<double>(fp.total_weight_bytes) - experts_host -
                           (emb_on_device ? 0.0 : static_cast<double>(fp.token_embd_bytes)) + kv_total + act * N +
                           logits_extra + fixed * N;
   const std::string where =
       is_cpu ? "in memory" : (N > 1 ? "on the " + std::to_string(N) + " devices" : "on the device");
 
+  // Host memory for whatever is offloaded.
+  std::optional<double> host_capacity;
+  if (hw.hw_class == HardwareClass::kUnifiedSoc)
+    host_capacity = static_cast<double>(p.capacity_bytes) * (1.0 - p.usable_fraction);
+  if (opt.host_memory_gib) host_capacity = *opt.host_memory_gib * kGib;
+  const std::string experts_note = moe_host > 0 ? "the routed experts of " + std::to_string(moe_host) + " of " +
+                                                      std::to_string(L) + " layers (" + Gib(experts_host) +
+                                                      ") in host memory, run on the host CPU"
+                                                : "";
   if (best && n_dev == L && out_dev) {
-    p.verdict = Verdict::kFits;
+    if (moe_host == 0) {
+      p.verdict = Verdict::kFits;
+      return result;
+    }
+    if (host_capacity && static_cast<double>(p.host_bytes) > *host_capacity) {
+      p.verdict = Verdict::kDoesNotFit;
+      p.reason = experts_note + ": they exceed the " + Gib(*host_capacity) + " of host memory";
+      return result;
+    }
+    p.verdict = Verdict::kFitsWithOffload;
+    p.reason = experts_note + "; the rest on the device";
     return result;
   }
   if (opt.layers_on_device && !best) {
@@ -290,11 +331,6 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
     p.layers_per_device.assign(N, 0);
     return result;
   }
-  // Host memory for the offloaded part.
-  std::optional<double> host_capacity;
-  if (hw.hw_class == HardwareClass::kUnifiedSoc)
-    host_capacity = static_cast<double>(p.capacity_bytes) * (1.0 - p.usable_fraction);
-  if (opt.host_memory_gib) host_capacity = *opt.host_memory_gib * kGib;
   if (host_capacity && static_cast<double>(p.host_bytes) > *host_capacity) {
     p.verdict = Verdict::kDoesNotFit;
     p.reason = shortfall + "; the offloaded " + Gib(static_cast<double>(p.host_bytes)) + " exceed the " +
@@ -304,7 +340,8 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
   p.verdict = Verdict::kFitsWithOffload;
   const std::string runs = style == OffloadStyle::kHostLayers ? "run on the host CPU" : "stream over the host link";
   p.reason = shortfall + "; " + std::to_string(n_dev) + " of " + std::to_string(L) + " layers on the device, " +
-             std::to_string(L - n_dev) + " " + runs + (out_dev ? "" : " (and the output layer)");
+             std::to_string(L - n_dev) + " " + runs + (out_dev ? "" : " (and the output layer)") +
+             (moe_host > 0 ? "; " + experts_note : "");
   return result;
 }
 

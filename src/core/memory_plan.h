@@ -18,6 +18,7 @@ namespace tokcast {
 // Weight bytes of a typed tensor inventory, grouped the way placement needs them.
 struct ModelFootprint {
   std::vector<uint64_t> layer_weight_bytes;  // per block
+  std::vector<uint64_t> layer_expert_bytes;  // per block: its routed experts (part of the above)
   uint64_t token_embd_bytes = 0;
   uint64_t output_bytes = 0;  // lm head + output norm (+ bias)
   uint64_t total_weight_bytes = 0;
@@ -36,6 +37,9 @@ struct PlanOptions {
   uint32_t devices = 1;                      // identical devices, layers split across them
   std::optional<double> host_memory_gib;     // host RAM available for offload; nullopt = not checked
   std::optional<uint32_t> layers_on_device;  // force a split (like -ngl)
+  // llama.cpp --n-cpu-moe N: the routed experts of the first N layers stay in host memory (and
+  // run on the host CPU); the rest of those layers and every other layer stay on the device.
+  uint32_t moe_host_layers = 0;
 };
 
 enum class Verdict : uint8_t { kFits, kFitsWithOffload, kDoesNotFit };
@@ -65,6 +69,8 @@ struct MemoryPlan {
 
   uint32_t layers_total = 0;
   uint32_t layers_on_device = 0;
+  uint32_t moe_host_layers = 0;  // layers whose routed experts are in host memory (--n-cpu-moe)
+  uint64_t experts_host_bytes = 0;
   bool output_on_device = true;
   std::vector<uint32_t> layers_per_device;
 

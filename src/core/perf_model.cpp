@@ -236,8 +236,12 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
   return {dev, host};
 }
 
-// Layers [from, to) of the pass on machine `m`; `streamed`: their weights cross the host link.
-void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uint32_t to, bool streamed) {
+// Layers [from, to) of the pass on machine `m`; `streamed`: their weights cross the host link;
+// `experts_host`: their routed experts are in host memory (llama.cpp --n-cpu-moe) and run there,
+// except in large prefill passes, whose expert matmuls llama.cpp moves to the GPU by copying the
+// weights over the link.
+void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uint32_t to, bool streamed,
+                const Machine* experts_host = nullptr) {
   const PreparedModel& pm = e.c.model;
   const ModelSpec& s = *pm.spec;
   const double T = e.T, hidden = e.hidden, heads = e.heads, dq = e.dq_scale, alu = e.alu;
@@ -304,16 +308,32 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
       const double per_expert = T * kk / E;
       const double small_gemm = e.bound ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
       const double expert_flops = 2.0 * T * kk / E * lc.experts.params;
-      AddOp(acc, m,
-            {.name = "moe_experts",
+      const bool copied = experts_host && e.pass.prefill && T >= 32;
+      const Machine& em = experts_host && !copied ? *experts_host : m;
+      AddOp(acc, em,
+            {.name = experts_host ? "moe_experts_host" : "moe_experts",
              .count = k,
              .flops = expert_flops,
              .bytes = lc.experts.bytes * distinct_fraction,
              .kernels = 3,
              .dequant_flops = dq * DequantFlops(lc.experts, eff, distinct_fraction),
-             .compute_peak = m.peak_flops,
-             .compute_eff = m.eff_compute * (T > 1 ? small_gemm : 1.0),
+             .compute_peak = em.peak_flops,
+             .compute_eff = em.eff_compute * (T > 1 ? small_gemm : 1.0),
              .alu_flops = alu * expert_flops});
+      if (copied) {  // every expert of the layer crosses the link, once per pass
+        AddTransfer(acc, {.name = "experts_over_host_link",
+                          .bytes = lc.experts.bytes,
+                          .bandwidth = e.link_bw,
+                          .eff = e.link_eff,
+                          .count = k});
+      } else if (experts_host) {  // the activations go to the host and the results come back
+        AddTransfer(acc, {.name = "activations_to_host_experts",
+                          .bytes = T * hidden * 2.0,
+                          .bandwidth = e.link_bw,
+                          .eff = e.link_eff,
+                          .latency_s = e.bound ? 0.0 : kAllReduceLatencyPcieS,
+                          .count = 2.0 * k});
+      }
       if (lc.shared.params > 0) {
         AddOp(acc, m,
               {.name = "moe_shared",
@@ -385,7 +405,11 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
                       .eff = e.link_eff,
                       .count = 2});
   }
-  EvalLayers(e, acc, dev, first_dev, L, false);
+  // llama.cpp --n-cpu-moe: the device layers among the first moe_host_layers keep their
+  // experts in host memory.
+  const uint32_t experts_end = std::clamp(c.plan.moe_host_layers, first_dev, L);
+  if (experts_end > first_dev) EvalLayers(e, acc, dev, first_dev, experts_end, false, &host);
+  EvalLayers(e, acc, dev, experts_end, L, false);
 
   // LM head on the tokens that need logits.
   if (pass.out_tokens > 0) {

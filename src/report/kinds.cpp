@@ -114,6 +114,8 @@ std::vector<Field> PredictFields() {
       Never(Str("verdict", "fits, offload or does not fit")),
       Int("layers_on_device", "", "layers on the device").Header("layers").Display(LayersCell).Rank(2),
       Never(Int("layers_total", "", "layers of the model")),
+      Varies(
+          Int("moe_host_layers", "", "layers whose routed experts are in host memory (--n-cpu-moe)").Header("cpu-moe")),
       Never(Bytes("weights_bytes", "weight bytes")),
       Always(Pair("tg_tok_s", "tok/s", "decode tokens/s per sequence: expected / physical bound")
                  .Header("tg tok/s exp/bound")

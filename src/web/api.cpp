@@ -219,6 +219,7 @@ app::PredictRequest PredictRequest(const Call& c, const ApiLimits& lim, bool mod
   r.tp = app::ParseU32Sweep(c.Get("tp", "1"), "tp", 1, 1024);
   if (c.Get("kv_type", "auto") != "auto") r.kv_types = app::ParseKvTypes(c.Get("kv_type"), "kv_type");
   if (c.Has("ubatch")) r.ubatch = app::ParseU32Sweep(c.Get("ubatch"), "ubatch", 1, 1'000'000);
+  if (c.Has("n_cpu_moe")) r.n_cpu_moe = app::ParseU32Sweep(c.Get("n_cpu_moe"), "n_cpu_moe", 0, 100'000).front();
   if (c.Has("isl")) r.isl = app::ParseIntSweep(c.Get("isl"), "isl", 1, 10'000'000).front();
   if (c.Has("osl")) r.osl = app::ParseIntSweep(c.Get("osl"), "osl", 1, 10'000'000).front();
   if (c.Has("claim_tg")) r.claim_tg = app::ParsePositive(c.Get("claim_tg"), "claim_tg", 1e9);
@@ -236,11 +237,18 @@ app::PredictRequest PredictRequest(const Call& c, const ApiLimits& lim, bool mod
   return r;
 }
 
-const std::vector<std::string> kPredictFields = {
-    "model", "quant",    "hw",       "runtime",    "prompt",         "gen",         "depth",
-    "batch", "devices",  "tp",       "kv_type",    "memory_gb",      "ubatch",      "isl",
-    "osl",   "claim_tg", "claim_pp", "claim_ttft", "amortize_years", "usd_per_kwh", "rental_usd_per_hour",
-    "sort",  "file_size"};
+const std::vector<std::string> kPredictFields = {"model",       "quant",
+                                                 "hw",          "runtime",
+                                                 "prompt",      "gen",
+                                                 "depth",       "batch",
+                                                 "devices",     "tp",
+                                                 "kv_type",     "memory_gb",
+                                                 "ubatch",      "n_cpu_moe",
+                                                 "isl",         "osl",
+                                                 "claim_tg",    "claim_pp",
+                                                 "claim_ttft",  "amortize_years",
+                                                 "usd_per_kwh", "rental_usd_per_hour",
+                                                 "sort",        "file_size"};
 
 report::Report Simulate(const Call& c, const ApiLimits& lim) {
   app::SimulateRequest r;

@@ -234,6 +234,42 @@ TEST(App, UbatchIsAnOptionAndPrefillDependsOnIt) {
   EXPECT_EQ(test::RunCli({"predict", "--model", "gpt-oss-120b", "--hw", "nvidia-dgx-spark", "--ubatch", "0"}).code, 1);
 }
 
+// llama.cpp --n-cpu-moe: gpt-oss-120b on a 24 GB card with the experts of 30 layers in host
+// RAM, the way people run it: everything else on the GPU, decode faster than offloading whole
+// layers, and prefill that grows with -ub (the experts cross PCIe once per ubatch).
+TEST(App, ExpertOffloadKeepsAttentionOnTheGpu) {
+  auto row = [](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"predict",         "--model",  "gpt-oss-120b", "--quant",  "mxfp4", "--hw",
+                                     "nvidia-rtx-4090", "--prompt", "4096",         "--format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = test::RunCli(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return test::Rows(r.out)[0];
+  };
+  const json layers = row({}), experts = row({"--n-cpu-moe", "30"}),
+             big_ub = row({"--n-cpu-moe", "30", "--ubatch", "4096"});
+  EXPECT_LT(layers["layers_on_device"].get<int>(), 36);
+  EXPECT_EQ(experts["layers_on_device"], 36);
+  EXPECT_EQ(experts["moe_host_layers"], 30);
+  EXPECT_TRUE(layers["moe_host_layers"].is_null());
+  EXPECT_EQ(experts["verdict"], "offload");
+  const auto tg = [](const json& j) { return j["tg_tok_s"]["expected"].get<double>(); };
+  const auto pp = [](const json& j) { return j["pp_tok_s"]["expected"].get<double>(); };
+  EXPECT_GT(tg(experts), 1.2 * tg(layers));
+  EXPECT_GT(pp(big_ub), 4.0 * pp(experts));
+  EXPECT_LE(tg(experts), experts["tg_tok_s"]["bound"].get<double>());
+  // Dense models and servers have no such option: one-line errors.
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--n-cpu-moe", "4"},
+           {"predict", "--model", "gpt-oss-120b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant", "mxfp4-hf",
+            "--n-cpu-moe", "4"},
+           {"predict", "--model", "gpt-oss-120b", "--hw", "nvidia-rtx-4090", "--n-cpu-moe", "4", "--cpu-moe"}}) {
+    const auto r = test::RunCli(bad);
+    EXPECT_EQ(r.code, 1);
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
 // A runtime's calibration fitted on one vendor's parts, used on another's, says so.
 TEST(App, EfficienciesFittedOnAnotherVendorAreFlagged) {
   const auto r = test::RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "amd-rx-7900-xtx,nvidia-rtx-3090",

@@ -63,6 +63,31 @@ TEST(MemoryPlan, Llama70bQ4OnRtx4090SpillsLayersToTheHost) {
   EXPECT_NE(p.reason.find("run on the host CPU"), std::string::npos);
 }
 
+TEST(MemoryPlan, ExpertsOfTheFirstLayersCanStayInHostMemory) {
+  const auto s = Make("gpt-oss-120b", "mxfp4");
+  PlanOptions opt;
+  opt.moe_host_layers = 30;
+  const MemoryPlan p = Plan(s, "nvidia-rtx-4090", "llama.cpp-cuda", 4096, 1, opt);
+  uint64_t experts = 0;
+  for (uint32_t i = 0; i < 30; ++i) experts += s.fp.layer_expert_bytes[i];
+  EXPECT_EQ(p.moe_host_layers, 30u);
+  EXPECT_EQ(p.experts_host_bytes, experts);
+  EXPECT_EQ(p.layers_on_device, 36u);
+  EXPECT_TRUE(p.output_on_device);
+  EXPECT_EQ(p.weights_host_bytes, experts + s.fp.token_embd_bytes);  // llama.cpp keeps token_embd on the host too
+  EXPECT_EQ(p.weights_device_bytes + p.weights_host_bytes, p.weights_bytes);
+  EXPECT_EQ(p.verdict, Verdict::kFitsWithOffload);
+  EXPECT_NE(p.reason.find("routed experts of 30 of 36 layers"), std::string::npos) << p.reason;
+  // More layers than the model has: all of them.
+  opt.moe_host_layers = 1000;
+  EXPECT_EQ(Plan(s, "nvidia-rtx-4090", "llama.cpp-cuda", 4096, 1, opt).moe_host_layers, 36u);
+  // Host memory too small for the experts: does not fit.
+  opt.moe_host_layers = 30;
+  opt.host_memory_gib = 16;
+  const MemoryPlan tight = Plan(s, "nvidia-rtx-4090", "llama.cpp-cuda", 4096, 1, opt);
+  EXPECT_EQ(tight.verdict, Verdict::kDoesNotFit);
+}
+
 TEST(MemoryPlan, Llama70bQ4FitsOnM4Max128WithinTheGpuLimit) {
   const auto s = Make("llama-3.1-70b", "q4_k_m");
   PlanOptions opt;
