@@ -258,6 +258,7 @@ LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const Dat
   const EfficiencyProfile full = tokcast::Calibrate(all, catalog::PriorEfficiencyProfile());
   LeaveOneSourceOutResult out;
   std::map<TestKind, std::vector<double>> ratios;
+  std::map<std::string, std::map<TestKind, std::vector<double>>> by_source;
   for (const auto& src : sources) {
     std::vector<Scenario> train, test;
     for (const auto& s : all) (s.row->source_id == src ? test : train).push_back(s);
@@ -266,11 +267,32 @@ LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const Dat
     const auto sum = Summarize(test, res);
     const auto sum_in = Summarize(test, res_in);
     for (const auto& [kind, k] : sum) out.rows.push_back({src, kind, k, sum_in.at(kind)});
-    for (size_t i = 0; i < test.size(); ++i)
-      if (!res[i].unsupported && res[i].predicted > 0)
-        ratios[test[i].kind].push_back(res[i].measured / res[i].predicted);
+    for (size_t i = 0; i < test.size(); ++i) {
+      if (res[i].unsupported || !(res[i].predicted > 0)) continue;
+      ratios[test[i].kind].push_back(res[i].measured / res[i].predicted);
+      by_source[src][test[i].kind].push_back(res[i].measured / res[i].predicted);
+    }
   }
   out.intervals = IntervalsFromRatios(ratios, 0.8);
+  // How often the interval holds on a source it did not see: each source against the interval
+  // the other sources' held-out rows give.
+  for (auto& row : out.rows) {
+    std::map<TestKind, std::vector<double>> others;
+    for (const auto& [src, kinds] : by_source) {
+      if (src == row.source || !kinds.count(row.kind)) continue;
+      auto& v = others[row.kind];
+      v.insert(v.end(), kinds.at(row.kind).begin(), kinds.at(row.kind).end());
+    }
+    const PredictionIntervals iv = IntervalsFromRatios(others, 0.8);
+    const IntervalBand* band = iv.For(row.kind);
+    const auto mine = by_source[row.source].find(row.kind);
+    if (!band || mine == by_source[row.source].end() || mine->second.empty()) continue;
+    size_t in = 0;
+    for (double r : mine->second) in += r >= band->low && r <= band->high ? 1 : 0;
+    row.coverage = static_cast<double>(in) / static_cast<double>(mine->second.size());
+    out.covered += in;
+    out.covered_of += mine->second.size();
+  }
   out.intervals_toml = catalog::SerializeIntervals(
       out.intervals,
       {"Prediction intervals: the central 80% of measured / predicted over held-out sources (each source's rows",
@@ -293,7 +315,14 @@ report::Report LeaveOneSourceOutReport(const LeaveOneSourceOutResult& r) {
                         {"within_10", s.held_out.within_10},
                         {"within_25", s.held_out.within_25},
                         {"above_bound", s.held_out.above_bound},
-                        {"in_sample_median_ape", s.in_sample.median_ape}});
+                        {"in_sample_median_ape", s.in_sample.median_ape},
+                        {"interval_coverage", s.coverage ? json(*s.coverage) : json(nullptr)}});
+  }
+  if (r.covered_of > 0) {
+    rep.notes.push_back(
+        "80% prediction intervals (each source's built from the other sources' held-out rows) hold on " +
+        FormatFixed(100.0 * static_cast<double>(r.covered) / static_cast<double>(r.covered_of), 0) + "% of " +
+        std::to_string(r.covered_of) + " held-out rows");
   }
   rep.notes.push_back(
       "A held-out source whose runtime x hardware class has no other data gets the stated priors "

@@ -42,11 +42,16 @@ struct SourceHeldOut {
   std::string source;
   TestKind kind = TestKind::kTg;
   KindSummary held_out, in_sample;
+  // The share of its rows inside the 80% prediction interval built from the OTHER sources'
+  // held-out rows (nullopt: too few of them for an interval of this kind).
+  std::optional<double> coverage;
 };
 struct LeaveOneSourceOutResult {
   std::vector<SourceHeldOut> rows;
   PredictionIntervals intervals;  // from every held-out row's measured / predicted
   std::string intervals_toml;     // the same as data/efficiency/intervals.toml
+  // Over every held-out row that had an interval: inside it / all (the stated coverage is 0.8).
+  size_t covered = 0, covered_of = 0;
 };
 LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const DataRequest& request);
 report::Report LeaveOneSourceOutReport(const LeaveOneSourceOutResult& result);

@@ -266,18 +266,20 @@ const Schema& ValidateSummary() {
 }
 
 const Schema& LeaveOneSourceOut() {
-  static const Schema s =
-      Make("leave_one_source_out",
-           {Always(Str("source", "held-out source").Header("held out")), Always(Str("test", "test kind")),
-            Int("rows", "", "rows predicted"),
-            Always(Num("median_ape", "%", "median APE on the held-out source").Header("median APE %").Decimals(1)),
-            Num("mean_ape", "%", "mean APE").Header("mean APE %").Decimals(1),
-            Num("within_10", "", "share within 10%").Header("within 10%"),
-            Num("within_25", "", "share within 25%").Header("within 25%"),
-            Int("above_bound", "", "rows above the bound").Header("above bound"),
-            Num("in_sample_median_ape", "%", "median APE with every source in the fit")
-                .Header("in-sample median %")
-                .Decimals(1)});
+  static const Schema s = Make(
+      "leave_one_source_out",
+      {Always(Str("source", "held-out source").Header("held out")), Always(Str("test", "test kind")),
+       Int("rows", "", "rows predicted"),
+       Always(Num("median_ape", "%", "median APE on the held-out source").Header("median APE %").Decimals(1)),
+       Num("mean_ape", "%", "mean APE").Header("mean APE %").Decimals(1),
+       Num("within_10", "", "share within 10%").Header("within 10%"),
+       Num("within_25", "", "share within 25%").Header("within 25%"),
+       Int("above_bound", "", "rows above the bound").Header("above bound"),
+       Num("in_sample_median_ape", "%", "median APE with every source in the fit")
+           .Header("in-sample median %")
+           .Decimals(1),
+       Num("interval_coverage", "", "share of its rows inside the 80% interval the other sources' held-out rows give")
+           .Header("80% interval holds")});
   return s;
 }
 
