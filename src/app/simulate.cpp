@@ -132,11 +132,40 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   out.stand_in = StandInKey(profile, *rt, hw);
   const PerfContext pc{*s.model, hw, *rt, s.plan, profile.For(*rt, hw)};
   const serve::StepCost cost = [&](const StepBatch& b) { return StepTime(pc, w, b, false); };
+  const bool disagg = req.prefill_replicas > 0 || req.decode_replicas > 0;
+  if (req.replicas == 0 || req.replicas > 100'000) throw catalog::InputError("replicas must be in 1..100000");
+  if (disagg && (req.prefill_replicas == 0 || req.decode_replicas == 0 || req.prefill_replicas > 100'000 ||
+                 req.decode_replicas > 100'000))
+    throw catalog::InputError("a disaggregated fleet needs 1..100000 prefill and 1..100000 decode replicas");
+  if (disagg && req.replicas > 1) throw catalog::InputError("give --replicas or --disagg, not both");
+  if (disagg && out.scheduler.policy != serve::Policy::kContinuous)
+    throw catalog::InputError(rt->id + " has no disaggregated serving (a slot server prefills and decodes in place)");
+  const std::optional<uint32_t> closed = req.workload.arrival == serve::Arrival::kClosedLoop && req.trace_path.empty()
+                                             ? std::optional(req.workload.concurrency)
+                                             : std::nullopt;
+  if (disagg && closed) throw catalog::InputError("a disaggregated fleet is simulated under open-loop arrivals");
+  out.replicas = req.replicas;
+  out.prefill_replicas = req.prefill_replicas;
+  out.decode_replicas = req.decode_replicas;
   try {
-    const std::optional<uint32_t> closed = req.workload.arrival == serve::Arrival::kClosedLoop && req.trace_path.empty()
-                                               ? std::optional(req.workload.concurrency)
-                                               : std::nullopt;
-    out.sim = serve::Simulate(std::move(requests), out.scheduler, cost, closed);
+    if (disagg) {
+      // Each prompt's KV (and a hybrid's state) crosses the link from its prefill replica to a
+      // decode replica: RDMA between nodes (400 Gb/s a GPU), or the scale-up link within one.
+      const double link_gbs = req.kv_link_gbs.value_or(hw.scaleup_bytes_per_s ? *hw.scaleup_bytes_per_s / 1e9 : 50.0);
+      if (!(link_gbs > 0 && link_gbs < 1e6)) throw catalog::InputError("--kv-link-gbs must be a positive GB/s");
+      out.kv_link_bytes_per_s = link_gbs * 1e9;
+      const KvPerToken kv = KvBytesPerToken(*wt.spec, out.kv_type);
+      const double per_token = kv.full_layers_bytes + kv.local_layers_bytes, state = kv.state_bytes;
+      serve::DisaggConfig dc;
+      dc.prefill_replicas = req.prefill_replicas;
+      dc.decode_replicas = req.decode_replicas;
+      dc.prefill = dc.decode = out.scheduler;
+      const double bw = out.kv_link_bytes_per_s;
+      dc.kv_transfer_s = [per_token, state, bw](uint32_t tokens) { return (per_token * tokens + state) / bw + 20e-6; };
+      out.sim = serve::SimulateDisaggregated(std::move(requests), dc, cost);
+    } else {
+      out.sim = serve::SimulateReplicas(std::move(requests), out.scheduler, cost, req.replicas, closed);
+    }
   } catch (const std::invalid_argument& e) {
     throw catalog::InputError(e.what());
   }
@@ -148,9 +177,13 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
       std::max<double>(1, static_cast<double>(out.scheduler.kv_capacity_tokens) /
                               (std::max<uint32_t>(out.scheduler.prefix_caching ? min_unshared_in : min_in, 1) +
                                static_cast<double>(out.scheduler.state_tokens))));
+  // Per replica; the fleet's devices together can do no better than that many times one.
+  const double fleet = disagg ? req.prefill_replicas + req.decode_replicas : req.replicas;
   out.output_throughput_bound =
-      ServingThroughputBound(pc, w, static_cast<uint64_t>(out.scheduler.prefix_caching ? mean_unshared_in : mean_in),
-                             static_cast<uint64_t>(mean_out), out.bound_concurrency);
+      fleet * ServingThroughputBound(pc, w,
+                                     static_cast<uint64_t>(out.scheduler.prefix_caching ? mean_unshared_in : mean_in),
+                                     static_cast<uint64_t>(mean_out), out.bound_concurrency);
+  out.devices *= static_cast<uint32_t>(fleet);
   // Latency floors: one prefill of the shortest prompt alone, one decode step alone, at peak.
   StepBatch prefill, decode;
   prefill.chunks.push_back(
@@ -172,40 +205,44 @@ json DistJson(const serve::Distribution& d, double scale) {
 json SummaryJson(const SimulateResult& r) {
   const auto& m = r.metrics;
   const auto& wl = r.workload;
-  json j = {{"hardware", r.hardware},
-            {"model", r.model},
-            {"quant", r.quant},
-            {"runtime", r.runtime},
-            {"devices", r.devices},
-            {"tp", r.tp},
-            {"kv_type", ToLower(ToString(r.kv_type))},
-            {"arrival", std::string(r.trace ? "trace" : ToString(wl.arrival))},
-            {"requests", m.requests},
-            {"completed", m.completed},
-            {"failed", m.failed},
-            {"duration_s", m.duration_s},
-            {"request_throughput", m.request_throughput},
-            {"output_throughput", m.output_throughput},
-            {"output_throughput_bound", r.output_throughput_bound},
-            {"total_throughput", m.total_throughput},
-            {"goodput", m.goodput},
-            {"slo_attainment", m.slo_attainment},
-            {"ttft_ms", DistJson(m.ttft_s, 1e3)},
-            {"tpot_ms", DistJson(m.tpot_s, 1e3)},
-            {"itl_ms", DistJson(m.itl_s, 1e3)},
-            {"e2e_s", DistJson(m.e2e_s, 1)},
-            {"preemptions", m.preemptions},
-            {"prefix_caching", r.scheduler.prefix_caching},
-            {"prefix_cache_hit_rate", r.sim.prompt_tokens ? static_cast<double>(r.sim.cached_prompt_tokens) /
-                                                                static_cast<double>(r.sim.prompt_tokens)
-                                                          : 0.0},
-            {"steps", m.steps},
-            {"peak_waiting", m.peak_waiting},
-            {"peak_kv_used", m.peak_kv_used_fraction},
-            {"kv_pool_tokens", r.scheduler.kv_capacity_tokens},
-            {"max_num_seqs", r.scheduler.max_num_seqs},
-            {"max_batched_tokens", r.scheduler.max_batched_tokens},
-            {"confidence", m.near_saturation ? "low: " + m.confidence_note : "normal"}};
+  json j = {
+      {"hardware", r.hardware},
+      {"model", r.model},
+      {"quant", r.quant},
+      {"runtime", r.runtime},
+      {"devices", r.devices},
+      {"tp", r.tp},
+      {"replicas", r.prefill_replicas ? json(nullptr) : json(r.replicas)},
+      {"disagg", r.prefill_replicas ? json(std::to_string(r.prefill_replicas) + ":" + std::to_string(r.decode_replicas))
+                                    : json(nullptr)},
+      {"kv_type", ToLower(ToString(r.kv_type))},
+      {"arrival", std::string(r.trace ? "trace" : ToString(wl.arrival))},
+      {"requests", m.requests},
+      {"completed", m.completed},
+      {"failed", m.failed},
+      {"duration_s", m.duration_s},
+      {"request_throughput", m.request_throughput},
+      {"output_throughput", m.output_throughput},
+      {"output_throughput_bound", r.output_throughput_bound},
+      {"total_throughput", m.total_throughput},
+      {"goodput", m.goodput},
+      {"slo_attainment", m.slo_attainment},
+      {"ttft_ms", DistJson(m.ttft_s, 1e3)},
+      {"tpot_ms", DistJson(m.tpot_s, 1e3)},
+      {"itl_ms", DistJson(m.itl_s, 1e3)},
+      {"e2e_s", DistJson(m.e2e_s, 1)},
+      {"preemptions", m.preemptions},
+      {"prefix_caching", r.scheduler.prefix_caching},
+      {"prefix_cache_hit_rate",
+       r.sim.prompt_tokens ? static_cast<double>(r.sim.cached_prompt_tokens) / static_cast<double>(r.sim.prompt_tokens)
+                           : 0.0},
+      {"steps", m.steps},
+      {"peak_waiting", m.peak_waiting},
+      {"peak_kv_used", m.peak_kv_used_fraction},
+      {"kv_pool_tokens", r.scheduler.kv_capacity_tokens},
+      {"max_num_seqs", r.scheduler.max_num_seqs},
+      {"max_batched_tokens", r.scheduler.max_batched_tokens},
+      {"confidence", m.near_saturation ? "low: " + m.confidence_note : "normal"}};
   if (!r.trace) {
     if (wl.arrival == serve::Arrival::kPoisson || wl.arrival == serve::Arrival::kGamma) j["request_rate"] = wl.rate;
     if (wl.arrival == serve::Arrival::kClosedLoop) j["concurrency"] = wl.concurrency;
@@ -332,6 +369,9 @@ nlohmann::json SimulateRequestJson(const SimulateRequest& r) {
                         {"prefix_groups", w.prefix_groups},
                         {"seed", w.seed}}}};
   if (r.prefix_caching) j["prefix_caching"] = *r.prefix_caching;
+  if (r.replicas > 1) j["replicas"] = r.replicas;
+  if (r.prefill_replicas) j["prefill_replicas"] = r.prefill_replicas, j["decode_replicas"] = r.decode_replicas;
+  if (r.kv_link_gbs) j["kv_link_gbs"] = *r.kv_link_gbs;
   if (r.kv_type) j["kv_type"] = std::string(ToString(*r.kv_type));
   if (r.max_num_seqs) j["max_num_seqs"] = *r.max_num_seqs;
   if (r.max_batched_tokens) j["max_batched_tokens"] = *r.max_batched_tokens;
@@ -351,6 +391,10 @@ SimulateRequest SimulateRequestFromJson(const nlohmann::json& j) {
     if (j.contains("max_num_seqs")) r.max_num_seqs = j["max_num_seqs"].get<uint32_t>();
     if (j.contains("max_batched_tokens")) r.max_batched_tokens = j["max_batched_tokens"].get<uint32_t>();
     if (j.contains("prefix_caching")) r.prefix_caching = j["prefix_caching"].get<bool>();
+    r.replicas = j.value("replicas", 1u);
+    r.prefill_replicas = j.value("prefill_replicas", 0u);
+    r.decode_replicas = j.value("decode_replicas", 0u);
+    if (j.contains("kv_link_gbs")) r.kv_link_gbs = j["kv_link_gbs"].get<double>();
     if (j.contains("kv_type")) {
       const auto t = TensorTypeFromString(j["kv_type"].get<std::string>());
       if (!t) throw catalog::InputError("stored request: unknown kv_type");

@@ -26,6 +26,12 @@ struct SimulateRequest {
   std::string trace_path;  // JSON Lines trace instead of a generated workload
   std::optional<uint32_t> max_num_seqs, max_batched_tokens;
   std::optional<bool> prefix_caching;  // instead of the runtime's default
+  // Data parallelism: identical replicas (each `tp` devices) behind a round-robin balancer.
+  uint32_t replicas = 1;
+  // Disaggregated serving: prefill and decode pools of this many replicas (0: aggregated), the
+  // KV crossing a link of kv_link_gbs GB/s per replica (default: the scale-up link, else 50).
+  uint32_t prefill_replicas = 0, decode_replicas = 0;
+  std::optional<double> kv_link_gbs;
   // Instead of the runtime's per-step and per-request overheads (serving calibration tries these).
   std::optional<double> step_overhead_s, request_overhead_s;
   serve::Slo slo;
@@ -36,7 +42,9 @@ struct SimulateRequest {
 
 struct SimulateResult {
   std::string hardware, model, quant, runtime;
-  uint32_t devices = 1, tp = 1;
+  uint32_t devices = 1, tp = 1;  // devices: of the whole fleet
+  uint32_t replicas = 1, prefill_replicas = 0, decode_replicas = 0;
+  double kv_link_bytes_per_s = 0;  // disaggregated: what moves each prompt's KV
   TensorType kv_type = TensorType::kF16;
   serve::WorkloadSpec workload;
   bool trace = false;

@@ -2,6 +2,7 @@
 //                  [--request-rate R [--burstiness B] | --concurrency C | --offline | --trace FILE]
 //                  [--num-requests N] [--duration S] [--seed N] [--slo-ttft-ms X] [--slo-tpot-ms X] [--per-request]
 //                  [--shared-prefix N [--prefix-groups G]] [--prefix-caching on|off]
+//                  [--replicas N | --disagg P:D [--kv-link-gbs X]]
 #include "app/simulate.h"
 #include "app/sweep.h"
 #include "catalog/error.h"
@@ -20,7 +21,7 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
     app::SimulateRequest r;
     std::string isl = "1000", osl = "200", kv_type;
     std::optional<double> duration, slo_ttft_ms, slo_tpot_ms, burstiness;
-    std::string rate, concurrency, prefix_caching;
+    std::string rate, concurrency, prefix_caching, disagg;
     bool offline = false;
     uint64_t num_requests = 1000;
   };
@@ -55,6 +56,11 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   app.add_option("--prefix-caching", o->prefix_caching,
                  "on or off: reuse cached prefixes (default: the runtime's; on for vLLM, SGLang, TensorRT-LLM)");
+  app.add_option("--replicas", o->r.replicas, "Data-parallel replicas behind a round-robin load balancer")
+      ->capture_default_str();
+  app.add_option("--disagg", o->disagg, "Disaggregated serving: P:D prefill and decode replicas (e.g. 1:3)");
+  app.add_option("--kv-link-gbs", o->r.kv_link_gbs,
+                 "With --disagg: GB/s that carry a prompt's KV to its decode replica (default: NVLink, else 50)");
   app.add_option("--max-num-seqs", o->r.max_num_seqs, "Override the runtime's limit on running requests");
   app.add_option("--max-batched-tokens", o->r.max_batched_tokens, "Override the tokens per step");
   app.add_option("--slo-ttft-ms", o->slo_ttft_ms, "Goodput: TTFT at most this");
@@ -86,6 +92,12 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
     }
     if (loads.size() > 64) throw catalog::InputError("at most 64 loads in one simulate sweep");
     if (loads.size() > 1 && r.per_request) throw catalog::InputError("--per-request shows one run: give one load");
+    if (!o->disagg.empty()) {
+      const auto colon = o->disagg.find(':');
+      if (colon == std::string::npos) throw catalog::InputError("--disagg must be P:D, like 1:3");
+      r.prefill_replicas = ParseU32Sweep(o->disagg.substr(0, colon), "--disagg", 1, 100'000).front();
+      r.decode_replicas = ParseU32Sweep(o->disagg.substr(colon + 1), "--disagg", 1, 100'000).front();
+    }
     if (!o->prefix_caching.empty()) {
       if (o->prefix_caching != "on" && o->prefix_caching != "off")
         throw catalog::InputError("--prefix-caching must be on or off, not '" + o->prefix_caching + "'");

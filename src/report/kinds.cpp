@@ -699,6 +699,8 @@ const Schema& Simulate() {
        Always(Str("runtime", "runtime id")),
        Varies(Int("devices", "", "devices")),
        Varies(Int("tp", "", "tensor-parallel degree")),
+       Varies(Int("replicas", "", "data-parallel replicas behind a round-robin balancer")),
+       Varies(Str("disagg", "disaggregated serving: prefill:decode replicas")),
        Varies(Str("kv_type", "KV cache type")),
        Wide(Str("arrival", "poisson, gamma, closed-loop, offline or trace")),
        Varies(Num("request_rate", "req/s", "offered request rate").Header("req/s in")),

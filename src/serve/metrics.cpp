@@ -80,13 +80,7 @@ ServeMetrics Summarize(const SimResult& r, const Slo& slo) {
   std::vector<std::string> why;
   if (r.preemptions > 0) why.push_back(std::to_string(r.preemptions) + " preemptions");
   if (r.peak_kv_used_fraction > 0.95) why.push_back("the KV cache filled");
-  if (!r.series.empty()) {
-    const size_t n = r.series.size();
-    double first = 0, second = 0;
-    for (size_t i = 0; i < n / 2; ++i) first += r.series[i].waiting;
-    for (size_t i = n / 2; i < n; ++i) second += r.series[i].waiting;
-    if (second > 2 * first + static_cast<double>(n)) why.push_back("the queue kept growing");
-  }
+  if (r.queue_grew || QueueGrew(r.series)) why.push_back("the queue kept growing");
   if (r.truncated) why.push_back("the run never drained");
   m.near_saturation = !why.empty();
   for (size_t i = 0; i < why.size(); ++i) m.confidence_note += (i ? ", " : "") + why[i];

@@ -97,6 +97,7 @@ class Engine {
       if (r.completed) res_.makespan_s = std::max(res_.makespan_s, r.finish_s);
     }
     Downsample();
+    res_.queue_grew = QueueGrew(res_.series);
     return std::move(res_);
   }
 
@@ -110,6 +111,7 @@ class Engine {
       l.idx = next_;
       l.prompt_len = reqs_[next_].input_tokens;
       l.prefix = reqs_[next_].prefix_id;
+      if (reqs_[next_].prefilled) l.prompt_done = l.prompt_len;  // its KV came from a prefill replica
       res_.requests[next_].arrival_s = reqs_[next_].arrival_s;
       waiting_.push_back(l);
       ++next_;
@@ -267,6 +269,17 @@ class Engine {
         waiting_.pop_front();
         continue;
       }
+      if (l.prompt_done == l.prompt_len) {  // prefilled elsewhere: it decodes at once
+        if (cfg_.policy == Policy::kContinuous &&
+            Blocks(uint64_t{l.prompt_len} + 1 + cfg_.state_tokens) > free_blocks_ + evictable_)
+          break;
+        waiting_.pop_front();
+        running_.push_back(l);
+        Reserve(running_.size() - 1, uint64_t{l.prompt_len} + 1);
+        work.push_back({running_.size() - 1, 1, false});
+        budget -= 1;
+        continue;
+      }
       const uint64_t hit = HitBlocks(l);
       const uint64_t start = hit * block_;
       const uint32_t left = static_cast<uint32_t>(l.prompt_len - start);
@@ -388,6 +401,14 @@ class Engine {
 
 }  // namespace
 
+bool QueueGrew(const std::vector<TimePoint>& series) {
+  const size_t n = series.size();
+  double first = 0, second = 0;
+  for (size_t i = 0; i < n / 2; ++i) first += series[i].waiting;
+  for (size_t i = n / 2; i < n; ++i) second += series[i].waiting;
+  return n > 0 && second > 2 * first + static_cast<double>(n);
+}
+
 SimResult Simulate(std::vector<Request> requests, const SchedulerConfig& config, const StepCost& cost,
                    std::optional<uint32_t> closed_loop_concurrency, uint64_t max_steps) {
   if (config.max_num_seqs == 0 || config.max_batched_tokens == 0)
@@ -397,6 +418,153 @@ SimResult Simulate(std::vector<Request> requests, const SchedulerConfig& config,
   }
   Engine e(std::move(requests), config, cost, closed_loop_concurrency);
   return e.Run(max_steps);
+}
+
+namespace {
+
+// The fleet's timeline from each part's: at every point, the sum of every part's latest state.
+std::vector<TimePoint> MergeSeries(const std::vector<const std::vector<TimePoint>*>& parts) {
+  struct Ev {
+    double t;
+    size_t part;
+    TimePoint p;
+  };
+  std::vector<Ev> evs;
+  for (size_t i = 0; i < parts.size(); ++i)
+    for (const auto& p : *parts[i]) evs.push_back({p.t_s, i, p});
+  std::stable_sort(evs.begin(), evs.end(), [](const Ev& a, const Ev& b) { return a.t < b.t; });
+  std::vector<TimePoint> latest(parts.size()), out;
+  const size_t stride = std::max<size_t>(1, evs.size() / 2000);
+  for (size_t i = 0; i < evs.size(); ++i) {
+    latest[evs[i].part] = evs[i].p;
+    if (i % stride != 0 && i + 1 != evs.size()) continue;
+    TimePoint sum{evs[i].t, 0, 0, 0};
+    for (const auto& l : latest) {
+      sum.waiting += l.waiting;
+      sum.running += l.running;
+      sum.kv_used_fraction += l.kv_used_fraction / static_cast<double>(parts.size());
+    }
+    out.push_back(sum);
+  }
+  return out;
+}
+
+// Adds a part's counters into the fleet's.
+void Accumulate(SimResult& into, const SimResult& part) {
+  into.steps += part.steps;
+  into.preemptions += part.preemptions;
+  into.makespan_s = std::max(into.makespan_s, part.makespan_s);
+  into.peak_kv_used_fraction = std::max(into.peak_kv_used_fraction, part.peak_kv_used_fraction);
+  into.truncated = into.truncated || part.truncated;
+  into.queue_grew = into.queue_grew || part.queue_grew;
+  into.prompt_tokens += part.prompt_tokens;
+  into.cached_prompt_tokens += part.cached_prompt_tokens;
+  into.prefix_evictions += part.prefix_evictions;
+  into.itl_s.insert(into.itl_s.end(), part.itl_s.begin(), part.itl_s.end());
+}
+
+uint32_t PeakWaiting(const std::vector<TimePoint>& series) {
+  uint32_t peak = 0;
+  for (const auto& p : series) peak = std::max(peak, p.waiting);
+  return peak;
+}
+
+}  // namespace
+
+SimResult SimulateReplicas(std::vector<Request> requests, const SchedulerConfig& config, const StepCost& cost,
+                           uint32_t replicas, std::optional<uint32_t> closed_loop_concurrency) {
+  if (replicas == 0) throw std::invalid_argument("replicas must be positive");
+  if (replicas == 1) return Simulate(std::move(requests), config, cost, closed_loop_concurrency);
+  std::vector<std::vector<Request>> shards(replicas);
+  std::vector<std::vector<size_t>> index(replicas);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    shards[i % replicas].push_back(requests[i]);
+    index[i % replicas].push_back(i);
+  }
+  SimResult out;
+  out.requests.resize(requests.size());
+  std::vector<SimResult> parts;
+  parts.reserve(replicas);
+  for (uint32_t r = 0; r < replicas; ++r) {
+    std::optional<uint32_t> closed;
+    if (closed_loop_concurrency) {
+      closed = *closed_loop_concurrency / replicas + (r < *closed_loop_concurrency % replicas ? 1 : 0);
+      if (*closed == 0) closed = 1;
+    }
+    if (shards[r].empty()) continue;
+    parts.push_back(Simulate(std::move(shards[r]), config, cost, closed));
+    const SimResult& part = parts.back();
+    for (size_t k = 0; k < part.requests.size(); ++k) out.requests[index[r][k]] = part.requests[k];
+    Accumulate(out, part);
+  }
+  std::vector<const std::vector<TimePoint>*> series;
+  for (const auto& p : parts) series.push_back(&p.series);
+  out.series = MergeSeries(series);
+  out.peak_waiting = PeakWaiting(out.series);
+  for (const auto& p : parts) out.peak_waiting = std::max(out.peak_waiting, p.peak_waiting);
+  return out;
+}
+
+SimResult SimulateDisaggregated(std::vector<Request> requests, const DisaggConfig& config, const StepCost& cost) {
+  if (config.prefill_replicas == 0 || config.decode_replicas == 0)
+    throw std::invalid_argument("a disaggregated fleet needs prefill and decode replicas");
+  // Prefill pool: each request's prompt and first token.
+  std::vector<Request> first = requests;
+  for (auto& q : first) q.output_tokens = 1;
+  SimResult pre = SimulateReplicas(std::move(first), config.prefill, cost, config.prefill_replicas);
+  // Decode pool: what is left, arriving when its KV does.
+  std::vector<Request> rest;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& p = pre.requests[i];
+    if (!p.completed || requests[i].output_tokens <= 1) continue;
+    Request q = requests[i];
+    q.arrival_s = p.first_token_s + (config.kv_transfer_s ? config.kv_transfer_s(q.input_tokens) : 0.0);
+    q.output_tokens = requests[i].output_tokens - 1;
+    q.prefilled = true;
+    q.prefix_id = -1;
+    rest.push_back(q);
+    index.push_back(i);
+  }
+  // The decode pool sees arrivals in time order.
+  std::vector<size_t> order(rest.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return rest[a].arrival_s < rest[b].arrival_s; });
+  std::vector<Request> sorted;
+  std::vector<size_t> sorted_index;
+  for (size_t k : order) {
+    sorted.push_back(rest[k]);
+    sorted.back().id = sorted.size() - 1;
+    sorted_index.push_back(index[k]);
+  }
+  SchedulerConfig dec = config.decode;
+  dec.request_overhead_s = 0;  // the request was accepted once, by the prefill pool
+  SimResult post;
+  if (!sorted.empty()) post = SimulateReplicas(std::move(sorted), dec, cost, config.decode_replicas);
+  SimResult out;
+  out.requests = pre.requests;
+  for (size_t i = 0; i < out.requests.size(); ++i) {
+    out.requests[i].id = requests[i].id;
+    out.requests[i].output_tokens = out.requests[i].completed ? 1 : 0;
+  }
+  for (size_t k = 0; k < post.requests.size(); ++k) {
+    const auto& d = post.requests[k];
+    auto& r = out.requests[sorted_index[k]];
+    r.completed = d.completed;
+    r.preemptions += d.preemptions;
+    if (!d.completed) continue;
+    r.finish_s = d.finish_s;
+    r.output_tokens = 1 + d.output_tokens;
+    out.itl_s.push_back(static_cast<float>(d.first_token_s - r.first_token_s));  // the gap the transfer is in
+  }
+  Accumulate(out, pre);
+  Accumulate(out, post);
+  for (const auto& r : out.requests)
+    if (r.completed) out.makespan_s = std::max(out.makespan_s, r.finish_s);
+  out.series = MergeSeries({&pre.series, &post.series});
+  out.peak_waiting = std::max({PeakWaiting(out.series), pre.peak_waiting, post.peak_waiting});
+  return out;
 }
 
 }  // namespace tokcast::serve

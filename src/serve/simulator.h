@@ -74,12 +74,36 @@ struct SimResult {
   // many of them came from the prefix cache instead of a prefill.
   uint64_t prompt_tokens = 0, cached_prompt_tokens = 0;
   uint64_t prefix_evictions = 0;  // cached prefixes dropped to make room
+  // Some server's queue kept growing (a fleet's parts are judged one by one: the merged
+  // timeline can hide one pool's backlog behind another's calm).
+  bool queue_grew = false;
 };
+
+// Whether a timeline's waiting queue grew through the run: its second half holds more than
+// twice its first (plus one request a point).
+bool QueueGrew(const std::vector<TimePoint>& series);
 
 // Runs the requests (sorted by arrival; for a closed loop pass `closed_loop_concurrency`: the
 // first that many start at 0, each later one when a request finishes). Throws
 // std::invalid_argument when a request can never fit the KV pool.
 SimResult Simulate(std::vector<Request> requests, const SchedulerConfig& config, const StepCost& cost,
                    std::optional<uint32_t> closed_loop_concurrency = std::nullopt, uint64_t max_steps = 50'000'000);
+
+// Data parallelism: `replicas` identical servers behind a round-robin load balancer (request i
+// goes to replica i mod replicas; a closed loop's concurrency is split among them). The result
+// is the fleet's: every request, every token gap, the queue and KV use summed over replicas.
+SimResult SimulateReplicas(std::vector<Request> requests, const SchedulerConfig& config, const StepCost& cost,
+                           uint32_t replicas, std::optional<uint32_t> closed_loop_concurrency = std::nullopt);
+
+// Disaggregated serving: a pool of prefill replicas computes each prompt and its first token;
+// its KV then crosses the link (`kv_transfer_s(input tokens)`) to a pool of decode replicas,
+// which generate the rest. TTFT comes from the prefill pool, TPOT and ITL from the decode pool
+// (the transfer included in the first gap). Open-loop arrivals only.
+struct DisaggConfig {
+  uint32_t prefill_replicas = 1, decode_replicas = 1;
+  SchedulerConfig prefill, decode;
+  std::function<double(uint32_t input_tokens)> kv_transfer_s;
+};
+SimResult SimulateDisaggregated(std::vector<Request> requests, const DisaggConfig& config, const StepCost& cost);
 
 }  // namespace tokcast::serve

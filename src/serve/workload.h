@@ -17,6 +17,9 @@ struct Request {
   uint32_t output_tokens = 1;
   int64_t prefix_id = -1;  // requests with the same id share their first prefix_tokens
   uint32_t prefix_tokens = 0;
+  // Disaggregated serving: its KV arrived from a prefill replica, so the decode replica starts
+  // generating at once (its prompt is not recomputed unless it is preempted).
+  bool prefilled = false;
 };
 
 // An integer length drawn uniformly from [min, max] (min == max: fixed).

@@ -1,6 +1,7 @@
 // The serving model: the simulator's mechanics on hand-made costs, its metrics' definitions, and
 // its properties against the core roofline (never above the bound; at low load it is the
 // single-request prefill and the batch-1 decode step).
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -118,6 +119,52 @@ TEST(Serve, CachedPrefixesAreEvictedBeforeAnythingIsPreempted) {
   for (auto& q : reqs) q.arrival_s = 0;
   const auto burst = serve::Simulate(reqs, c, LinearCost);
   for (const auto& q : burst.requests) EXPECT_TRUE(q.completed);
+}
+
+TEST(Serve, ReplicasBehindARoundRobinBalancerEachServeTheirShare) {
+  std::vector<Request> reqs;
+  for (uint64_t i = 0; i < 40; ++i) reqs.push_back({i, 0.01 * i, 300, 40});
+  const auto fleet = serve::SimulateReplicas(reqs, Config(), LinearCost, 2);
+  ASSERT_EQ(fleet.requests.size(), 40u);
+  // Replica 1 serves the odd requests, exactly as a server of its own would.
+  std::vector<Request> odd;
+  for (uint64_t i = 1; i < 40; i += 2) odd.push_back({odd.size(), 0.01 * i, 300, 40});
+  const auto alone = serve::Simulate(odd, Config(), LinearCost);
+  for (size_t k = 0; k < odd.size(); ++k) {
+    EXPECT_DOUBLE_EQ(fleet.requests[2 * k + 1].first_token_s, alone.requests[k].first_token_s);
+    EXPECT_DOUBLE_EQ(fleet.requests[2 * k + 1].finish_s, alone.requests[k].finish_s);
+  }
+  // Saturated (a closed loop of 64 split 32 + 32): twice one replica's throughput, at 32.
+  std::vector<Request> many;
+  for (uint64_t i = 0; i < 400; ++i) many.push_back({i, 0.0, 300, 40});
+  const auto two = serve::Summarize(serve::SimulateReplicas(many, Config(), LinearCost, 2, 64u), {});
+  many.resize(200);
+  const auto one = serve::Summarize(serve::Simulate(many, Config(), LinearCost, 32u), {});
+  EXPECT_NEAR(two.output_throughput, 2 * one.output_throughput, 0.02 * two.output_throughput);
+}
+
+TEST(Serve, DisaggregatedServingByHand) {
+  // 1000 prompt tokens prefill in two steps on the prefill replica (chunks of 512); the KV takes
+  // 5 ms to the decode replica, which makes the other 9 tokens in 9 steps.
+  serve::DisaggConfig d;
+  d.prefill = d.decode = Config();
+  d.kv_transfer_s = [](uint32_t tokens) { return 5e-6 * tokens; };
+  const auto r = serve::SimulateDisaggregated({Request{0, 0.0, 1000, 10}}, d, LinearCost);
+  ASSERT_EQ(r.requests.size(), 1u);
+  const auto& q = r.requests[0];
+  ASSERT_TRUE(q.completed);
+  EXPECT_EQ(q.output_tokens, 10u);
+  const double t1 = (1e-3 + 512e-6) + (1e-3 + 488e-6);
+  EXPECT_NEAR(q.first_token_s, t1, 1e-12);
+  // The decode replica's steps price the KV the request brought: 1 token each.
+  EXPECT_NEAR(q.finish_s, t1 + 5e-3 + 9 * (1e-3 + 1e-6), 1e-12);
+  ASSERT_EQ(r.itl_s.size(), 9u);
+  const double first_gap = *std::max_element(r.itl_s.begin(), r.itl_s.end());
+  EXPECT_NEAR(first_gap, 5e-3 + 1e-3 + 1e-6, 1e-7);  // the transfer is in the first gap
+  const auto m = serve::Summarize(r, {});
+  EXPECT_NEAR(m.tpot_s.mean, (5e-3 + 9 * (1e-3 + 1e-6)) / 9, 1e-9);
+  // One output token: done at the prefill replica.
+  EXPECT_TRUE(serve::SimulateDisaggregated({Request{0, 0.0, 100, 1}}, d, LinearCost).requests[0].completed);
 }
 
 TEST(Serve, ClosedLoopKeepsTheConcurrency) {
@@ -254,6 +301,9 @@ TEST(Serve, SimulatedThroughputNeverBeatsTheBound) {
           r.workload.rate = 5;
           r.workload.burstiness = 0.3;
       }
+      const bool server = rt == "vllm" || rt == "sglang" || rt == "trtllm";
+      if (server && trial == 1) r.prefill_replicas = 1, r.decode_replicas = 2;  // disaggregated, open loop
+      if (server && trial == 2) r.replicas = 3;
       const auto s = app::Simulate(test::BuiltinCatalog(), r);
       SCOPED_TRACE(model + " " + hw + " " + rt + " trial " + std::to_string(trial));
       EXPECT_GT(s.metrics.output_throughput, 0);
@@ -297,6 +347,30 @@ TEST(Serve, SimulateFromTheCliInEveryFormat) {
 
 namespace tokcast {
 namespace {
+
+TEST(Serve, FleetOptionsThatCannotBeAreOneLineErrors) {
+  const std::vector<std::string> base = {"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm"};
+  for (const auto& extra :
+       std::vector<std::vector<std::string>>{{"--runtime", "vllm", "--disagg", "3"},
+                                             {"--runtime", "vllm", "--disagg", "0:2"},
+                                             {"--runtime", "vllm", "--disagg", "1:2", "--replicas", "2"},
+                                             {"--runtime", "vllm", "--disagg", "1:2", "--concurrency", "8"},
+                                             {"--runtime", "llama.cpp-cuda", "--disagg", "1:1"},
+                                             {"--runtime", "vllm", "--replicas", "0"},
+                                             {"--runtime", "vllm", "--disagg", "1:1", "--kv-link-gbs", "-5"}}) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = test::RunCli(args);
+    EXPECT_EQ(r.code, 1) << extra.back();
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  const auto ok = test::RunCli({"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm",
+                                "--disagg", "1:2", "--request-rate", "5", "--num-requests", "200", "--format", "json"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  const auto row = test::Rows(ok.out)[0];
+  EXPECT_EQ(row["disagg"], "1:2");
+  EXPECT_EQ(row["devices"], 3);
+}
 
 TEST(Serve, PlanRanksConfigurationsThatMeetTheSlos) {
   const auto r = test::RunCli({"plan",
