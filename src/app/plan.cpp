@@ -59,6 +59,7 @@ struct Trial {
   bool ok = false;
   serve::ServeMetrics m;
   std::string stand_in;
+  double rate = 0;
 };
 
 Trial Run(const catalog::Catalog& cat, SimulateRequest s, double rate, const PlanRequest& r) {
@@ -68,6 +69,7 @@ Trial Run(const catalog::Catalog& cat, SimulateRequest s, double rate, const Pla
   t.m = res.metrics;
   t.stand_in = res.stand_in;
   t.ok = t.m.completed == t.m.requests && t.m.ttft_s.p99 <= r.slo_ttft_p99_s && t.m.tpot_s.p99 <= r.slo_tpot_p99_s;
+  t.rate = rate;
   return t;
 }
 
@@ -111,6 +113,7 @@ PlanRow Evaluate(const catalog::Catalog& cat, const PlanRequest& r, const Candid
     if (t.ok) {
       lo = mid;
       best = t;
+      row.points.push_back({mid * mean_osl / tp, t.m.tpot_s.median > 0 ? 1.0 / t.m.tpot_s.median : 0.0});
     } else {
       hi = mid;
     }
@@ -173,6 +176,22 @@ PlanResult Plan(const catalog::Catalog& cat, const PlanRequest& r) {
     return a.devices < b.devices;
   });
   out.ranked_by_cost = priced;
+  // The front: points no other point beats on both axes.
+  std::vector<PlanResult::FrontPoint> all;
+  for (size_t i = 0; i < out.rows.size(); ++i)
+    for (const auto& [dev, user] : out.rows[i].points) all.push_back({i, dev, user});
+  for (const auto& p : all) {
+    const bool dominated = std::any_of(all.begin(), all.end(), [&](const PlanResult::FrontPoint& q) {
+      return q.tok_s_per_device >= p.tok_s_per_device && q.tok_s_per_user >= p.tok_s_per_user &&
+             (q.tok_s_per_device > p.tok_s_per_device || q.tok_s_per_user > p.tok_s_per_user);
+    });
+    if (!dominated) out.front.push_back(p);
+  }
+  std::sort(out.front.begin(), out.front.end(), [](const auto& a, const auto& b) {
+    return a.tok_s_per_device != b.tok_s_per_device ? a.tok_s_per_device > b.tok_s_per_device
+                                                    : a.tok_s_per_user > b.tok_s_per_user;
+  });
+  for (const auto& p : out.front) out.rows[p.row].pareto = true;
   return out;
 }
 
@@ -197,6 +216,7 @@ report::Report PlanReport(const PlanRequest& r, const PlanResult& res) {
       if (p.usd_per_hour) j["usd_per_hour"] = *p.usd_per_hour;
       if (p.usd_per_mtok) j["usd_per_mtok"] = *p.usd_per_mtok;
       if (p.power_w) j["power_w"] = *p.power_w;
+      j["pareto"] = p.pareto;
     } else {
       j["why"] = p.why;
     }
@@ -214,6 +234,19 @@ report::Report PlanReport(const PlanRequest& r, const PlanResult& res) {
   if (!res.ranked_by_cost) {
     rep.notes.push_back(
         "ranked by devices: some hardware has no price in the catalog (--rental-usd-per-hour prices them all)");
+  }
+  if (!res.front.empty()) {
+    std::string f;
+    for (size_t i = 0; i < res.front.size() && i < 8; ++i) {
+      const auto& p = res.front[i];
+      const auto& row = res.rows[p.row];
+      f += (i ? "; " : "") + row.hardware + " " + row.runtime + " " + row.quant + " TP" + std::to_string(row.tp) + " " +
+           FormatFixed(p.tok_s_per_device, 0) + " tok/s/dev at " + FormatFixed(p.tok_s_per_user, 1) + " tok/s/user";
+    }
+    rep.notes.push_back(
+        "Pareto front (tokens/s per device against tokens/s per user, every rate that met the SLOs; "
+        "the front column marks its configurations): " +
+        f + (res.front.size() > 8 ? "; ..." : ""));
   }
   rep.notes.insert(rep.notes.end(), stand_ins.begin(), stand_ins.end());
   return rep;

@@ -39,12 +39,22 @@ struct PlanRow {
   double output_tok_s_per_device = 0, output_tok_s_per_user = 0;
   std::optional<double> usd_per_hour, usd_per_mtok, power_w;
   std::string stand_in, why;  // why it cannot meet the SLOs
+  // Every rate tried that met the SLOs: (output tok/s per device, tok/s per user).
+  std::vector<std::pair<double, double>> points;
+  bool pareto = false;  // one of its points is on the front of every candidate's points
 };
 
 struct PlanResult {
   std::vector<PlanRow> rows;  // cheapest first; those that cannot meet the SLOs last
   size_t candidates = 0;
   bool ranked_by_cost = true;  // false: some hardware has no price, ranked by devices
+  // The Pareto front over every operating point that met the SLOs: no other point gives more
+  // tokens/s per device and more tokens/s per user. Best per-device throughput first.
+  struct FrontPoint {
+    size_t row = 0;  // into rows
+    double tok_s_per_device = 0, tok_s_per_user = 0;
+  };
+  std::vector<FrontPoint> front;
 };
 
 PlanResult Plan(const catalog::Catalog& cat, const PlanRequest& request);

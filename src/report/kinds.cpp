@@ -787,6 +787,7 @@ const Schema& Plan() {
        Num("usd_per_mtok", "USD/Mtok", "cost per million output tokens").Header("$/Mtok").Decimals(3).Rank(2),
        Num("power_w", "W", "the fleet's power").Header("kW").Scale(1e-3).Decimals(1).Rank(6),
        Never(Bool("meets_slo", "one replica meets the SLOs at some rate")),
+       Bool("pareto", "on the Pareto front of tokens/s per device against tokens/s per user").Header("front").Rank(5),
        Str("why", "why it cannot meet the SLOs").Rank(7),
        Never(Str("efficiency_from", "the calibration group whose efficiencies stand in"))});
   return s;

@@ -411,6 +411,20 @@ TEST(Serve, PlanRanksConfigurationsThatMeetTheSlos) {
     EXPECT_GE(row["usd_per_hour"].get<double>(), last);
     last = row["usd_per_hour"].get<double>();
   }
+  // The Pareto front: configurations whose best point no other configuration beats on both
+  // tokens/s per device and tokens/s per user are on it; one that is beaten on both is not.
+  size_t on_front = 0;
+  for (const auto& a : rows) {
+    if (!a["meets_slo"].get<bool>()) continue;
+    on_front += a["pareto"].get<bool>() ? 1 : 0;
+    for (const auto& b : rows) {
+      if (!b["meets_slo"].get<bool>()) continue;
+      if (b["tok_s_per_device"].get<double>() > a["tok_s_per_device"].get<double>() &&
+          b["tok_s_per_user"].get<double>() > a["tok_s_per_user"].get<double>())
+        EXPECT_FALSE(a["pareto"].get<bool>()) << a.dump();
+    }
+  }
+  EXPECT_GE(on_front, 1u);
   EXPECT_EQ(test::RunCli({"plan", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--request-rate", "0"}).code,
             1);
 }
