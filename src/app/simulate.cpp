@@ -60,14 +60,19 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
       std::make_shared<RuntimeProfile>(req.runtime.empty() ? cat.DefaultRuntimeFor(hw) : cat.Runtime(req.runtime));
   ScenarioBuilder builder(cat);
   const Weights& wt = builder.Resolve(req.model, req.quant.empty() ? DefaultQuant(*rt) : req.quant);
+  if (req.pp == 0 || req.pp > 1024) throw catalog::InputError("--pp must be in 1..1024");
   CheckCombination(hw, *rt, wt, req.devices, req.tp);
+  if (req.pp > 1 && rt->scheduler.policy != "continuous")
+    throw catalog::InputError(rt->id +
+                              " has no pipeline parallelism here (a slot server splits layers with --devices)");
   SimulateResult out;
   out.hardware = hw.id;
   out.model = wt.spec->id;
   out.quant = wt.quant_label;
   out.runtime = rt->id;
   out.tp = req.tp;
-  out.devices = std::max(req.devices, req.tp);
+  out.pp = req.pp;
+  out.devices = std::max(req.devices, req.tp * req.pp);
   out.workload = req.workload;
   out.trace = !req.trace_path.empty();
   out.per_request = req.per_request;
@@ -120,7 +125,9 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   if (out.scheduler.policy != serve::Policy::kContinuous) out.scheduler.prefix_caching = false;
   if (req.step_overhead_s) out.scheduler.step_overhead_s = *req.step_overhead_s;
   if (req.request_overhead_s) out.scheduler.request_overhead_s = *req.request_overhead_s;
-  out.scheduler.kv_capacity_tokens = KvPoolTokens(*wt.spec, s.plan, out.kv_type);
+  // Pipeline stages hold every sequence's KV for their layers; each of the pp batches in flight
+  // gets its share of the pool.
+  out.scheduler.kv_capacity_tokens = KvPoolTokens(*wt.spec, s.plan, out.kv_type) / req.pp;
   out.scheduler.state_tokens = StateTokens(*wt.spec, out.kv_type);
   out.scheduler.sliding_window = wt.spec->sliding_window;
   if (out.scheduler.policy == serve::Policy::kSlots && wt.spec->max_context) {
@@ -138,6 +145,7 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
                  req.decode_replicas > 100'000))
     throw catalog::InputError("a disaggregated fleet needs 1..100000 prefill and 1..100000 decode replicas");
   if (disagg && req.replicas > 1) throw catalog::InputError("give --replicas or --disagg, not both");
+  if (disagg && req.pp > 1) throw catalog::InputError("--pp with --disagg is not modeled");
   if (disagg && out.scheduler.policy != serve::Policy::kContinuous)
     throw catalog::InputError(rt->id + " has no disaggregated serving (a slot server prefills and decodes in place)");
   const std::optional<uint32_t> closed = req.workload.arrival == serve::Arrival::kClosedLoop && req.trace_path.empty()
@@ -164,7 +172,7 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
       dc.kv_transfer_s = [per_token, state, bw](uint32_t tokens) { return (per_token * tokens + state) / bw + 20e-6; };
       out.sim = serve::SimulateDisaggregated(std::move(requests), dc, cost);
     } else {
-      out.sim = serve::SimulateReplicas(std::move(requests), out.scheduler, cost, req.replicas, closed);
+      out.sim = serve::SimulateReplicas(std::move(requests), out.scheduler, cost, req.replicas * req.pp, closed);
     }
   } catch (const std::invalid_argument& e) {
     throw catalog::InputError(e.what());
@@ -180,9 +188,9 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   // Per replica; the fleet's devices together can do no better than that many times one.
   const double fleet = disagg ? req.prefill_replicas + req.decode_replicas : req.replicas;
   out.output_throughput_bound =
-      fleet * ServingThroughputBound(pc, w,
-                                     static_cast<uint64_t>(out.scheduler.prefix_caching ? mean_unshared_in : mean_in),
-                                     static_cast<uint64_t>(mean_out), out.bound_concurrency);
+      fleet * req.pp *
+      ServingThroughputBound(pc, w, static_cast<uint64_t>(out.scheduler.prefix_caching ? mean_unshared_in : mean_in),
+                             static_cast<uint64_t>(mean_out), out.bound_concurrency);
   out.devices *= static_cast<uint32_t>(fleet);
   // Latency floors: one prefill of the shortest prompt alone, one decode step alone, at peak.
   StepBatch prefill, decode;
@@ -213,6 +221,7 @@ json SummaryJson(const SimulateResult& r) {
       {"devices", r.devices},
       {"tp", r.tp},
       {"replicas", r.prefill_replicas ? json(nullptr) : json(r.replicas)},
+      {"pp", r.pp},
       {"disagg", r.prefill_replicas ? json(std::to_string(r.prefill_replicas) + ":" + std::to_string(r.decode_replicas))
                                     : json(nullptr)},
       {"kv_type", ToLower(ToString(r.kv_type))},
@@ -370,6 +379,7 @@ nlohmann::json SimulateRequestJson(const SimulateRequest& r) {
                         {"seed", w.seed}}}};
   if (r.prefix_caching) j["prefix_caching"] = *r.prefix_caching;
   if (r.replicas > 1) j["replicas"] = r.replicas;
+  if (r.pp > 1) j["pp"] = r.pp;
   if (r.prefill_replicas) j["prefill_replicas"] = r.prefill_replicas, j["decode_replicas"] = r.decode_replicas;
   if (r.kv_link_gbs) j["kv_link_gbs"] = *r.kv_link_gbs;
   if (r.kv_type) j["kv_type"] = std::string(ToString(*r.kv_type));
@@ -392,6 +402,7 @@ SimulateRequest SimulateRequestFromJson(const nlohmann::json& j) {
     if (j.contains("max_batched_tokens")) r.max_batched_tokens = j["max_batched_tokens"].get<uint32_t>();
     if (j.contains("prefix_caching")) r.prefix_caching = j["prefix_caching"].get<bool>();
     r.replicas = j.value("replicas", 1u);
+    r.pp = j.value("pp", 1u);
     r.prefill_replicas = j.value("prefill_replicas", 0u);
     r.decode_replicas = j.value("decode_replicas", 0u);
     if (j.contains("kv_link_gbs")) r.kv_link_gbs = j["kv_link_gbs"].get<double>();

@@ -26,8 +26,11 @@ struct SimulateRequest {
   std::string trace_path;  // JSON Lines trace instead of a generated workload
   std::optional<uint32_t> max_num_seqs, max_batched_tokens;
   std::optional<bool> prefix_caching;  // instead of the runtime's default
-  // Data parallelism: identical replicas (each `tp` devices) behind a round-robin balancer.
+  // Data parallelism: identical replicas (each `tp` x `pp` devices) behind a round-robin balancer.
   uint32_t replicas = 1;
+  // Pipeline parallelism: each replica's layers in `pp` stages on their own devices, `pp`
+  // batches in flight (vLLM's virtual engines), each with its share of the KV pool.
+  uint32_t pp = 1;
   // Disaggregated serving: prefill and decode pools of this many replicas (0: aggregated), the
   // KV crossing a link of kv_link_gbs GB/s per replica (default: the scale-up link, else 50).
   uint32_t prefill_replicas = 0, decode_replicas = 0;
@@ -43,7 +46,7 @@ struct SimulateRequest {
 struct SimulateResult {
   std::string hardware, model, quant, runtime;
   uint32_t devices = 1, tp = 1;  // devices: of the whole fleet
-  uint32_t replicas = 1, prefill_replicas = 0, decode_replicas = 0;
+  uint32_t replicas = 1, prefill_replicas = 0, decode_replicas = 0, pp = 1;
   double kv_link_bytes_per_s = 0;  // disaggregated: what moves each prompt's KV
   TensorType kv_type = TensorType::kF16;
   serve::WorkloadSpec workload;

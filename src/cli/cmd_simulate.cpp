@@ -56,6 +56,7 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   app.add_option("--prefix-caching", o->prefix_caching,
                  "on or off: reuse cached prefixes (default: the runtime's; on for vLLM, SGLang, TensorRT-LLM)");
+  app.add_option("--pp", o->r.pp, "Pipeline-parallel stages per replica (devices = tp x pp)")->capture_default_str();
   app.add_option("--replicas", o->r.replicas, "Data-parallel replicas behind a round-robin load balancer")
       ->capture_default_str();
   app.add_option("--disagg", o->disagg, "Disaggregated serving: P:D prefill and decode replicas (e.g. 1:3)");

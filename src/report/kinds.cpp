@@ -700,6 +700,7 @@ const Schema& Simulate() {
        Varies(Int("devices", "", "devices")),
        Varies(Int("tp", "", "tensor-parallel degree")),
        Varies(Int("replicas", "", "data-parallel replicas behind a round-robin balancer")),
+       Varies(Int("pp", "", "pipeline-parallel stages per replica")),
        Varies(Str("disagg", "disaggregated serving: prefill:decode replicas")),
        Varies(Str("kv_type", "KV cache type")),
        Wide(Str("arrival", "poisson, gamma, closed-loop, offline or trace")),

@@ -304,6 +304,7 @@ TEST(Serve, SimulatedThroughputNeverBeatsTheBound) {
       const bool server = rt == "vllm" || rt == "sglang" || rt == "trtllm";
       if (server && trial == 1) r.prefill_replicas = 1, r.decode_replicas = 2;  // disaggregated, open loop
       if (server && trial == 2) r.replicas = 3;
+      if (server && trial == 3) r.pp = 2;
       const auto s = app::Simulate(test::BuiltinCatalog(), r);
       SCOPED_TRACE(model + " " + hw + " " + rt + " trial " + std::to_string(trial));
       EXPECT_GT(s.metrics.output_throughput, 0);
@@ -348,6 +349,34 @@ TEST(Serve, SimulateFromTheCliInEveryFormat) {
 namespace tokcast {
 namespace {
 
+TEST(Serve, PipelineStagesAddLatencyAndBatchesInFlight) {
+  // One request at a time: a token crosses all four stages, each at one device's bandwidth, so
+  // TPOT is that of the whole model on one device (~141 GB / 3.35 TB/s), not TP 4's quarter.
+  auto run = [](uint32_t tp, uint32_t pp, uint32_t conc, uint64_t n) {
+    app::SimulateRequest r;
+    r.model = "llama-3.1-70b";
+    r.hardware = "nvidia-h100-sxm";
+    r.runtime = "vllm";
+    r.quant = "bf16";
+    r.tp = tp;
+    r.pp = pp;
+    r.workload.arrival = serve::Arrival::kClosedLoop;
+    r.workload.concurrency = conc;
+    r.workload.num_requests = n;
+    r.workload.isl = {500, 500};
+    r.workload.osl = {100, 100};
+    return app::Simulate(test::BuiltinCatalog(), r);
+  };
+  const auto pp1 = run(4, 1, 1, 4), pp4 = run(1, 4, 1, 4);
+  EXPECT_EQ(pp4.devices, 4u);
+  EXPECT_GT(pp4.metrics.tpot_s.median, 2.0 * pp1.metrics.tpot_s.median);
+  EXPECT_GT(pp4.metrics.tpot_s.median, 141e9 / 3.35e12);
+  // Loaded, the four stages work on four batches at once: about four times one at a time.
+  const auto busy = run(1, 4, 64, 256);
+  EXPECT_GT(busy.metrics.output_throughput, 3.0 * pp4.metrics.output_throughput);
+  EXPECT_LE(busy.metrics.output_throughput, busy.output_throughput_bound);
+}
+
 TEST(Serve, FleetOptionsThatCannotBeAreOneLineErrors) {
   const std::vector<std::string> base = {"simulate", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm"};
   for (const auto& extra :
@@ -357,6 +386,8 @@ TEST(Serve, FleetOptionsThatCannotBeAreOneLineErrors) {
                                              {"--runtime", "vllm", "--disagg", "1:2", "--concurrency", "8"},
                                              {"--runtime", "llama.cpp-cuda", "--disagg", "1:1"},
                                              {"--runtime", "vllm", "--replicas", "0"},
+                                             {"--runtime", "llama.cpp-cuda", "--pp", "2"},
+                                             {"--runtime", "vllm", "--pp", "2", "--disagg", "1:1"},
                                              {"--runtime", "vllm", "--disagg", "1:1", "--kv-link-gbs", "-5"}}) {
     std::vector<std::string> args = base;
     args.insert(args.end(), extra.begin(), extra.end());
