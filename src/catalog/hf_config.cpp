@@ -132,34 +132,34 @@ void ReadMixtral(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& 
   if (r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
 }
 
+// Qwen's MoE keys (Qwen2-MoE, Qwen3-MoE, Qwen3-Next): routed experts, an optional shared one.
+MoeSpec ReadQwenMoe(const ConfigReader& r) {
+  MoeSpec m;
+  m.n_experts = r.U32("num_experts");
+  m.n_experts_active = r.U32("num_experts_per_tok");
+  m.expert_ffn = r.U32("moe_intermediate_size");
+  m.shared_expert_ffn = r.U32Or("shared_expert_intermediate_size", 0);
+  m.n_shared_experts = m.shared_expert_ffn > 0 ? 1 : 0;
+  m.layer_step = r.U32Or("decoder_sparse_step", 1);
+  if (r.Has("mlp_only_layers") && !r.At("mlp_only_layers").empty()) {
+    r.Fail("mlp_only_layers", "an empty list (dense layers inside a Qwen MoE are not supported)",
+           r.At("mlp_only_layers").dump());
+  }
+  return m;
+}
+
 void ReadQwen2(const ConfigReader& r, const std::string& arch, ModelSpec& s) {
   s.qkv_bias = true;
   if (r.BoolOr("use_sliding_window", false) && r.Has("sliding_window")) AllLocal(s, r.U32("sliding_window"));
-  if (arch == "qwen2_moe") {
-    MoeSpec m;
-    m.n_experts = r.U32("num_experts");
-    m.n_experts_active = r.U32("num_experts_per_tok");
-    m.expert_ffn = r.U32("moe_intermediate_size");
-    m.shared_expert_ffn = r.U32Or("shared_expert_intermediate_size", 0);
-    m.n_shared_experts = m.shared_expert_ffn > 0 ? 1 : 0;
-    m.layer_step = r.U32Or("decoder_sparse_step", 1);
-    s.moe = m;
-  }
+  if (arch == "qwen2_moe") s.moe = ReadQwenMoe(r);
 }
 
 void ReadQwen3(const ConfigReader& r, const std::string& arch, ModelSpec& s) {
   s.qk_norm = true;
   s.qkv_bias = r.BoolOr("attention_bias", false);
   if (arch == "qwen3_moe") {
-    MoeSpec m;
-    m.n_experts = r.U32("num_experts");
-    m.n_experts_active = r.U32("num_experts_per_tok");
-    m.expert_ffn = r.U32("moe_intermediate_size");
-    m.layer_step = r.U32Or("decoder_sparse_step", 1);
-    if (r.Has("mlp_only_layers") && !r.At("mlp_only_layers").empty()) {
-      r.Fail("mlp_only_layers", "an empty list (dense layers inside a Qwen3 MoE are not supported)",
-             r.At("mlp_only_layers").dump());
-    }
+    MoeSpec m = ReadQwenMoe(r);
+    m.shared_expert_ffn = m.n_shared_experts = 0;  // Qwen3-MoE has none
     s.moe = m;
   }
 }
@@ -242,18 +242,8 @@ void ReadLlama4(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s
 void ReadQwen3Next(const ConfigReader& r, const std::string& /*arch*/, ModelSpec& s) {
   s.qk_norm = true;
   s.attn_output_gate = true;
-  MoeSpec m;
-  m.n_experts = r.U32("num_experts");
-  m.n_experts_active = r.U32("num_experts_per_tok");
-  m.expert_ffn = r.U32("moe_intermediate_size");
-  m.shared_expert_ffn = r.U32Or("shared_expert_intermediate_size", 0);
-  m.n_shared_experts = m.shared_expert_ffn > 0 ? 1 : 0;
+  MoeSpec m = ReadQwenMoe(r);
   m.shared_expert_gate = m.n_shared_experts > 0;
-  m.layer_step = r.U32Or("decoder_sparse_step", 1);
-  if (r.Has("mlp_only_layers") && !r.At("mlp_only_layers").empty()) {
-    r.Fail("mlp_only_layers", "an empty list (dense layers inside a Qwen3-Next MoE are not supported)",
-           r.At("mlp_only_layers").dump());
-  }
   s.moe = m;
   RecurrentSpec rec;
   rec.kind = RecurrentKind::kGatedDeltaNet;
