@@ -157,7 +157,7 @@ double DequantFlops(const PreparedModel::Group& g, const Efficiency& eff, double
   const auto fallback = eff.dequant_flops_per_weight.find("*");
   for (const auto& [type, n] : g.params_by_type) {
     if (type == TensorType::kF32) continue;  // norms and biases
-    auto it = eff.dequant_flops_per_weight.find(std::string(ToString(type)));
+    auto it = eff.dequant_flops_per_weight.find(ToString(type));
     if (it != eff.dequant_flops_per_weight.end())
       total += n * it->second;
     else if (fallback != eff.dequant_flops_per_weight.end() && Traits(type).is_quantized)
@@ -265,7 +265,7 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
              .flops = 2.0 * T * lc.attn.params,
              .bytes = lc.attn.bytes,
              .kernels = 4,
-             .dequant_flops = dq * DequantFlops(lc.attn, eff, 1.0),
+             .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.attn, eff, 1.0) : 0.0),
              .alu_flops = alu * 2.0 * T * lc.attn.params});
     }
     if (lc.mixer == MixerKind::kAttention) {
@@ -316,7 +316,7 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
              .flops = expert_flops,
              .bytes = lc.experts.bytes * distinct_fraction,
              .kernels = 3,
-             .dequant_flops = dq * DequantFlops(lc.experts, eff, distinct_fraction),
+             .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.experts, eff, distinct_fraction) : 0.0),
              .compute_peak = em.peak_flops,
              .compute_eff = em.eff_compute * (T > 1 ? small_gemm : 1.0),
              .alu_flops = alu * expert_flops});
@@ -341,7 +341,7 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
                .flops = 2.0 * T * lc.shared.params,
                .bytes = lc.shared.bytes,
                .kernels = 3,
-               .dequant_flops = dq * DequantFlops(lc.shared, eff, 1.0),
+               .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.shared, eff, 1.0) : 0.0),
                .alu_flops = alu * 2.0 * T * lc.shared.params});
       }
     } else if (lc.has_ffn) {  // (Nemotron-H's mixer-only layers have none)
@@ -351,7 +351,7 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
              .flops = 2.0 * T * lc.ffn.params,
              .bytes = lc.ffn.bytes,
              .kernels = 3,
-             .dequant_flops = dq * DequantFlops(lc.ffn, eff, 1.0),
+             .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.ffn, eff, 1.0) : 0.0),
              .alu_flops = alu * 2.0 * T * lc.ffn.params});
     }
     if (streamed) {
@@ -420,7 +420,7 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
            .flops = 2.0 * pass.out_tokens * pm.output.params,
            .bytes = pm.output.bytes,
            .kernels = 2,
-           .dequant_flops = e.dq_scale * DequantFlops(pm.output, eff, 1.0)});
+           .dequant_flops = e.dq_scale > 0 ? e.dq_scale * DequantFlops(pm.output, eff, 1.0) : 0.0});
   }
 
   // Tensor parallel: two all-reduces of the activations per layer.

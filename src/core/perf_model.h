@@ -43,7 +43,7 @@ struct Efficiency {
   // Work per weight of a matrix-vector product beyond streaming it (unpacking quantized blocks,
   // scales, the dot product), in FLOP-equivalents at the GEMM peak; added to the memory time in
   // decode. By type name: F16, Q4_0, Q8_0, ...; "*" covers quantized types without an entry.
-  std::map<std::string, double> dequant_flops_per_weight;
+  std::map<std::string, double, std::less<>> dequant_flops_per_weight;
   // Vendors of the hardware the entry was fitted on (empty: a prior, or written before this
   // was recorded): another vendor's parts get these efficiencies with a warning.
   std::vector<std::string> fitted_vendors;
