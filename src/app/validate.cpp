@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
+#include <string>
+#include <variant>
 
 #include "app/scenario.h"
 #include "app/session.h"
@@ -72,7 +75,12 @@ std::vector<Scenario> Resolve(ScenarioBuilder& b, const std::vector<MeasuredRow>
 }
 
 // A serving row, predicted by the simulator: the same model, hardware, runtime and workload.
-RowResult EvaluateServing(const catalog::Catalog& cat, const MeasuredRow& row, const EfficiencyProfile& profile) {
+// Simulations already run for this profile, by request: a published run gives several rows
+// (throughput, TTFT, TPOT, ... of one workload), and they share one simulation.
+using SimCache = std::map<std::string, std::variant<SimulateResult, std::string>>;
+
+RowResult EvaluateServing(const catalog::Catalog& cat, const MeasuredRow& row, const EfficiencyProfile& profile,
+                          SimCache& cache) {
   RowResult out;
   out.measured = row.value;
   const TestKind kind = TestKindFromString(row.test).value_or(TestKind::kThroughput);
@@ -110,13 +118,20 @@ RowResult EvaluateServing(const catalog::Catalog& cat, const MeasuredRow& row, c
     w.num_requests = row.batch.value_or(static_cast<uint64_t>(row.concurrency.value_or(1)));
   }
   q.profile = &profile;
-  SimulateResult sim;
-  try {
-    sim = Simulate(cat, q);
-  } catch (const catalog::InputError& e) {
-    out.unsupported = e.what();
+  const std::string key = SimulateRequestJson(q).dump();
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    try {
+      it = cache.emplace(key, Simulate(cat, q)).first;
+    } catch (const catalog::InputError& e) {
+      it = cache.emplace(key, std::string(e.what())).first;
+    }
+  }
+  if (const auto* why = std::get_if<std::string>(&it->second)) {
+    out.unsupported = *why;
     return out;
   }
+  const SimulateResult& sim = std::get<SimulateResult>(it->second);
   const auto& m = sim.metrics;
   const double ms = 1e3, e2e_floor = sim.ttft_bound_s + (osl - 1.0) * sim.tpot_bound_s;
   // Each latency kind: which distribution, which statistic, in what unit, against which floor.
@@ -166,8 +181,9 @@ std::vector<RowResult> EvaluateAll(const catalog::Catalog& cat, const std::vecto
                                    const EfficiencyProfile& profile) {
   std::vector<RowResult> out;
   out.reserve(scenarios.size());
+  SimCache cache;
   for (const auto& s : scenarios) {
-    out.push_back(s.row && s.row->IsServing() ? EvaluateServing(cat, *s.row, profile) : Evaluate(s, profile));
+    out.push_back(s.row && s.row->IsServing() ? EvaluateServing(cat, *s.row, profile, cache) : Evaluate(s, profile));
   }
   return out;
 }
