@@ -92,17 +92,13 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
     min_in = std::min(min_in, q.input_tokens);
   }
   // What a prefix cache could at best save: every prompt's shared prefix read from the cache
-  // (its blocks counted once), so the bound is computed on what is left to prefill and to hold.
-  double mean_unshared_in = mean_in;
-  uint32_t min_unshared_in = min_in;
-  if (req.prefix_caching.value_or(rt->scheduler.prefix_caching) && rt->scheduler.policy != "slots") {
-    mean_unshared_in = 0;
-    min_unshared_in = UINT32_MAX;
-    for (const auto& q : requests) {
-      const uint32_t shared = q.prefix_id >= 0 ? std::min(q.prefix_tokens, q.input_tokens - 1) : 0;
-      mean_unshared_in += (q.input_tokens - shared) / static_cast<double>(requests.size());
-      min_unshared_in = std::min(min_unshared_in, q.input_tokens - shared);
-    }
+  // (its blocks counted once); with one, the bound is computed on what is left to prefill and hold.
+  double mean_unshared_in = 0;
+  uint32_t min_unshared_in = UINT32_MAX;
+  for (const auto& q : requests) {
+    const uint32_t shared = q.prefix_id >= 0 ? std::min(q.prefix_tokens, q.input_tokens - 1) : 0;
+    mean_unshared_in += (q.input_tokens - shared) / static_cast<double>(requests.size());
+    min_unshared_in = std::min(min_unshared_in, q.input_tokens - shared);
   }
   // Plan the weights and buffers at one sequence; the KV pool is what is left.
   PerfWorkload w;
@@ -137,6 +133,9 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   const EfficiencyProfile loaded = req.profile ? EfficiencyProfile{} : LoadProfile(req.profile_path);
   const EfficiencyProfile& profile = req.profile ? *req.profile : loaded;
   out.stand_in = StandInKey(profile, *rt, hw);
+  const bool cached = out.scheduler.prefix_caching;
+  const double bound_mean_in = cached ? mean_unshared_in : mean_in;
+  const uint32_t bound_min_in = std::max<uint32_t>(cached ? min_unshared_in : min_in, 1);
   const PerfContext pc{*s.model, hw, *rt, s.plan, profile.For(*rt, hw)};
   const serve::StepCost cost = [&](const StepBatch& b) { return StepTime(pc, w, b, false); };
   const bool disagg = req.prefill_replicas > 0 || req.decode_replicas > 0;
@@ -180,22 +179,19 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   out.metrics = serve::Summarize(out.sim, req.slo);
   // The most sequences any schedule could hold: the scheduler's limit, or every KV token spent on
   // the shortest prompts.
-  out.bound_concurrency = std::min<double>(
-      out.scheduler.max_num_seqs,
-      std::max<double>(1, static_cast<double>(out.scheduler.kv_capacity_tokens) /
-                              (std::max<uint32_t>(out.scheduler.prefix_caching ? min_unshared_in : min_in, 1) +
-                               static_cast<double>(out.scheduler.state_tokens))));
+  out.bound_concurrency =
+      std::min<double>(out.scheduler.max_num_seqs,
+                       std::max<double>(1, static_cast<double>(out.scheduler.kv_capacity_tokens) /
+                                               (bound_min_in + static_cast<double>(out.scheduler.state_tokens))));
   // Per replica; the fleet's devices together can do no better than that many times one.
   const double fleet = disagg ? req.prefill_replicas + req.decode_replicas : req.replicas;
-  out.output_throughput_bound =
-      fleet * req.pp *
-      ServingThroughputBound(pc, w, static_cast<uint64_t>(out.scheduler.prefix_caching ? mean_unshared_in : mean_in),
-                             static_cast<uint64_t>(mean_out), out.bound_concurrency);
+  out.output_throughput_bound = fleet * req.pp *
+                                ServingThroughputBound(pc, w, static_cast<uint64_t>(bound_mean_in),
+                                                       static_cast<uint64_t>(mean_out), out.bound_concurrency);
   out.devices *= static_cast<uint32_t>(fleet);
   // Latency floors: one prefill of the shortest prompt alone, one decode step alone, at peak.
   StepBatch prefill, decode;
-  prefill.chunks.push_back(
-      {0, static_cast<double>(out.scheduler.prefix_caching ? std::max<uint32_t>(min_unshared_in, 1) : min_in), true});
+  prefill.chunks.push_back({0, static_cast<double>(bound_min_in), true});
   decode.decode_seqs = 1;
   decode.decode_ctx_sum = decode.decode_ctx_sum_local = min_in;
   out.ttft_bound_s = StepTime(pc, w, prefill, true);
