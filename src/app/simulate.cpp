@@ -216,8 +216,8 @@ json SummaryJson(const SimulateResult& r) {
       {"runtime", r.runtime},
       {"devices", r.devices},
       {"tp", r.tp},
-      {"replicas", r.prefill_replicas ? json(nullptr) : json(r.replicas)},
-      {"pp", r.pp},
+      {"replicas", r.replicas > 1 ? json(r.replicas) : json(nullptr)},
+      {"pp", r.pp > 1 ? json(r.pp) : json(nullptr)},
       {"disagg", r.prefill_replicas ? json(std::to_string(r.prefill_replicas) + ":" + std::to_string(r.decode_replicas))
                                     : json(nullptr)},
       {"kv_type", ToLower(ToString(r.kv_type))},
