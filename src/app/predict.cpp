@@ -71,6 +71,7 @@ std::vector<std::pair<uint32_t, PerfWorkload>> Workloads(const PredictRequest& r
                   w.depth = d;
                   w.batch = b;
                   w.tp = tp;
+                  w.ep = r.expert_parallel ? tp : 1;
                   w.devices = std::max(dev, tp);
                   w.kv_type = kv;
                   w.ubatch = ub;
@@ -93,6 +94,7 @@ Throughput Saturated(const Weights& wt, const HardwareSpec& hw, const RuntimePro
   const uint64_t in = req.isl.value_or(w.prompt), out = req.osl.value_or(std::max<uint64_t>(w.gen, 1));
   PlanOptions opt = plan_opt;
   opt.devices = w.devices;
+  opt.tp = w.tp;
   if (rt.scheduler.policy == "continuous") {
     const PlanResult one = PlanMemory(*wt.spec, wt.footprint, hw, rt, Workload{in + out, 1, w.kv_type}, opt);
     const serve::SchedulerConfig sched = SchedulerFor(rt, hw, one.plan.capacity_gib);
@@ -117,7 +119,7 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
                       const std::shared_ptr<const RuntimeProfile>& rt, PerfWorkload w, const PredictRequest& req,
                       const EfficiencyProfile& profile, uint32_t devices_asked) {
   if (req.kv_types.empty()) w.kv_type = DefaultKvType(wt, *rt);
-  CheckCombination(hw, *rt, wt, devices_asked, w.tp);
+  CheckCombination(hw, *rt, wt, devices_asked, w.tp, w.ep);
   PlanOptions plan_opt;
   plan_opt.memory_gib = req.memory_gib;
   plan_opt.moe_host_layers = req.n_cpu_moe.value_or(0);
@@ -269,6 +271,7 @@ json RowJson(const PredictRow& r) {
             {"batch", w.batch},
             {"devices", w.devices},
             {"tp", w.tp},
+            {"ep", w.ep},
             {"kv_type", ToLower(ToString(w.kv_type))},
             {"ubatch", w.ubatch ? json(w.ubatch) : json(nullptr)},
             {"memory_gib", plan.capacity_gib},

@@ -59,6 +59,7 @@ Scenario ScenarioBuilder::Make(const Weights& wt, const HardwareSpec& hw, std::s
   s.workload = w;
   PlanOptions opt = opt_in;
   opt.devices = std::max(w.devices, w.tp);
+  opt.tp = w.tp;
   Workload mw;
   mw.ctx = std::max<uint64_t>(w.depth + w.prompt + w.gen, 1);
   mw.batch = w.batch;
@@ -128,7 +129,18 @@ Scenario ScenarioBuilder::FromRow(const MeasuredRow& row) {
 }
 
 void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const Weights& wt, uint32_t devices,
-                      uint32_t tp) {
+                      uint32_t tp, uint32_t ep) {
+  if (ep > 1) {
+    if (!wt.spec->moe) throw catalog::InputError("expert parallelism needs a MoE model; " + wt.spec->id + " is dense");
+    if (ep != tp) {
+      throw catalog::InputError("expert parallelism runs across the tensor-parallel group: ep must be 1 or tp (" +
+                                std::to_string(tp) + "); got " + std::to_string(ep));
+    }
+    if (wt.spec->moe->n_experts % ep != 0) {
+      throw catalog::InputError("ep " + std::to_string(ep) + " does not divide " + wt.spec->id + "'s " +
+                                std::to_string(wt.spec->moe->n_experts) + " experts");
+    }
+  }
   if (!rt.vendors.empty() && !Contains(rt.vendors, hw.vendor)) {
     throw catalog::InputError("runtime " + rt.id + " runs on " + Join(rt.vendors) + " hardware; " + hw.id + " is " +
                               hw.vendor);

@@ -30,6 +30,8 @@ serve::SchedulerConfig SchedulerFor(const RuntimeProfile& rt, const HardwareSpec
   }
   c.step_overhead_s = d.step_overhead_s;
   c.request_overhead_s = d.request_overhead_s;
+  c.frontend_s = d.frontend_s;
+  c.seq_overhead_s = d.seq_overhead_s;
   c.prefix_caching = d.prefix_caching && c.policy == serve::Policy::kContinuous;
   return c;
 }
@@ -61,7 +63,7 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   ScenarioBuilder builder(cat);
   const Weights& wt = builder.Resolve(req.model, req.quant.empty() ? DefaultQuant(*rt) : req.quant);
   if (req.pp == 0 || req.pp > 1024) throw catalog::InputError("--pp must be in 1..1024");
-  CheckCombination(hw, *rt, wt, req.devices, req.tp);
+  CheckCombination(hw, *rt, wt, req.devices, req.tp, req.ep);
   if (req.pp > 1 && rt->scheduler.policy != "continuous")
     throw catalog::InputError(rt->id +
                               " has no pipeline parallelism here (a slot server splits layers with --devices)");
@@ -71,6 +73,7 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   out.quant = wt.quant_label;
   out.runtime = rt->id;
   out.tp = req.tp;
+  out.ep = req.ep;
   out.pp = req.pp;
   out.devices = std::max(req.devices, req.tp * req.pp);
   out.workload = req.workload;
@@ -104,6 +107,7 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   PerfWorkload w;
   w.devices = out.devices;
   w.tp = req.tp;
+  w.ep = req.ep;
   w.kv_type = out.kv_type;
   w.prompt = longest;
   w.gen = 0;
@@ -216,6 +220,7 @@ json SummaryJson(const SimulateResult& r) {
       {"runtime", r.runtime},
       {"devices", r.devices},
       {"tp", r.tp},
+      {"ep", r.ep > 1 ? json(r.ep) : json(nullptr)},
       {"replicas", r.replicas > 1 ? json(r.replicas) : json(nullptr)},
       {"pp", r.pp > 1 ? json(r.pp) : json(nullptr)},
       {"disagg", r.prefill_replicas ? json(std::to_string(r.prefill_replicas) + ":" + std::to_string(r.decode_replicas))
@@ -298,8 +303,8 @@ report::Report SimulateSweepReport(const std::vector<SimulateResult>& runs) {
   std::string joined;
   for (const auto& l : loads) joined += (joined.empty() ? "" : ", ") + l;
   rep.title = f.hardware + " / " + f.model + " / " + f.quant + " / " + f.runtime +
-              (f.tp > 1 ? " / TP" + std::to_string(f.tp) : "") + ": " + std::to_string(f.metrics.requests) +
-              " requests each, " +
+              (f.tp > 1 ? " / TP" + std::to_string(f.tp) : "") + (f.ep > 1 ? " EP" + std::to_string(f.ep) : "") + ": " +
+              std::to_string(f.metrics.requests) + " requests each, " +
               (f.workload.arrival == serve::Arrival::kClosedLoop
                    ? "concurrency " + joined
                    : std::string(ToString(f.workload.arrival)) + " at " + joined + " req/s");
@@ -332,8 +337,8 @@ report::Report SimulateReport(const SimulateResult& r) {
     rep.rows.push_back(summary);
   }
   rep.title = r.hardware + " / " + r.model + " / " + r.quant + " / " + r.runtime +
-              (r.tp > 1 ? " / TP" + std::to_string(r.tp) : "") + ": " + std::to_string(r.metrics.requests) +
-              " requests, " + summary["arrival"].get<std::string>() +
+              (r.tp > 1 ? " / TP" + std::to_string(r.tp) : "") + (r.ep > 1 ? " EP" + std::to_string(r.ep) : "") + ": " +
+              std::to_string(r.metrics.requests) + " requests, " + summary["arrival"].get<std::string>() +
               (summary.contains("request_rate") ? " at " + FormatFixed(r.workload.rate, 2) + " req/s" : "") +
               (summary.contains("concurrency") ? " at concurrency " + std::to_string(r.workload.concurrency) : "");
   if (r.metrics.near_saturation) {
@@ -374,6 +379,7 @@ nlohmann::json SimulateRequestJson(const SimulateRequest& r) {
                         {"prefix_groups", w.prefix_groups},
                         {"seed", w.seed}}}};
   if (r.prefix_caching) j["prefix_caching"] = *r.prefix_caching;
+  if (r.ep > 1) j["ep"] = r.ep;
   if (r.replicas > 1) j["replicas"] = r.replicas;
   if (r.pp > 1) j["pp"] = r.pp;
   if (r.prefill_replicas) j["prefill_replicas"] = r.prefill_replicas, j["decode_replicas"] = r.decode_replicas;
@@ -393,6 +399,7 @@ SimulateRequest SimulateRequestFromJson(const nlohmann::json& j) {
     r.runtime = j.value("runtime", "");
     r.devices = j.value("devices", 1u);
     r.tp = j.value("tp", 1u);
+    r.ep = j.value("ep", 1u);
     r.trace_path = j.value("trace_path", "");
     if (j.contains("max_num_seqs")) r.max_num_seqs = j["max_num_seqs"].get<uint32_t>();
     if (j.contains("max_batched_tokens")) r.max_batched_tokens = j["max_batched_tokens"].get<uint32_t>();

@@ -20,6 +20,7 @@ struct SimulateRequest {
   std::string quant;    // empty: the runtime family's usual 4-bit or 16-bit weights
   std::string runtime;  // empty: the platform's default runtime
   uint32_t devices = 1, tp = 1;
+  uint32_t ep = 1;                    // expert parallelism: 1, or tp (whole experts per device)
   std::optional<TensorType> kv_type;  // empty: FP8 for FP8/FP4 weights where the runtime does so, else f16
   std::optional<double> memory_gib;
   serve::WorkloadSpec workload;
@@ -46,6 +47,7 @@ struct SimulateRequest {
 struct SimulateResult {
   std::string hardware, model, quant, runtime;
   uint32_t devices = 1, tp = 1;  // devices: of the whole fleet
+  uint32_t ep = 1;
   uint32_t replicas = 1, prefill_replicas = 0, decode_replicas = 0, pp = 1;
   double kv_link_bytes_per_s = 0;  // disaggregated: what moves each prompt's KV
   TensorType kv_type = TensorType::kF16;

@@ -90,6 +90,7 @@ RowResult EvaluateServing(const catalog::Catalog& cat, const MeasuredRow& row, c
   q.runtime = row.runtime;
   q.quant = row.quant;
   q.tp = row.tp.value_or(1);
+  q.ep = row.ep.value_or(1);
   q.devices = std::max(row.device_count, q.tp);
   if (!row.kv_type.empty()) {
     const auto kv = TensorTypeFromString(row.kv_type);

@@ -298,10 +298,13 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   sc.large_gpu_exclude = e.StrList("scheduler.large_gpu_exclude");
   sc.step_overhead_s = e.OptNum("scheduler.step_overhead_s").value_or(0);
   sc.request_overhead_s = e.OptNum("scheduler.request_overhead_s").value_or(0);
+  sc.frontend_s = e.OptNum("scheduler.frontend_s").value_or(0);
+  sc.seq_overhead_s = e.OptNum("scheduler.seq_overhead_s").value_or(0);
   sc.fp8_kv_for_fp8_weights = e.BoolOr("scheduler.fp8_kv_for_fp8_weights", false);
   sc.prefix_caching = e.BoolOr("scheduler.prefix_caching", false);
   if (sc.block_size == 0 || sc.max_num_seqs == 0 || sc.max_batched_tokens == 0 || !(sc.step_overhead_s >= 0) ||
-      !(sc.request_overhead_s >= 0) || sc.step_overhead_s > 10 || sc.request_overhead_s > 100) {
+      !(sc.request_overhead_s >= 0) || sc.step_overhead_s > 10 || sc.request_overhead_s > 100 ||
+      !(sc.frontend_s >= 0 && sc.frontend_s <= 10) || !(sc.seq_overhead_s >= 0 && sc.seq_overhead_s <= 1)) {
     e.Fail("scheduler", "positive block size, sequences and tokens, overheads in [0, 10] s", "a value out of range");
   }
   r.notes = e.StrOr("notes");

@@ -1,4 +1,6 @@
 // tokcast predict / compare / explain: speed, energy and cost of a workload, bound vs expected.
+#include <algorithm>
+
 #include "app/predict.h"
 #include "app/sweep.h"
 #include "catalog/error.h"
@@ -15,7 +17,7 @@ struct PredictOptions {
   std::optional<double> claim_tg, claim_pp, claim_ttft, rental;
   std::string ubatch;
   std::optional<uint32_t> n_cpu_moe;
-  bool cpu_moe = false;
+  bool cpu_moe = false, expert_parallel = false;
   double amortization_years = 3, usd_per_kwh = 0.15;
 };
 
@@ -41,6 +43,8 @@ void AddOptions(CLI::App& app, PredictOptions& o, bool require, bool sort) {
   app.add_option("--devices", o.devices, "Identical devices, layers split across them (list)")->capture_default_str();
   app.add_option("--tp", o.tp, "Tensor-parallel degree (list; all-reduce over NVLink/Infinity Fabric, else PCIe)")
       ->capture_default_str();
+  app.add_flag("--expert-parallel", o.expert_parallel,
+               "MoE: each --tp group holds whole experts, n_experts/tp per device (vLLM --enable-expert-parallel)");
   app.add_option("--kv-type", o.kv_type,
                  "KV cache type(s) (list); auto: fp8 for FP8/FP4 checkpoints on servers, else f16")
       ->capture_default_str();
@@ -70,6 +74,9 @@ app::PredictRequest Request(const PredictOptions& o) {
   r.batch = ParseU32Sweep(o.batch, "--batch", 1, 100'000);
   r.devices = ParseU32Sweep(o.devices, "--devices", 1, 1024);
   r.tp = ParseU32Sweep(o.tp, "--tp", 1, 1024);
+  r.expert_parallel = o.expert_parallel;
+  if (o.expert_parallel && std::all_of(r.tp.begin(), r.tp.end(), [](uint32_t t) { return t == 1; }))
+    throw catalog::InputError("--expert-parallel splits experts across the tensor-parallel group: give --tp 2 or more");
   if (o.kv_type != "auto") r.kv_types = ParseKvTypes(o.kv_type, "--kv-type");
   r.profile_path = o.profile;
   if (!o.isl.empty()) r.isl = ParseIntSweep(o.isl, "--isl", 1, 10'000'000).front();

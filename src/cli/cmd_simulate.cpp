@@ -22,7 +22,7 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
     std::string isl = "1000", osl = "200", kv_type;
     std::optional<double> duration, slo_ttft_ms, slo_tpot_ms, burstiness;
     std::string rate, concurrency, prefix_caching, disagg;
-    bool offline = false;
+    bool offline = false, expert_parallel = false;
     uint64_t num_requests = 1000;
   };
   auto o = std::make_shared<Opts>();
@@ -33,6 +33,8 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
   app.add_option("--runtime", o->r.runtime, "Runtime id (vllm, sglang, trtllm, llama.cpp-*, ollama, mlx)");
   app.add_option("--devices", o->r.devices, "Devices")->capture_default_str();
   app.add_option("--tp", o->r.tp, "Tensor-parallel degree")->capture_default_str();
+  app.add_flag("--expert-parallel", o->expert_parallel,
+               "MoE: the TP group holds whole experts, n_experts/tp per device (vLLM --enable-expert-parallel)");
   app.add_option("--kv-type", o->kv_type, "KV cache type (default: fp8 for FP8/FP4 checkpoints on servers, else f16)");
   app.add_option("--memory-gb", o->r.memory_gib, "Memory configuration per device");
   app.add_option("--isl", o->isl, "Input tokens per request: N or MIN-MAX (uniform)")->capture_default_str();
@@ -115,6 +117,10 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
     if (o->slo_tpot_ms) r.slo.tpot_s = *o->slo_tpot_ms / 1e3;
     if (r.tp == 0 || r.tp > 1024 || r.devices == 0 || r.devices > 1024)
       throw catalog::InputError("--tp and --devices must be in 1..1024");
+    if (o->expert_parallel && r.tp == 1)
+      throw catalog::InputError(
+          "--expert-parallel splits experts across the tensor-parallel group: give --tp 2 or more");
+    r.ep = o->expert_parallel ? r.tp : 1;
     std::vector<app::SimulateResult> runs;
     for (double load : loads) {
       if (wl.arrival == serve::Arrival::kClosedLoop)

@@ -178,8 +178,9 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
 
   std::vector<double> layer_kv(L);
   double kv_total = 0;
+  p.kv_replication = KvReplication(spec, opt.tp);
   for (uint32_t i = 0; i < L; ++i) {
-    layer_kv[i] = LayerKvBytes(spec, i, w.ctx, w.kv_type) * w.batch;
+    layer_kv[i] = LayerKvBytes(spec, i, w.ctx, w.kv_type) * w.batch * p.kv_replication;
     kv_total += layer_kv[i];
   }
   p.kv_bytes = ToBytes(kv_total);
@@ -391,7 +392,7 @@ uint64_t KvPoolTokens(const ModelSpec& spec, const MemoryPlan& plan, TensorType 
   const double taken = static_cast<double>(plan.weights_device_bytes) + static_cast<double>(plan.overhead_bytes);
   const double left = static_cast<double>(plan.usable_bytes) - taken;
   const KvPerToken kv = KvBytesPerToken(spec, kv_type);
-  const double per_token = kv.full_layers_bytes + kv.local_layers_bytes;
+  const double per_token = (kv.full_layers_bytes + kv.local_layers_bytes) * plan.kv_replication;
   if (left <= 0 || per_token <= 0) return 0;
   return static_cast<uint64_t>(left / per_token);
 }

@@ -40,6 +40,9 @@ struct PlanOptions {
   // llama.cpp --n-cpu-moe N: the routed experts of the first N layers stay in host memory (and
   // run on the host CPU); the rest of those layers and every other layer stay on the device.
   uint32_t moe_host_layers = 0;
+  // Tensor-parallel degree: a group with fewer KV heads than devices (or MLA) holds copies of
+  // the KV cache (KvReplication).
+  uint32_t tp = 1;
 };
 
 enum class Verdict : uint8_t { kFits, kFitsWithOffload, kDoesNotFit };
@@ -61,6 +64,7 @@ struct MemoryPlan {
   uint64_t kv_bytes = 0;
   uint64_t kv_device_bytes = 0;
   uint64_t kv_host_bytes = 0;
+  double kv_replication = 1;          // copies of the KV the TP group holds (KvReplication)
   uint64_t overhead_bytes = 0;        // runtime context + compute buffers, all devices
   uint64_t compute_buffer_bytes = 0;  // part of overhead
   uint64_t device_used_bytes = 0;

@@ -304,6 +304,13 @@ KvPerToken KvBytesPerToken(const ModelSpec& spec, TensorType kv_type) {
   return kv;
 }
 
+double KvReplication(const ModelSpec& spec, uint32_t tp) {
+  if (tp <= 1) return 1.0;
+  if (spec.mla) return tp;
+  if (spec.n_kv_heads > 0 && spec.n_kv_heads < tp) return static_cast<double>(tp) / spec.n_kv_heads;
+  return 1.0;
+}
+
 double LayerKvBytes(const ModelSpec& spec, uint32_t layer, uint64_t tokens, TensorType kv_type) {
   const MixerKind m = spec.Mixer(layer);
   if (m == MixerKind::kNone) return 0;

@@ -201,4 +201,10 @@ KvPerToken KvBytesPerToken(const ModelSpec& spec, TensorType kv_type);
 // recurrent layer holds its fixed state, an FFN-only layer nothing).
 double LayerKvBytes(const ModelSpec& spec, uint32_t layer, uint64_t tokens, TensorType kv_type);
 
+// How many copies of each token's KV a tensor-parallel group of `tp` devices holds together:
+// heads split across devices while there are enough (1); with fewer KV heads than devices each
+// device keeps one, so tp / n_kv_heads copies (vLLM replicates them); MLA's latent has no heads
+// to split, so every device holds all of it (tp copies).
+double KvReplication(const ModelSpec& spec, uint32_t tp);
+
 }  // namespace tokcast

@@ -187,6 +187,7 @@ struct PassEnv {
   double dq_scale = 0;  // 0 in the bound: no dequantization cost
   double alu = 0;       // ALU work of quantized GEMMs per GEMM FLOP
   double link_bw = 0, link_eff = 1;
+  double ep = 1;  // expert-parallel degree (the bound takes perfect balance)
   bool fa = true;
 };
 
@@ -298,6 +299,10 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
     if (lc.has_ffn && lc.moe) {
       const double E = s.moe->n_experts, kk = s.moe->n_experts_active;
       distinct_fraction = DistinctExperts(E, kk, T) / E;
+      // With expert parallelism the group waits for its busiest device: the aggregate machine
+      // does ep times that device's work.
+      const ExpertParallelLoad ep = BusiestExpertDevice(E, kk, T, e.bound ? 1.0 : e.ep);
+      const double ep_bytes_fraction = ep.distinct_fraction;
       AddOp(acc, m,
             {.name = "moe_router",
              .count = k,
@@ -307,16 +312,16 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
       // Few tokens per expert make small, inefficient GEMMs.
       const double per_expert = T * kk / E;
       const double small_gemm = e.bound ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
-      const double expert_flops = 2.0 * T * kk / E * lc.experts.params;
+      const double expert_flops = 2.0 * T * kk / E * lc.experts.params * ep.flops_factor;
       const bool copied = experts_host && e.pass.prefill && T >= 32;
       const Machine& em = experts_host && !copied ? *experts_host : m;
       AddOp(acc, em,
             {.name = experts_host ? "moe_experts_host" : "moe_experts",
              .count = k,
              .flops = expert_flops,
-             .bytes = lc.experts.bytes * distinct_fraction,
+             .bytes = lc.experts.bytes * ep_bytes_fraction,
              .kernels = 3,
-             .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.experts, eff, distinct_fraction) : 0.0),
+             .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.experts, eff, ep_bytes_fraction) : 0.0),
              .compute_peak = em.peak_flops,
              .compute_eff = em.eff_compute * (T > 1 ? small_gemm : 1.0),
              .alu_flops = alu * expert_flops});
@@ -379,7 +384,9 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   e.heads = s.n_heads;
   e.qk = pass.prefill ? pm.attn_qk_dim : pm.attn_qk_dim_decode;
   e.vd = pass.prefill ? pm.attn_v_dim : pm.attn_v_dim_decode;
-  e.kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * KvBytesPerElem(w.kv_type);
+  // Each device of a TP group reads its own copy of replicated KV heads (MLA's latent, or fewer
+  // KV heads than devices).
+  e.kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * KvBytesPerElem(w.kv_type) * c.plan.kv_replication;
   const bool native = NativeLowPrecision(c);
   e.dq_scale = bound || native ? 0.0 : 1.0;
   // ALU work of quantized GEMMs, per GEMM FLOP (prefill and batched decode; the matrix-vector
@@ -388,6 +395,7 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   e.link_bw = c.hw.host_link_bytes_per_s.value_or(c.hw.host_memory_bandwidth_bytes_per_s);
   e.link_eff = bound ? 1.0 : eff.link;
   e.fa = c.rt.flash_attention;
+  e.ep = std::max<uint32_t>(w.ep, 1);
 
   // Layers not on the device: llama.cpp runs them on the host CPU, except large prefill
   // passes whose matmuls it moves to the GPU by streaming the weights over the link;
@@ -625,6 +633,34 @@ double ServingThroughputBound(const PerfContext& c, const PerfWorkload& w, uint6
 double DistinctExperts(double n_experts, double k, double tokens) {
   if (n_experts <= 0) return 0;
   return n_experts * (1.0 - std::pow(1.0 - k / n_experts, tokens));
+}
+
+ExpertParallelLoad BusiestExpertDevice(double n_experts, double k, double tokens, double ep) {
+  ExpertParallelLoad out;
+  if (n_experts <= 0 || tokens <= 0) return out;
+  if (ep <= 1) {
+    out.distinct_fraction = DistinctExperts(n_experts, k, tokens) / n_experts;
+    return out;
+  }
+  const double mean = tokens * k / ep;
+  double max_load = 0;
+  if (mean <= 64) {
+    // E[max] = sum over x >= 0 of P(max > x), P(max <= x) = F(x)^ep with F the Poisson CDF.
+    double pmf = std::exp(-mean), cdf = pmf;
+    for (int x = 0; x < 1000 && cdf < 1.0 - 1e-12; ++x) {
+      max_load += 1.0 - std::pow(cdf, ep);
+      pmf *= mean / (x + 1);
+      cdf += pmf;
+    }
+  } else {
+    max_load = mean + std::sqrt(2.0 * mean * std::log(ep));
+  }
+  const double total = tokens * k;
+  max_load = std::clamp(max_load, mean, total);
+  out.flops_factor = max_load / mean;
+  const double own = std::max(n_experts / ep, 1.0);
+  out.distinct_fraction = 1.0 - std::pow(1.0 - 1.0 / own, max_load);
+  return out;
 }
 
 Efficiency BoundEfficiency() {

@@ -101,6 +101,10 @@ struct PerfWorkload {
   uint32_t batch = 1;     // concurrent sequences
   uint32_t devices = 1;
   uint32_t tp = 1;  // tensor-parallel degree (1 = layer split across devices)
+  // Expert parallelism across the tensor-parallel group (vLLM --enable-expert-parallel, SGLang
+  // --ep-size, TensorRT-LLM moe_expert_parallel_size): 1, or tp, whose devices then hold whole
+  // experts (n_experts / ep each) instead of a 1/tp slice of every expert.
+  uint32_t ep = 1;
   TensorType kv_type = TensorType::kF16;
   uint32_t ubatch = 0;  // prefill tokens per pass (0 = runtime default)
 };
@@ -198,5 +202,17 @@ double ServingThroughputBound(const PerfContext& c, const PerfWorkload& w, uint6
 // Expected number of distinct experts a layer touches when `tokens` tokens each pick k of E:
 // E * (1 - (1 - k/E)^tokens).
 double DistinctExperts(double n_experts, double k, double tokens);
+
+// Expert parallelism over `ep` devices, each holding n_experts / ep whole experts: a step waits
+// for the busiest device. `flops_factor` is that device's token-expert assignments over the
+// mean (the expected maximum of tokens x k assignments routed uniformly at random into ep
+// devices: exact under the Poisson approximation up to a mean of 64 per device, the normal
+// tail beyond); `distinct_fraction` the fraction of its own experts those assignments touch
+// (the weights it must read). ep = 1: {1, DistinctExperts / E}.
+struct ExpertParallelLoad {
+  double flops_factor = 1;
+  double distinct_fraction = 1;
+};
+ExpertParallelLoad BusiestExpertDevice(double n_experts, double k, double tokens, double ep);
 
 }  // namespace tokcast

@@ -36,6 +36,8 @@ struct SchedulerDefaults {
   std::vector<std::string> large_gpu_exclude;  // lower-case name parts the rule skips ("a100")
   double step_overhead_s = 0;                  // per step: scheduling, sampling, launches beyond the kernels
   double request_overhead_s = 0;               // per request: HTTP, tokenization, detokenization
+  double frontend_s = 0;                       // per request, serialized in the API server (one event loop)
+  double seq_overhead_s = 0;                   // per sequence per step: sampling, detokenization, streaming
   bool fp8_kv_for_fp8_weights = false;         // FP8 checkpoints run an FP8 KV cache
   bool prefix_caching = false;                 // shared prompt prefixes are computed once and reused
 };

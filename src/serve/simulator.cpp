@@ -62,6 +62,8 @@ class Engine {
     } else {
       released_ = reqs_.size();
     }
+    visible_.resize(reqs_.size());
+    for (size_t i = 0; i < released_; ++i) Accept(i);
   }
 
   SimResult Run(uint64_t max_steps) {
@@ -103,7 +105,16 @@ class Engine {
 
  private:
   uint64_t Blocks(uint64_t tokens) const { return (tokens + block_ - 1) / block_; }
-  double Visible(size_t i) const { return reqs_[i].arrival_s + cfg_.request_overhead_s; }
+  double Visible(size_t i) const { return visible_[i]; }
+
+  // The frontend takes released request `i` (in order): it waits for the frontend, spends
+  // frontend_s there, then request_overhead_s more (in parallel with others) before the
+  // engine's queue sees it.
+  void Accept(size_t i) {
+    const double start = std::max(reqs_[i].arrival_s, frontend_free_);
+    frontend_free_ = start + cfg_.frontend_s;
+    visible_[i] = frontend_free_ + cfg_.request_overhead_s;
+  }
 
   void Admit(double t) {
     while (next_ < released_ && Visible(next_) <= t) {
@@ -318,7 +329,7 @@ class Engine {
         b.decode_ctx_sum_local += cfg_.sliding_window > 0 ? std::min(ctx, cfg_.sliding_window) : ctx;
       }
     }
-    return cost_(b);
+    return cost_(b) + cfg_.seq_overhead_s * static_cast<double>(work.size());
   }
 
   void Complete(const std::vector<Work>& work, double t) {
@@ -363,6 +374,7 @@ class Engine {
   void Release(double t) {
     if (!closed_ || released_ >= reqs_.size()) return;
     reqs_[released_].arrival_s = t;
+    Accept(released_);
     ++released_;
   }
 
@@ -393,7 +405,8 @@ class Engine {
   uint64_t evictable_ = 0, tick_ = 0;
   uint32_t slot_tokens_ = 0;
   size_t next_ = 0, released_ = 0, done_ = 0;
-  double now_ = 0;
+  double now_ = 0, frontend_free_ = 0;
+  std::vector<double> visible_;  // when each released request reaches the engine's queue
   std::deque<Live> waiting_;
   std::vector<Live> running_;
   SimResult res_;
@@ -540,6 +553,7 @@ SimResult SimulateDisaggregated(std::vector<Request> requests, const DisaggConfi
   }
   SchedulerConfig dec = config.decode;
   dec.request_overhead_s = 0;  // the request was accepted once, by the prefill pool
+  dec.frontend_s = 0;
   SimResult post;
   if (!sorted.empty()) post = SimulateReplicas(std::move(sorted), dec, cost, config.decode_replicas);
   SimResult out;

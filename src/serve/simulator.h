@@ -30,7 +30,14 @@ struct SchedulerConfig {
   uint32_t slot_tokens = 0;            // kSlots: context per slot (0: pool / slots)
   double step_overhead_s = 0;          // scheduling, sampling, launch per step
   double request_overhead_s = 0;       // HTTP, tokenization, detokenization per request
-  double sliding_window = 0;           // tokens a windowed layer attends to (0: none)
+  // The API server's serialized work per request (parsing, tokenization, the stream's setup and
+  // teardown on one event loop): requests pass it one at a time, in arrival order, before the
+  // engine sees them, so it caps request throughput at 1 / frontend_s and queues a burst.
+  double frontend_s = 0;
+  // CPU work per sequence in a step (sampling, detokenization, output processing and streaming),
+  // added to the step's time for every request the step computes.
+  double seq_overhead_s = 0;
+  double sliding_window = 0;  // tokens a windowed layer attends to (0: none)
   // Automatic prefix caching (vLLM APC, SGLang's radix cache, TensorRT-LLM block reuse): the full
   // KV blocks of a shared prefix (requests with the same prefix_id) stay in the pool after their
   // first prefill, referenced by every later request with that prefix, which prefills only the

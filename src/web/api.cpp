@@ -217,6 +217,7 @@ app::PredictRequest PredictRequest(const Call& c, const ApiLimits& lim, bool mod
   r.batch = app::ParseU32Sweep(c.Get("batch", "1"), "batch", 1, 100'000);
   r.devices = app::ParseU32Sweep(c.Get("devices", "1"), "devices", 1, 1024);
   r.tp = app::ParseU32Sweep(c.Get("tp", "1"), "tp", 1, 1024);
+  r.expert_parallel = c.Get("expert_parallel", "0") == "1";
   if (c.Get("kv_type", "auto") != "auto") r.kv_types = app::ParseKvTypes(c.Get("kv_type"), "kv_type");
   if (c.Has("ubatch")) r.ubatch = app::ParseU32Sweep(c.Get("ubatch"), "ubatch", 1, 1'000'000);
   if (c.Has("n_cpu_moe")) r.n_cpu_moe = app::ParseU32Sweep(c.Get("n_cpu_moe"), "n_cpu_moe", 0, 100'000).front();
@@ -237,18 +238,31 @@ app::PredictRequest PredictRequest(const Call& c, const ApiLimits& lim, bool mod
   return r;
 }
 
-const std::vector<std::string> kPredictFields = {"model",       "quant",
-                                                 "hw",          "runtime",
-                                                 "prompt",      "gen",
-                                                 "depth",       "batch",
-                                                 "devices",     "tp",
-                                                 "kv_type",     "memory_gb",
-                                                 "ubatch",      "n_cpu_moe",
-                                                 "isl",         "osl",
-                                                 "claim_tg",    "claim_pp",
-                                                 "claim_ttft",  "amortize_years",
-                                                 "usd_per_kwh", "rental_usd_per_hour",
-                                                 "sort",        "file_size"};
+const std::vector<std::string> kPredictFields = {"model",
+                                                 "quant",
+                                                 "hw",
+                                                 "runtime",
+                                                 "prompt",
+                                                 "gen",
+                                                 "depth",
+                                                 "batch",
+                                                 "devices",
+                                                 "tp",
+                                                 "expert_parallel",
+                                                 "kv_type",
+                                                 "memory_gb",
+                                                 "ubatch",
+                                                 "n_cpu_moe",
+                                                 "isl",
+                                                 "osl",
+                                                 "claim_tg",
+                                                 "claim_pp",
+                                                 "claim_ttft",
+                                                 "amortize_years",
+                                                 "usd_per_kwh",
+                                                 "rental_usd_per_hour",
+                                                 "sort",
+                                                 "file_size"};
 
 report::Report Simulate(const Call& c, const ApiLimits& lim) {
   app::SimulateRequest r;
@@ -258,6 +272,7 @@ report::Report Simulate(const Call& c, const ApiLimits& lim) {
   r.runtime = c.Get("runtime");
   r.devices = app::ParseU32Sweep(c.Get("devices", "1"), "devices", 1, 1024).front();
   r.tp = app::ParseU32Sweep(c.Get("tp", "1"), "tp", 1, 1024).front();
+  if (c.Get("expert_parallel", "0") == "1") r.ep = r.tp;
   if (c.Has("kv_type")) r.kv_type = app::ParseKvTypes(c.Get("kv_type"), "kv_type").front();
   if (c.Has("memory_gb")) r.memory_gib = app::ParsePositive(c.Get("memory_gb"), "memory_gb", 1e6);
   auto& wl = r.workload;
@@ -346,9 +361,10 @@ const std::vector<Endpoint>& Endpoints() {
        },
        true},
       {"simulate", "Serving under load, step by step: TTFT, TPOT, ITL percentiles, throughput, goodput",
-       With({"model",        "hw",       "quant", "runtime",      "devices",     "tp",          "kv_type",
-             "memory_gb",    "isl",      "osl",   "request_rate", "burstiness",  "concurrency", "offline",
-             "num_requests", "duration", "seed",  "slo_ttft_ms",  "slo_tpot_ms", "per_request", "file_size"}),
+       With({"model",           "hw",          "quant",       "runtime",      "devices",  "tp",
+             "expert_parallel", "kv_type",     "memory_gb",   "isl",          "osl",      "request_rate",
+             "burstiness",      "concurrency", "offline",     "num_requests", "duration", "seed",
+             "slo_ttft_ms",     "slo_tpot_ms", "per_request", "file_size"}),
        Simulate, true},
       {"plan", "Fleet sizing: replicas, devices and cost for a request rate within TTFT/TPOT SLOs",
        With({"model", "hw", "runtime", "quant", "tp", "request_rate", "isl", "osl", "slo_ttft_ms", "slo_tpot_ms",

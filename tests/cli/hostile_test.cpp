@@ -58,6 +58,22 @@ TEST(Hostile, VerdictsCannotLie) {
   EXPECT_LT(tg("100000"), 0.5 * tg("512"));
 }
 
+TEST(Hostile, ExpertParallelismOnlyWhereThereAreExpertsAndAGroup) {
+  ExpectOneLineError({"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant",
+                      "bf16", "--tp", "2", "--expert-parallel"},
+                     "dense");
+  ExpectOneLineError({"predict", "--model", "qwen3-30b-a3b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant",
+                      "bf16", "--expert-parallel"},
+                     "--tp 2 or more");
+  ExpectOneLineError({"simulate", "--model", "qwen3-30b-a3b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant",
+                      "bf16", "--expert-parallel"},
+                     "--tp 2 or more");
+  // 3 does not divide 128 experts (nor Qwen3-30B's 32 heads).
+  ExpectOneLineError({"predict", "--model", "qwen3-30b-a3b", "--hw", "nvidia-h100-sxm", "--runtime", "vllm", "--quant",
+                      "bf16", "--tp", "3", "--expert-parallel"},
+                     "does not divide");
+}
+
 TEST(Hostile, NumbersThatShouldNeverPass) {
   ExpectOneLineError({"fit", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--ctx", "17592186044417m"},
                      "too large");

@@ -88,6 +88,27 @@ TEST(MemoryPlan, ExpertsOfTheFirstLayersCanStayInHostMemory) {
   EXPECT_EQ(tight.verdict, Verdict::kDoesNotFit);
 }
 
+TEST(MemoryPlan, ATensorParallelGroupCopiesKvHeadsItCannotSplit) {
+  const auto& cat = BuiltinCatalog();
+  EXPECT_DOUBLE_EQ(KvReplication(cat.Model("llama-3.1-70b").spec, 8), 1.0);    // 8 KV heads, one per device
+  EXPECT_DOUBLE_EQ(KvReplication(cat.Model("llama-3.1-70b").spec, 16), 2.0);   // each device keeps one of 8
+  EXPECT_DOUBLE_EQ(KvReplication(cat.Model("qwen3-235b-a22b").spec, 8), 2.0);  // 4 KV heads
+  EXPECT_DOUBLE_EQ(KvReplication(cat.Model("deepseek-v3").spec, 8), 8.0);      // MLA: the latent on every device
+  EXPECT_DOUBLE_EQ(KvReplication(cat.Model("deepseek-v3").spec, 1), 1.0);
+  // The KV pool of 8 H200s serving DeepSeek-V3 at TP 8 holds an eighth of what sharding would.
+  const auto s = Make("deepseek-v3", "fp8");
+  PlanOptions group;
+  group.devices = group.tp = 8;
+  const MemoryPlan tp8 = Plan(s, "nvidia-h200-sxm", "vllm", 4096, 1, group);
+  group.tp = 1;
+  const MemoryPlan split = Plan(s, "nvidia-h200-sxm", "vllm", 4096, 1, group);
+  EXPECT_DOUBLE_EQ(tp8.kv_replication, 8.0);
+  EXPECT_NEAR(static_cast<double>(tp8.kv_bytes), 8.0 * static_cast<double>(split.kv_bytes), 8.0);
+  const double pool8 = static_cast<double>(KvPoolTokens(s.spec, tp8, TensorType::kF16));
+  const double pool1 = static_cast<double>(KvPoolTokens(s.spec, split, TensorType::kF16));
+  EXPECT_NEAR(pool8 * 8, pool1, 0.01 * pool1);
+}
+
 TEST(MemoryPlan, Llama70bQ4FitsOnM4Max128WithinTheGpuLimit) {
   const auto s = Make("llama-3.1-70b", "q4_k_m");
   PlanOptions opt;

@@ -143,6 +143,36 @@ TEST(PerfModel, MoeDecodeReadsOnlyTheExpertsItTouches) {
   EXPECT_LT(b64.tg_batch_tok_s_bound / b1.tg_tok_s_bound, 8.0);
 }
 
+TEST(PerfModel, ExpertParallelismWaitsForTheBusiestDevice) {
+  // Monte Carlo of top-8-of-128 routing into 8 devices of 16 experts (20,000 draws): the busiest
+  // device's expected assignments at 1, 4 and 64 tokens.
+  for (auto [tokens, busiest] : {std::pair{1.0, 2.529}, std::pair{4.0, 6.935}, std::pair{64.0, 75.24}}) {
+    SCOPED_TRACE(tokens);
+    const ExpertParallelLoad l = BusiestExpertDevice(128, 8, tokens, 8);
+    EXPECT_NEAR(l.flops_factor * tokens * 8 / 8, busiest, 0.03 * busiest);
+    // Its 16 experts, each hit with probability 1/16 per assignment.
+    EXPECT_NEAR(l.distinct_fraction, 1 - std::pow(15.0 / 16, busiest), 0.03);
+  }
+  // Balance improves with load; one device is no parallelism at all.
+  EXPECT_LT(BusiestExpertDevice(128, 8, 8192, 8).flops_factor, 1.05);
+  EXPECT_GT(BusiestExpertDevice(128, 8, 1, 8).flops_factor, BusiestExpertDevice(128, 8, 64, 8).flops_factor);
+  EXPECT_DOUBLE_EQ(BusiestExpertDevice(128, 8, 64, 1).flops_factor, 1.0);
+  EXPECT_NEAR(BusiestExpertDevice(128, 8, 64, 1).distinct_fraction, DistinctExperts(128, 8, 64) / 128, 1e-12);
+  // A single token's 8 experts on 8 devices of 16: 2.5 of them on the busiest, so decode reads
+  // more than a 1/8 share there; the bound (perfect balance) is the same with or without it.
+  Scene s("qwen3-235b-a22b", "fp8", "nvidia-h100-sxm", "vllm");
+  PerfWorkload w = Decode1();
+  w.tp = w.devices = 8;
+  PlanOptions group;
+  group.devices = group.tp = 8;
+  s.Replan(4096, 1, group);
+  const Prediction tp = s.Run(w);
+  w.ep = 8;
+  const Prediction ep = s.Run(w);
+  EXPECT_LT(ep.tg_tok_s, tp.tg_tok_s);
+  EXPECT_DOUBLE_EQ(ep.tg_tok_s_bound, tp.tg_tok_s_bound);
+}
+
 TEST(PerfModel, HalfOffloaded70bOn24GbInBothStyles) {
   PlanOptions half;
   half.layers_on_device = 40;

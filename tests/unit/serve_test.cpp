@@ -54,6 +54,35 @@ TEST(Serve, OneRequestByHand) {
   EXPECT_NEAR(m.ttft_s.mean, q.first_token_s, 1e-12);
 }
 
+TEST(Serve, TheFrontendTakesRequestsOneAtATime) {
+  // 100 requests at once through a frontend of 10 ms each: the engine sees one every 10 ms, so
+  // the last one's TTFT includes a second of frontend queue, and requests finish no faster than
+  // 100/s however fast the engine is.
+  SchedulerConfig c = Config();
+  c.frontend_s = 0.01;
+  c.request_overhead_s = 0.002;
+  std::vector<Request> reqs;
+  for (uint64_t i = 0; i < 100; ++i) reqs.push_back(Request{i, 0.0, 10, 2});
+  const auto r = serve::Simulate(reqs, c, LinearCost);
+  ASSERT_TRUE(r.requests[99].completed);
+  EXPECT_GE(r.requests[99].first_token_s, 100 * 0.01 + 0.002);
+  EXPECT_LT(r.requests[99].first_token_s, 100 * 0.01 + 0.002 + 0.003);  // then one step
+  EXPECT_GE(r.requests[0].first_token_s, 0.012);
+  const auto m = serve::Summarize(r, {});
+  EXPECT_LE(m.request_throughput, 100.0 + 1e-9);
+}
+
+TEST(Serve, EverySequenceInAStepAddsItsCpuCost) {
+  // Two requests decoding together: each step costs the batch plus 0.5 ms per sequence.
+  SchedulerConfig c = Config();
+  c.seq_overhead_s = 5e-4;
+  const auto one = serve::Simulate({Request{0, 0.0, 10, 11}}, c, LinearCost);
+  const auto two = serve::Simulate({Request{0, 0.0, 10, 11}, Request{1, 0.0, 10, 11}}, c, LinearCost);
+  const double step1 = 1e-3 + 1e-6 + 5e-4, step2 = 1e-3 + 2e-6 + 2 * 5e-4;
+  EXPECT_NEAR(one.requests[0].finish_s - one.requests[0].first_token_s, 10 * step1, 1e-12);
+  EXPECT_NEAR(two.requests[0].finish_s - two.requests[0].first_token_s, 10 * step2, 1e-12);
+}
+
 TEST(Serve, RunningRequestsGoFirstAndShareSteps) {
   // A second request arriving while the first decodes joins its steps (continuous batching).
   const auto r = serve::Simulate({Request{0, 0.0, 100, 50}, Request{1, 0.01, 100, 50}}, Config(), LinearCost);
@@ -247,7 +276,8 @@ TEST(Serve, AtVeryLowRateTtftIsOnePrefillAndTpotTheBatchOneStep) {
   PerfWorkload w;
   StepBatch prefill;
   prefill.chunks.push_back({0, 1000, true});
-  const double ttft = s.scheduler.request_overhead_s + StepTime(pc, w, prefill, false) + s.scheduler.step_overhead_s;
+  const double ttft = s.scheduler.frontend_s + s.scheduler.request_overhead_s + StepTime(pc, w, prefill, false) +
+                      s.scheduler.step_overhead_s + s.scheduler.seq_overhead_s;
   EXPECT_NEAR(s.metrics.ttft_s.median, ttft, 1e-9 * ttft + 1e-12);
   // TPOT: the batch-1 decode step at the mean depth of generation (attention is linear in depth).
   PerfWorkload dec;
@@ -255,7 +285,8 @@ TEST(Serve, AtVeryLowRateTtftIsOnePrefillAndTpotTheBatchOneStep) {
   dec.prompt = 0;
   dec.depth = 1000;
   dec.gen = 199;
-  const double step = tokcast::Predict(pc, dec).decode.time_s + s.scheduler.step_overhead_s;
+  const double step =
+      tokcast::Predict(pc, dec).decode.time_s + s.scheduler.step_overhead_s + s.scheduler.seq_overhead_s;
   EXPECT_NEAR(s.metrics.tpot_s.median, step, 0.01 * step);
   EXPECT_EQ(s.metrics.preemptions, 0u);
   EXPECT_FALSE(s.metrics.near_saturation);
