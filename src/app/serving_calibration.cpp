@@ -39,13 +39,15 @@ struct Errors {
   std::vector<double> ttft_residual, tpot_residual;  // measured - predicted, seconds
 };
 
-Errors Evaluate(const catalog::Catalog& cat, const std::vector<Observed>& obs, double step_s, double request_s) {
+Errors Evaluate(const catalog::Catalog& cat, const std::vector<Observed>& obs, ServingOverheads base, double step_s,
+                double request_s) {
   Errors e;
   std::vector<double> ttft_ape, tpot_ape;
+  base.step_s = step_s;
+  base.request_s = request_s;
   for (const auto& o : obs) {
     SimulateRequest r = o.request;
-    r.step_overhead_s = step_s;
-    r.request_overhead_s = request_s;
+    r.overheads = base;
     const SimulateResult p = Simulate(cat, r);
     const double pt = p.metrics.ttft_s.median, pp = p.metrics.tpot_s.median;
     e.ttft_residual.push_back(o.ttft_s - pt);
@@ -62,10 +64,16 @@ Errors Evaluate(const catalog::Catalog& cat, const std::vector<Observed>& obs, d
 std::string RuntimeToml(const std::string& id, const RuntimeOverheadFit& f) {
   for (const auto& file : catalog::BuiltinFiles()) {
     if (file.path != "runtimes/" + id + ".toml") continue;
+    // (Written from the built-in file, whose [scheduler] holds each key once.)
     std::string text(file.content);
     const std::regex step(R"((^|\n)step_overhead_s\s*=[^\n]*)"), request(R"((^|\n)request_overhead_s\s*=[^\n]*)");
     text = std::regex_replace(text, step, "$1step_overhead_s = " + FormatFixed(f.step_s, 6));
-    text = std::regex_replace(text, request, "$1request_overhead_s = " + FormatFixed(f.request_s, 6));
+    // The other two as the fit held them, and a mark that these were measured: a runtime's own
+    // measured overheads take precedence over those the shipped profile fitted to published runs.
+    text = std::regex_replace(text, request,
+                              "$1request_overhead_s = " + FormatFixed(f.request_s, 6) +
+                                  "\nfrontend_s = " + FormatFixed(f.frontend_s, 6) +
+                                  "\nseq_overhead_s = " + FormatFixed(f.seq_s, 7) + "\noverheads_measured = true");
     std::string runs;
     for (auto r : f.run_ids) runs += (runs.empty() ? "" : ", ") + std::to_string(r);
     return "# " + id + " with its serving overheads fitted by `tokcast calibrate --serving` to " +
@@ -125,9 +133,13 @@ ServingCalibration CalibrateServing(const catalog::Catalog& cat, const ServingCa
     }
     f.median_tpot_s = Median(tpots);
     const RuntimeProfile& rt = cat.Runtime(id);
-    f.step_prior_s = rt.scheduler.step_overhead_s;
-    f.request_prior_s = rt.scheduler.request_overhead_s;
-    Errors e = Evaluate(cat, obs, f.step_prior_s, f.request_prior_s);
+    // The other two overheads stay as the shipped profile (or the runtime) has them.
+    const ServingOverheads base = EffectiveOverheads(rt, LoadProfile(obs.front().request.profile_path));
+    f.step_prior_s = base.step_s;
+    f.request_prior_s = base.request_s;
+    f.frontend_s = base.frontend_s;
+    f.seq_s = base.seq_s;
+    Errors e = Evaluate(cat, obs, base, f.step_prior_s, f.request_prior_s);
     f.ttft_ape_before = e.ttft_ape;
     f.tpot_ape_before = e.tpot_ape;
     f.step_s = f.step_prior_s;
@@ -135,9 +147,9 @@ ServingCalibration CalibrateServing(const catalog::Catalog& cat, const ServingCa
     for (int round = 0; round < 4; ++round) {
       // TPOT first (the step overhead also delays every prefill step, hence TTFT).
       f.step_s = std::clamp(f.step_s + Median(e.tpot_residual), 0.0, 1.0);
-      e = Evaluate(cat, obs, f.step_s, f.request_s);
+      e = Evaluate(cat, obs, base, f.step_s, f.request_s);
       f.request_s = std::clamp(f.request_s + Median(e.ttft_residual), 0.0, 10.0);
-      e = Evaluate(cat, obs, f.step_s, f.request_s);
+      e = Evaluate(cat, obs, base, f.step_s, f.request_s);
     }
     f.ttft_ape_after = e.ttft_ape;
     f.tpot_ape_after = e.tpot_ape;

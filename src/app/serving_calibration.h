@@ -27,7 +27,8 @@ struct RuntimeOverheadFit {
   size_t runs = 0;
   double step_prior_s = 0, request_prior_s = 0;
   double step_s = 0, request_s = 0;
-  double median_tpot_s = 0;  // of the runs, measured
+  double frontend_s = 0, seq_s = 0;  // held where the shipped profile (or the runtime) has them
+  double median_tpot_s = 0;          // of the runs, measured
   // Median absolute percentage error of the runs' median TTFT and TPOT, before and after.
   double ttft_ape_before = 0, ttft_ape_after = 0, tpot_ape_before = 0, tpot_ape_after = 0;
   std::vector<int64_t> run_ids;

@@ -36,6 +36,17 @@ serve::SchedulerConfig SchedulerFor(const RuntimeProfile& rt, const HardwareSpec
   return c;
 }
 
+ServingOverheads EffectiveOverheads(const RuntimeProfile& rt, const EfficiencyProfile& profile) {
+  if (const auto it = profile.serving.find(rt.id); it != profile.serving.end() && !rt.scheduler.overheads_measured)
+    return it->second;
+  ServingOverheads o;
+  o.step_s = rt.scheduler.step_overhead_s;
+  o.seq_s = rt.scheduler.seq_overhead_s;
+  o.frontend_s = rt.scheduler.frontend_s;
+  o.request_s = rt.scheduler.request_overhead_s;
+  return o;
+}
+
 namespace {
 
 std::string DefaultQuant(const RuntimeProfile& rt) {
@@ -123,8 +134,6 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   if (req.max_batched_tokens) out.scheduler.max_batched_tokens = *req.max_batched_tokens;
   if (req.prefix_caching) out.scheduler.prefix_caching = *req.prefix_caching;
   if (out.scheduler.policy != serve::Policy::kContinuous) out.scheduler.prefix_caching = false;
-  if (req.step_overhead_s) out.scheduler.step_overhead_s = *req.step_overhead_s;
-  if (req.request_overhead_s) out.scheduler.request_overhead_s = *req.request_overhead_s;
   // Pipeline stages hold every sequence's KV for their layers; each of the pp batches in flight
   // gets its share of the pool.
   out.scheduler.kv_capacity_tokens = KvPoolTokens(*wt.spec, s.plan, out.kv_type) / req.pp;
@@ -136,6 +145,13 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   }
   const EfficiencyProfile loaded = req.profile ? EfficiencyProfile{} : LoadProfile(req.profile_path);
   const EfficiencyProfile& profile = req.profile ? *req.profile : loaded;
+  // Overheads fitted to published serving runs replace the runtime's stated priors.
+  out.overheads_fitted = profile.serving.count(rt->id) > 0 && !rt->scheduler.overheads_measured;
+  const ServingOverheads oh = req.overheads.value_or(EffectiveOverheads(*rt, profile));
+  out.scheduler.step_overhead_s = oh.step_s;
+  out.scheduler.seq_overhead_s = oh.seq_s;
+  out.scheduler.frontend_s = oh.frontend_s;
+  out.scheduler.request_overhead_s = oh.request_s;
   out.stand_in = StandInKey(profile, *rt, hw);
   const bool cached = out.scheduler.prefix_caching;
   const double bound_mean_in = cached ? mean_unshared_in : mean_in;
@@ -350,11 +366,20 @@ report::Report SimulateReport(const SimulateResult& r) {
                         ": no measurements of this runtime on this class; the efficiencies of " + r.stand_in +
                         " stand in (expect a wider error)");
   }
-  rep.notes.push_back("TTFT includes queueing and " + FormatFixed(r.scheduler.request_overhead_s * 1e3, 1) +
-                      " ms of request overhead; TPOT = (E2E - TTFT) / (output tokens - 1); ITL over every token gap "
-                      "(vllm bench serve's definitions). Bound: no schedule on this hardware beats " +
-                      FormatFixed(r.output_throughput_bound, 0) + " output tok/s at up to " +
-                      FormatFixed(r.bound_concurrency, 0) + " sequences.");
+  const auto& sc = r.scheduler;
+  rep.notes.push_back(
+      std::string(r.overheads_fitted ? "Overheads fitted to published " + r.runtime + " runs (tokcast calibrate)"
+                                     : "Overheads: " + r.runtime + "'s") +
+      ": " + FormatFixed(sc.frontend_s * 1e3, 2) + " ms a request through the API server one at a time, " +
+      FormatFixed(sc.request_overhead_s * 1e3, 1) + " ms more before its first step, " +
+      FormatFixed(sc.step_overhead_s * 1e3, 2) + " ms a step plus " + FormatFixed(sc.seq_overhead_s * 1e6, 0) +
+      " us per sequence in it.");
+  rep.notes.push_back(
+      "TTFT includes queueing and the request overheads; TPOT = (E2E - TTFT) / (output tokens - 1); ITL over every "
+      "token gap "
+      "(vllm bench serve's definitions). Bound: no schedule on this hardware beats " +
+      FormatFixed(r.output_throughput_bound, 0) + " output tok/s at up to " + FormatFixed(r.bound_concurrency, 0) +
+      " sequences.");
   return rep;
 }
 

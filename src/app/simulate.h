@@ -36,18 +36,24 @@ struct SimulateRequest {
   // KV crossing a link of kv_link_gbs GB/s per replica (default: the scale-up link, else 50).
   uint32_t prefill_replicas = 0, decode_replicas = 0;
   std::optional<double> kv_link_gbs;
-  // Instead of the runtime's per-step and per-request overheads (serving calibration tries these).
-  std::optional<double> step_overhead_s, request_overhead_s;
+  // Instead of the fitted (or the runtime's stated) overheads: serving calibration tries these.
+  std::optional<ServingOverheads> overheads;
   serve::Slo slo;
   std::string profile_path;
   const EfficiencyProfile* profile = nullptr;  // instead of profile_path (validation), not owned
   bool per_request = false;
 };
 
+// The overheads the simulator adds for `rt`: the runtime's own when measured on the user's server
+// (calibrate --serving), else those fitted in `profile` to published runs (tokcast calibrate),
+// else the runtime's stated priors.
+ServingOverheads EffectiveOverheads(const RuntimeProfile& rt, const EfficiencyProfile& profile);
+
 struct SimulateResult {
   std::string hardware, model, quant, runtime;
   uint32_t devices = 1, tp = 1;  // devices: of the whole fleet
   uint32_t ep = 1;
+  bool overheads_fitted = false;  // the profile's fitted overheads, not the runtime's priors
   uint32_t replicas = 1, prefill_replicas = 0, decode_replicas = 0, pp = 1;
   double kv_link_bytes_per_s = 0;  // disaggregated: what moves each prompt's KV
   TensorType kv_type = TensorType::kF16;

@@ -300,6 +300,7 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   sc.request_overhead_s = e.OptNum("scheduler.request_overhead_s").value_or(0);
   sc.frontend_s = e.OptNum("scheduler.frontend_s").value_or(0);
   sc.seq_overhead_s = e.OptNum("scheduler.seq_overhead_s").value_or(0);
+  sc.overheads_measured = e.BoolOr("scheduler.overheads_measured", false);
   sc.fp8_kv_for_fp8_weights = e.BoolOr("scheduler.fp8_kv_for_fp8_weights", false);
   sc.prefix_caching = e.BoolOr("scheduler.prefix_caching", false);
   if (sc.block_size == 0 || sc.max_num_seqs == 0 || sc.max_batched_tokens == 0 || !(sc.step_overhead_s >= 0) ||

@@ -240,6 +240,32 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
     }
     p.entries[k] = eff;
   }
+  if (const auto* serving = t["serving"].as_table()) {
+    for (const auto& [key, node] : *serving) {
+      const auto* e = node.as_table();
+      const std::string k(key.str());
+      if (!e) throw InputError(origin + ": serving." + k + " must be a table");
+      ServingOverheads o;
+      auto num = [&](const char* name, double& field, double hi) {
+        if (auto v = (*e)[name].value<double>()) {
+          if (!(*v >= 0 && *v <= hi))
+            throw InputError(origin + ": serving.\"" + k + "\"." + name + " must be in [0, " + FormatFixed(hi, 0) +
+                             "]");
+          field = *v;
+        }
+      };
+      num("step_overhead_s", o.step_s, 10);
+      num("seq_overhead_s", o.seq_s, 1);
+      num("frontend_s", o.frontend_s, 10);
+      num("request_overhead_s", o.request_s, 100);
+      num("loss_before", o.loss_before, 1e3);
+      num("loss_after", o.loss_after, 1e3);
+      double runs = 0;
+      num("runs", runs, 1e9);
+      o.runs = static_cast<uint32_t>(runs);
+      p.serving[k] = o;
+    }
+  }
   return p;
 }
 
@@ -280,6 +306,20 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
       for (size_t i = 0; i < e.fitted_vendors.size(); ++i) os << (i ? ", " : "") << '"' << e.fitted_vendors[i] << '"';
       os << "]\n";
     }
+  }
+  for (const auto& [rt, o] : p.serving) {
+    os << "\n# " << rt << "'s serving overheads, fitted to " << o.runs
+       << " published runs (median |ln(predicted/measured)| per "
+       << "test kind, averaged: " << num(o.loss_before) << " with the runtime's priors, " << num(o.loss_after)
+       << " fitted)\n";
+    os << "[serving.\"" << rt << "\"]\n";
+    os << "step_overhead_s = " << num(o.step_s) << '\n';
+    os << "seq_overhead_s = " << num(o.seq_s) << '\n';
+    os << "frontend_s = " << num(o.frontend_s) << '\n';
+    os << "request_overhead_s = " << num(o.request_s) << '\n';
+    os << "runs = " << o.runs << '\n';
+    os << "loss_before = " << num(o.loss_before) << '\n';
+    os << "loss_after = " << num(o.loss_after) << '\n';
   }
   return os.str();
 }

@@ -49,9 +49,24 @@ struct Efficiency {
   std::vector<std::string> fitted_vendors;
 };
 
+// What a serving runtime spends outside the kernels, fitted to published serving runs (tokcast
+// calibrate): the simulator adds these to the roofline of every step and request instead of the
+// runtime's stated priors.
+struct ServingOverheads {
+  double step_s = 0;      // per step
+  double seq_s = 0;       // per sequence in a step
+  double frontend_s = 0;  // per request, serialized in the API server
+  double request_s = 0;   // per request, in parallel (added to TTFT)
+  uint32_t runs = 0;      // published runs it was fitted to
+  // Their rows' error before (the runtime's priors) and after: the median |ln(predicted /
+  // measured)| of each test kind, averaged over kinds.
+  double loss_before = 0, loss_after = 0;
+};
+
 // Efficiencies keyed "runtime/class" (llama.cpp-metal/unified_soc), "runtime", or "default".
 struct EfficiencyProfile {
   std::map<std::string, Efficiency> entries;
+  std::map<std::string, ServingOverheads> serving;  // by runtime id
   std::vector<std::string> notes;
   const Efficiency& For(const RuntimeProfile& rt, const HardwareSpec& hw) const;
   // The entry For() uses ("" for the built-in fallback). A key that does not start with the

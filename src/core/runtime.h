@@ -38,8 +38,11 @@ struct SchedulerDefaults {
   double request_overhead_s = 0;               // per request: HTTP, tokenization, detokenization
   double frontend_s = 0;                       // per request, serialized in the API server (one event loop)
   double seq_overhead_s = 0;                   // per sequence per step: sampling, detokenization, streaming
-  bool fp8_kv_for_fp8_weights = false;         // FP8 checkpoints run an FP8 KV cache
-  bool prefix_caching = false;                 // shared prompt prefixes are computed once and reused
+  // These overheads were measured on the user's own server (calibrate --serving): they take
+  // precedence over the shipped profile's fit to published runs.
+  bool overheads_measured = false;
+  bool fp8_kv_for_fp8_weights = false;  // FP8 checkpoints run an FP8 KV cache
+  bool prefix_caching = false;          // shared prompt prefixes are computed once and reused
 };
 
 struct RuntimeProfile {
