@@ -15,6 +15,8 @@ using nlohmann::json;
 
 namespace {
 
+constexpr size_t kFinalists = 3;  // the cheapest configurations tried in other layouts
+
 struct Candidate {
   const HardwareSpec* hw = nullptr;
   std::string runtime, quant;
@@ -48,6 +50,15 @@ std::vector<Candidate> Candidates(const catalog::Catalog& cat, const PlanRequest
   return out;
 }
 
+std::string LayoutLabel(const PlanLayout& l) {
+  std::string s = "TP" + std::to_string(l.tp);
+  if (l.ep > 1) s += " EP" + std::to_string(l.ep);
+  if (l.pp > 1) s += " PP" + std::to_string(l.pp);
+  if (l.prefill_replicas)
+    s += " disagg " + std::to_string(l.prefill_replicas) + ":" + std::to_string(l.decode_replicas);
+  return s;
+}
+
 double HourlyUsd(const HardwareSpec& hw, const Costing& c) {
   if (c.rental_usd_per_hour) return *c.rental_usd_per_hour;
   if (!hw.price_usd) return -1;
@@ -73,33 +84,49 @@ Trial Run(const catalog::Catalog& cat, SimulateRequest s, double rate, const Pla
   return t;
 }
 
-// The highest rate one replica sustains within the SLOs: a bisection on the request rate.
-PlanRow Evaluate(const catalog::Catalog& cat, const PlanRequest& r, const Candidate& c, uint32_t tp) {
+// The highest rate one replica (a unit of `lay`) sustains within the SLOs: a bisection on the
+// request rate.
+PlanRow Evaluate(const catalog::Catalog& cat, const PlanRequest& r, const Candidate& c, const PlanLayout& lay) {
   PlanRow row;
   row.hardware = c.hw->id;
   row.runtime = c.runtime;
   row.quant = c.quant;
-  row.tp = tp;
+  row.tp = lay.tp;
+  row.layout = lay;
+  const uint32_t tp = lay.Devices();  // devices of one unit
   SimulateRequest s;
   s.model = r.model;
   s.hardware = c.hw->id;
   s.runtime = c.runtime;
   s.quant = c.quant;
-  s.tp = tp;
-  s.devices = tp;
+  s.tp = lay.tp;
+  s.ep = lay.ep;
+  s.pp = lay.pp;
+  s.devices = lay.tp * lay.pp;
+  s.prefill_replicas = lay.prefill_replicas;
+  s.decode_replicas = lay.decode_replicas;
   s.workload.isl = r.isl;
   s.workload.osl = r.osl;
-  s.workload.num_requests = r.requests_per_trial;
   s.workload.seed = r.seed;
   const double mean_osl = (r.osl.min + r.osl.max) / 2.0;
-  // An idle server first: when one request alone misses the SLOs, no rate meets them.
-  s.workload.arrival = serve::Arrival::kClosedLoop;
-  s.workload.concurrency = 1;
+  // An idle server first: when one request alone misses the SLOs, no rate meets them (a
+  // disaggregated pool takes open-loop arrivals only: a trickle, 100 s apart).
+  if (lay.prefill_replicas) {
+    s.workload.arrival = serve::Arrival::kPoisson;
+    s.workload.rate = 0.01;
+  } else {
+    s.workload.arrival = serve::Arrival::kClosedLoop;
+    s.workload.concurrency = 1;
+  }
   s.workload.num_requests = 8;
   const SimulateResult idle = Simulate(cat, s);
   row.stand_in = idle.stand_in;
   s.workload.arrival = serve::Arrival::kPoisson;
-  s.workload.num_requests = r.requests_per_trial;
+  // As many requests per engine as one replica gets: a unit of several engines (pipeline
+  // batches in flight, prefill and decode replicas) splits the trial among them, and a share
+  // too short to fill them would judge them on an emptier server.
+  const uint32_t engines = lay.pp * (lay.prefill_replicas ? lay.prefill_replicas + lay.decode_replicas : 1);
+  s.workload.num_requests = r.requests_per_trial * engines;
   if (idle.metrics.tpot_s.p99 > r.slo_tpot_p99_s || idle.metrics.ttft_s.p99 > r.slo_ttft_p99_s) {
     row.why = "one request alone: TTFT " + FormatFixed(idle.metrics.ttft_s.p99 * 1e3, 0) + " ms, TPOT " +
               FormatFixed(idle.metrics.tpot_s.p99 * 1e3, 1) + " ms";
@@ -148,7 +175,8 @@ PlanResult Plan(const catalog::Catalog& cat, const PlanRequest& r) {
   ScenarioBuilder builder(cat);
   const Weights& probe = builder.Resolve(r.model, "bf16");
   PlanResult out;
-  for (const auto& c : Candidates(cat, r, probe)) {
+  std::vector<Candidate> candidates = Candidates(cat, r, probe);
+  for (const auto& c : candidates) {
     std::vector<uint32_t> tps = r.tp;
     const bool linked = c.hw->scaleup_bytes_per_s || c.hw->hw_class == HardwareClass::kDiscreteGpu ||
                         c.hw->hw_class == HardwareClass::kAccelerator;
@@ -158,7 +186,9 @@ PlanResult Plan(const catalog::Catalog& cat, const PlanRequest& r) {
       if (!r.tp.empty() && std::find(r.tp.begin(), r.tp.end(), tp) == r.tp.end()) continue;
       ++out.candidates;
       try {
-        out.rows.push_back(Evaluate(cat, r, c, tp));
+        PlanLayout lay;
+        lay.tp = tp;
+        out.rows.push_back(Evaluate(cat, r, c, lay));
         tried.push_back(tp);
       } catch (const catalog::InputError&) {
         // Does not fit at this degree, or cannot run this quant: the next degree may.
@@ -169,12 +199,57 @@ PlanResult Plan(const catalog::Catalog& cat, const PlanRequest& r) {
   // catalog has no price for most datacenter parts: --rental-usd-per-hour gives them all one).
   const bool priced =
       std::all_of(out.rows.begin(), out.rows.end(), [](const PlanRow& p) { return !p.meets || p.usd_per_hour; });
-  std::stable_sort(out.rows.begin(), out.rows.end(), [priced](const PlanRow& a, const PlanRow& b) {
-    if (a.meets != b.meets) return a.meets;
-    if (priced && a.usd_per_hour && b.usd_per_hour && *a.usd_per_hour != *b.usd_per_hour)
-      return *a.usd_per_hour < *b.usd_per_hour;
-    return a.devices < b.devices;
-  });
+  auto rank = [&] {
+    std::stable_sort(out.rows.begin(), out.rows.end(), [priced](const PlanRow& a, const PlanRow& b) {
+      if (a.meets != b.meets) return a.meets;
+      if (priced && a.usd_per_hour && b.usd_per_hour && *a.usd_per_hour != *b.usd_per_hour)
+        return *a.usd_per_hour < *b.usd_per_hour;
+      return a.devices < b.devices;
+    });
+  };
+  rank();
+  // The finalists in other layouts: the simulator's verdict on what the search ranked best.
+  const bool moe = probe.spec->moe.has_value();
+  std::vector<PlanRow> variants;
+  for (size_t i = 0, taken = 0; i < out.rows.size() && taken < kFinalists && out.rows[i].meets; ++i, ++taken) {
+    const PlanRow& f = out.rows[i];
+    const Candidate* c = nullptr;
+    for (const auto& k : candidates) {
+      if (k.hw->id == f.hardware && k.runtime == f.runtime && k.quant == f.quant) c = &k;
+    }
+    if (!c) continue;
+    std::vector<PlanLayout> layouts;
+    const PlanLayout base = f.layout;
+    if (moe && base.tp > 1) {
+      PlanLayout l = base;
+      l.ep = base.tp;
+      layouts.push_back(l);
+    }
+    const uint32_t max_devices = c->hw->max_devices.value_or(8);
+    if (base.tp * 2 <= max_devices) {
+      PlanLayout l = base;
+      l.pp = 2;
+      layouts.push_back(l);
+    }
+    if (cat.Runtime(f.runtime).scheduler.policy == "continuous") {
+      for (auto [p, d] : {std::pair{1u, 1u}, std::pair{1u, 2u}, std::pair{2u, 1u}}) {
+        PlanLayout l = base;
+        l.prefill_replicas = p;
+        l.decode_replicas = d;
+        layouts.push_back(l);
+      }
+    }
+    for (const auto& l : layouts) {
+      ++out.variants;
+      try {
+        variants.push_back(Evaluate(cat, r, *c, l));
+      } catch (const catalog::InputError&) {
+        // This layout cannot run here (heads or experts the degree does not divide, ...).
+      }
+    }
+  }
+  out.rows.insert(out.rows.end(), variants.begin(), variants.end());
+  rank();
   out.ranked_by_cost = priced;
   // The front: points no other point beats on both axes.
   std::vector<PlanResult::FrontPoint> all;
@@ -205,6 +280,11 @@ report::Report PlanReport(const PlanRequest& r, const PlanResult& res) {
   for (const auto& p : res.rows) {
     json j = {
         {"hardware", p.hardware}, {"runtime", p.runtime}, {"quant", p.quant}, {"tp", p.tp}, {"meets_slo", p.meets}};
+    j["ep"] = p.layout.ep > 1 ? json(p.layout.ep) : json(nullptr);
+    j["pp"] = p.layout.pp;
+    j["disagg"] = p.layout.prefill_replicas
+                      ? json(std::to_string(p.layout.prefill_replicas) + ":" + std::to_string(p.layout.decode_replicas))
+                      : json("-");
     if (p.meets) {
       j["replicas"] = p.replicas;
       j["devices"] = p.devices;
@@ -227,10 +307,14 @@ report::Report PlanReport(const PlanRequest& r, const PlanResult& res) {
     }
     rep.rows.push_back(std::move(j));
   }
-  rep.notes.push_back(
-      std::to_string(res.candidates) + " configurations simulated (" + std::to_string(r.requests_per_trial) +
-      " requests per trial, 8 bisection steps on the rate). Cost: price amortized over " +
-      FormatFixed(r.cost.amortization_years, 0) + " years plus electricity at TDP, or the rental rate.");
+  rep.notes.push_back(std::to_string(res.candidates) + " configurations simulated, and " +
+                      std::to_string(res.variants) + " layouts of the " + std::to_string(kFinalists) +
+                      " cheapest (expert parallelism, 2 pipeline stages, P:D prefill and decode replicas; a replica is "
+                      "then one such unit), " +
+                      std::to_string(r.requests_per_trial) +
+                      " requests per trial and engine, 8 bisection steps on the rate. Cost: price amortized over " +
+                      FormatFixed(r.cost.amortization_years, 0) +
+                      " years plus electricity at TDP, or the rental rate.");
   if (!res.ranked_by_cost) {
     rep.notes.push_back(
         "ranked by devices: some hardware has no price in the catalog (--rental-usd-per-hour prices them all)");
@@ -240,7 +324,7 @@ report::Report PlanReport(const PlanRequest& r, const PlanResult& res) {
     for (size_t i = 0; i < res.front.size() && i < 8; ++i) {
       const auto& p = res.front[i];
       const auto& row = res.rows[p.row];
-      f += (i ? "; " : "") + row.hardware + " " + row.runtime + " " + row.quant + " TP" + std::to_string(row.tp) + " " +
+      f += (i ? "; " : "") + row.hardware + " " + row.runtime + " " + row.quant + " " + LayoutLabel(row.layout) + " " +
            FormatFixed(p.tok_s_per_device, 0) + " tok/s/dev at " + FormatFixed(p.tok_s_per_user, 1) + " tok/s/user";
     }
     rep.notes.push_back(

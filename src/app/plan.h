@@ -1,7 +1,9 @@
 // tokcast plan: the cheapest ways to serve a workload within its SLOs. For every candidate
 // (hardware x runtime x quantization x TP degree) the serving simulator finds the highest request
 // rate one replica sustains with p99 TTFT and TPOT within the SLOs (a bisection on the rate);
-// replicas = the workload's rate over that; cost = replicas x devices x the hourly cost.
+// replicas = the workload's rate over that; cost = replicas x devices x the hourly cost. The
+// cheapest few (the finalists) are then tried in other layouts: expert parallelism (MoE),
+// two pipeline stages, and disaggregated prefill and decode pools.
 #pragma once
 
 #include <optional>
@@ -29,11 +31,20 @@ struct PlanRequest {
   uint64_t seed = 0;
 };
 
+// How one serving unit is laid out: TP (with expert parallelism across it), PP stages, and
+// aggregated (one replica) or disaggregated (prefill and decode replicas, each tp x pp devices).
+struct PlanLayout {
+  uint32_t tp = 1, ep = 1, pp = 1;
+  uint32_t prefill_replicas = 0, decode_replicas = 0;  // 0: aggregated
+  uint32_t Devices() const { return tp * pp * (prefill_replicas ? prefill_replicas + decode_replicas : 1); }
+};
+
 struct PlanRow {
   std::string hardware, runtime, quant;
   uint32_t tp = 1;
-  bool meets = false;       // one replica meets the SLOs at some rate
-  double replica_rate = 0;  // requests/s one replica sustains within the SLOs
+  PlanLayout layout;
+  bool meets = false;       // one replica (unit) meets the SLOs at some rate
+  double replica_rate = 0;  // requests/s one replica (unit: layout.Devices() devices) sustains within the SLOs
   uint32_t replicas = 0, devices = 0;
   double ttft_p99_s = 0, tpot_p99_s = 0;  // at the replica's sustained rate
   double output_tok_s_per_device = 0, output_tok_s_per_user = 0;
@@ -47,6 +58,7 @@ struct PlanRow {
 struct PlanResult {
   std::vector<PlanRow> rows;  // cheapest first; those that cannot meet the SLOs last
   size_t candidates = 0;
+  size_t variants = 0;         // layouts tried on the finalists (EP, PP, disaggregated)
   bool ranked_by_cost = true;  // false: some hardware has no price, ranked by devices
   // The Pareto front over every operating point that met the SLOs: no other point gives more
   // tokens/s per device and more tokens/s per user. Best per-device throughput first.

@@ -370,7 +370,7 @@ LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const Dat
     const std::vector<RowResult> res = EvaluateAll(cat, test, p), res_in = EvaluateAll(cat, test, full);
     const auto sum = Summarize(test, res);
     const auto sum_in = Summarize(test, res_in);
-    for (const auto& [kind, k] : sum) out.rows.push_back({src, kind, k, sum_in.at(kind)});
+    for (const auto& [kind, k] : sum) out.rows.push_back({src, kind, k, sum_in.at(kind), std::nullopt});
     for (size_t i = 0; i < test.size(); ++i) {
       if (res[i].unsupported || !(res[i].predicted > 0)) continue;
       ratios[test[i].kind].push_back(res[i].measured / res[i].predicted);

@@ -775,9 +775,15 @@ const Schema& SimulatedRequest() {
 const Schema& Plan() {
   static const Schema s = Make(
       "plan",
-      {Always(Str("hardware", "hardware id")), Always(Str("runtime", "runtime id")),
-       Always(Str("quant", "quantization")), Always(Int("tp", "", "tensor-parallel degree per replica")),
-       Always(Int("replicas", "", "replicas the rate needs")), Always(Int("devices", "", "devices in all")),
+      {Always(Str("hardware", "hardware id")),
+       Always(Str("runtime", "runtime id")),
+       Always(Str("quant", "quantization")),
+       Always(Int("tp", "", "tensor-parallel degree per replica")),
+       Varies(Int("ep", "", "expert-parallel degree (1: every device holds a slice of every expert)")),
+       Varies(Int("pp", "", "pipeline stages per replica")),
+       Varies(Str("disagg", "disaggregated: prefill:decode replicas per unit (- aggregated)")),
+       Always(Int("replicas", "", "replicas the rate needs")),
+       Always(Int("devices", "", "devices in all")),
        Num("replica_rate", "req/s", "requests/s one replica sustains within the SLOs").Header("req/s each").Rank(5),
        Num("ttft_p99_ms", "ms", "p99 TTFT at that rate").Header("TTFT p99 ms").Decimals(0).Rank(3),
        Num("tpot_p99_ms", "ms", "p99 TPOT at that rate").Header("TPOT p99 ms").Decimals(1).Rank(3),

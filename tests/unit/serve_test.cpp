@@ -463,6 +463,18 @@ TEST(Serve, PlanRanksConfigurationsThatMeetTheSlos) {
   ASSERT_EQ(r.code, 0) << r.err;
   const auto rows = test::Rows(r.out);
   ASSERT_FALSE(rows.empty());
+  // The cheapest are tried in other layouts too: a disaggregated unit counts every device of its
+  // prefill and decode replicas.
+  size_t disagg = 0;
+  for (const auto& row : rows) {
+    if (!row["meets_slo"].get<bool>() || row["disagg"] == "-") continue;
+    ++disagg;
+    const std::string pd = row["disagg"];
+    const int unit = std::stoi(pd.substr(0, pd.find(':'))) + std::stoi(pd.substr(pd.find(':') + 1));
+    EXPECT_EQ(row["devices"].get<int>(),
+              row["replicas"].get<int>() * row["tp"].get<int>() * row["pp"].get<int>() * unit);
+  }
+  EXPECT_GT(disagg, 0u);
   double last = 0;
   for (const auto& row : rows) {
     if (!row["meets_slo"].get<bool>()) continue;
