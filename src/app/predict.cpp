@@ -90,7 +90,8 @@ TensorType DefaultKvType(const Weights& wt, const RuntimeProfile& rt) {
 // Saturated throughput at the concurrency the runtime reaches: a paged server's KV pool (every
 // TP device, its memory fraction) in its scheduler's limits; a slot server's slots that fit.
 Throughput Saturated(const Weights& wt, const HardwareSpec& hw, const RuntimeProfile& rt, const PerfWorkload& w,
-                     const PerfContext& pc, const PlanOptions& plan_opt, const PredictRequest& req) {
+                     const PerfContext& pc, const PlanOptions& plan_opt, const PredictRequest& req,
+                     const EfficiencyProfile& profile) {
   const uint64_t in = req.isl.value_or(w.prompt), out = req.osl.value_or(std::max<uint64_t>(w.gen, 1));
   PlanOptions opt = plan_opt;
   opt.devices = w.devices;
@@ -104,7 +105,9 @@ Throughput Saturated(const Weights& wt, const HardwareSpec& hw, const RuntimePro
         std::clamp(pool / (static_cast<double>(in + out) + state), 1.0, static_cast<double>(sched.max_num_seqs)));
     const double bound_conc = std::clamp(pool / (static_cast<double>(std::max<uint64_t>(in, 1)) + state), 1.0,
                                          static_cast<double>(sched.max_num_seqs));
-    Throughput t = SaturatedThroughput(pc, in, out, conc, w, bound_conc);
+    // The serving stack's own time in each step (fitted to published runs, or the runtime's priors).
+    const ServingOverheads oh = EffectiveOverheads(rt, profile);
+    Throughput t = SaturatedThroughput(pc, in, out, conc, w, bound_conc, oh.step_s + oh.seq_s * conc);
     t.batch = conc;
     return t;
   }
@@ -145,7 +148,7 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
     row.warnings.push_back(rt->id + " on " + hw.id + ": its efficiencies were fitted on " + Join(fv) +
                            " hardware only (expect a wider error)");
   }
-  if (req.isl || req.osl) row.saturated = Saturated(wt, hw, *rt, w, pc, plan_opt, req);
+  if (req.isl || req.osl) row.saturated = Saturated(wt, hw, *rt, w, pc, plan_opt, req, profile);
   if (req.claim_tg) row.claims.push_back(CheckClaim("tg", *req.claim_tg, row.p));
   if (req.claim_pp) row.claims.push_back(CheckClaim("pp", *req.claim_pp, row.p));
   if (req.claim_ttft) row.claims.push_back(CheckClaim("ttft", *req.claim_ttft, row.p));

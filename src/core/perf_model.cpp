@@ -818,7 +818,7 @@ Prediction Predict(const PerfContext& c, const PerfWorkload& w, const Costing& c
 }
 
 Throughput SaturatedThroughput(const PerfContext& c, uint64_t isl, uint64_t osl, uint32_t batch,
-                               const PerfWorkload& base, double bound_concurrency) {
+                               const PerfWorkload& base, double bound_concurrency, double step_overhead_s) {
   Throughput out;
   out.batch = std::max<uint32_t>(batch, 1);
   PerfWorkload w = base;
@@ -836,7 +836,7 @@ Throughput SaturatedThroughput(const PerfContext& c, uint64_t isl, uint64_t osl,
     const bool bound = b == 1;
     const Efficiency& eff = bound ? bound_eff : c.eff;
     const double t_prefill = RunPrefill(c, w, eff, bound, nullptr).time_s;
-    const double t_step = RunDecode(c, dec, eff, bound, nullptr).time_s;
+    const double t_step = RunDecode(c, dec, eff, bound, nullptr).time_s + (bound ? 0.0 : step_overhead_s);
     const double tok_s = out.batch * static_cast<double>(osl) / (static_cast<double>(osl) * t_step + t_prefill);
     (bound ? out.tok_s_bound : out.tok_s) = tok_s;
   }

@@ -181,9 +181,10 @@ struct Throughput {
   uint32_t batch = 0;
 };
 // `bound_concurrency` (0: `batch`): the most sequences any schedule could run at once; the bound
-// is ServingThroughputBound at that concurrency.
+// is ServingThroughputBound at that concurrency. `step_overhead_s`: what the serving stack adds
+// to every decode step beyond the kernels (the expected value only; the bound has none).
 Throughput SaturatedThroughput(const PerfContext& ctx, uint64_t isl, uint64_t osl, uint32_t batch,
-                               const PerfWorkload& base, double bound_concurrency = 0);
+                               const PerfWorkload& base, double bound_concurrency = 0, double step_overhead_s = 0);
 
 // One forward pass of continuous batching: prefill chunks (each `tokens` prompt tokens from
 // position `start`; `last` when it ends the prompt and yields the first token) and decoding
