@@ -255,6 +255,7 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   r.engine = e.Str("engine");
   r.backend = e.StrOr("backend");
   r.flash_attention = e.BoolOr("features.flash_attention", true);
+  r.mla_absorbed_prefill = e.BoolOr("features.mla_absorbed_prefill", false);
   r.paged_kv = e.BoolOr("features.paged_kv", false);
   r.continuous_batching = e.BoolOr("features.continuous_batching", false);
   r.embedding_on_host = e.BoolOr("features.embedding_on_host", false);

@@ -382,8 +382,9 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   e.T = T;
   e.hidden = s.hidden;
   e.heads = s.n_heads;
-  e.qk = pass.prefill ? pm.attn_qk_dim : pm.attn_qk_dim_decode;
-  e.vd = pass.prefill ? pm.attn_v_dim : pm.attn_v_dim_decode;
+  const bool decompressed = pass.prefill && !c.rt.mla_absorbed_prefill;
+  e.qk = decompressed ? pm.attn_qk_dim : pm.attn_qk_dim_decode;
+  e.vd = decompressed ? pm.attn_v_dim : pm.attn_v_dim_decode;
   // Each device of a TP group reads its own copy of replicated KV heads (MLA's latent, or fewer
   // KV heads than devices).
   e.kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * KvBytesPerElem(w.kv_type) * c.plan.kv_replication;

@@ -51,6 +51,10 @@ struct RuntimeProfile {
   std::string engine;
   std::string backend;
   bool flash_attention = true;
+  // MLA prefill in the absorbed form (attention over the cached latent, kv_lora_rank + rope
+  // dims per head, as decode does; llama.cpp), rather than over keys and values decompressed
+  // per head (vLLM, SGLang, TensorRT-LLM).
+  bool mla_absorbed_prefill = false;
   bool paged_kv = false;
   bool continuous_batching = false;
   bool embedding_on_host = false;  // llama.cpp keeps token_embd in host memory

@@ -303,6 +303,11 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
     const double v = std::max(p.field(copy), 1e-9);
     x0.push_back(p.kind == Param::kFraction ? Logit(std::clamp(v, 0.01, 0.99)) : std::log(v));
   }
+  // Every test kind weighs as much as any other, whatever its row count (as many rows in all as
+  // there are): seven prefills at depth must not outvote the one decode row that alone says
+  // what the memory streams at.
+  std::map<TestKind, size_t> per_kind;
+  for (const Scenario* s : rows) ++per_kind[s->kind];
   auto objective = [&](const std::vector<double>& x) {
     EfficiencyProfile trial;
     trial.entries["default"] = Decode(base, params, x);
@@ -310,7 +315,9 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
     for (const Scenario* s : rows) {
       const RowResult r = Evaluate(*s, trial);
       if (r.predicted <= 0 || !std::isfinite(r.predicted)) return 1e18;
-      err += std::fabs(std::log(r.predicted / r.measured));
+      const double weight = static_cast<double>(rows.size()) /
+                            (static_cast<double>(per_kind.size()) * static_cast<double>(per_kind.at(s->kind)));
+      err += weight * std::fabs(std::log(r.predicted / r.measured));
     }
     for (size_t i = 0; i < params.size(); ++i)
       err += kPriorWeight * std::fabs(std::log(ParamValue(params[i], x[i]) / params[i].prior));

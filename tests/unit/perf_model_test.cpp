@@ -143,6 +143,32 @@ TEST(PerfModel, MoeDecodeReadsOnlyTheExpertsItTouches) {
   EXPECT_LT(b64.tg_batch_tok_s_bound / b1.tg_tok_s_bound, 8.0);
 }
 
+TEST(PerfModel, LlamaCppPrefillsMlaInTheAbsorbedForm) {
+  // GLM-4.7-Flash (MLA): llama.cpp attends over the cached latent in prefill as in decode
+  // (kv_lora_rank + rope key dims, kv_lora_rank value dims per head); vLLM decompresses keys
+  // and values per head first (qk_nope + rope, v_head_dim).
+  Scene s("glm-4.7-flash", "q8_0", "nvidia-dgx-spark", "llama.cpp-cuda", 32768 + 512);
+  const MlaSpec& mla = *s.spec.mla;
+  PerfWorkload w;
+  w.prompt = 512;
+  w.depth = 32768;
+  w.gen = 0;
+  auto attention_flops = [&](const Scene& sc) {
+    double f = 0;
+    for (const auto& op : sc.Run(w, true).ops)
+      if (op.phase == "prefill" && op.name == "attention") f += op.flops * op.count;
+    return f;
+  };
+  const double absorbed = attention_flops(s);
+  s.rt.mla_absorbed_prefill = false;
+  const double decompressed = attention_flops(s);
+  const double ratio = (2.0 * mla.kv_lora_rank + mla.qk_rope_head_dim) /
+                       (static_cast<double>(mla.qk_nope_head_dim) + mla.qk_rope_head_dim + mla.v_head_dim);
+  EXPECT_NEAR(absorbed / decompressed, ratio, 1e-9 * ratio);
+  EXPECT_TRUE(BuiltinCatalog().Runtime("llama.cpp-cuda").mla_absorbed_prefill);
+  EXPECT_FALSE(BuiltinCatalog().Runtime("vllm").mla_absorbed_prefill);
+}
+
 TEST(PerfModel, ExpertParallelismWaitsForTheBusiestDevice) {
   // Monte Carlo of top-8-of-128 routing into 8 devices of 16 experts (20,000 draws): the busiest
   // device's expected assignments at 1, 4 and 64 tokens.
