@@ -352,7 +352,7 @@ report::Report PredictReport(const PredictResult& result, bool compare) {
     for (const auto& w : r.warnings) rep.notes.push_back(who + ": warning: " + w);
     if (!r.stand_in.empty()) {
       const std::string note = r.runtime + " on " + r.hardware +
-                               ": no measurements of this runtime on this class; "
+                               ": no single-stream measurements of this runtime on this class; "
                                "the efficiencies of " +
                                r.stand_in + " stand in (expect a wider error)";
       if (std::find(stand_ins.begin(), stand_ins.end(), note) == stand_ins.end()) stand_ins.push_back(note);

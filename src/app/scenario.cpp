@@ -206,7 +206,11 @@ std::vector<std::string> ScenarioWarnings(const ModelSpec& spec, uint64_t ctx) {
 
 std::string StandInKey(const EfficiencyProfile& profile, const RuntimeProfile& rt, const HardwareSpec& hw) {
   const std::string key = profile.KeyFor(rt, hw);
-  if (key == rt.id || key.rfind(rt.id + "/", 0) == 0) return "";
+  if (key == rt.id || key.rfind(rt.id + "/", 0) == 0) {
+    const auto it = profile.entries.find(key);
+    if (it == profile.entries.end() || it->second.based_on.empty()) return "";
+    return it->second.based_on + " (all but the GEMMs, which " + rt.id + "'s serving runs fit)";
+  }
   return key.empty() ? "built-in defaults" : key;
 }
 

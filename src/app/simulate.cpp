@@ -363,8 +363,8 @@ report::Report SimulateReport(const SimulateResult& r) {
   }
   if (!r.stand_in.empty()) {
     rep.notes.push_back(r.runtime + " on " + r.hardware +
-                        ": no measurements of this runtime on this class; the efficiencies of " + r.stand_in +
-                        " stand in (expect a wider error)");
+                        ": no single-stream measurements of this runtime on this class; the efficiencies of " +
+                        r.stand_in + " stand in (expect a wider error)");
   }
   const auto& sc = r.scheduler;
   rep.notes.push_back(

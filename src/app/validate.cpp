@@ -231,6 +231,43 @@ void FitServing(const catalog::Catalog& cat, const std::vector<Scenario>& scenar
     p.serving.erase(runtime);
     if (runs < 3) continue;
     const double before = best_loss;
+    // The engine's own GEMMs (cuBLAS or CUTLASS on 16-bit and FP8 weights) are not llama.cpp's:
+    // their efficiency is fitted on its runs too, written as the runtime's own entries
+    // ("vllm/accelerator"), each a copy of the entry it stood in with before.
+    std::map<std::string, Efficiency> bases;
+    for (const MeasuredRow* row : rows) {
+      try {
+        const HardwareSpec& hw = cat.Hardware(row->hardware);
+        const std::string key = runtime + "/" + std::string(ToString(hw.hw_class));
+        if (!bases.count(key)) {
+          bases[key] = p.For(*rt, hw);
+          bases[key].based_on = p.KeyFor(*rt, hw);
+        }
+      } catch (const catalog::InputError&) {
+      }
+    }
+    auto set_compute = [&](double v) {
+      for (const auto& [key, base] : bases) {
+        if (v <= 0) {
+          p.entries.erase(key);
+        } else {
+          Efficiency e = base;
+          e.dense_compute = v;
+          p.entries[key] = e;
+        }
+      }
+    };
+    double best_compute = 0;
+    auto try_compute = [&](const std::vector<double>& values) {
+      for (double v : values) {
+        if (v == best_compute || v <= 0 || v > 0.95) continue;
+        set_compute(v);
+        const double loss = ServingLoss(cat, rows, p, runtime, best).first;
+        if (loss < best_loss - 1e-9) best_loss = loss, best_compute = v;
+      }
+      set_compute(best_compute);
+    };
+    try_compute({0.35, 0.45, 0.55, 0.65, 0.75, 0.85});
     double ServingOverheads::*fields[] = {&ServingOverheads::frontend_s, &ServingOverheads::seq_s,
                                           &ServingOverheads::step_s, &ServingOverheads::request_s};
     // Each overhead's grid ends at what a server's own CPU work can plausibly cost (an HTTP
@@ -257,6 +294,7 @@ void FitServing(const catalog::Catalog& cat, const std::vector<Scenario>& scenar
       const double v = best.*fields[i];
       if (v > 0) try_values(i, {0.5 * v, 0.7 * v, 1.4 * v, 2 * v});
     }
+    if (best_compute > 0) try_compute({best_compute - 0.05, best_compute + 0.05});
     best.runs = static_cast<uint32_t>(runs);
     best.loss_before = before;
     best.loss_after = best_loss;
@@ -479,12 +517,14 @@ report::Report CalibrateReport(const CalibrateResult& r) {
     rep.rows.push_back({{"key", key},
                         {"memory", e.memory},
                         {"compute", e.compute},
+                        {"dense_compute", e.dense_compute},
                         {"attention", e.attention},
                         {"decode_compute", e.decode_compute},
                         {"alu_per_gemm_flop", e.alu_per_gemm_flop},
                         {"layer_overhead_s", e.layer_overhead_s},
                         {"multi_die_memory", e.multi_die_memory},
                         {"moe_tokens_half", e.moe_tokens_half},
+                        {"moe_layer_overhead_s", e.moe_layer_overhead_s},
                         {"host_memory", e.host_memory},
                         {"host_compute", e.host_compute},
                         {"link", e.link}});

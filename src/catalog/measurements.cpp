@@ -214,10 +214,13 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
     };
     num("memory", eff.memory, 1e-3, 1);
     num("compute", eff.compute, 1e-3, 1);
+    eff.dense_compute = eff.compute;  // profiles written before the two were fitted apart
+    num("dense_compute", eff.dense_compute, 1e-3, 1);
     num("attention", eff.attention, 1e-3, 1);
     num("decode_compute", eff.decode_compute, 1e-3, 1);
     num("alu_per_gemm_flop", eff.alu_per_gemm_flop, 0, 100);
     num("moe_tokens_half", eff.moe_tokens_half, 0, 1e6);
+    num("moe_layer_overhead_s", eff.moe_layer_overhead_s, 0, 1);
     num("multi_die_memory", eff.multi_die_memory, 1e-3, 1);
     num("layer_overhead_s", eff.layer_overhead_s, 0, 1);
     num("host_memory", eff.host_memory, 1e-3, 1);
@@ -231,6 +234,7 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
         eff.dequant_flops_per_weight[std::string(tn.str())] = *d;
       }
     }
+    if (auto b = (*e)["based_on"].value<std::string>()) eff.based_on = *b;
     if (auto vs = (*e)["fitted_vendors"].as_array()) {
       for (const auto& v : *vs) {
         auto str = v.value<std::string>();
@@ -283,10 +287,12 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
     os << "\n[entries.\"" << key << "\"]\n";
     os << "memory = " << num(e.memory) << '\n';
     os << "compute = " << num(e.compute) << '\n';
+    os << "dense_compute = " << num(e.dense_compute) << '\n';
     os << "attention = " << num(e.attention) << '\n';
     os << "decode_compute = " << num(e.decode_compute) << '\n';
     os << "alu_per_gemm_flop = " << num(e.alu_per_gemm_flop) << '\n';
     os << "moe_tokens_half = " << num(e.moe_tokens_half) << '\n';
+    os << "moe_layer_overhead_s = " << num(e.moe_layer_overhead_s) << '\n';
     os << "multi_die_memory = " << num(e.multi_die_memory) << '\n';
     os << "layer_overhead_s = " << num(e.layer_overhead_s) << '\n';
     os << "host_memory = " << num(e.host_memory) << '\n';
@@ -306,6 +312,7 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
       for (size_t i = 0; i < e.fitted_vendors.size(); ++i) os << (i ? ", " : "") << '"' << e.fitted_vendors[i] << '"';
       os << "]\n";
     }
+    if (!e.based_on.empty()) os << "based_on = \"" << e.based_on << "\"\n";
   }
   for (const auto& [rt, o] : p.serving) {
     os << "\n# " << rt << "'s serving overheads, fitted to " << o.runs

@@ -97,6 +97,7 @@ struct OpWork {
   double compute_peak = 0;   // 0: the machine's GEMM peak
   double compute_eff = 0;    // 0: the machine's GEMM efficiency
   double alu_flops = 0;      // vector-ALU work (quantized GEMM unpacking)
+  double fixed_s = 0;        // time beyond the roofline and the launches (per count)
 };
 
 void AddOp(Acc& acc, const Machine& m, const OpWork& w) {
@@ -112,7 +113,7 @@ void AddOp(Acc& acc, const Machine& m, const OpWork& w) {
   // at the GEMM peak of the weights' precision: on Apple M5 the neural accelerators raise it.
   // (The host CPU's own unpacking cost is part of its calibrated bandwidth efficiency.)
   const double tdq = m.host ? 0.0 : dequant_flops * count / m.peak_flops;
-  const double to = kernels * count * m.overhead_per_kernel_s;
+  const double to = kernels * count * m.overhead_per_kernel_s + w.fixed_s * count;
   const double t = std::max(tc, tm) + tdq + to;
   (m.host ? acc.host_compute_s : acc.dev_compute_s) += tc + tdq;
   (m.host ? acc.host_memory_s : acc.dev_memory_s) += tm;
@@ -191,11 +192,8 @@ struct PassEnv {
   bool fa = true;
 };
 
-// Whether the weights are FP8/FP4 that the device's tensor cores take as they are (no
-// dequantization, no int8-style unpacking: the GEMM reads them natively).
 bool NativeLowPrecision(const PerfContext& c) {
-  const Precision p = c.model.weight_compute;
-  return (p == Precision::kFp8 || p == Precision::kFp4) && c.hw.PeakFlops(p).has_value();
+  return tokcast::NativeLowPrecision(c.model, c.hw);
 }
 
 // The device and the host as the roofline sees them in this pass.
@@ -218,7 +216,7 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
               fp32_peak * tp,
               attn_peak * tp,
               c.hw.bandwidth_bytes_per_s * tp,
-              bound ? 1.0 : (prefill ? eff.compute : eff.decode_compute),
+              bound ? 1.0 : (!prefill ? eff.decode_compute : (DenseGemm(pm, c.hw) ? eff.dense_compute : eff.compute)),
               bound ? 1.0 : eff.memory * (c.hw.dies > 1 ? eff.multi_die_memory : 1.0),
               bound ? 1.0 : eff.attention,
               bound ? 0.0 : eff.layer_overhead_s / 8.0,
@@ -308,10 +306,14 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
              .count = k,
              .flops = 2.0 * T * lc.router.params,
              .bytes = lc.router.bytes,
-             .kernels = 3});
-      // Few tokens per expert make small, inefficient GEMMs.
+             .kernels = 3,
+             .fixed_s = e.bound ? 0.0 : eff.moe_layer_overhead_s});
+      // Few tokens per expert make small, inefficient GEMMs in prefill. Decode steps run the
+      // experts as matrix-vector kernels over their few tokens (llama.cpp's mmvq; a serving
+      // engine's grouped GEMM): no tile waste, so a batched step is never slower than its
+      // tokens decoded one by one.
       const double per_expert = T * kk / E;
-      const double small_gemm = e.bound ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
+      const double small_gemm = e.bound || !e.pass.prefill ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
       const double expert_flops = 2.0 * T * kk / E * lc.experts.params * ep.flops_factor;
       const bool copied = experts_host && e.pass.prefill && T >= 32;
       const Machine& em = experts_host && !copied ? *experts_host : m;
@@ -664,12 +666,22 @@ ExpertParallelLoad BusiestExpertDevice(double n_experts, double k, double tokens
   return out;
 }
 
+bool NativeLowPrecision(const PreparedModel& m, const HardwareSpec& hw) {
+  const Precision p = m.weight_compute;
+  return (p == Precision::kFp8 || p == Precision::kFp4) && hw.PeakFlops(p).has_value();
+}
+
+bool DenseGemm(const PreparedModel& m, const HardwareSpec& hw) {
+  return !m.quantized || NativeLowPrecision(m, hw);
+}
+
 Efficiency BoundEfficiency() {
   Efficiency e;
   e.memory = e.compute = e.attention = e.decode_compute = e.host_memory = e.host_compute = e.link = 1.0;
   e.layer_overhead_s = 0;
   e.alu_per_gemm_flop = 0;
   e.moe_tokens_half = 0;
+  e.moe_layer_overhead_s = 0;
   e.dequant_flops_per_weight.clear();
   return e;
 }

@@ -25,8 +25,11 @@ namespace tokcast {
 
 // Calibrated efficiencies for one runtime x hardware class.
 struct Efficiency {
-  double memory = 0.75;         // achieved / theoretical bandwidth streaming weights and KV
-  double compute = 0.6;         // achieved / peak on GEMMs (prefill, batched decode)
+  double memory = 0.75;  // achieved / theoretical bandwidth streaming weights and KV
+  double compute = 0.6;  // achieved / peak on quantized-weight GEMMs (prefill: llama.cpp's MMQ)
+  // achieved / peak on GEMMs with 16-bit weights, or FP8/FP4 weights the tensor cores take as
+  // they are (cuBLAS-style kernels): another kernel family, fitted apart.
+  double dense_compute = 0.5;
   double attention = 0.5;       // achieved / peak on the attention core
   double decode_compute = 0.3;  // achieved / peak on the small-batch matmuls of batched decode
   // Quantized GEMMs (llama.cpp MMQ) also spend vector-ALU work per multiply-add unpacking and
@@ -34,6 +37,11 @@ struct Efficiency {
   double alu_per_gemm_flop = 0.0;
   // MoE expert GEMMs reach half their efficiency at this many tokens per expert (small GEMMs).
   double moe_tokens_half = 16;
+  // Time per MoE layer per forward pass beyond its operators' roofline: routing (top-k, softmax),
+  // gathering the chosen experts' rows, their launches and the weighted sum. It is what makes a
+  // 3B-active MoE decode at a third of its bandwidth bound on a fast GPU (llama.cpp on an RTX
+  // 4090: ~70 us per layer), while on slower memory it hides in the streaming time.
+  double moe_layer_overhead_s = 3e-5;
   // Multi-die parts (Apple Ultra): the fraction of single-die bandwidth efficiency they keep.
   double multi_die_memory = 1.0;
   double layer_overhead_s = 1.5e-5;  // per layer per forward pass: kernel launches, syncs
@@ -47,6 +55,9 @@ struct Efficiency {
   // Vendors of the hardware the entry was fitted on (empty: a prior, or written before this
   // was recorded): another vendor's parts get these efficiencies with a warning.
   std::vector<std::string> fitted_vendors;
+  // The entry whose efficiencies this one copies except those fitted on its own rows (a serving
+  // runtime's GEMMs): it still stands in for the rest. Empty: all its own (or a prior).
+  std::string based_on;
 };
 
 // What a serving runtime spends outside the kernels, fitted to published serving runs (tokcast
@@ -108,6 +119,11 @@ struct PreparedModel {
 };
 // `tensors` must be typed (ApplyRecipe or a file); `spec` must outlive the result.
 PreparedModel PrepareModel(const ModelSpec& spec, const std::vector<TensorInfo>& tensors, const QuantRecipe* recipe);
+// Whether the weights are FP8/FP4 that the device's tensor cores take as they are (no
+// dequantization, no int8-style unpacking: the GEMM reads them natively).
+bool NativeLowPrecision(const PreparedModel& m, const HardwareSpec& hw);
+// Whether its GEMMs are the dense kind (16-bit or native low-precision weights), not quantized.
+bool DenseGemm(const PreparedModel& m, const HardwareSpec& hw);
 
 struct PerfWorkload {
   uint64_t prompt = 512;  // prompt tokens (prefill)

@@ -238,7 +238,7 @@ std::set<std::string> QuantTypes(const Rows& rows) {
 // that the data barely constrains physical.
 std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& types) {
   bool prefill = false, decode = false, batched = false, moe_prefill = false, quantized_prefill = false,
-       multi_die = false, long_prefill = false;
+       multi_die = false, long_prefill = false, moe_decode = false, dense_prefill = false;
   for (const Scenario* s : rows) {
     const bool p = IsPrefill(s->kind);
     prefill |= p;
@@ -246,7 +246,9 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
     decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch;
     batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput;
     moe_prefill |= p && s->spec->moe.has_value();
-    quantized_prefill |= p && s->model->quantized;
+    moe_decode |= !p && s->spec->moe.has_value();
+    quantized_prefill |= p && !DenseGemm(*s->model, *s->hw);
+    dense_prefill |= p && DenseGemm(*s->model, *s->hw);
     multi_die |= s->hw->dies > 1;
   }
   std::vector<Param> params;
@@ -258,7 +260,11 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
           {Param::kPositive, 2.0, [t](Efficiency& e) -> double& { return e.dequant_flops_per_weight[t]; }});
     }
   }
-  if (prefill) params.push_back({Param::kFraction, 0.5, [](Efficiency& e) -> double& { return e.compute; }});
+  // Quantized weights (llama.cpp's MMQ, dequantize-then-GEMM) and 16-bit or native FP8 weights
+  // (cuBLAS-style tensor-core GEMMs) are different kernels: each is fitted on its own rows only.
+  if (quantized_prefill) params.push_back({Param::kFraction, 0.5, [](Efficiency& e) -> double& { return e.compute; }});
+  if (dense_prefill)
+    params.push_back({Param::kFraction, 0.5, [](Efficiency& e) -> double& { return e.dense_compute; }});
   // Attention's efficiency is fitted only on prefills long enough for attention to weigh: at
   // pp512 from an empty cache it is a few percent of the work, so a fit there only soaks up
   // the GEMMs' error (and then predicts prefill at depth several times too slow). Without such
@@ -267,6 +273,9 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
   if (quantized_prefill)
     params.push_back({Param::kPositive, 0.1, [](Efficiency& e) -> double& { return e.alu_per_gemm_flop; }});
   if (moe_prefill) params.push_back({Param::kPositive, 16, [](Efficiency& e) -> double& { return e.moe_tokens_half; }});
+  // Decode is where a MoE layer's fixed work shows (a prefill pass amortizes it over its tokens).
+  if (moe_decode)
+    params.push_back({Param::kPositive, 3e-5, [](Efficiency& e) -> double& { return e.moe_layer_overhead_s; }});
   if (multi_die && decode) {
     params.push_back({Param::kFraction, 0.9, [](Efficiency& e) -> double& { return e.multi_die_memory; }});
   }

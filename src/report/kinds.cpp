@@ -288,12 +288,18 @@ const Schema& Calibrate() {
   static const Schema s = Make(
       "calibrate",
       {Always(Str("key", "calibration group (runtime/class)")), Num("memory", "", "bandwidth efficiency").Decimals(3),
-       Num("compute", "", "GEMM efficiency").Decimals(3), Num("attention", "", "attention-core efficiency").Decimals(3),
+       Num("compute", "", "quantized-weight GEMM efficiency").Decimals(3),
+       Num("dense_compute", "", "16-bit / native FP8 GEMM efficiency").Header("dense").Decimals(3),
+       Num("attention", "", "attention-core efficiency").Decimals(3),
        Num("decode_compute", "", "small-batch matmul efficiency").Decimals(3),
        Num("alu_per_gemm_flop", "", "vector-ALU work per quantized GEMM FLOP").Header("alu/flop").Decimals(3),
        Num("layer_overhead_s", "s", "per layer per forward pass").Header("layer overhead us").Scale(1e6).Decimals(1),
        Wide(Num("multi_die_memory", "", "multi-die bandwidth share").Decimals(3)),
        Wide(Num("moe_tokens_half", "tokens", "tokens per expert at half GEMM efficiency").Decimals(1)),
+       Wide(Num("moe_layer_overhead_s", "s", "per MoE layer per forward pass: routing, gathers, launches")
+                .Header("moe overhead us")
+                .Scale(1e6)
+                .Decimals(1)),
        Wide(Num("host_memory", "", "host bandwidth efficiency").Decimals(3)),
        Wide(Num("host_compute", "", "host compute efficiency").Decimals(3)),
        Wide(Num("link", "", "link efficiency").Decimals(3))});

@@ -389,13 +389,13 @@ TEST(ImportLlamaCpp, RealLlamaBenchMarkdownAndBatchedBenchIntoTheDatabase) {
   const std::string db = dir.File("r.db");
   const auto lb =
       test::RunCli({"import", "llama-bench", test::TestDataPath("data/llama-bench/real-qwen3-0.6b-q8_0-cpu.md"), "--hw",
-                    "local", "--model", "qwen3-0.6b", "--db", db, "--format", "json"});
+                    "cpu-desktop-ddr5-5600-2ch", "--model", "qwen3-0.6b", "--db", db, "--format", "json"});
   ASSERT_EQ(lb.code, 0) << lb.err;
   EXPECT_EQ(test::Rows(lb.out)[0]["rows"], 4);
   const auto bb = test::RunCli({"import", "llama-batched-bench",
                                 test::TestDataPath("data/llama-batched-bench/real-qwen3-0.6b-q8_0-cpu.md"), "--hw",
-                                "local", "--model", "qwen3-0.6b", "--quant", "q8_0", "--runtime", "llama.cpp-cpu",
-                                "--db", db, "--format", "json"});
+                                "cpu-desktop-ddr5-5600-2ch", "--model", "qwen3-0.6b", "--quant", "q8_0", "--runtime",
+                                "llama.cpp-cpu", "--db", db, "--format", "json"});
   ASSERT_EQ(bb.code, 0) << bb.err;
   EXPECT_EQ(test::Rows(bb.out)[0]["rows"], 8);     // 2 pp (B = 1) + 6 tg / tg_batch
   EXPECT_EQ(test::Rows(bb.out)[0]["skipped"], 4);  // prefills of B > 1 prompts

@@ -143,6 +143,42 @@ TEST(PerfModel, MoeDecodeReadsOnlyTheExpertsItTouches) {
   EXPECT_LT(b64.tg_batch_tok_s_bound / b1.tg_tok_s_bound, 8.0);
 }
 
+TEST(PerfModel, MoeLayersPayAFixedTimePerPassThatTheBoundDoesNot) {
+  Scene s("qwen3-30b-a3b", "q4_0", "nvidia-rtx-4090", "llama.cpp-cuda");
+  s.eff.moe_layer_overhead_s = 0;
+  const Prediction none = s.Run(Decode1());
+  s.eff.moe_layer_overhead_s = 70e-6;
+  const Prediction with = s.Run(Decode1());
+  // 48 MoE layers x 70 us per token, on top of the same roofline; the bound is unchanged.
+  EXPECT_NEAR(1 / with.tg_tok_s - 1 / none.tg_tok_s, 48 * 70e-6, 1e-9);
+  EXPECT_DOUBLE_EQ(with.tg_tok_s_bound, none.tg_tok_s_bound);
+  // A dense model has no MoE layer to pay it.
+  Scene d("llama-3.1-8b", "q4_0", "nvidia-rtx-4090", "llama.cpp-cuda");
+  d.eff.moe_layer_overhead_s = 0;
+  const double a = d.Run(Decode1()).tg_tok_s;
+  d.eff.moe_layer_overhead_s = 70e-6;
+  EXPECT_DOUBLE_EQ(d.Run(Decode1()).tg_tok_s, a);
+}
+
+TEST(PerfModel, BatchedMoeDecodeIsNeverSlowerThanOneByOne) {
+  // A decode step of B sequences runs the experts as matrix-vector kernels over their few
+  // tokens: the small-GEMM penalty of prefill must not make it slower than B steps of one
+  // (it did: gpt-oss-20b at batch 2 came out at a fifth of its batch-1 rate).
+  Scene s("gpt-oss-20b", "mxfp4", "apple-m2-ultra-76c", "llama.cpp-metal");
+  s.eff.moe_tokens_half = 100;
+  s.eff.decode_compute = 0.2;
+  const double one = s.Run(Decode1()).tg_tok_s;
+  for (uint32_t b : {2u, 4u, 8u, 16u, 32u, 64u}) {
+    SCOPED_TRACE(b);
+    PerfWorkload w = Decode1();
+    w.batch = b;
+    s.Replan(64, b);
+    const Prediction p = s.Run(w);
+    EXPECT_GE(p.tg_batch_tok_s, one);
+    EXPECT_LE(p.tg_batch_tok_s, p.tg_batch_tok_s_bound);
+  }
+}
+
 TEST(PerfModel, LlamaCppPrefillsMlaInTheAbsorbedForm) {
   // GLM-4.7-Flash (MLA): llama.cpp attends over the cached latent in prefill as in decode
   // (kv_lora_rank + rope key dims, kv_lora_rank value dims per head); vLLM decompresses keys
