@@ -244,6 +244,7 @@ void FitServing(const catalog::Catalog& cat, const std::vector<Scenario>& scenar
           bases[key].based_on = p.KeyFor(*rt, hw);
         }
       } catch (const catalog::InputError&) {
+        // an unknown hardware id: validate reports it on its row
       }
     }
     auto set_compute = [&](double v) {

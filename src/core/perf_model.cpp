@@ -192,10 +192,6 @@ struct PassEnv {
   bool fa = true;
 };
 
-bool NativeLowPrecision(const PerfContext& c) {
-  return tokcast::NativeLowPrecision(c.model, c.hw);
-}
-
 // The device and the host as the roofline sees them in this pass.
 std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
                                      bool prefill) {
@@ -203,9 +199,9 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
   const double tp = std::max<uint32_t>(w.tp, 1);
   // FP8/FP4 weights run on the hardware's own FP8/FP4 GEMMs where it has them; elsewhere they
   // are dequantized into the runtime's GEMM precision like any quantized format.
-  const Precision prec = NativeLowPrecision(c) ? pm.weight_compute
-                         : pm.quantized        ? c.rt.quantized_precision
-                                               : c.rt.dense_precision;
+  const Precision prec = NativeLowPrecision(pm, c.hw) ? pm.weight_compute
+                         : pm.quantized               ? c.rt.quantized_precision
+                                                      : c.rt.dense_precision;
   // Kernels can always fall back to FP32 ALUs: never assume less than that rate.
   const double fp32_peak = c.hw.PeakFlops(Precision::kFp32).value_or(1e12);
   const double gemm_peak = std::max(c.hw.PeakFlops(prec).value_or(fp32_peak), fp32_peak);
@@ -390,7 +386,7 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   // Each device of a TP group reads its own copy of replicated KV heads (MLA's latent, or fewer
   // KV heads than devices).
   e.kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * KvBytesPerElem(w.kv_type) * c.plan.kv_replication;
-  const bool native = NativeLowPrecision(c);
+  const bool native = NativeLowPrecision(pm, c.hw);
   e.dq_scale = bound || native ? 0.0 : 1.0;
   // ALU work of quantized GEMMs, per GEMM FLOP (prefill and batched decode; the matrix-vector
   // case is covered by the per-weight dequant cost). Native FP8/FP4 GEMMs have none.

@@ -40,7 +40,7 @@ struct Efficiency {
   // Time per MoE layer per forward pass beyond its operators' roofline: routing (top-k, softmax),
   // gathering the chosen experts' rows, their launches and the weighted sum. It is what makes a
   // 3B-active MoE decode at a third of its bandwidth bound on a fast GPU (llama.cpp on an RTX
-  // 4090: ~70 us per layer), while on slower memory it hides in the streaming time.
+  // 4090: ~60 us per layer), while on slower memory it hides in the streaming time.
   double moe_layer_overhead_s = 3e-5;
   // Multi-die parts (Apple Ultra): the fraction of single-die bandwidth efficiency they keep.
   double multi_die_memory = 1.0;
