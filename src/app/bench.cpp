@@ -339,7 +339,8 @@ void AddPrediction(const catalog::Catalog& cat, const BenchModelRequest& r, cons
   const auto plan =
       PlanMemory(m.spec, MakeFootprint(m.spec, m.tensors), *local, rt, Workload{ctx_len, 1, TensorType::kF16}, {}).plan;
   const EfficiencyProfile profile = LoadProfile("");
-  const Prediction p = Predict(PerfContext{pm, *local, rt, plan, profile.For(rt, *local)}, w);
+  const Efficiency eff = profile.Effective(rt, *local);
+  const Prediction p = Predict(PerfContext{pm, *local, rt, plan, eff}, w);
   if (r.prompt > 0) {
     s["predicted_pp_tok_s"] = p.pp_tok_s;
     s["predicted_pp_tok_s_bound"] = p.pp_tok_s_bound;
@@ -361,7 +362,8 @@ void AddPrediction(const catalog::Catalog& cat, const BenchModelRequest& r, cons
     if (s.contains("weights_read_bytes_per_s")) {
       HardwareSpec now = *local;
       now.bandwidth_bytes_per_s = now.host_memory_bandwidth_bytes_per_s = s["weights_read_bytes_per_s"].get<double>();
-      const Prediction pn = Predict(PerfContext{pm, now, rt, plan, profile.For(rt, now)}, w);
+      const Efficiency eff_now = profile.Effective(rt, now);
+      const Prediction pn = Predict(PerfContext{pm, now, rt, plan, eff_now}, w);
       s["predicted_tg_tok_s_at_run_bandwidth"] = pn.tg_tok_s;
       s["tg_error_pct_at_run_bandwidth"] = (pn.tg_tok_s / tg - 1) * 100;
     }

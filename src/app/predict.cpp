@@ -46,8 +46,9 @@ void CheckRequest(const PredictRequest& r) {
 std::vector<std::shared_ptr<const RuntimeProfile>> RuntimesFor(const catalog::Catalog& cat, const PredictRequest& r,
                                                                const HardwareSpec& hw) {
   std::vector<std::shared_ptr<const RuntimeProfile>> out;
-  for (const auto& id : r.runtimes) out.push_back(std::make_shared<RuntimeProfile>(cat.Runtime(id)));
-  if (out.empty()) out.push_back(std::make_shared<RuntimeProfile>(cat.DefaultRuntimeFor(hw)));
+  for (const auto& id : r.runtimes)
+    out.push_back(AtVersion(cat, cat.Runtime(id), r.runtime_version, "--runtime-version"));
+  if (out.empty()) out.push_back(AtVersion(cat, cat.DefaultRuntimeFor(hw), r.runtime_version, "--runtime-version"));
   return out;
 }
 
@@ -127,7 +128,8 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
   plan_opt.memory_gib = req.memory_gib;
   plan_opt.moe_host_layers = req.n_cpu_moe.value_or(0);
   const Scenario s = builder.Make(wt, hw, rt, w, TestKind::kTg, plan_opt);
-  const PerfContext pc{*s.model, hw, *rt, s.plan, profile.For(*rt, hw)};
+  const Efficiency eff = profile.Effective(*rt, hw);
+  const PerfContext pc{*s.model, hw, *rt, s.plan, eff};
   PredictRow row;
   row.hardware = hw.id;
   row.model = wt.spec->id;
@@ -139,6 +141,7 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
   if (hw.price_usd) row.price_usd = *hw.price_usd * w.devices;
   row.price_date = hw.price_date;
   row.stand_in = StandInKey(profile, *rt, hw);
+  row.factor_notes = FactorNotes(profile, *rt, hw);
   // The intervals were measured on the built-in profile's held-out error; another profile has none.
   if (req.profile_path.empty() && !catalog::BuiltinIntervals().kinds.empty())
     row.intervals = &catalog::BuiltinIntervals();
@@ -297,6 +300,7 @@ json RowJson(const PredictRow& r) {
             {"price_date", r.price_date.empty() ? json(nullptr) : json(r.price_date)},
             {"warnings", r.warnings}};
   if (!r.stand_in.empty()) j["efficiency_from"] = r.stand_in;
+  if (!r.factor_notes.empty()) j["speed_factors"] = r.factor_notes;
   if (r.intervals) {
     // Speeds: [expected x low, min(expected x high, bound)]; a time is the inverse of a speed.
     auto speed = [&](TestKind k, double expected, double bound) -> json {
@@ -357,6 +361,9 @@ report::Report PredictReport(const PredictResult& result, bool compare) {
                                r.stand_in + " stand in (expect a wider error)";
       if (std::find(stand_ins.begin(), stand_ins.end(), note) == stand_ins.end()) stand_ins.push_back(note);
     }
+    for (const auto& note : r.factor_notes) {
+      if (std::find(stand_ins.begin(), stand_ins.end(), note) == stand_ins.end()) stand_ins.push_back(note);
+    }
   }
   rep.notes.insert(rep.notes.end(), stand_ins.begin(), stand_ins.end());
   rep.notes.push_back(
@@ -410,6 +417,7 @@ report::Report ExplainReport(const ExplainResult& result) {
                       FormatFixed(r.p.tg_tok_s_bound, 1) + " bound");
   if (!r.stand_in.empty())
     rep.notes.push_back("efficiencies of " + r.stand_in + " stand in for " + r.runtime + " here");
+  rep.notes.insert(rep.notes.end(), r.factor_notes.begin(), r.factor_notes.end());
   for (const auto& w : r.warnings) rep.notes.push_back("warning: " + w);
   return rep;
 }

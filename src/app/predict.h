@@ -25,6 +25,9 @@ struct PredictRequest {
   std::vector<std::string> models, hardware;
   std::vector<std::string> quants = {"q4_k_m"};
   std::vector<std::string> runtimes;  // empty: each platform's default
+  // The runtime's build or release date ("b3622", "2024-08-26"): selects its build era. Empty:
+  // current builds.
+  std::string runtime_version;
   std::vector<uint64_t> prompt = {512}, gen = {128}, depth = {0};
   std::vector<uint32_t> batch = {1}, devices = {1}, tp = {1};
   bool expert_parallel = false;  // MoE experts split whole across each tp > 1 group (vLLM --enable-expert-parallel)
@@ -51,7 +54,8 @@ struct PredictRow {
   std::optional<Throughput> saturated;
   std::optional<double> price_usd;
   std::string price_date;
-  std::string stand_in;  // calibration group borrowed, "" when the runtime has its own
+  std::string stand_in;                   // calibration group borrowed, "" when the runtime has its own
+  std::vector<std::string> factor_notes;  // FactorNotes(): relative speed, build era
   std::vector<std::string> warnings;
   std::vector<ClaimCheck> claims;
   const PredictionIntervals* intervals = nullptr;  // the built-in profile's held-out intervals

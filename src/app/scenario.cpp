@@ -93,6 +93,12 @@ Scenario ScenarioBuilder::FromRow(const MeasuredRow& row) {
   if (std::regex_search(row.notes, m, kTp)) w.tp = flag("TP", 1024);
   if (std::regex_search(row.notes, m, kUb)) w.ubatch = flag("ub", 1'000'000);
   if (std::regex_search(row.notes, m, kFa)) rt->flash_attention = m[1] == "1";
+  // The era of the build that ran it: its day, else its numbered build's release day.
+  std::optional<Day> day = row.day;
+  if (row.build) {
+    if (auto bd = cat_.BuildDay(rt->engine, *row.build)) day = bd;
+  }
+  if (day) rt->era = EraOn(*rt, *day);
   w.depth = row.depth.value_or(0);
   w.batch = static_cast<uint32_t>(row.batch.value_or(1));
   switch (kind) {
@@ -212,6 +218,31 @@ std::string StandInKey(const EfficiencyProfile& profile, const RuntimeProfile& r
     return it->second.based_on + " (all but the GEMMs, which " + rt.id + "'s serving runs fit)";
   }
   return key.empty() ? "built-in defaults" : key;
+}
+
+std::vector<std::string> FactorNotes(const EfficiencyProfile& profile, const RuntimeProfile& rt,
+                                     const HardwareSpec& hw) {
+  std::vector<std::string> out;
+  for (const auto& [key, f] : profile.FactorsFor(rt, hw)) {
+    const std::string values =
+        "GEMMs and attention x" + FormatFixed(f.compute, 2) + ", memory streaming x" + FormatFixed(f.memory, 2) +
+        (f.rows ? " (fitted on " + std::to_string(f.rows) + " rows)" : " (the runtime's stated prior)");
+    if (key == rt.id) {
+      out.push_back(rt.id + " runs at its own speed relative to " + profile.KeyFor(rt, hw) + ": " + values);
+    } else if (const RuntimeEra* era = FindEra(rt, key.substr(key.find('@') + 1))) {
+      out.push_back(rt.id + " builds of era " + era->id + " (before " + FormatIsoDay(era->until) + ", when " +
+                    era->what + "): " + values);
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<RuntimeProfile> AtVersion(const catalog::Catalog& cat, const RuntimeProfile& rt,
+                                          std::string_view version, std::string_view where) {
+  auto out = std::make_shared<RuntimeProfile>(rt);
+  if (version.empty() || version == "latest") return out;
+  out->era = EraOn(rt, cat.VersionDay(rt, version, where));
+  return out;
 }
 
 }  // namespace tokcast::app

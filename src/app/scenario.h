@@ -68,5 +68,13 @@ std::vector<std::string> ScenarioWarnings(const ModelSpec& spec, uint64_t ctx);
 
 // The calibration group whose efficiencies stand in for `rt` on `hw`, or "" when it has its own.
 std::string StandInKey(const EfficiencyProfile& profile, const RuntimeProfile& rt, const HardwareSpec& hw);
+// One line per speed factor a prediction takes (a wrapper's relative speed, an older build
+// era), saying what it is, its values and whether rows fitted them or the runtime's prior stands.
+std::vector<std::string> FactorNotes(const EfficiencyProfile& profile, const RuntimeProfile& rt,
+                                     const HardwareSpec& hw);
+// A copy of `rt` for the builds of `version` ("b3622", "2024-08-26"; empty: current builds).
+// Throws InputError naming `where` for a version it cannot place.
+std::shared_ptr<RuntimeProfile> AtVersion(const catalog::Catalog& cat, const RuntimeProfile& rt,
+                                          std::string_view version, std::string_view where);
 
 }  // namespace tokcast::app

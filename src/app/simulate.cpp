@@ -156,7 +156,8 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   const bool cached = out.scheduler.prefix_caching;
   const double bound_mean_in = cached ? mean_unshared_in : mean_in;
   const uint32_t bound_min_in = std::max<uint32_t>(cached ? min_unshared_in : min_in, 1);
-  const PerfContext pc{*s.model, hw, *rt, s.plan, profile.For(*rt, hw)};
+  const Efficiency eff = profile.Effective(*rt, hw);
+  const PerfContext pc{*s.model, hw, *rt, s.plan, eff};
   const serve::StepCost cost = [&](const StepBatch& b) { return StepTime(pc, w, b, false); };
   const bool disagg = req.prefill_replicas > 0 || req.decode_replicas > 0;
   if (req.replicas == 0 || req.replicas > 100'000) throw catalog::InputError("replicas must be in 1..100000");

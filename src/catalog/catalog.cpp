@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -309,6 +310,37 @@ RuntimeProfile ParseRuntime(const Entity& e) {
       !(sc.frontend_s >= 0 && sc.frontend_s <= 10) || !(sc.seq_overhead_s >= 0 && sc.seq_overhead_s <= 1)) {
     e.Fail("scheduler", "positive block size, sequences and tokens, overheads in [0, 10] s", "a value out of range");
   }
+  if (auto by = e.At("efficiency_like_by")) {
+    if (!by.is_table()) e.Fail("efficiency_like_by", "a table of vendor or class = runtime id", Entity::Describe(by));
+    for (const auto& [on, id] : *by.as_table()) {
+      if (!id.is_string()) e.Fail("efficiency_like_by." + std::string(on.str()), "a runtime id", "a non-string");
+      r.efficiency_like_by.emplace_back(std::string(on.str()), *id.value<std::string>());
+    }
+  }
+  if (e.Has("relative_speed")) {
+    RelativeSpeed rs;
+    rs.compute = e.Num("relative_speed.compute");
+    rs.memory = e.Num("relative_speed.memory");
+    rs.sources = e.StrList("relative_speed.sources");
+    r.relative_speed = rs;
+  }
+  if (auto eras = e.At("era")) {
+    if (!eras.is_array_of_tables()) e.Fail("era", "[[era]] tables", Entity::Describe(eras));
+    for (const auto& node : *eras.as_array()) {
+      Entity x(*node.as_table(), e.origin());
+      RuntimeEra era;
+      era.id = x.Str("id");
+      const std::string until = x.Str("until");
+      const auto day = ParseIsoDay(until);
+      if (!day) e.Fail("era.until", "a date YYYY-MM-DD", "'" + until + "'");
+      era.until = *day;
+      era.what = x.Str("what");
+      era.prior_compute = x.OptNum("prior_compute").value_or(1);
+      era.prior_memory = x.OptNum("prior_memory").value_or(1);
+      era.sources = x.StrList("sources");
+      r.eras.push_back(std::move(era));
+    }
+  }
   r.notes = e.StrOr("notes");
   r.sources = e.StrList("sources");
   if (auto err = Validate(r)) throw InputError(e.origin() + ": '" + r.id + "': " + *err);
@@ -339,6 +371,19 @@ Defaults ParseDefaults(const Entity& e) {
     }
   }
   d.show_quants = e.StrList("show_quants");
+  if (auto dates = e.At("build_date")) {
+    if (!dates.is_array_of_tables()) e.Fail("build_date", "[[build_date]] tables", Entity::Describe(dates));
+    for (const auto& node : *dates.as_array()) {
+      Entity b(*node.as_table(), e.origin());
+      const double build = b.Num("build");
+      const std::string date = b.Str("date");
+      const auto day = ParseIsoDay(date);
+      if (!day) e.Fail("build_date.date", "a date YYYY-MM-DD", "'" + date + "'");
+      if (!(build >= 1 && build < 1e7) || build != std::floor(build))
+        e.Fail("build_date.build", "a build number", std::to_string(build));
+      d.build_dates[b.Str("engine")].emplace_back(static_cast<uint32_t>(build), *day);
+    }
+  }
   if (auto rope = e.At("rope")) {
     if (!rope.is_array_of_tables()) e.Fail("rope", "[[rope]] tables", Entity::Describe(rope));
     for (const auto& node : *rope.as_array()) {
@@ -616,6 +661,30 @@ const RuntimeProfile& Catalog::DefaultRuntimeFor(const HardwareSpec& hw) const {
     return Runtime(rule.runtime);
   }
   throw InputError("no default runtime for " + hw.id + " (data/defaults/defaults.toml); give --runtime");
+}
+
+std::optional<Day> Catalog::BuildDay(std::string_view engine, uint32_t build) const {
+  auto it = defaults_.build_dates.find(engine);
+  if (it == defaults_.build_dates.end()) return std::nullopt;
+  return tokcast::BuildDay(it->second, build);
+}
+
+Day Catalog::VersionDay(const RuntimeProfile& rt, std::string_view version, std::string_view where) const {
+  if (auto day = ParseIsoDay(version)) return *day;
+  std::string_view digits = version;
+  if (!digits.empty() && (digits[0] == 'b' || digits[0] == 'B')) digits.remove_prefix(1);
+  uint32_t build = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), build);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || build == 0) {
+    throw InputError(std::string(where) + ": '" + std::string(version) +
+                     "' is not a version: give a build number (b3622) or a release date (2024-08-26)");
+  }
+  auto day = BuildDay(rt.engine, build);
+  if (!day) {
+    throw InputError(std::string(where) + ": " + rt.engine +
+                     " has no numbered builds in the catalog; give the build's release date (2024-08-26)");
+  }
+  return *day;
 }
 
 void Catalog::FillRopeDefaults(ModelSpec& spec) const {

@@ -46,6 +46,9 @@ struct Defaults {
     double theta = 10000;
   };
   std::vector<Rope> rope;  // first matching prefix wins
+  // Release days of an engine's numbered builds (llama.cpp b3622), by engine: anchors that
+  // BuildDay() interpolates between.
+  std::map<std::string, std::vector<std::pair<uint32_t, Day>>, std::less<>> build_dates;
 };
 
 // A published analysis whose scenario and claims tokcast checks (data/articles/).
@@ -94,6 +97,11 @@ class Catalog {
 
   // The runtime a platform uses by default (llama.cpp with the platform's native backend).
   const RuntimeProfile& DefaultRuntimeFor(const HardwareSpec& hw) const;
+  // The release day of build `build` of `engine` (interpolated between data/defaults anchors).
+  std::optional<Day> BuildDay(std::string_view engine, uint32_t build) const;
+  // A version as users write it: "b3622" or "3622" (a numbered build), "2024-08-26" or "2024-08"
+  // (a date). Throws InputError naming `where` for anything else or an engine without build dates.
+  Day VersionDay(const RuntimeProfile& rt, std::string_view version, std::string_view where) const;
   // Quantizations tried, best first, for the best one that fits on `rt`.
   const std::vector<std::string>& QuantLadder(const RuntimeProfile& rt) const;
   const Defaults& defaults() const { return defaults_; }

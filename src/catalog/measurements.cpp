@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <regex>
 #include <sstream>
 #include <tuple>
 
@@ -101,6 +102,31 @@ void ReadServingColumns(const std::map<std::string, size_t>& col, const std::vec
   r.kv_type = text("kv_type");
 }
 
+// The build that ran a row: columns build ("b3622", "3622") and date, else the notes'
+// "build: <commit> (<number>)" and the first ISO date in them.
+void ReadVersionColumns(const std::map<std::string, size_t>& col, const std::vector<std::string>& f,
+                        const std::string& where, MeasuredRow& r) {
+  auto text = [&](const char* c) -> std::string {
+    auto it = col.find(c);
+    return it == col.end() ? std::string() : f[it->second];
+  };
+  std::string build = text("build");
+  if (!build.empty() && (build[0] == 'b' || build[0] == 'B')) build.erase(0, 1);
+  if (const auto v = OptInt(build, where, "build")) {
+    if (*v == 0 || *v > 10'000'000) throw InputError(where + ": column build: must be in 1..10000000");
+    r.build = static_cast<uint32_t>(*v);
+  }
+  if (const std::string date = text("date"); !date.empty()) {
+    r.day = ParseIsoDay(date);
+    if (!r.day) throw InputError(where + ": column date: expected YYYY-MM-DD or YYYY-MM, got '" + date + "'");
+  }
+  static const std::regex kBuild(R"(build: [0-9a-fA-F]+ \((\d{1,7})\))");
+  static const std::regex kDate(R"((?:^|[^0-9])(20\d\d-\d\d(?:-\d\d)?)(?:[^0-9]|$))");
+  std::smatch m;
+  if (!r.build && std::regex_search(r.notes, m, kBuild)) r.build = static_cast<uint32_t>(std::stoul(m[1].str()));
+  if (!r.day && std::regex_search(r.notes, m, kDate)) r.day = ParseIsoDay(m[1].str());
+}
+
 }  // namespace
 
 void RequireRegularFile(const std::string& path) {
@@ -167,6 +193,7 @@ std::vector<MeasuredRow> ParseMeasurementsCsv(std::string_view text, const std::
                        r.test + "'");
     }
     ReadServingColumns(col, f, where, r);
+    ReadVersionColumns(col, f, where, r);
     rows.push_back(std::move(r));
   }
   return rows;
@@ -270,6 +297,24 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
       p.serving[k] = o;
     }
   }
+  if (const auto* factors = t["factors"].as_table()) {
+    for (const auto& [key, node] : *factors) {
+      const auto* e = node.as_table();
+      const std::string k(key.str());
+      if (!e) throw InputError(origin + ": factors." + k + " must be a table");
+      SpeedFactors f;
+      for (auto [name, field] : {std::pair{"compute", &f.compute}, std::pair{"memory", &f.memory}}) {
+        const auto v = (*e)[name].value<double>();
+        if (!v || !(*v > 0.05 && *v <= 2))
+          throw InputError(origin + ": factors.\"" + k + "\"." + name + " must be a number in (0.05, 2]");
+        *field = *v;
+      }
+      const double rows = (*e)["rows"].value_or(0.0);
+      if (!(rows >= 0 && rows < 1e9)) throw InputError(origin + ": factors.\"" + k + "\".rows must be a count");
+      f.rows = static_cast<uint32_t>(rows);
+      p.factors[k] = f;
+    }
+  }
   return p;
 }
 
@@ -327,6 +372,13 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
     os << "runs = " << o.runs << '\n';
     os << "loss_before = " << num(o.loss_before) << '\n';
     os << "loss_after = " << num(o.loss_after) << '\n';
+  }
+  for (const auto& [key, f] : p.factors) {
+    os << "\n# speed relative to the entry it applies to, fitted on " << f.rows << " rows\n";
+    os << "[factors.\"" << key << "\"]\n";
+    os << "compute = " << num(f.compute) << '\n';
+    os << "memory = " << num(f.memory) << '\n';
+    os << "rows = " << f.rows << '\n';
   }
   return os.str();
 }

@@ -66,6 +66,19 @@ std::optional<std::string> Validate(const RuntimeProfile& rt) {
     return "memory.device_memory_fraction must be in (0, 1]";
   }
   if (rt.ubatch_tokens == 0 || rt.ubatch_tokens > 1'000'000) return "memory.ubatch_tokens must be in 1..1000000";
+  auto factor_ok = [](double f) { return f > 0.05 && f <= 2; };
+  for (size_t i = 0; i < rt.eras.size(); ++i) {
+    const auto& e = rt.eras[i];
+    if (e.id.empty()) return "every [[era]] needs an id";
+    if (i > 0 && !(e.until > rt.eras[i - 1].until)) return "[[era]] '" + e.id + "': eras must be in order of `until`";
+    if (!factor_ok(e.prior_compute) || !factor_ok(e.prior_memory)) {
+      return "[[era]] '" + e.id + "': prior_compute and prior_memory must be in (0.05, 2]";
+    }
+  }
+  if (rt.relative_speed && (!factor_ok(rt.relative_speed->compute) || !factor_ok(rt.relative_speed->memory))) {
+    return "relative_speed.compute and relative_speed.memory must be in (0.05, 2]";
+  }
+  if (!rt.era.empty() && !FindEra(rt, rt.era)) return "no era '" + rt.era + "'";
   return std::nullopt;
 }
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace tokcast {
 namespace {
 
@@ -687,7 +689,7 @@ std::string EfficiencyProfile::KeyFor(const RuntimeProfile& rt, const HardwareSp
   // class, then the defaults for the class. (Another class's fit is not used: validation
   // showed DGX Spark's llama.cpp-cuda fit transfers worse to discrete GPUs than the priors.)
   const std::string cls(ToString(hw.hw_class));
-  for (const std::string& id : {rt.id, rt.efficiency_like}) {
+  for (const std::string& id : {rt.id, StandInFor(rt, hw)}) {
     if (id.empty()) continue;
     if (entries.count(id + "/" + cls)) return id + "/" + cls;
     if (entries.count(id)) return id;
@@ -695,6 +697,54 @@ std::string EfficiencyProfile::KeyFor(const RuntimeProfile& rt, const HardwareSp
   if (entries.count("default/" + cls)) return "default/" + cls;
   if (entries.count("default")) return "default";
   return "";
+}
+
+const std::string& StandInFor(const RuntimeProfile& rt, const HardwareSpec& hw) {
+  const std::string cls(ToString(hw.hw_class));
+  for (const auto& [on, id] : rt.efficiency_like_by) {
+    if (on == cls) return id;
+  }
+  for (const auto& [on, id] : rt.efficiency_like_by) {
+    if (ToLower(on) == ToLower(hw.vendor)) return id;
+  }
+  return rt.efficiency_like;
+}
+
+Efficiency Scaled(const Efficiency& e, const SpeedFactors& f) {
+  Efficiency out = e;
+  for (double* v : {&out.compute, &out.dense_compute, &out.attention, &out.decode_compute}) {
+    *v = std::min(1.0, *v * f.compute);
+  }
+  out.memory = std::min(1.0, out.memory * f.memory);
+  return out;
+}
+
+std::vector<std::pair<std::string, SpeedFactors>> EfficiencyProfile::FactorsFor(const RuntimeProfile& rt,
+                                                                                const HardwareSpec& hw) const {
+  std::vector<std::pair<std::string, SpeedFactors>> out;
+  auto add = [&](const std::string& key, double prior_compute, double prior_memory) {
+    if (auto it = factors.find(key); it != factors.end()) {
+      out.emplace_back(key, it->second);
+    } else {
+      out.emplace_back(key, SpeedFactors{prior_compute, prior_memory, 0});
+    }
+  };
+  if (rt.relative_speed && KeyFor(rt, hw).rfind(rt.id, 0) != 0) {
+    add(rt.id, rt.relative_speed->compute, rt.relative_speed->memory);
+  }
+  // An era's builds also lack every later era's change: its own factor, then the later ones'.
+  bool from_era = false;
+  for (const auto& era : rt.eras) {
+    from_era |= !rt.era.empty() && era.id == rt.era;
+    if (from_era) add(rt.id + "@" + era.id, era.prior_compute, era.prior_memory);
+  }
+  return out;
+}
+
+Efficiency EfficiencyProfile::Effective(const RuntimeProfile& rt, const HardwareSpec& hw) const {
+  Efficiency e = For(rt, hw);
+  for (const auto& [key, f] : FactorsFor(rt, hw)) e = Scaled(e, f);
+  return e;
 }
 
 const Efficiency& EfficiencyProfile::For(const RuntimeProfile& rt, const HardwareSpec& hw) const {

@@ -74,16 +74,37 @@ struct ServingOverheads {
   double loss_before = 0, loss_after = 0;
 };
 
+// A speed relative to the efficiencies an entry states: an older build era of a runtime against
+// its current builds ("llama.cpp-cuda@2024"), or a wrapper against the runtime it wraps
+// ("ollama"). Fitted on those rows; the GEMM family and attention scale by `compute`, streaming
+// by `memory` (each efficiency capped at 1).
+struct SpeedFactors {
+  double compute = 1, memory = 1;
+  uint32_t rows = 0;  // rows it was fitted on (0: the runtime's stated prior)
+};
+Efficiency Scaled(const Efficiency& e, const SpeedFactors& f);
+
 // Efficiencies keyed "runtime/class" (llama.cpp-metal/unified_soc), "runtime", or "default".
 struct EfficiencyProfile {
   std::map<std::string, Efficiency> entries;
+  std::map<std::string, SpeedFactors> factors;      // by FactorKeys()
   std::map<std::string, ServingOverheads> serving;  // by runtime id
   std::vector<std::string> notes;
   const Efficiency& For(const RuntimeProfile& rt, const HardwareSpec& hw) const;
   // The entry For() uses ("" for the built-in fallback). A key that does not start with the
   // runtime's own id is a stand-in: efficiencies borrowed from another runtime or the priors.
   std::string KeyFor(const RuntimeProfile& rt, const HardwareSpec& hw) const;
+  // The factors For()'s entry takes for this runtime on this hardware, in order: the wrapper's
+  // ("ollama", when it stands in with another runtime's entry), the selected era's
+  // ("llama.cpp-cuda@2023") and every later era's ("llama.cpp-cuda@2024": the 2023 builds also
+  // lack what changed at the end of 2024's). Each comes from `factors`, else the runtime's
+  // stated prior.
+  std::vector<std::pair<std::string, SpeedFactors>> FactorsFor(const RuntimeProfile& rt, const HardwareSpec& hw) const;
+  // For() with FactorsFor() applied: what a prediction uses.
+  Efficiency Effective(const RuntimeProfile& rt, const HardwareSpec& hw) const;
 };
+// The runtime that stands in for `rt` on `hw` (efficiency_like_by, else efficiency_like).
+const std::string& StandInFor(const RuntimeProfile& rt, const HardwareSpec& hw);
 Efficiency BoundEfficiency();  // all 1, no overhead, no dequant cost
 
 // A model prepared once for many predictions: layers grouped into classes of identical cost.

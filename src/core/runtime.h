@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/quant.h"
@@ -45,6 +46,33 @@ struct SchedulerDefaults {
   bool prefix_caching = false;          // shared prompt prefixes are computed once and reused
 };
 
+// A calendar day as days since 1970-01-01 (the unit of build dates and eras).
+using Day = int32_t;
+// "2024-08-26" or "2024-08" (the first of the month); nullopt for anything else or an impossible date.
+std::optional<Day> ParseIsoDay(std::string_view s);
+std::string FormatIsoDay(Day d);
+
+// A span of a runtime's builds whose kernels ran at another speed than today's: from the previous
+// era's end (or the beginning) up to `until`, when `what` changed. Builds after the last era's end
+// are the current era, the one the efficiencies are calibrated for. An era's speed relative to
+// the current one is fitted on measured rows of its builds (tokcast calibrate), one factor for the
+// GEMMs and one for memory streaming per era (never one per row); until rows exist, its stated
+// priors stand.
+struct RuntimeEra {
+  std::string id;  // "2024"
+  Day until = 0;   // exclusive
+  std::string what;
+  double prior_compute = 1, prior_memory = 1;
+  std::vector<std::string> sources;
+};
+
+// A runtime that wraps another's kernels (Ollama over llama.cpp) and runs at its own speed
+// relative to it: fitted on its rows, relative to the stand-in's efficiencies.
+struct RelativeSpeed {
+  double compute = 1, memory = 1;  // priors until rows fit them
+  std::vector<std::string> sources;
+};
+
 struct RuntimeProfile {
   std::string id;
   std::string name;
@@ -76,10 +104,25 @@ struct RuntimeProfile {
   bool tensor_parallel = false;
   SchedulerDefaults scheduler;
   std::string efficiency_like;  // runtime whose calibrated efficiencies stand in for this one
+  // Per hardware vendor ("Apple") or class ("cpu", checked first): the runtime that stands in on
+  // it (Ollama runs llama.cpp's Metal backend on a Mac, CUDA on NVIDIA); else efficiency_like.
+  std::vector<std::pair<std::string, std::string>> efficiency_like_by;
+  // Set for a wrapper: its rows fit these two factors, not a group of their own.
+  std::optional<RelativeSpeed> relative_speed;
+  std::vector<RuntimeEra> eras;  // sorted by `until`
+  std::string era;               // the era a prediction is for ("" = current builds)
   std::string notes;
   std::vector<std::string> sources;
 };
 
 std::optional<std::string> Validate(const RuntimeProfile& rt);
+
+// The era of `rt` a build released on `day` belongs to ("" = current).
+std::string EraOn(const RuntimeProfile& rt, Day day);
+const RuntimeEra* FindEra(const RuntimeProfile& rt, std::string_view id);
+
+// Release days of numbered builds (llama.cpp's b3622), interpolated between anchors and
+// extrapolated along the nearest two; nullopt with fewer than two anchors.
+std::optional<Day> BuildDay(const std::vector<std::pair<uint32_t, Day>>& anchors, uint32_t build);
 
 }  // namespace tokcast

@@ -145,7 +145,10 @@ RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile) {
     r.unsupported = s.unsupported;
     return r;
   }
-  const PerfContext ctx{*s.model, *s.hw, *s.rt, s.plan, profile.For(*s.rt, *s.hw)};
+  // The hot path of every fit: copy the entry only when factors scale it.
+  const bool scaled = s.rt->relative_speed || !s.rt->era.empty();
+  const Efficiency scaled_eff = scaled ? profile.Effective(*s.rt, *s.hw) : Efficiency{};
+  const PerfContext ctx{*s.model, *s.hw, *s.rt, s.plan, scaled ? scaled_eff : profile.For(*s.rt, *s.hw)};
   if (s.kind == TestKind::kThroughput) {
     const Throughput t = SaturatedThroughput(ctx, s.workload.prompt, s.workload.gen, s.workload.batch, s.workload);
     r.predicted = t.tok_s;
@@ -305,7 +308,8 @@ Efficiency Decode(const Efficiency& base, const std::vector<Param>& params, cons
 }
 
 // Robust fit of one group: L1 on log error plus the priors' penalty, Nelder-Mead with a restart.
-Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Efficiency& base) {
+Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Efficiency& base,
+                    const std::map<std::string, SpeedFactors>& factors) {
   std::vector<double> x0;
   for (const auto& p : params) {
     Efficiency copy = base;
@@ -320,6 +324,7 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
   auto objective = [&](const std::vector<double>& x) {
     EfficiencyProfile trial;
     trial.entries["default"] = Decode(base, params, x);
+    trial.factors = factors;
     double err = 0;
     for (const Scenario* s : rows) {
       const RowResult r = Evaluate(*s, trial);
@@ -337,24 +342,110 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
   return Decode(base, params, x);
 }
 
+// Rows an entry's factors apply to (an older build's, a wrapper's standing in), by factor key.
+// They are left out of the entries' fit, and fit only their factors on top of it.
+// The first of a row's factors is the one its rows fit (its own era's, or the wrapper's); a
+// wrapper's row of an older era would fit two at once, and fits none ("*").
+std::string FactorKeyOf(const Scenario& s, const EfficiencyProfile& profile) {
+  const auto keys = profile.FactorsFor(*s.rt, *s.hw);
+  if (keys.empty()) return "";
+  const bool wrapper = keys[0].first == s.rt->id;
+  return wrapper && keys.size() > 1 ? "*" : keys[0].first;
+}
+
+// Later eras first: an older era's rows are fitted with the later eras' factors known.
+std::vector<std::string> FitOrder(const std::map<std::string, Rows>& by_key) {
+  std::vector<std::pair<int, std::string>> ranked;
+  for (const auto& [key, rows] : by_key) {
+    const RuntimeProfile& rt = *rows.front()->rt;
+    int rank = -1;  // wrappers first: their rows take no era factor
+    for (size_t i = 0; i < rt.eras.size(); ++i) {
+      if (key == rt.id + "@" + rt.eras[i].id) rank = static_cast<int>(rt.eras.size() - i);
+    }
+    ranked.emplace_back(rank, key);
+  }
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<std::string> out;
+  for (auto& [rank, key] : ranked) out.push_back(std::move(key));
+  return out;
+}
+
+// One compute and one memory factor per key: coordinate descent over a log grid, L1 on log
+// error (every test kind weighing the same, one row weighing 1 on average) plus a quadratic
+// pull toward the runtime's stated prior: one row moves a factor by up to 1 / (2 x weight) in
+// log (22%), several agreeing rows proportionally further.
+constexpr double kFactorPriorWeight = 2.0;
+void FitFactors(const std::map<std::string, Rows>& by_key, EfficiencyProfile& profile) {
+  for (const std::string& key : FitOrder(by_key)) {
+    const Rows& rows = by_key.at(key);
+    const Scenario& first = *rows.front();
+    const auto listed = profile.FactorsFor(*first.rt, *first.hw);
+    const SpeedFactors prior = listed.front().second;  // the stated prior: the key was erased
+    std::map<TestKind, size_t> per_kind;
+    for (const Scenario* s : rows) ++per_kind[s->kind];
+    SpeedFactors f = prior;
+    auto loss = [&](const SpeedFactors& trial) {
+      profile.factors[key] = trial;
+      double err = 0;
+      for (const Scenario* s : rows) {
+        const RowResult r = Evaluate(*s, profile);
+        if (r.predicted <= 0 || !std::isfinite(r.predicted)) return 1e18;
+        err += static_cast<double>(rows.size()) * std::fabs(std::log(r.predicted / r.measured)) /
+               (static_cast<double>(per_kind.size()) * static_cast<double>(per_kind.at(s->kind)));
+      }
+      auto pull = [](double f, double p) { return kFactorPriorWeight * std::pow(std::log(f / p), 2); };
+      return err + pull(trial.compute, prior.compute) + pull(trial.memory, prior.memory);
+    };
+    for (int round = 0; round < 2; ++round) {
+      for (double SpeedFactors::*field : {&SpeedFactors::compute, &SpeedFactors::memory}) {
+        double best = f.*field, best_loss = loss(f);
+        for (double v = 0.25; v <= 1.6; v *= 1.01) {
+          SpeedFactors trial = f;
+          trial.*field = v;
+          if (const double l = loss(trial); l < best_loss) best = v, best_loss = l;
+        }
+        f.*field = best;
+      }
+    }
+    f.rows = static_cast<uint32_t>(rows.size());
+    profile.factors[key] = f;
+  }
+}
+
 }  // namespace
 
 EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const EfficiencyProfile& start) {
   EfficiencyProfile profile = start;
-  std::map<std::string, Rows> groups;
+  // Every row fits the entry its prediction uses: a wrapper's rows (Ollama) the entry of the
+  // runtime it wraps, an older build's rows its runtime's entry, each with its speed factors at
+  // the runtime's stated priors; then the factors are fitted on their rows, on top of the fitted
+  // entries. Older builds are few and their kernels changed little (about 10% since 2024), and
+  // they are often the only rows of a quantized type on their class: left out, the Q4_K decode
+  // cost of every discrete GPU fell back to its prior and the CUDA scoreboard's held-out decode
+  // error rose from 7% to 12%. Refitting the entries again with the fitted factors moved the
+  // discrete-GPU fit into another basin (memory at its cap, a Q4_0 decode cost of 30 FLOPs a
+  // weight) that prices prefill at 16k depth 2.7x slower than at 0 on an RTX 4090.
+  std::map<std::string, Rows> groups, by_factor;
   for (const auto& s : scenarios) {
-    if (!s.unsupported && s.row && s.row->value > 0) groups[EfficiencyKey(s)].push_back(&s);
+    if (s.unsupported || !s.row || !(s.row->value > 0)) continue;
+    const std::string cls(ToString(s.hw->hw_class));
+    const bool wrapper = s.rt->relative_speed && !profile.KeyFor(*s.rt, *s.hw).starts_with(s.rt->id);
+    const std::string group = wrapper ? StandInFor(*s.rt, *s.hw) + "/" + cls : EfficiencyKey(s);
+    groups[group].push_back(&s);
+    if (const std::string key = FactorKeyOf(s, profile); !key.empty()) {
+      if (key != "*") by_factor[key].push_back(&s);  // two unknown factors at once: not fitted on
+    }
   }
-  for (const auto& group : groups) {
-    const Rows& rows = group.second;
+  for (const auto& [key, rows] : by_factor) profile.factors.erase(key);
+  auto fit_group = [&](const std::string& key, const Rows& rows, const EfficiencyProfile& from_profile) {
     const auto types = QuantTypes(rows);
     // A group starts from its own entry, else its class's prior, else the default prior: never
     // from another group's fit.
-    const auto slash = group.first.find('/');
-    const std::string cls = slash == std::string::npos ? "" : group.first.substr(slash + 1);
+    const auto slash = key.find('/');
+    const std::string cls = slash == std::string::npos ? "" : key.substr(slash + 1);
     const Efficiency* from = nullptr;
-    for (const std::string& key : {group.first, "default/" + cls, std::string("default")}) {
-      if (auto it = start.entries.find(key); it != start.entries.end()) {
+    for (const std::string& k : {key, "default/" + cls, std::string("default")}) {
+      if (auto it = from_profile.entries.find(k); it != from_profile.entries.end()) {
         from = &it->second;
         break;
       }
@@ -363,16 +454,23 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     for (const auto& t : types) {
       if (!base.dequant_flops_per_weight.count(t)) base.dequant_flops_per_weight[t] = 1.0;
     }
-    Efficiency fitted = FitGroup(rows, GroupParams(rows, types), base);
+    Efficiency fitted = FitGroup(rows, GroupParams(rows, types), base, profile.factors);
     std::set<std::string> vendors;
     for (const Scenario* s : rows) vendors.insert(s->hw->vendor);
     fitted.fitted_vendors.assign(vendors.begin(), vendors.end());
-    profile.entries[group.first] = std::move(fitted);
-  }
-  size_t fitted_rows = 0;
+    profile.entries[key] = std::move(fitted);
+  };
+  for (const auto& [key, rows] : groups) fit_group(key, rows, start);
+  FitFactors(by_factor, profile);
+  size_t fitted_rows = 0, factor_rows = 0;
   for (const auto& group : groups) fitted_rows += group.second.size();
+  for (const auto& [key, rows] : by_factor) factor_rows += rows.size();
   profile.notes.push_back("fitted on " + std::to_string(fitted_rows) + " rows in " + std::to_string(groups.size()) +
                           " runtime x hardware-class groups");
+  if (!by_factor.empty()) {
+    profile.notes.push_back("speed factors (older build eras, wrappers) fitted jointly, on " +
+                            std::to_string(factor_rows) + " rows for " + std::to_string(by_factor.size()) + " keys");
+  }
   return profile;
 }
 

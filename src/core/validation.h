@@ -58,6 +58,11 @@ struct MeasuredRow {
   std::optional<uint64_t> num_requests;
   std::optional<uint64_t> n_gen_min;  // output lengths uniform in [n_gen_min, n_gen] (outputs that end early)
   std::string kv_type;
+  // The engine build that ran it: a numbered build (llama.cpp's 3622) and/or the day it was
+  // released or measured. From the optional build and date columns, else from the notes
+  // ("build: 93bc3839 (3622)", "2024-08-26").
+  std::optional<uint32_t> build;
+  std::optional<Day> day;
   bool IsServing() const;
 };
 

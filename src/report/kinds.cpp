@@ -155,6 +155,8 @@ std::vector<Field> PredictFields() {
       Num("usd_per_mtok", "USD/Mtok", "cost per million generated tokens").Header("$/Mtok").Decimals(2).Rank(4),
       Never(Str("efficiency_from",
                 "the calibration group whose efficiencies stand in for this runtime, when not its own")),
+      Never(List("speed_factors",
+                 "speed factors taken on top of those efficiencies: a wrapper's relative speed, an older build era")),
       Never(Str("offload", "what spills to the host")),
       Never(Str("warning", "why the plan cannot run")),
       Never(List("warnings", "unusual settings (context beyond the trained maximum, ...)")),
