@@ -76,6 +76,7 @@ std::vector<std::pair<uint32_t, PerfWorkload>> Workloads(const PredictRequest& r
                   w.devices = std::max(dev, tp);
                   w.kv_type = kv;
                   w.ubatch = ub;
+                  w.row_split = r.row_split;
                   out.emplace_back(dev, w);
                 }
   return out;
@@ -123,7 +124,7 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
                       const std::shared_ptr<const RuntimeProfile>& rt, PerfWorkload w, const PredictRequest& req,
                       const EfficiencyProfile& profile, uint32_t devices_asked) {
   if (req.kv_types.empty()) w.kv_type = DefaultKvType(wt, *rt);
-  CheckCombination(hw, *rt, wt, devices_asked, w.tp, w.ep);
+  CheckCombination(hw, *rt, wt, devices_asked, w.tp, w.ep, w.row_split);
   PlanOptions plan_opt;
   plan_opt.memory_gib = req.memory_gib;
   plan_opt.moe_host_layers = req.n_cpu_moe.value_or(0);
@@ -277,6 +278,9 @@ json RowJson(const PredictRow& r) {
             {"batch", w.batch},
             {"devices", w.devices},
             {"tp", w.tp},
+            {"split_mode", w.row_split ? "row"
+                           : w.tp > 1  ? "tensor"
+                                       : "layer"},
             {"ep", w.ep},
             {"kv_type", ToLower(ToString(w.kv_type))},
             {"ubatch", w.ubatch ? json(w.ubatch) : json(nullptr)},

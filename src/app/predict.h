@@ -30,6 +30,7 @@ struct PredictRequest {
   std::string runtime_version;
   std::vector<uint64_t> prompt = {512}, gen = {128}, depth = {0};
   std::vector<uint32_t> batch = {1}, devices = {1}, tp = {1};
+  bool row_split = false;        // llama.cpp --split-mode row across the devices (default: layer)
   bool expert_parallel = false;  // MoE experts split whole across each tp > 1 group (vLLM --enable-expert-parallel)
   std::vector<TensorType>
       kv_types;  // empty: what the runtime uses for the weights (FP8 for FP8 checkpoints on servers, else f16)

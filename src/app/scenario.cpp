@@ -60,6 +60,7 @@ Scenario ScenarioBuilder::Make(const Weights& wt, const HardwareSpec& hw, std::s
   PlanOptions opt = opt_in;
   opt.devices = std::max(w.devices, w.tp);
   opt.tp = w.tp;
+  opt.row_split = w.row_split;
   Workload mw;
   mw.ctx = std::max<uint64_t>(w.depth + w.prompt + w.gen, 1);
   mw.batch = w.batch;
@@ -75,6 +76,7 @@ Scenario ScenarioBuilder::FromRow(const MeasuredRow& row) {
   static const std::regex kTp(R"(parallel:\s*TP(\d+))");
   static const std::regex kUb(R"(\bub=(\d+))");
   static const std::regex kFa(R"(\bfa=([01])\b)");
+  static const std::regex kSmRow(R"(\bsm=row\b)");
   const HardwareSpec& hw = cat_.Hardware(row.hardware);
   auto rt = std::make_shared<RuntimeProfile>(cat_.Runtime(row.runtime));
   const Weights& wt = Resolve(row.model, row.quant);
@@ -93,6 +95,7 @@ Scenario ScenarioBuilder::FromRow(const MeasuredRow& row) {
   if (std::regex_search(row.notes, m, kTp)) w.tp = flag("TP", 1024);
   if (std::regex_search(row.notes, m, kUb)) w.ubatch = flag("ub", 1'000'000);
   if (std::regex_search(row.notes, m, kFa)) rt->flash_attention = m[1] == "1";
+  w.row_split = w.devices > 1 && std::regex_search(row.notes, kSmRow);
   // The era of the build that ran it: its day, else its numbered build's release day.
   std::optional<Day> day = row.day;
   if (row.build) {
@@ -135,7 +138,7 @@ Scenario ScenarioBuilder::FromRow(const MeasuredRow& row) {
 }
 
 void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const Weights& wt, uint32_t devices,
-                      uint32_t tp, uint32_t ep) {
+                      uint32_t tp, uint32_t ep, bool row_split) {
   if (ep > 1) {
     if (!wt.spec->moe) throw catalog::InputError("expert parallelism needs a MoE model; " + wt.spec->id + " is dense");
     if (ep != tp) {
@@ -184,6 +187,23 @@ void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const We
         (wt.spec->n_kv_heads > 0 && wt.spec->n_kv_heads < tp && tp % wt.spec->n_kv_heads != 0)) {
       throw catalog::InputError("--tp " + std::to_string(tp) + " does not divide " + wt.spec->id + "'s " +
                                 std::to_string(wt.spec->n_heads) + " attention heads");
+    }
+  }
+  if (row_split) {
+    if (!rt.row_split) {
+      throw catalog::InputError("runtime " + rt.id +
+                                " has no row split (llama.cpp's --split-mode row is in its CUDA and HIP backends)");
+    }
+    if (devices < 2)
+      throw catalog::InputError("--split-mode row splits matrices across devices: give --devices 2 or more");
+    if (tp > 1) throw catalog::InputError("--split-mode row and --tp are two ways to split a layer: give one");
+    if (wt.spec->moe) {
+      throw catalog::InputError("--split-mode row splits only dense weights (llama.cpp keeps a MoE's experts whole); " +
+                                wt.spec->id + " is a MoE: use the default layer split");
+    }
+    const bool discrete = hw.hw_class == HardwareClass::kDiscreteGpu || hw.hw_class == HardwareClass::kAccelerator;
+    if (!hw.scaleup_bytes_per_s && !(discrete && hw.host_link_bytes_per_s)) {
+      throw catalog::InputError(hw.id + " has no link between devices for a row split");
     }
   }
   if (hw.max_devices && std::max(devices, tp) > *hw.max_devices) {

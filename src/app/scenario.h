@@ -61,7 +61,7 @@ class ScenarioBuilder {
 // not support, a quant it cannot load, an MoE-only recipe on a dense model, tensor parallelism
 // on a runtime without it, across devices without a link, or a degree the heads do not divide.
 void CheckCombination(const HardwareSpec& hw, const RuntimeProfile& rt, const Weights& wt, uint32_t devices,
-                      uint32_t tp, uint32_t ep = 1);
+                      uint32_t tp, uint32_t ep = 1, bool row_split = false);
 
 // What is unusual but allowed (context beyond the trained maximum, ...).
 std::vector<std::string> ScenarioWarnings(const ModelSpec& spec, uint64_t ctx);

@@ -285,6 +285,7 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   }
   r.formats = e.StrList("support.formats");
   r.tensor_parallel = e.BoolOr("support.tensor_parallel", false);
+  r.row_split = e.BoolOr("support.row_split", false);
   auto& sc = r.scheduler;
   sc.policy = e.StrOr("scheduler.policy", r.continuous_batching ? "continuous" : "slots");
   if (sc.policy != "continuous" && sc.policy != "slots") e.Fail("scheduler.policy", "continuous or slots", sc.policy);

@@ -11,7 +11,7 @@ namespace tokcast::cli {
 namespace {
 
 struct PredictOptions {
-  std::string model, quant = "q4_k_m", hw, runtime, memory_gb, runtime_version;
+  std::string model, quant = "q4_k_m", hw, runtime, memory_gb, runtime_version, split_mode = "layer";
   std::string prompt = "512", gen = "128", depth = "0", batch = "1", devices = "1", tp = "1", kv_type = "auto";
   std::string profile, isl, osl, sort, article;
   std::optional<double> claim_tg, claim_pp, claim_ttft, rental;
@@ -33,6 +33,11 @@ void AddOptions(CLI::App& app, PredictOptions& o, bool require, bool sort) {
   app.add_option("--runtime-version", o.runtime_version,
                  "The runtime's build (b3622) or release date (2024-08-26): predicts for that build era; "
                  "default: current builds");
+  app.add_option(
+         "--split-mode", o.split_mode,
+         "How llama.cpp splits a model across --devices (its -sm): layer (whole layers per device) or row (every "
+         "dense matrix split by rows, KV on the main device)")
+      ->capture_default_str();
   app.add_option("--memory-gb", o.memory_gb, "Memory configuration; default: the largest");
   app.add_option("--prompt", o.prompt, "Prompt tokens (list or range)")->capture_default_str();
   app.add_option("--gen", o.gen, "Generated tokens (list or range)")->capture_default_str();
@@ -71,6 +76,10 @@ app::PredictRequest Request(const PredictOptions& o) {
   r.quants = SplitList(o.quant, "--quant");
   if (!o.runtime.empty()) r.runtimes = SplitList(o.runtime, "--runtime");
   r.runtime_version = o.runtime_version;
+  if (o.split_mode != "layer" && o.split_mode != "row") {
+    throw catalog::InputError("--split-mode: expected layer or row, got '" + o.split_mode + "'");
+  }
+  r.row_split = o.split_mode == "row";
   if (!o.memory_gb.empty()) r.memory_gib = ParsePositive(o.memory_gb, "--memory-gb", 1e6);
   r.prompt = ParseIntSweep(o.prompt, "--prompt", 1, 10'000'000);
   r.gen = ParseIntSweep(o.gen, "--gen", 0, 10'000'000);

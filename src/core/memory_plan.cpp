@@ -216,6 +216,24 @@ PlanResult PlanMemory(const ModelSpec& spec, const ModelFootprint& fp, const Har
     pk.layers.assign(N, 0);
     if (emb_on_device) pk.used[0] += static_cast<double>(fp.token_embd_bytes);
     const uint32_t first_on_device = L - n;
+    if (opt.row_split) {
+      // Every device holds its rows of each matrix of the device layers; the main device also
+      // the whole KV cache and the logits.
+      double weights = output_on_device ? static_cast<double>(fp.output_bytes) : 0.0;
+      for (uint32_t i = first_on_device; i < L; ++i) {
+        weights += layer_dev_weights[i];
+        pk.used[0] += layer_kv[i];
+      }
+      for (uint32_t d = 0; d < N; ++d) {
+        pk.used[d] += weights / N;
+        pk.layers[d] = n;
+      }
+      if (output_on_device) pk.used[0] += logits_extra;
+      for (double u : pk.used) {
+        if (u > usable_per_device) return std::nullopt;
+      }
+      return pk;
+    }
     if (style == OffloadStyle::kStream) {
       for (uint32_t i = 0; i < first_on_device; ++i) pk.used[0] += layer_kv[i];
     }

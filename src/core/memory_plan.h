@@ -43,6 +43,9 @@ struct PlanOptions {
   // Tensor-parallel degree: a group with fewer KV heads than devices (or MLA) holds copies of
   // the KV cache (KvReplication).
   uint32_t tp = 1;
+  // llama.cpp --split-mode row: weights split evenly across the devices, the KV cache and the
+  // compute buffers of intermediate results on the main device (device 0).
+  bool row_split = false;
 };
 
 enum class Verdict : uint8_t { kFits, kFitsWithOffload, kDoesNotFit };

@@ -12,6 +12,10 @@ namespace {
 constexpr double kFaQueryTile = 64;  // queries per flash-attention tile (KV is re-read per tile)
 constexpr double kAllReduceLatencyNvlinkS = 8e-6;
 constexpr double kAllReduceLatencyPcieS = 25e-6;
+constexpr double kRowSplitMatmulsPerLayer = 7;  // q, k, v, o, gate, up, down
+// A row-split matmul's peer copies and stream synchronizations (input out, slices back).
+constexpr double kRowSplitSyncPcieS = 50e-6;
+constexpr double kRowSplitSyncNvlinkS = 20e-6;
 constexpr double kActivationBytes = 4;  // f32 activations between kernels
 
 bool IsAttn(TensorRole r) {
@@ -198,7 +202,10 @@ struct PassEnv {
 std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
                                      bool prefill) {
   const PreparedModel& pm = c.model;
-  const double tp = std::max<uint32_t>(w.tp, 1);
+  // Row split spreads the matmuls and their weights over the devices like tensor parallelism;
+  // attention stays on the main device (its peak is one device's; EvalPass scales the KV bytes).
+  const double row = w.row_split ? std::max<uint32_t>(w.devices, 1) : 1.0;
+  const double tp = std::max<uint32_t>(w.tp, 1) * row;
   // FP8/FP4 weights run on the hardware's own FP8/FP4 GEMMs where it has them; elsewhere they
   // are dequantized into the runtime's GEMM precision like any quantized format.
   const Precision prec = NativeLowPrecision(pm, c.hw) ? pm.weight_compute
@@ -212,7 +219,7 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
   Machine dev{"device",
               gemm_peak * tp,
               fp32_peak * tp,
-              attn_peak * tp,
+              attn_peak * tp / row,
               c.hw.bandwidth_bytes_per_s * tp,
               bound ? 1.0 : (!prefill ? eff.decode_compute : (DenseGemm(pm, c.hw) ? eff.dense_compute : eff.compute)),
               bound ? 1.0 : eff.memory * (c.hw.dies > 1 ? eff.multi_die_memory : 1.0),
@@ -388,6 +395,10 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   // Each device of a TP group reads its own copy of replicated KV heads (MLA's latent, or fewer
   // KV heads than devices).
   e.kv_layer_bytes = pm.kv_bytes_per_token_f16_layer / 2.0 * KvBytesPerElem(w.kv_type) * c.plan.kv_replication;
+  // Row split: the machine streams at every device's bandwidth, but the KV cache is all on the
+  // main device and read at its bandwidth alone.
+  const double row = w.row_split ? std::max<uint32_t>(w.devices, 1) : 1.0;
+  e.kv_layer_bytes *= row;
   const bool native = NativeLowPrecision(pm, c.hw);
   e.dq_scale = bound || native ? 0.0 : 1.0;
   // ALU work of quantized GEMMs, per GEMM FLOP (prefill and batched decode; the matrix-vector
@@ -444,6 +455,22 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
                       .eff = e.link_eff,
                       .latency_s = latency,
                       .count = 2.0 * L});
+  } else if (w.row_split && w.devices > 1) {
+    // llama.cpp's row split: each of a layer's matmuls (q, k, v, o, gate, up, down) sends its
+    // input to every other device and gathers their slices of the output on the main one, with
+    // a synchronization each time. The bound takes these transfers as free (the devices'
+    // combined roofline); the bytes, about a hidden-sized vector each way per token, and the
+    // time per synchronization are priors: no measured row-split run is in the data yet.
+    const double n = w.devices;
+    const bool nvlink = c.hw.scaleup_bytes_per_s.has_value();
+    const double bw = nvlink ? *c.hw.scaleup_bytes_per_s : e.link_bw;
+    const double latency = bound ? 0.0 : (nvlink ? kRowSplitSyncNvlinkS : kRowSplitSyncPcieS);
+    AddTransfer(acc, {.name = nvlink ? "row_split_scaleup" : "row_split_pcie",
+                      .bytes = bound ? 0.0 : (n - 1) / n * T * e.hidden * 2.0 * 2.0,
+                      .bandwidth = bw,
+                      .eff = e.link_eff,
+                      .latency_s = latency,
+                      .count = kRowSplitMatmulsPerLayer * L});
   } else if (w.devices > 1) {
     AddTransfer(acc, {.name = "activations_between_devices",
                       .bytes = T * e.hidden * 2.0,

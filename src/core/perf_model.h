@@ -159,6 +159,10 @@ struct PerfWorkload {
   uint32_t ep = 1;
   TensorType kv_type = TensorType::kF16;
   uint32_t ubatch = 0;  // prefill tokens per pass (0 = runtime default)
+  // llama.cpp --split-mode row across `devices`: every dense weight matrix split by rows, each
+  // matmul's input sent to every device and the partial results gathered on the main device,
+  // which also holds the whole KV cache and runs attention.
+  bool row_split = false;
 };
 
 struct Costing {

@@ -102,6 +102,7 @@ struct RuntimeProfile {
   std::vector<std::string> classes;
   std::vector<std::string> formats;
   bool tensor_parallel = false;
+  bool row_split = false;  // llama.cpp --split-mode row (CUDA and HIP backends)
   SchedulerDefaults scheduler;
   std::string efficiency_like;  // runtime whose calibrated efficiencies stand in for this one
   // Per hardware vendor ("Apple") or class ("cpu", checked first): the runtime that stands in on

@@ -107,6 +107,8 @@ std::vector<Field> PredictFields() {
       Varies(Int("batch", "sequences", "concurrent sequences")),
       Varies(Int("devices", "", "devices")),
       Varies(Int("tp", "", "tensor-parallel degree")),
+      Varies(Str("split_mode",
+                 "how the devices share a layer: layer (whole layers each), row (llama.cpp -sm row), tensor")),
       Varies(Int("ep", "", "expert-parallel degree (1: every device holds a slice of every expert)")),
       Varies(Str("kv_type", "KV cache type")),
       Varies(Int("ubatch", "tokens", "prefill tokens per forward pass (null: the runtime's default)")),

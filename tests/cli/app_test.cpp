@@ -237,6 +237,57 @@ TEST(App, UbatchIsAnOptionAndPrefillDependsOnIt) {
 // llama.cpp --n-cpu-moe: gpt-oss-120b on a 24 GB card with the experts of 30 layers in host
 // RAM, the way people run it: everything else on the GPU, decode faster than offloading whole
 // layers, and prefill that grows with -ub (the experts cross PCIe once per ubatch).
+// llama.cpp's old row split (-sm row): every dense matrix split across the GPUs, so decode
+// streams the weights at both GPUs' bandwidth, but each matmul synchronizes them and the KV cache
+// and attention stay on the main GPU. On slow-memory P40s a 70B model decodes faster than with
+// the layer split (users report gaining 2-3 tok/s back, oobabooga/textgen#5435); on fast GPUs a
+// small model loses to the synchronizations.
+TEST(App, RowSplitPaysASyncPerMatmulForTwiceTheBandwidth) {
+  auto tg = [](const std::string& model, const std::string& hw, const std::string& mode) {
+    const auto r =
+        RunCli({"predict", "--model", model, "--hw", hw, "--devices", "2", "--split-mode", mode, "--format", "json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    const json row = test::Rows(r.out)[0];
+    EXPECT_EQ(row["split_mode"], mode);
+    return std::pair{row["tg_tok_s"]["expected"].get<double>(), row["tg_tok_s"]["bound"].get<double>()};
+  };
+  const auto [p40_layer, p40_layer_bound] = tg("llama-3.1-70b", "nvidia-tesla-p40", "layer");
+  const auto [p40_row, p40_row_bound] = tg("llama-3.1-70b", "nvidia-tesla-p40", "row");
+  EXPECT_GT(p40_row, p40_layer + 1.5);
+  EXPECT_LT(p40_row, 2 * p40_layer);
+  EXPECT_NEAR(p40_row_bound / p40_layer_bound, 2.0, 0.1);  // both GPUs' bandwidth, transfers free
+  // The whole KV cache sits on the main GPU: 70B Q4_K_M on two 24 GB cards fits 16k of context
+  // with the layer split (half the cache each) but spills layers with the row split.
+  auto verdict = [](const std::string& mode) {
+    const auto r = RunCli({"predict", "--model", "llama-3.1-70b", "--hw", "nvidia-rtx-3090", "--devices", "2",
+                           "--split-mode", mode, "--depth", "16000", "--format", "json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return test::Rows(r.out)[0]["verdict"].get<std::string>();
+  };
+  EXPECT_EQ(verdict("layer"), "fits");
+  EXPECT_EQ(verdict("row"), "offload");
+  const auto [small_layer, small_layer_bound] = tg("llama-3.1-8b", "nvidia-rtx-4090", "layer");
+  const auto [small_row, small_row_bound] = tg("llama-3.1-8b", "nvidia-rtx-4090", "row");
+  EXPECT_LT(small_row, small_layer);
+  EXPECT_GT(small_row_bound, small_layer_bound);
+  for (const auto& [args, what] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--split-mode", "row"}, "--devices 2 or more"},
+           {{"--model", "gpt-oss-20b", "--hw", "nvidia-rtx-4090", "--devices", "2", "--split-mode", "row"},
+            "splits only dense weights"},
+           {{"--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--devices", "2", "--runtime", "llama.cpp-vulkan",
+             "--split-mode", "row"},
+            "has no row split"},
+           {{"--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--devices", "2", "--split-mode", "rows"},
+            "expected layer or row"}}) {
+    std::vector<std::string> cmd = {"predict"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    const auto r = RunCli(cmd);
+    EXPECT_EQ(r.code, 1) << what;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  }
+}
+
 TEST(App, ExpertOffloadKeepsAttentionOnTheGpu) {
   auto row = [](const std::vector<std::string>& extra) {
     std::vector<std::string> args = {"predict",         "--model",  "gpt-oss-120b", "--quant",  "mxfp4", "--hw",
