@@ -43,6 +43,17 @@ void CheckRequest(const PredictRequest& r) {
   }
 }
 
+}  // namespace
+
+bool RowSplitFrom(std::string_view mode, std::string_view where) {
+  if (mode != "layer" && mode != "row") {
+    throw catalog::InputError(std::string(where) + ": expected layer or row, got '" + std::string(mode) + "'");
+  }
+  return mode == "row";
+}
+
+namespace {
+
 std::vector<std::shared_ptr<const RuntimeProfile>> RuntimesFor(const catalog::Catalog& cat, const PredictRequest& r,
                                                                const HardwareSpec& hw) {
   std::vector<std::shared_ptr<const RuntimeProfile>> out;

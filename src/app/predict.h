@@ -71,6 +71,10 @@ struct PredictResult {
 PredictResult Predict(const catalog::Catalog& cat, const PredictRequest& request);
 // Predict with the article's scenario filled in where the request leaves models and hardware
 // empty, and the article's claims checked.
+// "layer" or "row" (llama.cpp's --split-mode) as PredictRequest::row_split; InputError naming
+// `where` for anything else.
+bool RowSplitFrom(std::string_view mode, std::string_view where);
+
 PredictResult Compare(const catalog::Catalog& cat, PredictRequest request, const std::string& article_id = "");
 // One scenario, operator by operator.
 struct ExplainResult {

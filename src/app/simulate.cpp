@@ -69,8 +69,8 @@ std::vector<serve::Request> Requests(const SimulateRequest& r) {
 SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req) {
   if (req.model.empty() || req.hardware.empty()) throw catalog::InputError("simulate needs a model and a hardware id");
   const HardwareSpec& hw = cat.Hardware(req.hardware);
-  auto rt =
-      std::make_shared<RuntimeProfile>(req.runtime.empty() ? cat.DefaultRuntimeFor(hw) : cat.Runtime(req.runtime));
+  auto rt = AtVersion(cat, req.runtime.empty() ? cat.DefaultRuntimeFor(hw) : cat.Runtime(req.runtime),
+                      req.runtime_version, "--runtime-version");
   ScenarioBuilder builder(cat);
   const Weights& wt = builder.Resolve(req.model, req.quant.empty() ? DefaultQuant(*rt) : req.quant);
   if (req.pp == 0 || req.pp > 1024) throw catalog::InputError("--pp must be in 1..1024");
@@ -153,6 +153,7 @@ SimulateResult Simulate(const catalog::Catalog& cat, const SimulateRequest& req)
   out.scheduler.frontend_s = oh.frontend_s;
   out.scheduler.request_overhead_s = oh.request_s;
   out.stand_in = StandInKey(profile, *rt, hw);
+  out.factor_notes = FactorNotes(profile, *rt, hw);
   const bool cached = out.scheduler.prefix_caching;
   const double bound_mean_in = cached ? mean_unshared_in : mean_in;
   const uint32_t bound_min_in = std::max<uint32_t>(cached ? min_unshared_in : min_in, 1);
@@ -367,6 +368,7 @@ report::Report SimulateReport(const SimulateResult& r) {
                         ": no single-stream measurements of this runtime on this class; the efficiencies of " +
                         r.stand_in + " stand in (expect a wider error)");
   }
+  rep.notes.insert(rep.notes.end(), r.factor_notes.begin(), r.factor_notes.end());
   const auto& sc = r.scheduler;
   rep.notes.push_back(
       std::string(r.overheads_fitted ? "Overheads fitted to published " + r.runtime + " runs (tokcast calibrate)"

@@ -17,8 +17,9 @@ namespace tokcast::app {
 
 struct SimulateRequest {
   std::string model, hardware;
-  std::string quant;    // empty: the runtime family's usual 4-bit or 16-bit weights
-  std::string runtime;  // empty: the platform's default runtime
+  std::string quant;            // empty: the runtime family's usual 4-bit or 16-bit weights
+  std::string runtime;          // empty: the platform's default runtime
+  std::string runtime_version;  // the runtime's build or release date: its build era ("": current builds)
   uint32_t devices = 1, tp = 1;
   uint32_t ep = 1;                    // expert parallelism: 1, or tp (whole experts per device)
   std::optional<TensorType> kv_type;  // empty: FP8 for FP8/FP4 weights where the runtime does so, else f16
@@ -66,7 +67,8 @@ struct SimulateResult {
   double bound_concurrency = 0;
   // Latency floors: one prefill of the shortest prompt, one decode step alone (at peak).
   double ttft_bound_s = 0, tpot_bound_s = 0;
-  std::string stand_in;  // borrowed calibration group, "" when the runtime has its own
+  std::string stand_in;                   // borrowed calibration group, "" when the runtime has its own
+  std::vector<std::string> factor_notes;  // FactorNotes(): relative speed, build era
   bool per_request = false;
 };
 

@@ -76,10 +76,7 @@ app::PredictRequest Request(const PredictOptions& o) {
   r.quants = SplitList(o.quant, "--quant");
   if (!o.runtime.empty()) r.runtimes = SplitList(o.runtime, "--runtime");
   r.runtime_version = o.runtime_version;
-  if (o.split_mode != "layer" && o.split_mode != "row") {
-    throw catalog::InputError("--split-mode: expected layer or row, got '" + o.split_mode + "'");
-  }
-  r.row_split = o.split_mode == "row";
+  r.row_split = app::RowSplitFrom(o.split_mode, "--split-mode");
   if (!o.memory_gb.empty()) r.memory_gib = ParsePositive(o.memory_gb, "--memory-gb", 1e6);
   r.prompt = ParseIntSweep(o.prompt, "--prompt", 1, 10'000'000);
   r.gen = ParseIntSweep(o.gen, "--gen", 0, 10'000'000);

@@ -31,6 +31,8 @@ Runner RegisterSimulate(CLI::App& app, Context& ctx) {
   app.add_option("--quant", o->r.quant,
                  "Quantization (default: bf16 on servers, q4_k_m on llama.cpp, mlx-4bit on MLX)");
   app.add_option("--runtime", o->r.runtime, "Runtime id (vllm, sglang, trtllm, llama.cpp-*, ollama, mlx)");
+  app.add_option("--runtime-version", o->r.runtime_version,
+                 "The runtime's build (b3622) or release date (2024-08-26): simulates that build era");
   app.add_option("--devices", o->r.devices, "Devices")->capture_default_str();
   app.add_option("--tp", o->r.tp, "Tensor-parallel degree")->capture_default_str();
   app.add_flag("--expert-parallel", o->expert_parallel,

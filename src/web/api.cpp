@@ -218,6 +218,8 @@ app::PredictRequest PredictRequest(const Call& c, const ApiLimits& lim, bool mod
   r.devices = app::ParseU32Sweep(c.Get("devices", "1"), "devices", 1, 1024);
   r.tp = app::ParseU32Sweep(c.Get("tp", "1"), "tp", 1, 1024);
   r.expert_parallel = c.Get("expert_parallel", "0") == "1";
+  r.row_split = app::RowSplitFrom(c.Get("split_mode", "layer"), "split_mode");
+  r.runtime_version = c.Get("runtime_version");
   if (c.Get("kv_type", "auto") != "auto") r.kv_types = app::ParseKvTypes(c.Get("kv_type"), "kv_type");
   if (c.Has("ubatch")) r.ubatch = app::ParseU32Sweep(c.Get("ubatch"), "ubatch", 1, 1'000'000);
   if (c.Has("n_cpu_moe")) r.n_cpu_moe = app::ParseU32Sweep(c.Get("n_cpu_moe"), "n_cpu_moe", 0, 100'000).front();
@@ -248,6 +250,8 @@ const std::vector<std::string> kPredictFields = {"model",
                                                  "batch",
                                                  "devices",
                                                  "tp",
+                                                 "split_mode",
+                                                 "runtime_version",
                                                  "expert_parallel",
                                                  "kv_type",
                                                  "memory_gb",
@@ -270,6 +274,7 @@ report::Report Simulate(const Call& c, const ApiLimits& lim) {
   r.hardware = c.cat->Hardware(c.Need("hw")).id;
   r.quant = c.Get("quant");
   r.runtime = c.Get("runtime");
+  r.runtime_version = c.Get("runtime_version");
   r.devices = app::ParseU32Sweep(c.Get("devices", "1"), "devices", 1, 1024).front();
   r.tp = app::ParseU32Sweep(c.Get("tp", "1"), "tp", 1, 1024).front();
   if (c.Get("expert_parallel", "0") == "1") r.ep = r.tp;
@@ -354,17 +359,18 @@ const std::vector<Endpoint>& Endpoints() {
        },
        true},
       {"explain", "One scenario operator by operator: FLOPs, bytes, time, and what bounds each",
-       With({"model", "quant", "hw", "runtime", "prompt", "gen", "depth", "batch", "devices", "tp", "kv_type",
-             "memory_gb", "file_size"}),
+       With({"model", "quant", "hw", "runtime", "runtime_version", "prompt", "gen", "depth", "batch", "devices", "tp",
+             "split_mode", "kv_type", "memory_gb", "file_size"}),
        [](const Call& c, const ApiLimits& l) {
          return app::ExplainReport(app::Explain(*c.cat, PredictRequest(c, l, false)));
        },
        true},
       {"simulate", "Serving under load, step by step: TTFT, TPOT, ITL percentiles, throughput, goodput",
-       With({"model",           "hw",          "quant",       "runtime",      "devices",  "tp",
-             "expert_parallel", "kv_type",     "memory_gb",   "isl",          "osl",      "request_rate",
-             "burstiness",      "concurrency", "offline",     "num_requests", "duration", "seed",
-             "slo_ttft_ms",     "slo_tpot_ms", "per_request", "file_size"}),
+       With({"model",       "hw",           "quant",           "runtime",    "runtime_version",
+             "devices",     "tp",           "expert_parallel", "kv_type",    "memory_gb",
+             "isl",         "osl",          "request_rate",    "burstiness", "concurrency",
+             "offline",     "num_requests", "duration",        "seed",       "slo_ttft_ms",
+             "slo_tpot_ms", "per_request",  "file_size"}),
        Simulate, true},
       {"plan", "Fleet sizing: replicas, devices and cost for a request rate within TTFT/TPOT SLOs",
        With({"model", "hw", "runtime", "quant", "tp", "request_rate", "isl", "osl", "slo_ttft_ms", "slo_tpot_ms",

@@ -78,6 +78,13 @@ TEST(WebApi, EveryEndpointAnswersWhatTheCliAnswers) {
       Get("/api/v1/predict",
           {{"model", "llama-3.1-8b"}, {"hw", "nvidia-rtx-4090,apple-m4-max-40c"}, {"depth", "0-8k+4k"}}),
       {"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090,apple-m4-max-40c", "--depth", "0-8k+4k"});
+  ExpectSameAsCli(Get("/api/v1/predict", {{"model", "llama-3.1-70b"},
+                                          {"hw", "nvidia-rtx-3090"},
+                                          {"devices", "2"},
+                                          {"split_mode", "row"},
+                                          {"runtime_version", "b3622"}}),
+                  {"predict", "--model", "llama-3.1-70b", "--hw", "nvidia-rtx-3090", "--devices", "2", "--split-mode",
+                   "row", "--runtime-version", "b3622"});
   ExpectSameAsCli(Get("/api/v1/compare"), {"compare"});
   ExpectSameAsCli(Get("/api/v1/explain", {{"model", "llama-3.1-8b"}, {"hw", "nvidia-rtx-4090"}}),
                   {"explain", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090"});
