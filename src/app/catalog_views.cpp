@@ -207,6 +207,13 @@ json QuantJson(const catalog::Catalog& cat, const QuantRecipe& q) {
 }
 
 json RuntimeJson(const RuntimeProfile& r) {
+  std::string by;
+  for (const auto& [on, id] : r.efficiency_like_by) by += (by.empty() ? "" : ", ") + on + ": " + id;
+  std::vector<std::string> eras;
+  for (const auto& e : r.eras) {
+    eras.push_back(e.id + " (before " + FormatIsoDay(e.until) + ": " + e.what + "; priors GEMMs x" +
+                   FormatFixed(e.prior_compute, 2) + ", streaming x" + FormatFixed(e.prior_memory, 2) + ")");
+  }
   return {{"id", r.id},
           {"name", r.name},
           {"engine", r.engine},
@@ -214,6 +221,7 @@ json RuntimeJson(const RuntimeProfile& r) {
           {"vendors", r.vendors},
           {"formats", r.formats},
           {"tensor_parallel", r.tensor_parallel},
+          {"row_split", r.row_split},
           {"flash_attention", r.flash_attention},
           {"paged_kv", r.paged_kv},
           {"continuous_batching", r.continuous_batching},
@@ -226,6 +234,11 @@ json RuntimeJson(const RuntimeProfile& r) {
           {"quantized_precision", std::string(ToString(r.quantized_precision))},
           {"dense_precision", std::string(ToString(r.dense_precision))},
           {"efficiency_like", StrJson(r.efficiency_like)},
+          {"efficiency_like_by", StrJson(by)},
+          {"relative_speed", r.relative_speed ? json("GEMMs x" + FormatFixed(r.relative_speed->compute, 2) +
+                                                     ", streaming x" + FormatFixed(r.relative_speed->memory, 2))
+                                              : json(nullptr)},
+          {"eras", eras},
           {"notes", StrJson(r.notes)},
           {"sources", r.sources}};
 }

@@ -496,6 +496,7 @@ const Schema& ShowRuntime() {
                                 List("vendors", "hardware vendors it runs on"),
                                 List("formats", "weight formats it loads"),
                                 Bool("tensor_parallel", "splits tensors across devices"),
+                                Bool("row_split", "llama.cpp --split-mode row"),
                                 Bool("flash_attention", "flash attention"),
                                 Bool("paged_kv", "paged KV"),
                                 Bool("continuous_batching", "continuous batching"),
@@ -511,6 +512,9 @@ const Schema& ShowRuntime() {
                                 Str("quantized_precision", "GEMM precision for quantized weights"),
                                 Str("dense_precision", "GEMM precision for 16-bit weights"),
                                 Str("efficiency_like", "runtime whose efficiencies stand in"),
+                                Str("efficiency_like_by", "the runtime that stands in, by hardware vendor or class"),
+                                Str("relative_speed", "a wrapper's speed relative to the runtime it wraps (prior)"),
+                                List("eras", "build eras: builds before a date that lacked a change"),
                                 Str("notes", "notes"),
                                 List("sources", "sources")},
                                true);
