@@ -158,6 +158,10 @@ PredictRow PredictOne(const ScenarioBuilder& builder, const Weights& wt, const H
   if (req.profile_path.empty() && !catalog::BuiltinIntervals().kinds.empty())
     row.intervals = &catalog::BuiltinIntervals();
   row.warnings = ScenarioWarnings(*wt.spec, w.depth + w.prompt + w.gen);
+  if (!req.runtime_version.empty() && req.runtime_version != "latest" && rt->eras.empty()) {
+    row.warnings.push_back(rt->id + " declares no build eras (data/runtimes/" + rt->id +
+                           ".toml): --runtime-version changes nothing, this is its current builds");
+  }
   if (const auto& fv = pc.eff.fitted_vendors;
       row.stand_in.empty() && !fv.empty() && std::find(fv.begin(), fv.end(), hw.vendor) == fv.end()) {
     row.warnings.push_back(rt->id + " on " + hw.id + ": its efficiencies were fitted on " + Join(fv) +

@@ -313,6 +313,13 @@ TEST(PerfCli, CalibrateFitsABuildEraOnItsRows) {
       RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090", "--runtime-version", "v1.2"});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("--runtime-version: 'v1.2' is not a version"), std::string::npos) << bad.err;
+  // A runtime without eras says the version changed nothing, rather than ignoring it.
+  const auto metal = RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "apple-m4-max-40c", "--runtime-version",
+                             "2024-03", "--format", "json"});
+  ASSERT_EQ(metal.code, 0) << metal.err;
+  const json warned = test::Rows(metal.out)[0];
+  ASSERT_EQ(warned["warnings"].size(), 1u) << warned.dump();
+  EXPECT_NE(warned["warnings"][0].get<std::string>().find("declares no build eras"), std::string::npos);
 }
 
 TEST(PerfCli, BadMeasurementFilesAreOneLineErrors) {
