@@ -342,10 +342,9 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
   return Decode(base, params, x);
 }
 
-// Rows an entry's factors apply to (an older build's, a wrapper's standing in), by factor key.
-// They are left out of the entries' fit, and fit only their factors on top of it.
-// The first of a row's factors is the one its rows fit (its own era's, or the wrapper's); a
-// wrapper's row of an older era would fit two at once, and fits none ("*").
+// The speed factor a row fits (Calibrate says how): the first of its factors, its own era's or
+// the wrapper's; "" for a row of current builds. The first of a row's factors is the one its rows fit (its own era's,
+// or the wrapper's); a wrapper's row of an older era would fit two at once, and fits none ("*").
 std::string FactorKeyOf(const Scenario& s, const EfficiencyProfile& profile) {
   const auto keys = profile.FactorsFor(*s.rt, *s.hw);
   if (keys.empty()) return "";
@@ -437,7 +436,7 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     }
   }
   for (const auto& [key, rows] : by_factor) profile.factors.erase(key);
-  auto fit_group = [&](const std::string& key, const Rows& rows, const EfficiencyProfile& from_profile) {
+  for (const auto& [key, rows] : groups) {
     const auto types = QuantTypes(rows);
     // A group starts from its own entry, else its class's prior, else the default prior: never
     // from another group's fit.
@@ -445,7 +444,7 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     const std::string cls = slash == std::string::npos ? "" : key.substr(slash + 1);
     const Efficiency* from = nullptr;
     for (const std::string& k : {key, "default/" + cls, std::string("default")}) {
-      if (auto it = from_profile.entries.find(k); it != from_profile.entries.end()) {
+      if (auto it = start.entries.find(k); it != start.entries.end()) {
         from = &it->second;
         break;
       }
@@ -459,8 +458,7 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     for (const Scenario* s : rows) vendors.insert(s->hw->vendor);
     fitted.fitted_vendors.assign(vendors.begin(), vendors.end());
     profile.entries[key] = std::move(fitted);
-  };
-  for (const auto& [key, rows] : groups) fit_group(key, rows, start);
+  }
   FitFactors(by_factor, profile);
   size_t fitted_rows = 0, factor_rows = 0;
   for (const auto& group : groups) fitted_rows += group.second.size();
@@ -468,7 +466,7 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
   profile.notes.push_back("fitted on " + std::to_string(fitted_rows) + " rows in " + std::to_string(groups.size()) +
                           " runtime x hardware-class groups");
   if (!by_factor.empty()) {
-    profile.notes.push_back("speed factors (older build eras, wrappers) fitted jointly, on " +
+    profile.notes.push_back("speed factors (older build eras, wrappers) fitted on top of the entries, on " +
                             std::to_string(factor_rows) + " rows for " + std::to_string(by_factor.size()) + " keys");
   }
   return profile;
