@@ -214,6 +214,15 @@ json RuntimeJson(const RuntimeProfile& r) {
     eras.push_back(e.id + " (before " + FormatIsoDay(e.until) + ": " + e.what + "; priors GEMMs x" +
                    FormatFixed(e.prior_compute, 2) + ", streaming x" + FormatFixed(e.prior_memory, 2) + ")");
   }
+  std::string kernels;
+  if (r.kernels.Stated()) {
+    const DecodeKernels& k = r.kernels;
+    kernels = "matrix-vector up to " + std::to_string(k.matvec_max_tokens) + " tokens, GEMM tiles of " +
+              std::to_string(std::max<uint32_t>(k.gemm_tile_tokens, 1)) + " token columns above; MoE experts " +
+              (k.moe_gemm_min_tokens > 1 ? "per token and expert below " + std::to_string(k.moe_gemm_min_tokens) +
+                                               " tokens, grouped GEMMs from there"
+                                         : "as grouped GEMMs");
+  }
   return {{"id", r.id},
           {"name", r.name},
           {"engine", r.engine},
@@ -231,6 +240,8 @@ json RuntimeJson(const RuntimeProfile& r) {
           {"device_memory_fraction", r.device_memory_fraction},
           {"ubatch_tokens", r.ubatch_tokens},
           {"max_batch", r.max_batch},
+          {"decode_kernels", StrJson(kernels)},
+          {"decode_kernel_sources", r.kernels.sources},
           {"quantized_precision", std::string(ToString(r.quantized_precision))},
           {"dense_precision", std::string(ToString(r.dense_precision))},
           {"efficiency_like", StrJson(r.efficiency_like)},

@@ -525,6 +525,7 @@ report::Report CalibrateReport(const CalibrateResult& r) {
                         {"layer_overhead_s", e.layer_overhead_s},
                         {"multi_die_memory", e.multi_die_memory},
                         {"moe_tokens_half", e.moe_tokens_half},
+                        {"gemm_tokens_half", e.gemm_tokens_half},
                         {"moe_layer_overhead_s", e.moe_layer_overhead_s},
                         {"host_memory", e.host_memory},
                         {"host_compute", e.host_compute},

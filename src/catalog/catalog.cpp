@@ -50,6 +50,14 @@ class Entity {
   std::optional<double> OptNum(std::string_view key) const {
     return Has(key) ? std::optional<double>(Num(key)) : std::nullopt;
   }
+  // A whole number in [0, max], else a one-line error naming the key.
+  uint32_t CountOr(std::string_view key, uint32_t fallback, uint32_t max) const {
+    if (!Has(key)) return fallback;
+    const double v = Num(key);
+    if (!(v >= 0 && v <= max && v == std::floor(v)))
+      Fail(key, "a whole number in 0.." + std::to_string(max), std::to_string(v));
+    return static_cast<uint32_t>(v);
+  }
   bool BoolOr(std::string_view key, bool fallback) const {
     auto v = At(key);
     if (!v) return fallback;
@@ -286,6 +294,10 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   r.formats = e.StrList("support.formats");
   r.tensor_parallel = e.BoolOr("support.tensor_parallel", false);
   r.row_split = e.BoolOr("support.row_split", false);
+  r.kernels.matvec_max_tokens = e.CountOr("kernels.matvec_max_tokens", 0, 4096);
+  r.kernels.gemm_tile_tokens = e.CountOr("kernels.gemm_tile_tokens", 0, 4096);
+  r.kernels.moe_gemm_min_tokens = e.CountOr("kernels.moe_gemm_min_tokens", 0, 4096);
+  r.kernels.sources = e.StrList("kernels.sources");
   auto& sc = r.scheduler;
   sc.policy = e.StrOr("scheduler.policy", r.continuous_batching ? "continuous" : "slots");
   if (sc.policy != "continuous" && sc.policy != "slots") e.Fail("scheduler.policy", "continuous or slots", sc.policy);

@@ -247,6 +247,7 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
     num("decode_compute", eff.decode_compute, 1e-3, 1);
     num("alu_per_gemm_flop", eff.alu_per_gemm_flop, 0, 100);
     num("moe_tokens_half", eff.moe_tokens_half, 0, 1e6);
+    num("gemm_tokens_half", eff.gemm_tokens_half, 0, 1e6);
     num("moe_layer_overhead_s", eff.moe_layer_overhead_s, 0, 1);
     num("multi_die_memory", eff.multi_die_memory, 1e-3, 1);
     num("layer_overhead_s", eff.layer_overhead_s, 0, 1);
@@ -337,6 +338,7 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
     os << "decode_compute = " << num(e.decode_compute) << '\n';
     os << "alu_per_gemm_flop = " << num(e.alu_per_gemm_flop) << '\n';
     os << "moe_tokens_half = " << num(e.moe_tokens_half) << '\n';
+    os << "gemm_tokens_half = " << num(e.gemm_tokens_half) << '\n';
     os << "moe_layer_overhead_s = " << num(e.moe_layer_overhead_s) << '\n';
     os << "multi_die_memory = " << num(e.multi_die_memory) << '\n';
     os << "layer_overhead_s = " << num(e.layer_overhead_s) << '\n';

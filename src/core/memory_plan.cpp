@@ -66,6 +66,10 @@ std::optional<std::string> Validate(const RuntimeProfile& rt) {
     return "memory.device_memory_fraction must be in (0, 1]";
   }
   if (rt.ubatch_tokens == 0 || rt.ubatch_tokens > 1'000'000) return "memory.ubatch_tokens must be in 1..1000000";
+  const DecodeKernels& k = rt.kernels;
+  if (!k.Stated() && (k.gemm_tile_tokens > 0 || k.moe_gemm_min_tokens > 0)) {
+    return "kernels.gemm_tile_tokens and moe_gemm_min_tokens need kernels.matvec_max_tokens";
+  }
   auto factor_ok = [](double f) { return f > 0.05 && f <= 2; };
   for (size_t i = 0; i < rt.eras.size(); ++i) {
     const auto& e = rt.eras[i];

@@ -106,21 +106,32 @@ struct OpWork {
   double fixed_s = 0;        // time beyond the roofline and the launches (per count)
 };
 
-void AddOp(Acc& acc, const Machine& m, const OpWork& w) {
-  const char* name = w.name;
-  const double count = w.count, flops = w.flops, bytes = w.bytes, kernels = w.kernels, dequant_flops = w.dequant_flops,
-               compute_peak = w.compute_peak, compute_eff = w.compute_eff, alu_flops = w.alu_flops;
-  if (count <= 0) return;
-  const double peak = compute_peak > 0 ? compute_peak : m.peak_flops;
-  const double ec = compute_eff > 0 ? compute_eff : m.eff_compute;
-  const double tc = flops * count / (peak * ec) + alu_flops * count / m.alu_flops;
-  const double tm = bytes * count / (m.bandwidth * m.eff_memory);
+// An operator's time on a machine, in its parts.
+struct OpTime {
+  double compute = 0, memory = 0, dequant = 0, overhead = 0;
+  double Total() const { return std::max(compute, memory) + dequant + overhead; }
+};
+
+OpTime TimeOf(const Machine& m, const OpWork& w) {
+  const double count = w.count;
+  const double peak = w.compute_peak > 0 ? w.compute_peak : m.peak_flops;
+  const double ec = w.compute_eff > 0 ? w.compute_eff : m.eff_compute;
+  OpTime t;
+  t.compute = w.flops * count / (peak * ec) + w.alu_flops * count / m.alu_flops;
+  t.memory = w.bytes * count / (m.bandwidth * m.eff_memory);
   // Matrix-vector work per weight (unpacking, scaling, the dot products), in FLOP-equivalents
   // at the GEMM peak of the weights' precision: on Apple M5 the neural accelerators raise it.
   // (The host CPU's own unpacking cost is part of its calibrated bandwidth efficiency.)
-  const double tdq = m.host ? 0.0 : dequant_flops * count / m.peak_flops;
-  const double to = kernels * count * m.overhead_per_kernel_s + w.fixed_s * count;
-  const double t = std::max(tc, tm) + tdq + to;
+  t.dequant = m.host ? 0.0 : w.dequant_flops * count / m.peak_flops;
+  t.overhead = w.kernels * count * m.overhead_per_kernel_s + w.fixed_s * count;
+  return t;
+}
+
+void AddOp(Acc& acc, const Machine& m, const OpWork& w) {
+  if (w.count <= 0) return;
+  const OpTime ot = TimeOf(m, w);
+  const double tc = ot.compute, tm = ot.memory, tdq = ot.dequant, to = ot.overhead;
+  const double t = ot.Total();
   (m.host ? acc.host_compute_s : acc.dev_compute_s) += tc + tdq;
   (m.host ? acc.host_memory_s : acc.dev_memory_s) += tm;
   acc.r.time_s += t;
@@ -132,7 +143,7 @@ void AddOp(Acc& acc, const Machine& m, const OpWork& w) {
   else
     acc.r.memory_s += tm + tdq;
   if (acc.ops) {
-    acc.ops->push_back({acc.phase, m.where, name, count, flops * count, bytes * count, t,
+    acc.ops->push_back({acc.phase, m.where, w.name, w.count, w.flops * w.count, w.bytes * w.count, t,
                         to > std::max(tc, tm) ? "overhead" : (tc >= tm ? "compute" : "memory"), acc.pass});
   }
 }
@@ -196,11 +207,34 @@ struct PassEnv {
   double link_bw = 0, link_eff = 1;
   double ep = 1;  // expert-parallel degree (the bound takes perfect balance)
   bool fa = true;
+  // GEMM work per token column actually computed: the runtime's tiles pad the columns of a
+  // small decode step (1 elsewhere, and in the bound, which a kernel without padding could reach).
+  double pad = 1;
+  // Decode steps of a runtime that states its kernels: the experts run as one matrix-vector
+  // product per token and chosen expert (below moe_gemm_min_tokens), or as grouped GEMMs.
+  bool experts_per_token = false, experts_gemm = false;
 };
 
 // The device and the host as the roofline sees them in this pass.
+// Which matmul kernels a pass runs: tiled GEMMs in prefill, and in decode steps past the
+// runtime's matrix-vector kernels; matrix-vector kernels otherwise (every decode step of a
+// runtime that does not state its kernels).
+bool GemmPass(const RuntimeProfile& rt, bool prefill, double tokens) {
+  return prefill || (rt.kernels.Stated() && tokens > rt.kernels.matvec_max_tokens);
+}
+
 std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
-                                     bool prefill) {
+                                     const Pass& pass) {
+  const bool prefill = pass.prefill;
+  const bool gemm = GemmPass(c.rt, prefill, pass.tokens);
+  // Too few token columns leave a GEMM's machine part idle (the bound takes it full): its output
+  // tiles, padded columns included, are what occupy the cores. Decode steps only: a prefill
+  // GEMM's efficiency is fitted at the sizes its passes have (hundreds of tokens); a fit of the
+  // loss on prefill rows, all at those sizes, only moved the few-row groups' fits elsewhere
+  // (DGX Spark prefill held out went from 17% to 33%).
+  const double tile = std::max<uint32_t>(c.rt.kernels.gemm_tile_tokens, 1);
+  const double columns = std::ceil(pass.tokens / tile) * tile;
+  const double fill = bound || prefill || eff.gemm_tokens_half <= 0 ? 1.0 : columns / (columns + eff.gemm_tokens_half);
   const PreparedModel& pm = c.model;
   // Row split spreads the matmuls and their weights over the devices like tensor parallelism;
   // attention stays on the main device (its peak is one device's; EvalPass scales the KV bytes).
@@ -216,16 +250,17 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
   const double gemm_peak = std::max(c.hw.PeakFlops(prec).value_or(fp32_peak), fp32_peak);
   const double attn_peak = std::max(c.hw.PeakFlops(c.rt.dense_precision).value_or(fp32_peak), fp32_peak);
   const bool is_cpu = c.hw.hw_class == HardwareClass::kCpu;
-  Machine dev{"device",
-              gemm_peak * tp,
-              fp32_peak * tp,
-              attn_peak * tp / row,
-              c.hw.bandwidth_bytes_per_s * tp,
-              bound ? 1.0 : (!prefill ? eff.decode_compute : (DenseGemm(pm, c.hw) ? eff.dense_compute : eff.compute)),
-              bound ? 1.0 : eff.memory * (c.hw.dies > 1 ? eff.multi_die_memory : 1.0),
-              bound ? 1.0 : eff.attention,
-              bound ? 0.0 : eff.layer_overhead_s / 8.0,
-              is_cpu};
+  Machine dev{
+      "device",
+      gemm_peak * tp,
+      fp32_peak * tp,
+      attn_peak * tp / row,
+      c.hw.bandwidth_bytes_per_s * tp,
+      bound ? 1.0 : (!gemm ? eff.decode_compute : (DenseGemm(pm, c.hw) ? eff.dense_compute : eff.compute) * fill),
+      bound ? 1.0 : eff.memory * (c.hw.dies > 1 ? eff.multi_die_memory : 1.0),
+      bound ? 1.0 : eff.attention,
+      bound ? 0.0 : eff.layer_overhead_s / 8.0,
+      is_cpu};
   const double host_flops = c.hw.host_cpu_flops_per_s.value_or(1e12);
   Machine host{"host",
                host_flops,
@@ -248,7 +283,7 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
                 const Machine* experts_host = nullptr) {
   const PreparedModel& pm = e.c.model;
   const ModelSpec& s = *pm.spec;
-  const double T = e.T, hidden = e.hidden, heads = e.heads, dq = e.dq_scale, alu = e.alu;
+  const double T = e.T, hidden = e.hidden, heads = e.heads, dq = e.dq_scale, alu = e.alu, pad = e.pad;
   const Efficiency& eff = e.eff;
   const size_t C = pm.classes.size();
   for (size_t ci = 0; ci < C; ++ci) {
@@ -266,11 +301,11 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
       AddOp(acc, m,
             {.name = "attn_proj",
              .count = k,
-             .flops = 2.0 * T * lc.attn.params,
+             .flops = 2.0 * T * pad * lc.attn.params,
              .bytes = lc.attn.bytes,
              .kernels = 4,
              .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.attn, eff, 1.0) : 0.0),
-             .alu_flops = alu * 2.0 * T * lc.attn.params});
+             .alu_flops = alu * 2.0 * T * pad * lc.attn.params});
     }
     if (lc.mixer == MixerKind::kAttention) {
       const double ctx_sum = lc.local ? e.pass.ctx_sum_local : e.pass.ctx_sum_full;
@@ -313,25 +348,46 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
              .bytes = lc.router.bytes,
              .kernels = 3,
              .fixed_s = e.bound ? 0.0 : eff.moe_layer_overhead_s});
-      // Few tokens per expert make small, inefficient GEMMs in prefill. Decode steps run the
-      // experts as matrix-vector kernels over their few tokens (llama.cpp's mmvq; a serving
+      // Few tokens per expert make small, inefficient GEMMs in prefill, and in the decode steps
+      // of a runtime that states its grouped kernel's threshold (DecodeKernels). Other decode
+      // steps run the experts as matrix-vector kernels over their few tokens (a serving
       // engine's grouped GEMM): no tile waste, so a batched step is never slower than its
       // tokens decoded one by one.
       const double per_expert = T * kk / E;
-      const double small_gemm = e.bound || !e.pass.prefill ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
+      const bool grouped = e.pass.prefill || e.experts_gemm;
+      const double small_gemm = e.bound || !grouped ? 1.0 : per_expert / (per_expert + eff.moe_tokens_half);
       const double expert_flops = 2.0 * T * kk / E * lc.experts.params * ep.flops_factor;
       const bool copied = experts_host && e.pass.prefill && T >= 32;
       const Machine& em = experts_host && !copied ? *experts_host : m;
-      AddOp(acc, em,
-            {.name = experts_host ? "moe_experts_host" : "moe_experts",
-             .count = k,
-             .flops = expert_flops,
-             .bytes = lc.experts.bytes * ep_bytes_fraction,
-             .kernels = 3,
-             .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.experts, eff, ep_bytes_fraction) : 0.0),
-             .compute_peak = em.peak_flops,
-             .compute_eff = em.eff_compute * (T > 1 ? small_gemm : 1.0),
-             .alu_flops = alu * expert_flops});
+      // One matrix-vector product per token and chosen expert reads that expert's weights each
+      // time (llama.cpp's mul_mv_id below its grouped kernel's threshold), and unpacks them each time.
+      auto experts = [&](bool per_token) {
+        const double read_fraction = per_token ? T * kk / E : ep_bytes_fraction;
+        double expert_eff = em.eff_compute * (T > 1 ? small_gemm : 1.0);
+        if (per_token) {
+          expert_eff = eff.decode_compute;
+        } else if (!em.host && e.experts_gemm) {
+          expert_eff = (DenseGemm(e.c.model, e.c.hw) ? eff.dense_compute : eff.compute) * small_gemm;
+        }
+        return OpWork{.name = experts_host ? "moe_experts_host" : "moe_experts",
+                      .count = k,
+                      .flops = expert_flops,
+                      .bytes = lc.experts.bytes * read_fraction,
+                      .kernels = 3,
+                      .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.experts, eff, read_fraction) : 0.0),
+                      .compute_peak = em.peak_flops,
+                      .compute_eff = expert_eff,
+                      .alu_flops = alu * expert_flops};
+      };
+      OpWork expert_work = experts(e.experts_per_token && !em.host);
+      // The runtime switches to its grouped kernel where it stops losing to the per-token one,
+      // so a grouped step never costs more than the per-token kernels would (which are never
+      // slower than the same tokens decoded one by one).
+      if (!em.host && e.experts_gemm) {
+        const OpWork per_token = experts(true);
+        if (TimeOf(em, per_token).Total() < TimeOf(em, expert_work).Total()) expert_work = per_token;
+      }
+      AddOp(acc, em, expert_work);
       if (copied) {  // every expert of the layer crosses the link, once per pass
         AddTransfer(acc, {.name = "experts_over_host_link",
                           .bytes = lc.experts.bytes,
@@ -350,21 +406,21 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
         AddOp(acc, m,
               {.name = "moe_shared",
                .count = k,
-               .flops = 2.0 * T * lc.shared.params,
+               .flops = 2.0 * T * pad * lc.shared.params,
                .bytes = lc.shared.bytes,
                .kernels = 3,
                .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.shared, eff, 1.0) : 0.0),
-               .alu_flops = alu * 2.0 * T * lc.shared.params});
+               .alu_flops = alu * 2.0 * T * pad * lc.shared.params});
       }
     } else if (lc.has_ffn) {  // (Nemotron-H's mixer-only layers have none)
       AddOp(acc, m,
             {.name = "ffn",
              .count = k,
-             .flops = 2.0 * T * lc.ffn.params,
+             .flops = 2.0 * T * pad * lc.ffn.params,
              .bytes = lc.ffn.bytes,
              .kernels = 3,
              .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.ffn, eff, 1.0) : 0.0),
-             .alu_flops = alu * 2.0 * T * lc.ffn.params});
+             .alu_flops = alu * 2.0 * T * pad * lc.ffn.params});
     }
     if (streamed) {
       double w_bytes = lc.attn.bytes + lc.ffn.bytes + lc.shared.bytes + lc.router.bytes;
@@ -384,7 +440,7 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   const uint32_t first_dev = L - std::min(c.plan.layers_on_device, L);
   const double tp = std::max<uint32_t>(w.tp, 1);
   const double T = pass.tokens;
-  const auto [dev, host] = Machines(c, w, eff, bound, pass.prefill);
+  const auto [dev, host] = Machines(c, w, eff, bound, pass);
   PassEnv e{c, eff, pass, bound};
   e.T = T;
   e.hidden = s.hidden;
@@ -408,6 +464,14 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   e.link_eff = bound ? 1.0 : eff.link;
   e.fa = c.rt.flash_attention;
   e.ep = std::max<uint32_t>(w.ep, 1);
+  const DecodeKernels& kn = c.rt.kernels;
+  if (!bound && kn.gemm_tile_tokens > 1 && GemmPass(c.rt, pass.prefill, T)) {
+    e.pad = std::ceil(T / kn.gemm_tile_tokens) * kn.gemm_tile_tokens / T;
+  }
+  if (!bound && kn.Stated() && !pass.prefill && T > 1 && e.ep <= 1) {
+    e.experts_per_token = T < kn.moe_gemm_min_tokens;
+    e.experts_gemm = !e.experts_per_token;
+  }
 
   // Layers not on the device: llama.cpp runs them on the host CPU, except large prefill
   // passes whose matmuls it moves to the GPU by streaming the weights over the link;

@@ -30,8 +30,14 @@ struct Efficiency {
   // achieved / peak on GEMMs with 16-bit weights, or FP8/FP4 weights the tensor cores take as
   // they are (cuBLAS-style kernels): another kernel family, fitted apart.
   double dense_compute = 0.5;
-  double attention = 0.5;       // achieved / peak on the attention core
-  double decode_compute = 0.3;  // achieved / peak on the small-batch matmuls of batched decode
+  double attention = 0.5;  // achieved / peak on the attention core
+  // achieved / peak on the small-batch matmuls of batched decode: matrix-vector kernels over a
+  // few token columns where the runtime states its kernels (DecodeKernels), else all of them.
+  double decode_compute = 0.3;
+  // A GEMM over N token columns (padded to the runtime's tiles) runs at N / (N +
+  // gemm_tokens_half) of its prefill efficiency (too few output tiles to fill the machine):
+  // decode steps past the matrix-vector kernels. 0: no such loss.
+  double gemm_tokens_half = 0;
   // Quantized GEMMs (llama.cpp MMQ) also spend vector-ALU work per multiply-add unpacking and
   // scaling blocks: FP32-unit FLOPs per GEMM FLOP (0 for 16-bit weights).
   double alu_per_gemm_flop = 0.0;

@@ -73,6 +73,21 @@ struct RelativeSpeed {
   std::vector<std::string> sources;
 };
 
+// How the runtime's matmul kernels change with the tokens of a decode step (its dispatch rules):
+// matrix-vector kernels up to `matvec_max_tokens` columns (weights streamed once, the dot
+// products on the vector ALUs), tiled GEMMs above, whose column count is padded to
+// `gemm_tile_tokens`; MoE experts run one matrix-vector product per token and chosen expert
+// (each reads that expert's weights) below `moe_gemm_min_tokens`, and grouped GEMMs over the
+// distinct experts from there. All 0: not stated (every batched decode step as one
+// small-batch matmul at the entry's decode_compute).
+struct DecodeKernels {
+  uint32_t matvec_max_tokens = 0;
+  uint32_t gemm_tile_tokens = 0;
+  uint32_t moe_gemm_min_tokens = 0;
+  std::vector<std::string> sources;
+  bool Stated() const { return matvec_max_tokens > 0; }
+};
+
 struct RuntimeProfile {
   std::string id;
   std::string name;
@@ -104,6 +119,7 @@ struct RuntimeProfile {
   bool tensor_parallel = false;
   bool row_split = false;  // llama.cpp --split-mode row (CUDA and HIP backends)
   SchedulerDefaults scheduler;
+  DecodeKernels kernels;
   std::string efficiency_like;  // runtime whose calibrated efficiencies stand in for this one
   // Per hardware vendor ("Apple") or class ("cpu", checked first): the runtime that stands in on
   // it (Ollama runs llama.cpp's Metal backend on a Mac, CUDA on NVIDIA); else efficiency_like.

@@ -282,7 +282,11 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
   if (multi_die && decode) {
     params.push_back({Param::kFraction, 0.9, [](Efficiency& e) -> double& { return e.multi_die_memory; }});
   }
-  if (batched) params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
+  if (batched) {
+    params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
+    // Only batched decode steps run GEMMs over few token columns (prefill passes have hundreds).
+    params.push_back({Param::kPositive, 32, [](Efficiency& e) -> double& { return e.gemm_tokens_half; }});
+  }
   return params;
 }
 
@@ -392,7 +396,7 @@ void FitFactors(const std::map<std::string, Rows>& by_key, EfficiencyProfile& pr
         err += static_cast<double>(rows.size()) * std::fabs(std::log(r.predicted / r.measured)) /
                (static_cast<double>(per_kind.size()) * static_cast<double>(per_kind.at(s->kind)));
       }
-      auto pull = [](double f, double p) { return kFactorPriorWeight * std::pow(std::log(f / p), 2); };
+      auto pull = [](double v, double p) { return kFactorPriorWeight * std::pow(std::log(v / p), 2); };
       return err + pull(trial.compute, prior.compute) + pull(trial.memory, prior.memory);
     };
     for (int round = 0; round < 2; ++round) {

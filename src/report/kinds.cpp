@@ -300,6 +300,7 @@ const Schema& Calibrate() {
        Num("layer_overhead_s", "s", "per layer per forward pass").Header("layer overhead us").Scale(1e6).Decimals(1),
        Wide(Num("multi_die_memory", "", "multi-die bandwidth share").Decimals(3)),
        Wide(Num("moe_tokens_half", "tokens", "tokens per expert at half GEMM efficiency").Decimals(1)),
+       Wide(Num("gemm_tokens_half", "tokens", "token columns at half GEMM efficiency").Decimals(1)),
        Wide(Num("moe_layer_overhead_s", "s", "per MoE layer per forward pass: routing, gathers, launches")
                 .Header("moe overhead us")
                 .Scale(1e6)
@@ -509,6 +510,8 @@ const Schema& ShowRuntime() {
                                 Num("device_memory_fraction", "", "device memory share"),
                                 Int("ubatch_tokens", "tokens", "prefill tokens per pass"),
                                 Int("max_batch", "sequences", "scheduler limit"),
+                                Str("decode_kernels", "matmul kernels by tokens per decode step"),
+                                List("decode_kernel_sources", "sources of the kernel dispatch rules"),
                                 Str("quantized_precision", "GEMM precision for quantized weights"),
                                 Str("dense_precision", "GEMM precision for 16-bit weights"),
                                 Str("efficiency_like", "runtime whose efficiencies stand in"),

@@ -1,6 +1,8 @@
 // The performance model against hand-derived numbers. Most checks use the BOUND (every
 // efficiency 1, no overhead), which is plain physics: bytes / bandwidth and FLOPs / peak.
 #include <cmath>
+#include <initializer_list>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -40,6 +42,24 @@ struct Scene {
   }
   Prediction Run(const PerfWorkload& w, bool ops = false) const {
     return Predict(PerfContext{pm, hw, rt, plan, eff}, w, {}, ops);
+  }
+  // One decode step of `batch` sequences (a short context), replanned for them.
+  Prediction RunDecodeStep(uint32_t batch, bool ops = false) {
+    PerfWorkload w;
+    w.prompt = 1;
+    w.gen = 1;
+    w.batch = batch;
+    Replan(64, batch);
+    return Run(w, ops);
+  }
+  // What the decode ops named `names` sum to (flops or bytes).
+  double DecodeOpSum(uint32_t batch, std::initializer_list<std::string_view> names, double OpCost::*field) {
+    double sum = 0;
+    for (const auto& op : RunDecodeStep(batch, true).ops) {
+      if (op.phase != "decode") continue;
+      for (auto n : names) sum += op.name == n ? op.*field : 0.0;
+    }
+    return sum;
   }
   // Bytes of every weight except the token embedding (decode reads one row of it).
   double WeightBytesRead() const {
@@ -177,6 +197,51 @@ TEST(PerfModel, BatchedMoeDecodeIsNeverSlowerThanOneByOne) {
     EXPECT_GE(p.tg_batch_tok_s, one);
     EXPECT_LE(p.tg_batch_tok_s, p.tg_batch_tok_s_bound);
   }
+}
+
+TEST(PerfModel, BatchedDecodeFollowsTheRuntimesKernels) {
+  // llama.cpp's Metal backend: matrix-vector kernels up to 8 tokens a step, then mul_mm in tiles
+  // of 32 token columns. A step of 16 computes the tiles of 32; 9 tokens cost as many tiles as 32.
+  Scene s("qwen2.5-coder-7b", "q8_0", "apple-m2-ultra-76c", "llama.cpp-metal");
+  ASSERT_TRUE(s.rt.kernels.Stated());
+  ASSERT_EQ(s.rt.kernels.matvec_max_tokens, 8u);
+  ASSERT_EQ(s.rt.kernels.gemm_tile_tokens, 32u);
+  s.eff.decode_compute = 0.15;
+  s.eff.compute = 0.7;
+  s.eff.gemm_tokens_half = 32;
+  auto step = [&](uint32_t b) { return b / s.RunDecodeStep(b).tg_batch_tok_s; };
+  auto gemm_flops = [&](uint32_t b) { return s.DecodeOpSum(b, {"ffn", "attn_proj"}, &OpCost::flops); };
+  // Padded columns: 9 and 16 tokens do the GEMM work of 32, 8 tokens their own.
+  EXPECT_NEAR(gemm_flops(9) / gemm_flops(32), 1.0, 1e-12);
+  EXPECT_NEAR(gemm_flops(16) / gemm_flops(32), 1.0, 1e-12);
+  EXPECT_NEAR(gemm_flops(8) / gemm_flops(32), 8.0 / 32.0, 1e-12);
+  // With the GEMM compute-bound, 16 and 32 tokens take nearly the same step (attention and the
+  // LM head grow with the tokens); 32 tokens decode nearly twice as fast per token.
+  EXPECT_NEAR(step(16) / step(32), 1.0, 0.1);
+  // The kernel switch after 8 tokens: a step of 9 is slower per token than a step of 8 (the
+  // trough people see between the two regimes), but never slower than 9 steps of one.
+  EXPECT_GT(step(9) / 9, step(8) / 8);
+  EXPECT_LT(step(9), 9 * step(1));
+  // The bound pads nothing and takes no kernel's losses: a kernel without tiles could reach it.
+  const Prediction stated = s.RunDecodeStep(16);
+  // A runtime that states no kernels: one small-batch efficiency for every batched step.
+  s.rt.kernels = {};
+  EXPECT_DOUBLE_EQ(s.RunDecodeStep(16).tg_batch_tok_s_bound, stated.tg_batch_tok_s_bound);
+  EXPECT_NE(s.RunDecodeStep(16).tg_batch_tok_s, stated.tg_batch_tok_s);
+  EXPECT_NEAR(gemm_flops(16) / gemm_flops(32), 0.5, 1e-12);
+}
+
+TEST(PerfModel, FewTokensReadTheirExpertsOncePerTokenOnMetal) {
+  // Below 32 tokens llama.cpp's Metal backend runs mul_mv_id: every token reads each of its
+  // chosen experts (gpt-oss-20b: 4 of 32), so 16 tokens read twice the experts' bytes; from 32
+  // tokens the grouped mul_mm_id reads each distinct expert once.
+  Scene s("gpt-oss-20b", "mxfp4", "apple-m2-ultra-76c", "llama.cpp-metal");
+  auto expert_bytes = [&](uint32_t b) { return s.DecodeOpSum(b, {"moe_experts"}, &OpCost::bytes); };
+  const double one = expert_bytes(1);
+  EXPECT_NEAR(expert_bytes(16) / one, 16.0, 1e-9);
+  const double distinct32 = DistinctExperts(32, 4, 32) / 4;  // in units of one token's experts
+  EXPECT_NEAR(expert_bytes(32) / one, distinct32, 1e-9);
+  EXPECT_LT(expert_bytes(32), expert_bytes(16));
 }
 
 TEST(PerfModel, LlamaCppPrefillsMlaInTheAbsorbedForm) {
