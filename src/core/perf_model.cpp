@@ -90,6 +90,10 @@ struct Machine {  // what one side of the computation runs on
   double eff_compute, eff_memory, eff_attention;
   double overhead_per_kernel_s;
   bool host;
+  // The rate matmuls run at when an op names none: the GEMM peak, or the vector ALUs' (FP32)
+  // rate in the matrix-vector kernels of a runtime that states its kernels (mmvq, mul_mv do
+  // their dot products on the SIMD units, not the tensor cores). 0: peak_flops.
+  double matmul_flops = 0;
 };
 
 // The work one operator declares, per layer (or per call) it covers.
@@ -114,7 +118,7 @@ struct OpTime {
 
 OpTime TimeOf(const Machine& m, const OpWork& w) {
   const double count = w.count;
-  const double peak = w.compute_peak > 0 ? w.compute_peak : m.peak_flops;
+  const double peak = w.compute_peak > 0 ? w.compute_peak : (m.matmul_flops > 0 ? m.matmul_flops : m.peak_flops);
   const double ec = w.compute_eff > 0 ? w.compute_eff : m.eff_compute;
   OpTime t;
   t.compute = w.flops * count / (peak * ec) + w.alu_flops * count / m.alu_flops;
@@ -216,11 +220,11 @@ struct PassEnv {
 };
 
 // The device and the host as the roofline sees them in this pass.
-// Which matmul kernels a pass runs: tiled GEMMs in prefill, and in decode steps past the
-// runtime's matrix-vector kernels; matrix-vector kernels otherwise (every decode step of a
-// runtime that does not state its kernels).
+// Which matmul kernels a pass runs. A runtime that states its kernels picks them by the tokens
+// in the pass, prefill or decode (llama-bench -ub 4 prefills through the matrix-vector kernels);
+// otherwise tiled GEMMs in prefill and one small-batch kind in every decode step.
 bool GemmPass(const RuntimeProfile& rt, bool prefill, double tokens) {
-  return prefill || (rt.kernels.Stated() && tokens > rt.kernels.matvec_max_tokens);
+  return rt.kernels.Stated() ? tokens > rt.kernels.matvec_max_tokens : prefill;
 }
 
 std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
@@ -228,13 +232,14 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
   const bool prefill = pass.prefill;
   const bool gemm = GemmPass(c.rt, prefill, pass.tokens);
   // Too few token columns leave a GEMM's machine part idle (the bound takes it full): its output
-  // tiles, padded columns included, are what occupy the cores. Decode steps only: a prefill
-  // GEMM's efficiency is fitted at the sizes its passes have (hundreds of tokens); a fit of the
-  // loss on prefill rows, all at those sizes, only moved the few-row groups' fits elsewhere
-  // (DGX Spark prefill held out went from 17% to 33%).
+  // tiles, padded columns included, are what occupy the cores, and once there are enough of
+  // them more change nothing: N^2 / (N^2 + half^2). Decode steps only: a fit of it on prefill
+  // passes too (~1 at their hundreds of tokens, yet not exactly 1) moved the few-row groups'
+  // fits to other minima (DGX Spark prefill held out went from 17% to 22-33%).
   const double tile = std::max<uint32_t>(c.rt.kernels.gemm_tile_tokens, 1);
   const double columns = std::ceil(pass.tokens / tile) * tile;
-  const double fill = bound || prefill || eff.gemm_tokens_half <= 0 ? 1.0 : columns / (columns + eff.gemm_tokens_half);
+  const double h = eff.gemm_tokens_half;
+  const double fill = bound || prefill || h <= 0 ? 1.0 : columns * columns / (columns * columns + h * h);
   const PreparedModel& pm = c.model;
   // Row split spreads the matmuls and their weights over the devices like tensor parallelism;
   // attention stays on the main device (its peak is one device's; EvalPass scales the KV bytes).
@@ -261,6 +266,8 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
       bound ? 1.0 : eff.attention,
       bound ? 0.0 : eff.layer_overhead_s / 8.0,
       is_cpu};
+  // (The bound takes the GEMM peak whatever the kernels: another kernel could use it.)
+  if (!bound && !gemm && c.rt.kernels.Stated()) dev.matmul_flops = dev.alu_flops;
   const double host_flops = c.hw.host_cpu_flops_per_s.value_or(1e12);
   Machine host{"host",
                host_flops,
@@ -375,7 +382,7 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
                       .bytes = lc.experts.bytes * read_fraction,
                       .kernels = 3,
                       .dequant_flops = (dq > 0 ? dq * DequantFlops(lc.experts, eff, read_fraction) : 0.0),
-                      .compute_peak = em.peak_flops,
+                      .compute_peak = per_token ? em.alu_flops : em.peak_flops,
                       .compute_eff = expert_eff,
                       .alu_flops = alu * expert_flops};
       };
@@ -468,7 +475,7 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   if (!bound && kn.gemm_tile_tokens > 1 && GemmPass(c.rt, pass.prefill, T)) {
     e.pad = std::ceil(T / kn.gemm_tile_tokens) * kn.gemm_tile_tokens / T;
   }
-  if (!bound && kn.Stated() && !pass.prefill && T > 1 && e.ep <= 1) {
+  if (!bound && kn.Stated() && T > 1 && e.ep <= 1) {
     e.experts_per_token = T < kn.moe_gemm_min_tokens;
     e.experts_gemm = !e.experts_per_token;
   }

@@ -34,9 +34,9 @@ struct Efficiency {
   // achieved / peak on the small-batch matmuls of batched decode: matrix-vector kernels over a
   // few token columns where the runtime states its kernels (DecodeKernels), else all of them.
   double decode_compute = 0.3;
-  // A GEMM over N token columns (padded to the runtime's tiles) runs at N / (N +
-  // gemm_tokens_half) of its prefill efficiency (too few output tiles to fill the machine):
-  // decode steps past the matrix-vector kernels. 0: no such loss.
+  // A GEMM over N token columns (padded to the runtime's tiles) runs at N^2 / (N^2 +
+  // gemm_tokens_half^2) of its large-N efficiency (too few output tiles to fill the machine):
+  // small decode steps and small prefill ubatches. 0: no such loss.
   double gemm_tokens_half = 0;
   // Quantized GEMMs (llama.cpp MMQ) also spend vector-ALU work per multiply-add unpacking and
   // scaling blocks: FP32-unit FLOPs per GEMM FLOP (0 for 16-bit weights).

@@ -247,7 +247,9 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
     prefill |= p;
     long_prefill |= p && s->workload.depth + s->workload.prompt >= kAttentionContext;
     decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch;
-    batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput;
+    // Batched decode, and prefill in small ubatches (llama-bench -ub N): passes of few tokens.
+    batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput ||
+               (p && s->workload.ubatch > 0 && s->workload.ubatch <= 64);
     moe_prefill |= p && s->spec->moe.has_value();
     moe_decode |= !p && s->spec->moe.has_value();
     quantized_prefill |= p && !DenseGemm(*s->model, *s->hw);
@@ -284,7 +286,7 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
   }
   if (batched) {
     params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
-    // Only batched decode steps run GEMMs over few token columns (prefill passes have hundreds).
+    // Only these rows run GEMMs over few token columns (other prefill passes have hundreds).
     params.push_back({Param::kPositive, 32, [](Efficiency& e) -> double& { return e.gemm_tokens_half; }});
   }
   return params;

@@ -231,6 +231,31 @@ TEST(PerfModel, BatchedDecodeFollowsTheRuntimesKernels) {
   EXPECT_NEAR(gemm_flops(16) / gemm_flops(32), 0.5, 1e-12);
 }
 
+TEST(PerfModel, MatrixVectorKernelsRunOnTheVectorAlus) {
+  // llama.cpp CUDA's mmvq does its dot products on the CUDA cores: a step of 8 tokens through
+  // an RTX 3090's FFN takes at least its FLOPs at the FP32 rate, not the int8 tensor-core peak
+  // (8x higher) that the GEMMs of 9 tokens and more use. Prefill at -ub 8 runs the same kernels.
+  Scene s("llama-3.1-8b", "q4_0", "nvidia-rtx-3090", "llama.cpp-cuda");
+  s.eff.decode_compute = 0.25;
+  const double fp32 = *s.hw.PeakFlops(Precision::kFp32);
+  ASSERT_GT(*s.hw.PeakFlops(Precision::kInt8), 4 * fp32);
+  for (const OpCost& op : s.RunDecodeStep(8, true).ops) {
+    if (op.phase == "decode" && op.name == "ffn") EXPECT_GE(op.time_s, op.flops / (fp32 * 0.25) * (1 - 1e-9));
+  }
+  PerfWorkload pp;
+  pp.prompt = 512;
+  pp.gen = 0;
+  pp.ubatch = 8;
+  s.Replan(512, 1);
+  const double ub8 = s.Run(pp).pp_tok_s;
+  pp.ubatch = 16;
+  EXPECT_GT(s.Run(pp).pp_tok_s, ub8);  // MMQ takes over above 8
+  // The bound does not depend on which kernels run.
+  const double bound8 = s.RunDecodeStep(8).tg_batch_tok_s_bound;
+  s.rt.kernels = {};
+  EXPECT_DOUBLE_EQ(s.RunDecodeStep(8).tg_batch_tok_s_bound, bound8);
+}
+
 TEST(PerfModel, FewTokensReadTheirExpertsOncePerTokenOnMetal) {
   // Below 32 tokens llama.cpp's Metal backend runs mul_mv_id: every token reads each of its
   // chosen experts (gpt-oss-20b: 4 of 32), so 16 tokens read twice the experts' bytes; from 32
