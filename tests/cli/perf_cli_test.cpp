@@ -222,7 +222,10 @@ TEST(PerfCli, PredictJsonAndClaims) {
     }
     EXPECT_GE(o["ttft_s"]["expected"].get<double>(), o["ttft_s"]["bound"].get<double>());
     EXPECT_TRUE(o.contains("limits") && o.contains("joules_per_token") && o.contains("usd_per_mtok"));
-    EXPECT_EQ(o["limits"]["decode"], "memory");
+    // Batch 1 streams the weights; at batch 8 llama.cpp's mmvq does eight dot products per
+    // weight on the CUDA cores, which takes longer than the streaming (an RTX 3090 prefills at
+    // -ub 8 only 3.7x faster than at -ub 1: gathered rows G14).
+    EXPECT_EQ(o["limits"]["decode"], o["batch"] == 1 ? "memory" : "compute") << o["batch"];
     ASSERT_EQ(o["claims"].size(), 2u);
     EXPECT_EQ(o["claims"][0]["metric"], "tg");
     EXPECT_FALSE(o["claims"][0]["possible"].get<bool>());
