@@ -212,20 +212,27 @@ struct PassEnv {
   double ep = 1;  // expert-parallel degree (the bound takes perfect balance)
   bool fa = true;
   // GEMM work per token column actually computed: the runtime's tiles pad the columns of a
-  // small decode step (1 elsewhere, and in the bound, which a kernel without padding could reach).
+  // small pass (1 elsewhere, and in the bound, which a kernel without padding could reach).
   double pad = 1;
-  // Decode steps of a runtime that states its kernels: the experts run as one matrix-vector
-  // product per token and chosen expert (below moe_gemm_min_tokens), or as grouped GEMMs.
+  // Passes of a runtime that states its kernels: the experts run as one matrix-vector product
+  // per token and chosen expert (below moe_gemm_min_tokens), or as grouped GEMMs.
   bool experts_per_token = false, experts_gemm = false;
 };
 
-// The device and the host as the roofline sees them in this pass.
 // Which matmul kernels a pass runs. A runtime that states its kernels picks them by the tokens
 // in the pass, prefill or decode (llama-bench -ub 4 prefills through the matrix-vector kernels);
 // otherwise tiled GEMMs in prefill and one small-batch kind in every decode step.
 bool GemmPass(const RuntimeProfile& rt, bool prefill, double tokens) {
   return rt.kernels.Stated() ? tokens > rt.kernels.matvec_max_tokens : prefill;
 }
+
+// The token columns a GEMM pass computes: its tokens padded to the runtime's tiles.
+double PaddedColumns(const RuntimeProfile& rt, double tokens) {
+  const double tile = std::max<uint32_t>(rt.kernels.gemm_tile_tokens, 1);
+  return std::ceil(tokens / tile) * tile;
+}
+
+// The device and the host as the roofline sees them in this pass.
 
 std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
                                      const Pass& pass) {
@@ -236,8 +243,7 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
   // them more change nothing: N^2 / (N^2 + half^2). Decode steps only: a fit of it on prefill
   // passes too (~1 at their hundreds of tokens, yet not exactly 1) moved the few-row groups'
   // fits to other minima (DGX Spark prefill held out went from 17% to 22-33%).
-  const double tile = std::max<uint32_t>(c.rt.kernels.gemm_tile_tokens, 1);
-  const double columns = std::ceil(pass.tokens / tile) * tile;
+  const double columns = PaddedColumns(c.rt, pass.tokens);
   const double h = eff.gemm_tokens_half;
   const double fill = bound || prefill || h <= 0 ? 1.0 : columns * columns / (columns * columns + h * h);
   const PreparedModel& pm = c.model;
@@ -472,9 +478,7 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   e.fa = c.rt.flash_attention;
   e.ep = std::max<uint32_t>(w.ep, 1);
   const DecodeKernels& kn = c.rt.kernels;
-  if (!bound && kn.gemm_tile_tokens > 1 && GemmPass(c.rt, pass.prefill, T)) {
-    e.pad = std::ceil(T / kn.gemm_tile_tokens) * kn.gemm_tile_tokens / T;
-  }
+  if (!bound && GemmPass(c.rt, pass.prefill, T)) e.pad = PaddedColumns(c.rt, T) / T;
   if (!bound && kn.Stated() && T > 1 && e.ep <= 1) {
     e.experts_per_token = T < kn.moe_gemm_min_tokens;
     e.experts_gemm = !e.experts_per_token;

@@ -36,7 +36,7 @@ struct Efficiency {
   double decode_compute = 0.3;
   // A GEMM over N token columns (padded to the runtime's tiles) runs at N^2 / (N^2 +
   // gemm_tokens_half^2) of its large-N efficiency (too few output tiles to fill the machine):
-  // small decode steps and small prefill ubatches. 0: no such loss.
+  // batched decode steps (prefill passes keep the efficiency fitted at their sizes). 0: none.
   double gemm_tokens_half = 0;
   // Quantized GEMMs (llama.cpp MMQ) also spend vector-ALU work per multiply-add unpacking and
   // scaling blocks: FP32-unit FLOPs per GEMM FLOP (0 for 16-bit weights).

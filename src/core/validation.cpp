@@ -241,15 +241,16 @@ std::set<std::string> QuantTypes(const Rows& rows) {
 // that the data barely constrains physical.
 std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& types) {
   bool prefill = false, decode = false, batched = false, moe_prefill = false, quantized_prefill = false,
-       multi_die = false, long_prefill = false, moe_decode = false, dense_prefill = false;
+       multi_die = false, long_prefill = false, moe_decode = false, dense_prefill = false, matvec = false;
   for (const Scenario* s : rows) {
     const bool p = IsPrefill(s->kind);
     prefill |= p;
     long_prefill |= p && s->workload.depth + s->workload.prompt >= kAttentionContext;
     decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch;
-    // Batched decode, and prefill in small ubatches (llama-bench -ub N): passes of few tokens.
-    batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput ||
-               (p && s->workload.ubatch > 0 && s->workload.ubatch <= 64);
+    batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput;
+    // Prefill in ubatches the runtime's matrix-vector kernels take (llama-bench -ub 4) measures
+    // them as batched decode does.
+    matvec |= p && s->workload.ubatch > 1 && s->workload.ubatch <= s->rt->kernels.matvec_max_tokens;
     moe_prefill |= p && s->spec->moe.has_value();
     moe_decode |= !p && s->spec->moe.has_value();
     quantized_prefill |= p && !DenseGemm(*s->model, *s->hw);
@@ -284,11 +285,11 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
   if (multi_die && decode) {
     params.push_back({Param::kFraction, 0.9, [](Efficiency& e) -> double& { return e.multi_die_memory; }});
   }
-  if (batched) {
+  if (batched || matvec) {
     params.push_back({Param::kFraction, 0.3, [](Efficiency& e) -> double& { return e.decode_compute; }});
-    // Only these rows run GEMMs over few token columns (other prefill passes have hundreds).
-    params.push_back({Param::kPositive, 32, [](Efficiency& e) -> double& { return e.gemm_tokens_half; }});
   }
+  // Only batched decode steps take the loss of GEMMs over few token columns.
+  if (batched) params.push_back({Param::kPositive, 32, [](Efficiency& e) -> double& { return e.gemm_tokens_half; }});
   return params;
 }
 
