@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "measure/kernels.h"
+#include "measure/large_buffer.h"
 #include "measure/thread_pool.h"
 
 namespace {
@@ -20,7 +21,8 @@ void BM_MatMul(benchmark::State& state, TensorType t) {
   std::normal_distribution<float> d;
   const size_t stride = RowBytes(t, in);
   std::vector<uint8_t> w(rows * stride);
-  std::vector<float> tmp(in), x(tokens * in), y(tokens * rows);
+  std::vector<float> tmp(in);
+  ActivationVector x(tokens * in), y(tokens * rows);  // as the probe engine holds them
   for (size_t r = 0; r < rows; ++r) {
     for (auto& v : tmp) v = d(rng);
     QuantizeRow(t, tmp.data(), w.data() + r * stride, in);
@@ -34,27 +36,34 @@ void BM_MatMul(benchmark::State& state, TensorType t) {
     m = {t, packed.data(), rows, in, true};
   }
   ThreadPool pool(threads);
+  const bool amx = MatMulUsesAmx();
+  EnableAmx(state.range(4) != 0);
   for (auto _ : state) MatMul(pool, m, x.data(), tokens, y.data(), rows);
+  EnableAmx(amx);
   state.counters["GB/s"] =
       benchmark::Counter(static_cast<double>(w.size()) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * rows * in * tokens * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
-// Args: rows, tokens, threads, interleaved (0: ggml layout, 1: the probe engine's layout).
-// 4096 rows (4.5-8.5 MiB) stay in the last-level cache: the kernels' compute ceiling for decode.
+// Args: rows, tokens, threads, interleaved (0: ggml layout, 1: the probe engine's layout), AMX
+// (0: the vector kernels; 1: the tile unit for passes of 16+ tokens where the machine has one,
+// else the same as 0). 4096 rows (4.5-8.5 MiB) stay in the last-level cache: the kernels' compute
+// ceiling for decode.
 BENCHMARK_CAPTURE(BM_MatMul, q4_0, TensorType::kQ4_0)
-    ->ArgsProduct({{4096, 65536}, {1}, {2}, {0, 1}})
-    ->ArgsProduct({{2048}, {128}, {2}, {0, 1}})
+    ->ArgsProduct({{4096, 65536}, {1}, {2}, {0, 1}, {0}})
+    ->ArgsProduct({{2048}, {128}, {2}, {0}, {0}})
+    ->ArgsProduct({{2048, 16384}, {16, 128, 512}, {2}, {1}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_MatMul, q8_0, TensorType::kQ8_0)
-    ->ArgsProduct({{4096, 65536}, {1}, {2}, {0, 1}})
-    ->ArgsProduct({{2048}, {128}, {2}, {0, 1}})
+    ->ArgsProduct({{4096, 65536}, {1}, {2}, {0, 1}, {0}})
+    ->ArgsProduct({{2048}, {128}, {2}, {0}, {0}})
+    ->ArgsProduct({{2048, 16384}, {16, 128, 512}, {2}, {1}, {0, 1}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_MatMul, f16, TensorType::kF16)
-    ->Args({32768, 1, 2, 0})
-    ->Args({2048, 128, 2, 0})
+    ->Args({32768, 1, 2, 0, 0})
+    ->Args({2048, 128, 2, 0, 0})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

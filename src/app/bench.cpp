@@ -116,7 +116,9 @@ json CeilingsJson(const measure::MachineBenchResult& m) {
               {"int8", c.amx_int8},
               {"bf16", c.amx_bf16},
               {"permitted", c.amx_permitted},
-              {"measured", false}}}};
+              {"measured", c.amx_int8_ops_per_s.has_value()},
+              {"int8_ops_per_s", c.amx_int8_ops_per_s ? StatJson(*c.amx_int8_ops_per_s) : json(nullptr)},
+              {"bf16_flops_per_s", c.amx_bf16_flops_per_s ? StatJson(*c.amx_bf16_flops_per_s) : json(nullptr)}}}};
   auto frac = [](double kernel, double peak) { return peak > 0 ? json(kernel / peak) : json(nullptr); };
   j["tokcast_gemm_fraction"] = {{"fp32", frac(m.kernel_fp32_flops_per_s, m.fp32_flops_per_s)},
                                 {"fp16", frac(m.kernel_fp16_flops_per_s, m.fp16_flops_per_s)},
@@ -229,13 +231,20 @@ report::Report BenchMachineReport(const BenchMachineResult& r) {
   add("ceiling fp32, " + c.fp32_isa, c.fp32_flops_per_s, 1e9, "GFLOP/s");
   add("ceiling int8, " + c.int8_isa, c.int8_ops_per_s, 1e9, "GOP/s");
   if (c.bf16_flops_per_s) add("ceiling bf16, " + c.bf16_isa, *c.bf16_flops_per_s, 1e9, "GFLOP/s");
+  if (c.amx_int8_ops_per_s) add("ceiling int8, amx (tdpbsud)", *c.amx_int8_ops_per_s, 1e9, "GOP/s");
+  if (c.amx_bf16_flops_per_s) add("ceiling bf16, amx (tdpbf16ps)", *c.amx_bf16_flops_per_s, 1e9, "GFLOP/s");
+  std::string amx = "absent";
+  if (c.amx_int8_ops_per_s) {
+    amx = "measured (the int8 and fp16 peaks are the tile unit's)";
+  } else if (c.amx_tile) {
+    amx = c.amx_permitted ? "present, turned off (TOKCAST_AMX=0)" : "present, not permitted by the OS";
+  }
   rep.notes.push_back(
       "ceilings: register-only multiply-add loops on every thread, the peaks the profile keeps; tokcast's GEMMs "
       "reach " +
       FormatFixed(100 * m.kernel_int8_flops_per_s / std::max(m.int8_flops_per_s, 1.0), 0) + "% (int8) and " +
       FormatFixed(100 * m.kernel_fp32_flops_per_s / std::max(m.fp32_flops_per_s, 1.0), 0) + "% (fp32) of them; AMX " +
-      (c.amx_tile ? std::string(c.amx_permitted ? "present (not measured)" : "present, not permitted by the OS")
-                  : std::string("absent")));
+      amx);
   if (m.gpu) {
     add("GPU " + m.gpu->name + " device copy", m.gpu->device_copy, 1e9, "GB/s");
     add("GPU host-to-device (pinned)", m.gpu->host_to_device, 1e9, "GB/s");

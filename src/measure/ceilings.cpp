@@ -4,15 +4,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "measure/amx.h"
 #include "measure/thread_pool.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
 #include <immintrin.h>
-#endif
-#if defined(__linux__) && defined(__x86_64__)
-#include <sys/syscall.h>
-#include <unistd.h>
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
@@ -209,24 +205,49 @@ Stat Measure(ThreadPool& pool, int reps, double ops_per_iter, Loop loop) {
   return Summarize(samples);
 }
 
-void ProbeAmx(Ceilings& c) {
-#if defined(__x86_64__)
-  unsigned a = 0, b = 0, cx = 0, d = 0;
-  if (__get_cpuid_count(7, 0, &a, &b, &cx, &d)) {
-    c.amx_bf16 = (d >> 22) & 1;
-    c.amx_tile = (d >> 24) & 1;
-    c.amx_int8 = (d >> 25) & 1;
+#if defined(TOKCAST_AMX_ASM)
+// Four independent C tiles, each += A B of full 16 x 64-byte tiles, from tiles loaded once: the
+// tile unit's rate and nothing else: tdpbsud (int8) or tdpbf16ps (bf16).
+template <bool kBf16>
+__attribute__((noinline)) float AmxLoop(uint64_t iters, float seed) {
+  TileConfig config;
+  for (int i = 0; i < 8; ++i) {
+    config.rows[i] = 16;
+    config.colsb[i] = 64;
   }
-#if defined(__linux__)
-  if (c.amx_tile) {
-    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-    c.amx_permitted = syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  LoadTileConfig(config);
+  alignas(64) uint8_t src[16 * 64];
+  for (size_t i = 0; i < sizeof(src); ++i) src[i] = static_cast<uint8_t>((i + static_cast<size_t>(seed)) % 7);
+  TileLoad<4>(src, 64);
+  TileLoad<5>(src, 64);
+  TileLoad<6>(src, 64);
+  TileLoad<7>(src, 64);
+  TileZero<0>();
+  TileZero<1>();
+  TileZero<2>();
+  TileZero<3>();
+  for (uint64_t i = 0; i < iters; ++i) {
+    if constexpr (kBf16) {
+      TileDpbf16ps<0, 4, 6>();
+      TileDpbf16ps<1, 4, 7>();
+      TileDpbf16ps<2, 5, 6>();
+      TileDpbf16ps<3, 5, 7>();
+    } else {
+      TileDpbsud<0, 4, 6>();
+      TileDpbsud<1, 4, 7>();
+      TileDpbsud<2, 5, 6>();
+      TileDpbsud<3, 5, 7>();
+    }
   }
-#endif
-#else
-  (void)c;
-#endif
+  alignas(64) int32_t out[16 * 16];
+  TileStore<0>(out, 64);
+  ReleaseTiles();
+  return static_cast<float>(out[0] & 0xff);
 }
+// Per iteration: 4 instructions of 16 x 16 outputs x 64 bytes (int8: 64 products each; bf16: 32).
+constexpr double kAmxInt8OpsPerIter = 4.0 * 16 * 16 * 64 * 2;
+constexpr double kAmxBf16FlopsPerIter = 4.0 * 16 * 16 * 32 * 2;
+#endif
 
 }  // namespace
 
@@ -243,7 +264,23 @@ Ceilings MeasureCeilings(unsigned threads, int reps) {
     c.bf16_isa = kBf16Isa;
     c.bf16_flops_per_s = Measure(pool, reps, kBf16FlopsPerIter, [](uint64_t n, float s) { return Bf16Loop(n, s); });
   }
-  ProbeAmx(c);
+  const AmxSupport& amx = Amx();
+  c.amx_tile = amx.tile;
+  c.amx_int8 = amx.int8;
+  c.amx_bf16 = amx.bf16;
+  c.amx_permitted = amx.permitted;
+#if defined(TOKCAST_AMX_ASM)
+  // A tile instruction takes 16 cycles: a quarter of the vector loops' iterations is ~as long.
+  constexpr uint64_t kAmxDivisor = 4;
+  if (amx.Int8Usable()) {
+    c.amx_int8_ops_per_s = Measure(pool, reps, kAmxInt8OpsPerIter / kAmxDivisor,
+                                   [](uint64_t n, float s) { return AmxLoop<false>(n / kAmxDivisor, s); });
+  }
+  if (amx.Bf16Usable()) {
+    c.amx_bf16_flops_per_s = Measure(pool, reps, kAmxBf16FlopsPerIter / kAmxDivisor,
+                                     [](uint64_t n, float s) { return AmxLoop<true>(n / kAmxDivisor, s); });
+  }
+#endif
   return c;
 }
 

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <utility>
 #include <vector>
 
+#include "measure/amx.h"
 #include "measure/thread_pool.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
@@ -77,7 +79,7 @@ uint16_t Fp32ToFp16(float f) {
 
 std::string SimdPath() {
 #if defined(TOKCAST_AVX2) && defined(__AVX512VNNI__) && defined(__AVX512VL__)
-  return "avx2+fma+f16c+avx512vnni";
+  return MatMulUsesAmx() ? "avx2+fma+f16c+avx512vnni+amx" : "avx2+fma+f16c+avx512vnni";
 #elif defined(TOKCAST_AVX2)
   return "avx2+fma+f16c";
 #elif defined(TOKCAST_NEON) && defined(__ARM_FEATURE_DOTPROD)
@@ -572,6 +574,34 @@ void GemmF32(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
 
 namespace {
 
+// Q8_0 of n / 32 blocks of activations, exactly as QuantizeRow rounds them (to nearest, ties to
+// even), and each block's sum of quants.
+void QuantizeRowQ8Sums(const float* x, BlockQ8_0* q, int* sums, size_t nb) {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(TOKCAST_AVX2)
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+  for (size_t b = 0; b < nb; ++b) {
+    const __m512 lo = _mm512_loadu_ps(x + 32 * b), hi = _mm512_loadu_ps(x + 32 * b + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(lo, abs_mask), _mm512_and_ps(hi, abs_mask)));
+    const float d = amax / 127.0f;
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    q[b].d = Fp32ToFp16(d);
+    // cvtps rounds in the current mode (to nearest even), as nearbyint does.
+    const __m512i ql = _mm512_cvtps_epi32(_mm512_mul_ps(lo, _mm512_set1_ps(id)));
+    const __m512i qh = _mm512_cvtps_epi32(_mm512_mul_ps(hi, _mm512_set1_ps(id)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q[b].qs), _mm512_cvtepi32_epi8(ql));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q[b].qs + 16), _mm512_cvtepi32_epi8(qh));
+    sums[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(ql, qh));
+  }
+#else
+  QuantizeRow(TensorType::kQ8_0, x, q, 32 * nb);
+  for (size_t b = 0; b < nb; ++b) {
+    int sum = 0;
+    for (int j = 0; j < 32; ++j) sum += q[b].qs[j];
+    sums[b] = sum;
+  }
+#endif
+}
+
 // ---- interleaved Q8_0 / Q4_0 (see kernels.h) ----
 
 #if defined(TOKCAST_AVX2) && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
@@ -701,6 +731,172 @@ void GroupsDotAvx512(const uint8_t* g, size_t nb, const A* a, size_t t0, float* 
     for (size_t h = 0; h < G; ++h) _mm512_storeu_ps(out[t0 + t] + 16 * h, acc[h][t]);
   }
 }
+
+#if defined(TOKCAST_AMX_ASM)
+#define TOKCAST_AMX 1
+// ---- AMX: interleaved groups x tiles of 16 tokens, on the tile unit ----
+//
+// One tdpbssd multiplies 16 tokens' activation quants of one block (A: 16 rows of 32 signed
+// bytes) by one group's weight quants of that block (B: 8 rows of 16 weight rows x 4 bytes, the
+// interleaved layout's chunks made signed) into 16 x 16 int32 sums; the blocks' scales are then
+// applied on the vector units, which is what bounds the speed: per block and 16 x 16 sums one
+// conversion, one multiply and one FMA per row of 16. Each thread unpacks a pair of groups once
+// (to signed bytes: no offset to correct) and keeps it in L2, then takes chunks of up to 128
+// tokens: per block, the two B tiles stay loaded while every token tile of the chunk passes.
+constexpr size_t kAmxTokens = 16;
+// Fewer tokens than this in a pass go to the vector kernels.
+constexpr size_t kAmxMinTokens = 16;
+// Token tiles per chunk (even): their float sums (32 rows each) stay in L1.
+constexpr size_t kAmxChunkTiles = 8;
+
+struct alignas(64) AmxActTile {
+  int8_t q[kAmxTokens][32];
+  float d[kAmxTokens];
+};
+// One group's block as a B tile, with its 16 rows' scales as floats.
+struct alignas(64) AmxWeightTile {
+  int8_t q[8][64];
+  float d[kGroup];
+};
+
+// Unpacks n groups of an interleaved matrix into B tiles, block by block (nb per group).
+template <bool kQ4>
+void AmxUnpackGroups(const uint8_t* g, size_t n, size_t nb, AmxWeightTile* out) {
+  const size_t gstride = nb * GroupBlockBytes(kQ4);
+  const __m512i low = _mm512_set1_epi8(0x0f), offset = _mm512_set1_epi8(static_cast<char>(kQ4 ? 8 : 128));
+  for (size_t h = 0; h < n; ++h) {
+    for (size_t b = 0; b < nb; ++b) {
+      const uint8_t* p = g + h * gstride + b * GroupBlockBytes(kQ4);
+      AmxWeightTile& t = out[h * nb + b];
+      for (size_t c = 0; c < 4; ++c) {
+        const __m512i raw = _mm512_loadu_si512(p + ChunkOffset(c));
+        if constexpr (kQ4) {  // chunk c's low nibbles are elements 4c.., its high ones 16 + 4c..
+          _mm512_store_si512(t.q[c], _mm512_sub_epi8(_mm512_and_si512(raw, low), offset));
+          _mm512_store_si512(t.q[4 + c], _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low), offset));
+        } else {
+          _mm512_store_si512(t.q[c], _mm512_xor_si512(raw, offset));
+          _mm512_store_si512(t.q[4 + c], _mm512_xor_si512(_mm512_loadu_si512(p + ChunkOffset(4 + c)), offset));
+        }
+      }
+      _mm512_store_ps(t.d, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+    }
+  }
+}
+
+// Sums of one C tile (16 tokens x 16 rows) into float accumulators: acc[t][r] += sums[t][r] x
+// the tokens' scales x the rows' scales.
+inline void AmxScaleInto(const int32_t (*sums)[16], const float* da, __m512 dw, float* acc, size_t ld_acc) {
+  for (size_t t = 0; t < kAmxTokens; ++t) {
+    const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(da[t]));
+    const __m512 v = _mm512_cvtepi32_ps(_mm512_load_si512(sums[t]));
+    float* row = acc + t * ld_acc;
+    _mm512_store_ps(row, _mm512_fmadd_ps(v, scale, _mm512_load_ps(row)));
+  }
+}
+
+// Two groups' B tiles (w0, w1: nb each) x `tiles` token tiles (even; `act`: nb per tile) into
+// acc (16 tiles x 16 tokens x 32 rows). Per block: two B tiles, then per pair of token tiles two
+// A tiles and four products, stored and scaled. The tile unit's work for one pair is issued
+// before the vector units scale the previous pair's sums, so that the two overlap.
+//
+// `dst` (rows of `dst_bytes` bytes, `ld_dst` floats apart, `dst_rows` of them) is where the caller
+// writes acc afterwards: one of its cache lines is fetched for writing per step, so that the
+// write-back does not wait on a burst of misses (a pass's output is megabytes, with rows of
+// tokens 32-64 KiB apart).
+void AmxChunk(const AmxWeightTile* w0, const AmxWeightTile* w1, const AmxActTile* act, size_t tiles, size_t nb,
+              float (*acc)[2 * kGroup], const float* dst, size_t ld_dst, size_t dst_rows, size_t dst_bytes) {
+  alignas(64) int32_t c[2][4][kAmxTokens][16];
+  std::memset(acc, 0, tiles * kAmxTokens * sizeof(*acc));
+  const size_t pairs = tiles / 2;
+  size_t pending = 0;  // steps issued but not yet scaled: step s = block s / pairs, pair s % pairs
+  auto scale = [&](size_t s) {
+    const size_t b = s / pairs, p = s % pairs;
+    const int32_t(*sums)[kAmxTokens][16] = c[s % 2];
+    const __m512 d0 = _mm512_load_ps(w0[b].d), d1 = _mm512_load_ps(w1[b].d);
+    const AmxActTile& a0 = act[(2 * p) * nb + b];
+    const AmxActTile& a1 = act[(2 * p + 1) * nb + b];
+    float(*rows)[2 * kGroup] = acc + 2 * p * kAmxTokens;
+    AmxScaleInto(sums[0], a0.d, d0, rows[0], 2 * kGroup);
+    AmxScaleInto(sums[1], a0.d, d1, rows[0] + kGroup, 2 * kGroup);
+    AmxScaleInto(sums[2], a1.d, d0, rows[kAmxTokens], 2 * kGroup);
+    AmxScaleInto(sums[3], a1.d, d1, rows[kAmxTokens] + kGroup, 2 * kGroup);
+  };
+  for (size_t b = 0; b < nb; ++b) {
+    TileLoad<6>(w0[b].q, 64);
+    TileLoad<7>(w1[b].q, 64);
+    for (size_t p = 0; p < pairs; ++p) {
+      const size_t s = b * pairs + p;
+      int32_t(*out)[kAmxTokens][16] = c[s % 2];
+      TileZero<0>();
+      TileZero<1>();
+      TileZero<2>();
+      TileZero<3>();
+      TileLoad<4>(act[(2 * p) * nb + b].q, 32);
+      TileLoad<5>(act[(2 * p + 1) * nb + b].q, 32);
+      TileDpbssd<0, 4, 6>();
+      TileDpbssd<1, 4, 7>();
+      TileDpbssd<2, 5, 6>();
+      TileDpbssd<3, 5, 7>();
+      TileStore<0>(out[0], 64);
+      TileStore<1>(out[1], 64);
+      TileStore<2>(out[2], 64);
+      TileStore<3>(out[3], 64);
+      if (s > 0) scale(s - 1);
+      pending = s + 1;
+      const size_t lines = dst_bytes / 64, row = s / lines;
+      if (row < dst_rows) {
+        __builtin_prefetch(reinterpret_cast<const char*>(dst + row * ld_dst) + 64 * (s % lines), 1);
+      }
+    }
+  }
+  if (pending > 0) scale(pending - 1);
+}
+
+// Rows of groups [g0, g1) x every token, on the tile unit (act: `tiles` token tiles of nb blocks,
+// a zero tile after them when their count is odd).
+template <bool kQ4>
+void AmxGroups(const uint8_t* wb, size_t row_stride, size_t g0, size_t g1, size_t nb, const AmxActTile* act,
+               size_t tokens, float* y, size_t ld_y) {
+  static const TileConfig config = [] {
+    TileConfig c;
+    for (int i = 0; i < 4; ++i) {  // C: 16 x 16 int32
+      c.rows[i] = 16;
+      c.colsb[i] = 64;
+    }
+    for (int i = 4; i < 6; ++i) {  // A: 16 tokens x 32 quants
+      c.rows[i] = 16;
+      c.colsb[i] = 32;
+    }
+    for (int i = 6; i < 8; ++i) {  // B: 8 rows of 16 weight rows x 4 quants
+      c.rows[i] = 8;
+      c.colsb[i] = 64;
+    }
+    return c;
+  }();
+  LoadTileConfig(config);
+  thread_local std::vector<AmxWeightTile> panel;
+  panel.resize(2 * nb);
+  alignas(64) float acc[kAmxChunkTiles * kAmxTokens][2 * kGroup];
+  const size_t tiles = (tokens + kAmxTokens - 1) / kAmxTokens;
+  for (size_t g = g0; g < g1; g += 2) {
+    const size_t ng = std::min<size_t>(2, g1 - g);
+    AmxUnpackGroups<kQ4>(wb + g * kGroup * row_stride, ng, nb, panel.data());
+    const AmxWeightTile* w1 = panel.data() + (ng - 1) * nb;  // a lone group goes twice
+    for (size_t i = 0; i < tiles; i += kAmxChunkTiles) {
+      const size_t n = std::min(kAmxChunkTiles, (tiles - i + 1) / 2 * 2);
+      const size_t t1 = std::min(tokens, (i + n) * kAmxTokens);
+      float* dst = y + i * kAmxTokens * ld_y + g * kGroup;
+      AmxChunk(panel.data(), w1, act + i * nb, n, nb, acc, dst, ld_y, t1 - i * kAmxTokens, ng * kGroup * sizeof(float));
+      for (size_t t = i * kAmxTokens; t < t1; ++t) {
+        for (size_t h = 0; h < ng; ++h) {
+          _mm512_storeu_ps(dst + (t - i * kAmxTokens) * ld_y + h * kGroup,
+                           _mm512_load_ps(acc[t - i * kAmxTokens] + h * kGroup));
+        }
+      }
+    }
+  }
+}
+#endif
 
 #elif defined(TOKCAST_AVX2)
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
@@ -889,6 +1085,31 @@ size_t GroupDot(const uint8_t* g, size_t groups, size_t nb, const A* a, size_t t
 
 }  // namespace
 
+namespace {
+#if defined(TOKCAST_AMX)
+std::atomic<bool>& AmxSwitch() {
+  static std::atomic<bool> on{Amx().Int8Usable()};
+  return on;
+}
+#endif
+}  // namespace
+
+bool MatMulUsesAmx() {
+#if defined(TOKCAST_AMX)
+  return AmxSwitch().load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
+void EnableAmx(bool on) {
+#if defined(TOKCAST_AMX)
+  AmxSwitch().store(on && Amx().Int8Usable(), std::memory_order_relaxed);
+#else
+  (void)on;
+#endif
+}
+
 size_t InterleaveGroupRows() {
   return kGroup;
 }
@@ -954,13 +1175,35 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
   // for plain rows.
   thread_local std::vector<ActTile<kMaxTileTokens>> xt;
   thread_local std::vector<ActTile<1>> xt1;
+#if defined(TOKCAST_AMX)
+  // Passes of many tokens run the interleaved groups on the tile unit, where there is one.
+  const bool amx = groups > 0 && tokens >= kAmxMinTokens && MatMulUsesAmx();
+  thread_local std::vector<AmxActTile> xa;
+  const size_t amx_tiles = (tokens + kAmxTokens - 1) / kAmxTokens;
+#else
+  constexpr bool amx = false;
+#endif
   thread_local std::vector<BlockQ8_0> xq;
   thread_local std::vector<float> ys, yd;
   const size_t tiles = (tokens + kMaxTileTokens - 1) / kMaxTileTokens;
-  const bool want_tiles = groups > 0, want_rows = quantized && first_plain < rows;
+  const bool want_tiles = groups > 0 && !amx, want_rows = quantized && first_plain < rows;
   if (quantized) {
     if (want_tiles && tokens == 1) xt1.resize(nb);
     if (want_tiles && tokens > 1) xt.resize(tiles * nb);
+#if defined(TOKCAST_AMX)
+    if (amx) {
+      // An even number of tiles (the kernel takes them in pairs); unused rows multiply as zeros.
+      xa.resize((amx_tiles + 1) / 2 * 2 * nb);
+      for (size_t t = tokens; t < (amx_tiles + 1) / 2 * 2 * kAmxTokens; ++t) {
+        for (size_t b = 0; b < nb; ++b) {
+          AmxActTile& at = xa[t / kAmxTokens * nb + b];
+          std::memset(at.q[t % kAmxTokens], 0, 32);
+          at.d[t % kAmxTokens] = 0;
+        }
+      }
+    }
+    AmxActTile* xaw = xa.data();
+#endif
     if (want_rows) {
       xq.resize(tokens * nb);
       ys.resize(tokens * nb);
@@ -975,13 +1218,14 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
     const int32_t offset = q4 ? 8 : 128;
     auto quantize = [&](size_t t0, size_t t1) {
       thread_local std::vector<BlockQ8_0> row;
+      thread_local std::vector<int> sums;
       row.resize(nb);
+      sums.resize(nb);
       for (size_t t = t0; t < t1; ++t) {
         BlockQ8_0* q = want_rows ? xqw + t * nb : row.data();
-        QuantizeRow(TensorType::kQ8_0, x + t * in, q, in);
+        QuantizeRowQ8Sums(x + t * in, q, sums.data(), nb);
         for (size_t b = 0; b < nb; ++b) {
-          int sum = 0;
-          for (int j = 0; j < 32; ++j) sum += q[b].qs[j];
+          const int sum = sums[b];
           const float d = H2F(q[b].d);
           if (want_rows) {
             ydw[t * nb + b] = d;
@@ -995,6 +1239,13 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
           };
           if (want_tiles && tokens == 1) put(xt1w[b], 0);
           if (want_tiles && tokens > 1) put(xtw[t / kMaxTileTokens * nb + b], t % kMaxTileTokens);
+#if defined(TOKCAST_AMX)
+          if (amx) {
+            AmxActTile& at = xaw[t / kAmxTokens * nb + b];
+            std::memcpy(at.q[t % kAmxTokens], q[b].qs, 32);
+            at.d[t % kAmxTokens] = d;
+          }
+#endif
         }
       }
     };
@@ -1011,8 +1262,22 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, size_t toke
   const BlockQ8_0* xqp = xq.data();
   const float* ysp = ys.data();
   const float* ydp = yd.data();
+#if defined(TOKCAST_AMX)
+  const AmxActTile* xap = xa.data();
+#endif
   // Work units: groups of interleaved rows, then single rows.
   pool.ParallelFor(groups + rows - first_plain, [&](size_t u0, size_t u1) {
+#if defined(TOKCAST_AMX)
+    if (amx && u0 < groups) {
+      const size_t g1 = std::min(u1, groups);
+      if (q4) {
+        AmxGroups<true>(wb, row_stride, u0, g1, nb, xap, tokens, y, ld_y);
+      } else {
+        AmxGroups<false>(wb, row_stride, u0, g1, nb, xap, tokens, y, ld_y);
+      }
+      u0 = g1;
+    }
+#endif
     // Interleaved groups: tiles of 64 rows (which stay in L2) x kMaxTileTokens tokens.
     constexpr size_t kTileGroups = 64 / kGroup, kTileTokens = kMaxTileTokens;
     for (size_t g0 = u0; g0 < std::min(u1, groups); g0 += kTileGroups) {

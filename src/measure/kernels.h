@@ -1,7 +1,8 @@
 // Compute kernels of the probe engine and the matmul micro-benchmark: ggml-compatible block
 // formats (Q8_0, Q4_0, F16, F32), row dot products against Q8_0- or F32-quantized activations,
-// and a multi-threaded matrix multiply. SIMD paths: AVX2+FMA (x86-64), NEON (Arm), and a
-// portable fallback; all give the same results up to float rounding.
+// and a multi-threaded matrix multiply. SIMD paths: AVX-512 VNNI and AVX2+FMA (x86-64), NEON
+// (Arm), and a portable fallback; prefill GEMMs on the AMX tile unit where the CPU has one (Intel
+// Xeon since Sapphire Rapids); all give the same results up to float rounding.
 #pragma once
 
 #include <cstddef>
@@ -82,6 +83,13 @@ size_t InterleaveGroupRows();
 void Interleave(TensorType t, const void* src, void* dst, size_t rows, size_t cols);
 // Dequantizes row r, whatever the layout.
 void ReadRow(const WeightMatrix& w, size_t r, float* out);
+
+// Whether MatMul runs passes of 16 or more tokens over interleaved Q8_0/Q4_0 matrices on the AMX
+// tile unit: the build has the path, the CPU has AMX-INT8, the OS permits it and nothing turned it
+// off (TOKCAST_AMX=0 in the environment, or EnableAmx(false): benchmarks and tests compare the
+// vector kernels on the same machine). EnableAmx(true) cannot turn on what the machine lacks.
+bool MatMulUsesAmx();
+void EnableAmx(bool on);
 
 // Y[t][r] = dot(W row r, X[t]) for every row r and token t < tokens. X is f32 [tokens][cols];
 // Y is f32 [tokens][ld_y]. Quantized weights dot against Q8_0-quantized activations (as

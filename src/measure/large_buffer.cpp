@@ -1,5 +1,7 @@
 #include "measure/large_buffer.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <new>
 #include <utility>
 
@@ -50,6 +52,22 @@ void LargeBuffer::Release() {
   mapped_ = 0;
   data_ = nullptr;
   size_ = 0;
+}
+
+void* AllocateActivations(size_t bytes) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t align = bytes >= kHuge ? kHuge : 64;
+  const size_t rounded = (std::max<size_t>(bytes, 1) + align - 1) / align * align;
+  void* p = std::aligned_alloc(align, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+#if defined(MADV_HUGEPAGE)
+  if (align == kHuge) (void)madvise(p, rounded, MADV_HUGEPAGE);  // advice only
+#endif
+  return p;
+}
+
+void FreeActivations(void* p) noexcept {
+  std::free(p);
 }
 
 }  // namespace tokcast::measure

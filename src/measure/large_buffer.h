@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace tokcast::measure {
 
@@ -32,5 +33,24 @@ class LargeBuffer {
   uint8_t* data_ = nullptr;  // 2 MiB-aligned inside it
   size_t size_ = 0;
 };
+
+// Memory for the probe engine's activation arrays: blocks of 2 MiB or more are 2 MiB-aligned with
+// transparent huge pages requested (a prefill pass writes rows of tokens 8-64 KiB apart: with
+// 4 KiB pages nearly every row is a TLB miss), smaller ones 64-byte aligned. Throws
+// std::bad_alloc when the allocation fails.
+void* AllocateActivations(size_t bytes);
+void FreeActivations(void* p) noexcept;
+
+template <typename T>
+struct ActivationAllocator {
+  using value_type = T;
+  ActivationAllocator() = default;
+  template <typename U>
+  ActivationAllocator(const ActivationAllocator<U>&) noexcept {}  // NOLINT: allocator rebind
+  T* allocate(size_t n) { return static_cast<T*>(AllocateActivations(n * sizeof(T))); }
+  void deallocate(T* p, size_t) noexcept { FreeActivations(p); }
+  friend bool operator==(const ActivationAllocator&, const ActivationAllocator&) { return true; }
+};
+using ActivationVector = std::vector<float, ActivationAllocator<float>>;
 
 }  // namespace tokcast::measure

@@ -143,7 +143,8 @@ class ProbeModel {
   size_t pos_ = 0;
   std::vector<uint16_t> k_cache_, v_cache_;  // [layer][pos][kv_heads * head_dim], fp16
   size_t chunk_ = 0;                         // tokens per scratch chunk
-  std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, moe_acc_, scores_, rope_;
+  ActivationVector x_, xn_, q_, k_, v_, att_, gate_, up_;
+  std::vector<float> moe_acc_, scores_, rope_;
   std::vector<float> kf_, vf_, kt_;  // an F32 copy of one layer's KV cache (and the keys
                                      // transposed), for prefill attention
   // Prefills of at least this many tokens attend over an F32 copy of the cache.

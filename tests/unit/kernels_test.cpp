@@ -82,6 +82,55 @@ TEST_F(Kernels, InterleavedAndGgmlLayoutsGiveTheSameProducts) {
   }
 }
 
+TEST_F(Kernels, TheAmxPathMatchesTheVectorKernelsAndADoubleReference) {
+  // Passes of 16+ tokens over interleaved matrices go to the AMX tile unit where the machine has
+  // one: an odd number of groups (a lone last group), plain rows after them, and token counts at
+  // and past the 16-token tiles (a lone last tile, a part-filled one).
+  if (!MatMulUsesAmx()) GTEST_SKIP() << "no AMX-INT8 here (or not permitted by the OS): the vector kernels ran";
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist;
+  const size_t n = 512, rows = 16 * 5 + 3;
+  ThreadPool pool(2);
+  for (TensorType t : {TensorType::kQ8_0, TensorType::kQ4_0}) {
+    const size_t stride = RowBytes(t, n);
+    std::vector<float> w(rows * n);
+    for (auto& v : w) v = dist(rng);
+    std::vector<uint8_t> q(rows * stride), packed(rows * stride);
+    for (size_t r = 0; r < rows; ++r) QuantizeRow(t, w.data() + r * n, q.data() + r * stride, n);
+    Interleave(t, q.data(), packed.data(), rows, n);
+    std::vector<float> wd(rows * n);  // the weights as stored
+    for (size_t r = 0; r < rows; ++r) DequantizeRow(t, q.data() + r * stride, wd.data() + r * n, n);
+    for (size_t tokens : {16u, 17u, 31u, 32u, 33u, 80u}) {
+      SCOPED_TRACE(std::string(ToString(t)) + " x " + std::to_string(tokens) + " tokens");
+      std::vector<float> x(tokens * n);
+      for (auto& v : x) v = dist(rng);
+      std::vector<float> amx(tokens * rows, NAN), vec(tokens * rows, NAN);
+      MatMul(pool, {t, packed.data(), rows, n, true}, x.data(), tokens, amx.data(), rows);
+      EnableAmx(false);
+      MatMul(pool, {t, packed.data(), rows, n, true}, x.data(), tokens, vec.data(), rows);
+      EnableAmx(true);
+      ASSERT_TRUE(MatMulUsesAmx());
+      std::vector<BlockQ8_0> xq(n / 32);
+      std::vector<float> xd(n);
+      for (size_t k = 0; k < tokens; ++k) {
+        // The activations as the kernels quantize them (Q8_0), against the stored weights.
+        QuantizeRow(TensorType::kQ8_0, x.data() + k * n, xq.data(), n);
+        DequantizeRow(TensorType::kQ8_0, xq.data(), xd.data(), n);
+        for (size_t r = 0; r < rows; ++r) {
+          double ref = 0, mag = 0;
+          for (size_t i = 0; i < n; ++i) {
+            ref += static_cast<double>(wd[r * n + i]) * xd[i];
+            mag += std::fabs(static_cast<double>(wd[r * n + i]) * xd[i]);
+          }
+          const size_t at = k * rows + r;
+          EXPECT_NEAR(amx[at], ref, 1e-6 * mag) << "token " << k << " row " << r;
+          EXPECT_NEAR(amx[at], vec[at], 1e-6 * mag) << "token " << k << " row " << r;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(Kernels, ExpAndSwiGluMatchTheLibraryWithinAFewUlp) {
   // Every float from -87 to 88 in steps that hit many reduction intervals, plus a tail that
   // is not a multiple of the vector width.
