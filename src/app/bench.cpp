@@ -72,6 +72,8 @@ HardwareSpec LocalCpuSpec(const measure::MachineBenchResult& m) {
   h.peak_flops = {{Precision::kFp32, m.fp32_flops_per_s},
                   {Precision::kFp16, m.fp16_flops_per_s},
                   {Precision::kInt8, m.int8_flops_per_s}};
+  if (m.matrix_int8_flops_per_s > 0) h.matrix_unit_flops[Precision::kInt8] = m.matrix_int8_flops_per_s;
+  if (m.matrix_bf16_flops_per_s > 0) h.matrix_unit_flops[Precision::kFp16] = m.matrix_bf16_flops_per_s;
   h.host_link = "none (the CPU is the host)";
   h.host_memory_bandwidth_bytes_per_s = m.bandwidth_bytes_per_s;
   h.host_cpu_flops_per_s = m.fp32_flops_per_s;
@@ -102,6 +104,11 @@ HardwareSpec LocalGpuSpec(const measure::MachineBenchResult& m) {
   return h;
 }
 
+// The machine's int8 ceiling: the AMX tile unit's where measured, else the vector units'.
+double Int8Ceiling(const measure::MachineBenchResult& m) {
+  return std::max(m.int8_flops_per_s, m.matrix_int8_flops_per_s);
+}
+
 // The instruction sets' peaks beside tokcast's GEMMs, and the GEMMs' fraction of them.
 json CeilingsJson(const measure::MachineBenchResult& m) {
   const auto& c = m.ceilings;
@@ -122,7 +129,7 @@ json CeilingsJson(const measure::MachineBenchResult& m) {
   auto frac = [](double kernel, double peak) { return peak > 0 ? json(kernel / peak) : json(nullptr); };
   j["tokcast_gemm_fraction"] = {{"fp32", frac(m.kernel_fp32_flops_per_s, m.fp32_flops_per_s)},
                                 {"fp16", frac(m.kernel_fp16_flops_per_s, m.fp16_flops_per_s)},
-                                {"int8", frac(m.kernel_int8_flops_per_s, m.int8_flops_per_s)}};
+                                {"int8", frac(m.kernel_int8_flops_per_s, Int8Ceiling(m))}};
   return j;
 }
 
@@ -235,14 +242,16 @@ report::Report BenchMachineReport(const BenchMachineResult& r) {
   if (c.amx_bf16_flops_per_s) add("ceiling bf16, amx (tdpbf16ps)", *c.amx_bf16_flops_per_s, 1e9, "GFLOP/s");
   std::string amx = "absent";
   if (c.amx_int8_ops_per_s) {
-    amx = "measured (the int8 and fp16 peaks are the tile unit's)";
+    amx =
+        "measured: the profile keeps the vector units' peaks (what calibrated efficiencies refer to) and the "
+        "tile unit's as its matrix-unit peaks (the bound's); int8 fractions are of the tile unit's";
   } else if (c.amx_tile) {
     amx = c.amx_permitted ? "present, turned off (TOKCAST_AMX=0)" : "present, not permitted by the OS";
   }
   rep.notes.push_back(
       "ceilings: register-only multiply-add loops on every thread, the peaks the profile keeps; tokcast's GEMMs "
       "reach " +
-      FormatFixed(100 * m.kernel_int8_flops_per_s / std::max(m.int8_flops_per_s, 1.0), 0) + "% (int8) and " +
+      FormatFixed(100 * m.kernel_int8_flops_per_s / std::max(Int8Ceiling(m), 1.0), 0) + "% (int8) and " +
       FormatFixed(100 * m.kernel_fp32_flops_per_s / std::max(m.fp32_flops_per_s, 1.0), 0) + "% (fp32) of them; AMX " +
       amx);
   if (m.gpu) {
@@ -356,7 +365,12 @@ void AddPrediction(const catalog::Catalog& cat, const BenchModelRequest& r, cons
     s["pp_error_pct"] = (p.pp_tok_s / s["pp_tok_s"].get<double>() - 1) * 100;
     const auto counts = CountParams(m.spec, m.tensors);
     const double flops_per_token = 2.0 * static_cast<double>(counts.active - counts.embedding);
-    if (auto peak = local->PeakFlops(pm.quantized ? Precision::kInt8 : Precision::kFp16)) {
+    const Precision prec = pm.quantized ? Precision::kInt8 : Precision::kFp16;
+    std::optional<double> peak = local->PeakFlops(prec);
+    if (auto unit = local->matrix_unit_flops.find(prec); peak && unit != local->matrix_unit_flops.end()) {
+      peak = std::max(*peak, unit->second);  // the fraction of the machine's fastest unit
+    }
+    if (peak) {
       s["prefill_flops_per_s"] = flops_per_token * s["pp_tok_s"].get<double>();
       s["prefill_matmul_fraction"] = flops_per_token * s["pp_tok_s"].get<double>() / *peak;
     }

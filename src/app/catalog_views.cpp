@@ -61,6 +61,8 @@ json HardwareJson(const HardwareSpec& h) {
   }
   json peaks = json::object();
   for (const auto& [p, f] : h.peak_flops) peaks[std::string(ToString(p))] = f;
+  json unit = json::object();
+  for (const auto& [p, f] : h.matrix_unit_flops) unit[std::string(ToString(p))] = f;
   return {{"id", h.id},
           {"name", h.name},
           {"vendor", h.vendor},
@@ -75,6 +77,7 @@ json HardwareJson(const HardwareSpec& h) {
           {"gpu_usable_text", usable_text.empty() ? "1" : usable_text},
           {"gpu_usable_note", StrJson(h.gpu_usable_note)},
           {"peak_flops", peaks},
+          {"matrix_unit_flops", unit},
           {"headline", StrJson(h.headline)},
           {"headline_is_sparse", h.headline_is_sparse},
           {"measured_gemm_note", StrJson(h.measured_gemm_note)},
@@ -222,6 +225,10 @@ json RuntimeJson(const RuntimeProfile& r) {
               (k.moe_gemm_min_tokens > 1 ? "per token and expert below " + std::to_string(k.moe_gemm_min_tokens) +
                                                " tokens, grouped GEMMs from there"
                                          : "as grouped GEMMs");
+    if (k.fa_query_rows > 0) {
+      kernels += "; flash attention reads each KV head once per " + std::to_string(k.fa_query_rows) +
+                 " query rows (tokens x query heads of that KV head)";
+    }
   }
   return {{"id", r.id},
           {"name", r.name},

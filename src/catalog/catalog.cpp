@@ -181,6 +181,16 @@ HardwareSpec ParseHardware(const Entity& e) {
       h.peak_flops[*p] = *v.value<double>();
     }
   }
+  if (auto mu = e.At("matrix_unit_flops"); mu && mu.is_table()) {
+    for (const auto& [k, v] : *mu.as_table()) {
+      const std::string key(k.str());
+      auto p = PrecisionFromString(key);
+      if (!p) e.Fail("matrix_unit_flops." + key, "fp32, fp16, bf16, fp8, fp4, int8 or fp16_fp16acc", "'" + key + "'");
+      if (!v.is_number() || !(*v.value<double>() > 0 && *v.value<double>() < 1e18))
+        e.Fail("matrix_unit_flops." + key, "a number of FLOP/s in (0, 1e18)", "something else");
+      h.matrix_unit_flops[*p] = *v.value<double>();
+    }
+  }
   h.headline = e.StrOr("headline.figure");
   h.headline_is_sparse = e.BoolOr("headline.is_sparse", false);
   h.host_link = e.StrOr("host.link");
@@ -297,6 +307,7 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   r.kernels.matvec_max_tokens = e.CountOr("kernels.matvec_max_tokens", 0, 4096);
   r.kernels.gemm_tile_tokens = e.CountOr("kernels.gemm_tile_tokens", 0, 4096);
   r.kernels.moe_gemm_min_tokens = e.CountOr("kernels.moe_gemm_min_tokens", 0, 4096);
+  r.kernels.fa_query_rows = e.CountOr("kernels.fa_query_rows", 0, 4096);
   r.kernels.sources = e.StrList("kernels.sources");
   auto& sc = r.scheduler;
   sc.policy = e.StrOr("scheduler.policy", r.continuous_batching ? "continuous" : "slots");

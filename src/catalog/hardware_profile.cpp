@@ -32,6 +32,11 @@ std::string HardwareProfileToml(const HardwareSpec& hw, const std::string& comme
   toml::table peaks;
   for (const auto& [p, f] : hw.peak_flops) peaks.insert(std::string(ToString(p)), f);
   t.insert("peak_flops", peaks);
+  if (!hw.matrix_unit_flops.empty()) {
+    toml::table unit;
+    for (const auto& [p, f] : hw.matrix_unit_flops) unit.insert(std::string(ToString(p)), f);
+    t.insert("matrix_unit_flops", unit);
+  }
 
   toml::table host;
   host.insert("link", hw.host_link);

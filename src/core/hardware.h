@@ -41,6 +41,10 @@ struct HardwareSpec {
   std::string gpu_usable_note;
 
   std::map<Precision, double> peak_flops;  // dense, framework accumulate mode (+ fp16_fp16acc)
+  // A CPU's matrix unit (Intel AMX tiles), per precision: the bound's GEMM peak where it is
+  // higher (an engine's kernels can use it, as llama.cpp's AMX path does), never the expected
+  // value's, whose calibrated efficiencies are fractions of the vector units' peak_flops.
+  std::map<Precision, double> matrix_unit_flops;
   std::string measured_gemm_note;
   std::string headline;
   bool headline_is_sparse = false;

@@ -258,7 +258,10 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
                                                       : c.rt.dense_precision;
   // Kernels can always fall back to FP32 ALUs: never assume less than that rate.
   const double fp32_peak = c.hw.PeakFlops(Precision::kFp32).value_or(1e12);
-  const double gemm_peak = std::max(c.hw.PeakFlops(prec).value_or(fp32_peak), fp32_peak);
+  double gemm_peak = std::max(c.hw.PeakFlops(prec).value_or(fp32_peak), fp32_peak);
+  if (auto unit = c.hw.matrix_unit_flops.find(prec); bound && unit != c.hw.matrix_unit_flops.end()) {
+    gemm_peak = std::max(gemm_peak, unit->second);
+  }
   const double attn_peak = std::max(c.hw.PeakFlops(c.rt.dense_precision).value_or(fp32_peak), fp32_peak);
   const bool is_cpu = c.hw.hw_class == HardwareClass::kCpu;
   Machine dev{
@@ -611,6 +614,22 @@ PhaseResult RunDecode(const PerfContext& c, const PerfWorkload& w, const Efficie
   return Finish(acc, bound, c.plan.layers_on_device < s.n_layers);
 }
 
+// How many times flash attention streams each KV entry for `tokens` queries of one sequence.
+// A stated kernel packs query rows per block: q heads sharing a KV head (the largest power of
+// two, at most 16, that divides their ratio) times tokens, so with GQA a block covers fewer
+// tokens and the KV head is read once per block (llama.cpp CUDA: 64 rows per block, fattn.cu).
+double FaKvPasses(const PerfContext& c, double tokens) {
+  if (!c.rt.flash_attention) return 1.0;
+  const ModelSpec& s = *c.model.spec;
+  const double rows = c.rt.kernels.fa_query_rows;
+  if (rows <= 0) return std::ceil(tokens / kFaQueryTile);
+  const uint32_t ratio = std::max<uint32_t>(s.n_heads / std::max<uint32_t>(s.n_kv_heads, 1), 1);
+  uint32_t packed = 1;
+  while (packed * 2 <= 16 && packed * 2 <= rows && ratio % (packed * 2) == 0) packed *= 2;
+  const double tokens_per_block = std::max(rows / packed, 1.0);
+  return std::ceil(tokens / tokens_per_block) * static_cast<double>(ratio / packed);
+}
+
 PhaseResult RunPrefill(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff, bool bound,
                        std::vector<OpCost>* ops) {
   const ModelSpec& s = *c.model.spec;
@@ -635,7 +654,7 @@ PhaseResult RunPrefill(const PerfContext& c, const PerfWorkload& w, const Effici
     p.ctx_sum_full = B * CausalContextSum(start, t, 0);
     p.ctx_sum_local = B * CausalContextSum(start, t, window);
     // Flash attention streams the KV once per tile of queries; without it one GEMM reads it once.
-    const double tiles = c.rt.flash_attention ? std::ceil(t / kFaQueryTile) : 1.0;
+    const double tiles = FaKvPasses(c, t);
     p.kv_tokens_full = B * tiles * (start + t);
     p.kv_tokens_local = B * tiles * (window > 0 ? std::min(start + t, window) : start + t);
     if (bound) {  // the bound reads each KV entry once
@@ -673,7 +692,7 @@ Pass StepPass(const PerfContext& c, const StepBatch& b, bool bound) {
     p.ctx_sum_full += CausalContextSum(ch.start, ch.tokens, 0);
     p.ctx_sum_local += CausalContextSum(ch.start, ch.tokens, window);
     // Flash attention re-reads the KV once per query tile; the bound reads each entry once.
-    const double tiles = !bound && c.rt.flash_attention ? std::ceil(ch.tokens / kFaQueryTile) : 1.0;
+    const double tiles = bound ? 1.0 : FaKvPasses(c, ch.tokens);
     const double end = ch.start + ch.tokens;
     p.kv_tokens_full += tiles * end;
     p.kv_tokens_local += tiles * (window > 0 ? std::min(end, window) : end);

@@ -84,6 +84,9 @@ struct DecodeKernels {
   uint32_t matvec_max_tokens = 0;
   uint32_t gemm_tile_tokens = 0;
   uint32_t moe_gemm_min_tokens = 0;
+  // Flash attention in prefill: query rows (tokens x query heads sharing one KV head) per block,
+  // each block streaming its KV head once. 0: tiles of 64 tokens, every query head on its own.
+  uint32_t fa_query_rows = 0;
   std::vector<std::string> sources;
   bool Stated() const { return matvec_max_tokens > 0; }
 };

@@ -666,6 +666,12 @@ void GroupDotPortable(const uint8_t* g, size_t nb, const A* a, size_t tokens, fl
 }
 
 #if defined(TOKCAST_AVX512)
+// How far ahead of a decode token's dot products its weights are prefetched (into L2): on a
+// Xeon (2 cores), Llama-3.2-1B Q4_0 decode went from 36 to 40-41 t/s and Llama-3.1-8B from 6.5 to
+// 6.9 with 3 KiB (1-8 KiB measured, 3 KiB best for both; the hardware prefetchers alone keep too
+// few lines in flight for one stream per core).
+constexpr size_t kDecodePrefetchBytes = 3072;
+
 // G adjacent groups (16 G rows) x T tokens. A block's weights are loaded and unpacked once for
 // all T tokens, every activation broadcast feeds G multiply-adds, and each token's integer
 // sums start from its offset correction: a block costs 8 multiply-adds per token and group,
@@ -688,6 +694,13 @@ void GroupsDotAvx512(const uint8_t* g, size_t nb, const A* a, size_t t0, float* 
   };
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* p = g + b * GroupBlockBytes(kQ4);
+    if constexpr (T == 1) {  // a decode token streams the weights from memory: fetch ahead
+      for (size_t h = 0; h < G; ++h) {
+        for (size_t l = 0; l < GroupBlockBytes(kQ4); l += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(p + h * gstride + kDecodePrefetchBytes + l), _MM_HINT_T1);
+        }
+      }
+    }
     const A& ab = a[b];
     __m512i s[kChains][G][T];
     for (size_t t = 0; t < T; ++t) {

@@ -41,6 +41,8 @@ struct MachineBenchResult {
   double fp32_flops_per_s = 0, fp16_flops_per_s = 0, int8_flops_per_s = 0;
   // tokcast's fastest GEMM per precision (int8 = the faster of Q8_0 and Q4_0), for its fraction.
   double kernel_fp32_flops_per_s = 0, kernel_fp16_flops_per_s = 0, kernel_int8_flops_per_s = 0;
+  // The AMX tile unit's ceilings, where measured (0 otherwise).
+  double matrix_int8_flops_per_s = 0, matrix_bf16_flops_per_s = 0;
 };
 
 // Throws std::invalid_argument for options out of range.

@@ -389,6 +389,10 @@ const Schema& ShowHardware() {
             Str("gpu_usable_note", "note on the GPU-usable fraction"),
             Object("peak_flops", "dense peak FLOP/s per precision (framework accumulate mode)",
                    PrecisionFields("dense peak")),
+            Object("matrix_unit_flops",
+                   "a CPU's matrix unit (Intel AMX) peak FLOP/s per precision: the bound's where higher, never the "
+                   "expected value's",
+                   PrecisionFields("matrix-unit peak")),
             Str("headline", "the vendor's headline figure"),
             Bool("headline_is_sparse", "the headline is 2:4-sparse (2x the dense rate)"),
             Str("measured_gemm_note", "measured GEMM rates"),

@@ -201,8 +201,12 @@ TEST(App, PrefillAtDepthFallsAsAttentionGrows) {
     const auto [e0, b0] = pp(hw, "0");
     const auto [e16, b16] = pp(hw, "16384");
     // Slower with depth (the bound falls too: 16k keys per query), not by the old fit's 3.8x.
+    // Measured with llama.cpp CUDA: an RTX 3090 runs Llama-2 7B Q4_0 pp512 at 5175 t/s from an
+    // empty cache (S02) and 1574 at 32k (G08, -ub 128), 3.3x slower (Llama-3 8B at 32k: 1448 at
+    // -ub 512, G07); flash attention reads each KV head once per block of 64 query rows, so at
+    // half the depth a GPU falls by less than that.
     EXPECT_GT(e0 / e16, 1.1) << hw;
-    EXPECT_LT(e0 / e16, 2.2) << hw;
+    EXPECT_LT(e0 / e16, 3.0) << hw;
     EXPECT_GT(b0 / b16, 1.1) << hw;
   }
   EXPECT_GT(pp("nvidia-h100-sxm", "32768").first, 5000);

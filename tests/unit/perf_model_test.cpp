@@ -410,15 +410,41 @@ TEST(PerfModel, FlashAttentionOnAndOffAt32k) {
   const double ctx_sum = 512.0 * 32768 + 512.0 * 513 / 2;
   // FA on: 2 x 32 heads x (128 + 128) x ctx_sum per layer at 330.3 TFLOPS (FP16 accumulate)
   // = 26.8 ms for 32 layers, but the KV (33280 tokens x 4 KiB per layer) is streamed once per
-  // 64-query tile: 8 x 4.36 GB = 34.9 GB at 1008 GB/s = 34.6 ms, the larger of the two.
+  // block of 64 query rows (llama.cpp's fattn kernels, fa_query_rows): the 4 q heads sharing a
+  // KV head go in one block with 16 tokens each, so each KV head is read 512 / 16 = 32 times:
+  // 32 x 4.36 GB = 139.6 GB at 1008 GB/s = 138 ms, the larger of the two.
   const double kv = 32 * (32768.0 + 512) * 4096;
-  const double fa_on = std::max(32 * 2.0 * 32 * 256 * ctx_sum / 330.3e12, 8 * kv / 1008e9);
+  const double fa_on = std::max(32 * 2.0 * 32 * 256 * ctx_sum / 330.3e12, 32 * kv / 1008e9);
   // FA off: the 32 x 512 x 33k f32 score matrix is written and read twice: 16 bytes per
   // score, 277 GB over 32 layers at 1008 GB/s = 275 ms (plus one KV read).
   const double fa_off = (32 * 16.0 * 32 * ctx_sum + kv) / 1008e9;
   EXPECT_NEAR(attention_time(true), fa_on, fa_on * 0.01);
   EXPECT_NEAR(attention_time(false), fa_off, fa_off * 0.01);
-  EXPECT_GT(fa_off, 7 * fa_on);
+  EXPECT_GT(fa_off, 1.9 * fa_on);
+}
+
+TEST(PerfModel, FlashAttentionReadsTheKvOncePerBlockOfQueryRows) {
+  // llama.cpp CUDA's fattn blocks hold 64 query rows: q heads sharing a KV head (packed up to
+  // 16) times tokens. The KV traffic of a 512-token pass at depth 32k, per KV head, is one read
+  // per block: MHA (llama-2-7b: 1 q head per KV head) 512 / 64 = 8 reads; GQA 4:1 (llama-3.1-8b)
+  // 4 heads x 16 tokens per block, 32 reads; without stated rows, one read per 64 tokens.
+  auto kv_bytes = [](const char* model, uint32_t fa_rows) {
+    Scene s(model, "q4_0", "nvidia-rtx-4090", "llama.cpp-cuda", 40000);
+    s.rt.kernels.fa_query_rows = fa_rows;
+    PerfWorkload w;
+    w.prompt = 512;
+    w.depth = 32768;
+    w.ubatch = 512;
+    const Prediction p = Predict(PerfContext{s.pm, s.hw, s.rt, s.plan, BoundEfficiency()}, w, {}, true);
+    double bytes = 0;
+    for (const auto& op : p.ops)
+      if (op.phase == "prefill" && op.name == "attention") bytes += op.bytes;
+    const ModelSpec& m = *s.pm.spec;
+    return bytes / (m.n_layers * (32768.0 + 512) * 2 * m.n_kv_heads * m.head_dim * 2);  // KV reads
+  };
+  EXPECT_NEAR(kv_bytes("llama-2-7b", 64), 8, 0.1);
+  EXPECT_NEAR(kv_bytes("llama-3.1-8b", 64), 32, 0.1);
+  EXPECT_NEAR(kv_bytes("llama-3.1-8b", 0), 8, 0.1);
 }
 
 TEST(PerfModel, WindowedLayersStopReadingKv) {
