@@ -326,7 +326,17 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
   // Every test kind weighs as much as any other, whatever its row count (as many rows in all as
   // there are): seven prefills at depth must not outvote the one decode row that alone says
   // what the memory streams at.
-  std::map<TestKind, size_t> per_kind;
+  // Within prefill, rows from a short context (where the GEMMs show) and rows at depth (where
+  // attention does) weigh half each: eighteen rows at 32k depth must not decide alone how fast
+  // the GEMMs run.
+  auto weight_kind = [](const Scenario* s) {
+    const bool deep = IsPrefill(s->kind) && s->workload.depth + s->workload.prompt >= kAttentionContext;
+    return std::pair{s->kind, deep};
+  };
+  std::map<std::pair<TestKind, bool>, size_t> per_sub;
+  for (const Scenario* s : rows) ++per_sub[weight_kind(s)];
+  std::map<TestKind, size_t> subs, per_kind;
+  for (const auto& [k, n] : per_sub) ++subs[k.first];
   for (const Scenario* s : rows) ++per_kind[s->kind];
   auto objective = [&](const std::vector<double>& x) {
     EfficiencyProfile trial;
@@ -337,7 +347,8 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
       const RowResult r = Evaluate(*s, trial);
       if (r.predicted <= 0 || !std::isfinite(r.predicted)) return 1e18;
       const double weight = static_cast<double>(rows.size()) /
-                            (static_cast<double>(per_kind.size()) * static_cast<double>(per_kind.at(s->kind)));
+                            (static_cast<double>(per_kind.size()) * static_cast<double>(subs.at(s->kind)) *
+                             static_cast<double>(per_sub.at(weight_kind(s))));
       err += weight * std::fabs(std::log(r.predicted / r.measured));
     }
     for (size_t i = 0; i < params.size(); ++i)
