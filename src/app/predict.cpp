@@ -323,7 +323,7 @@ json RowJson(const PredictRow& r) {
   if (r.intervals) {
     // Speeds: [expected x low, min(expected x high, bound)]; a time is the inverse of a speed.
     auto speed = [&](TestKind k, double expected, double bound) -> json {
-      const IntervalBand* b = r.intervals->For(k);
+      const IntervalBand* b = r.intervals->For(k, !r.stand_in.empty());
       if (!b || !(expected > 0)) return nullptr;
       return {{"low", expected * b->low}, {"high", std::min(expected * b->high, bound)}};
     };
@@ -332,7 +332,7 @@ json RowJson(const PredictRow& r) {
     const bool batched = w.batch > 1 && r.intervals->For(TestKind::kTgBatch);
     j["batch_tok_s_interval"] =
         speed(batched ? TestKind::kTgBatch : TestKind::kTg, p.tg_batch_tok_s, p.tg_batch_tok_s_bound);
-    if (const IntervalBand* pb = r.intervals->For(TestKind::kPp); pb && p.ttft_s > 0) {
+    if (const IntervalBand* pb = r.intervals->For(TestKind::kPp, !r.stand_in.empty()); pb && p.ttft_s > 0) {
       j["ttft_s_interval"] = {{"low", std::max(p.ttft_s / pb->high, p.ttft_s_bound)}, {"high", p.ttft_s / pb->low}};
     }
   }

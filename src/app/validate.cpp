@@ -399,8 +399,13 @@ LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const Dat
     if (r.IsServing()) serving_sources.insert(r.source_id);
   }
   LeaveOneSourceOutResult out;
-  std::map<TestKind, std::vector<double>> ratios;
-  std::map<std::string, std::map<TestKind, std::vector<double>>> by_source;
+  // measured / predicted per kind, all held-out rows and those predicted by a stand-in.
+  std::map<TestKind, std::vector<double>> ratios, stand_in_ratios;
+  struct Held {
+    double ratio;
+    bool stand_in;
+  };
+  std::map<std::string, std::map<TestKind, std::vector<Held>>> by_source;
   for (const auto& src : sources) {
     std::vector<Scenario> train, test;
     for (const auto& s : all) (s.row->source_id == src ? test : train).push_back(s);
@@ -412,26 +417,34 @@ LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const Dat
     for (const auto& [kind, k] : sum) out.rows.push_back({src, kind, k, sum_in.at(kind), std::nullopt});
     for (size_t i = 0; i < test.size(); ++i) {
       if (res[i].unsupported || !(res[i].predicted > 0)) continue;
-      ratios[test[i].kind].push_back(res[i].measured / res[i].predicted);
-      by_source[src][test[i].kind].push_back(res[i].measured / res[i].predicted);
+      const double ratio = res[i].measured / res[i].predicted;
+      // (Serving rows resolve in the simulator, not here: their kinds have bands of their own.)
+      const bool stand_in = test[i].rt && test[i].hw && !StandInKey(p, *test[i].rt, *test[i].hw).empty();
+      ratios[test[i].kind].push_back(ratio);
+      if (stand_in) stand_in_ratios[test[i].kind].push_back(ratio);
+      by_source[src][test[i].kind].push_back({ratio, stand_in});
     }
   }
-  out.intervals = IntervalsFromRatios(ratios, 0.8);
+  out.intervals = IntervalsFromRatios(ratios, 0.8, stand_in_ratios);
   // How often the interval holds on a source it did not see: each source against the interval
   // the other sources' held-out rows give.
   for (auto& row : out.rows) {
-    std::map<TestKind, std::vector<double>> others;
+    std::map<TestKind, std::vector<double>> others, others_stand_in;
     for (const auto& [src, kinds] : by_source) {
       if (src == row.source || !kinds.count(row.kind)) continue;
-      auto& v = others[row.kind];
-      v.insert(v.end(), kinds.at(row.kind).begin(), kinds.at(row.kind).end());
+      for (const Held& h : kinds.at(row.kind)) {
+        others[row.kind].push_back(h.ratio);
+        if (h.stand_in) others_stand_in[row.kind].push_back(h.ratio);
+      }
     }
-    const PredictionIntervals iv = IntervalsFromRatios(others, 0.8);
-    const IntervalBand* band = iv.For(row.kind);
+    const PredictionIntervals iv = IntervalsFromRatios(others, 0.8, others_stand_in);
     const auto mine = by_source[row.source].find(row.kind);
-    if (!band || mine == by_source[row.source].end() || mine->second.empty()) continue;
+    if (!iv.For(row.kind) || mine == by_source[row.source].end() || mine->second.empty()) continue;
     size_t in = 0;
-    for (double r : mine->second) in += r >= band->low && r <= band->high ? 1 : 0;
+    for (const Held& h : mine->second) {
+      const IntervalBand* band = iv.For(row.kind, h.stand_in);
+      in += h.ratio >= band->low && h.ratio <= band->high ? 1 : 0;
+    }
     row.coverage = static_cast<double>(in) / static_cast<double>(mine->second.size());
     out.covered += in;
     out.covered_of += mine->second.size();
@@ -439,7 +452,8 @@ LeaveOneSourceOutResult LeaveOneSourceOut(const catalog::Catalog& cat, const Dat
   out.intervals_toml = catalog::SerializeIntervals(
       out.intervals,
       {"Prediction intervals: the central 80% of measured / predicted over held-out sources (each source's rows",
-       "predicted by a calibration fitted without it), per test kind. predict reports",
+       "predicted by a calibration fitted without it), per test kind; [stand_in.KIND] from the rows whose",
+       "group had no rows once their source was left out (another group's efficiencies stood in). predict reports",
        "[expected x low, min(expected x high, bound)]. Generated, not edited:",
        "  tokcast validate --leave-one-source-out --intervals-out data/efficiency/intervals.toml"});
   return out;

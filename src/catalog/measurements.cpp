@@ -414,22 +414,27 @@ PredictionIntervals ParseIntervals(std::string_view text, const std::string& ori
   PredictionIntervals out;
   out.coverage = t["coverage"].value_or(0.8);
   if (!(out.coverage > 0 && out.coverage < 1)) throw InputError(origin + ": coverage must be in (0, 1)");
-  const auto* kinds = t["kinds"].as_table();
-  if (!kinds) throw InputError(origin + ": needs a [kinds] table");
-  for (const auto& [key, node] : *kinds) {
-    const std::string k(key.str());
-    const auto kind = TestKindFromString(k);
-    const auto* e = node.as_table();
-    if (!kind || !e) throw InputError(origin + ": kinds." + k + ": not a test kind table");
-    IntervalBand b;
-    b.low = (*e)["low"].value_or(NAN);
-    b.high = (*e)["high"].value_or(NAN);
-    const int64_t rows = (*e)["rows"].value_or(int64_t{0});
-    if (!(b.low > 0 && b.low <= 1) || !(b.high >= 1 && b.high < 1000) || rows < 0) {
-      throw InputError(origin + ": kinds." + k + ": low must be in (0, 1], high in [1, 1000), rows >= 0");
+  if (!t["kinds"].as_table()) throw InputError(origin + ": needs a [kinds] table");
+  for (const char* section : {"kinds", "stand_in"}) {
+    const auto* kinds = t[section].as_table();
+    if (!kinds) continue;
+    auto& bands = std::string_view(section) == "kinds" ? out.kinds : out.stand_in;
+    for (const auto& [key, node] : *kinds) {
+      const std::string k(key.str());
+      const std::string where = origin + ": " + section + "." + k;
+      const auto kind = TestKindFromString(k);
+      const auto* e = node.as_table();
+      if (!kind || !e) throw InputError(where + ": not a test kind table");
+      IntervalBand b;
+      b.low = (*e)["low"].value_or(NAN);
+      b.high = (*e)["high"].value_or(NAN);
+      const int64_t rows = (*e)["rows"].value_or(int64_t{0});
+      if (!(b.low > 0 && b.low <= 1) || !(b.high >= 1 && b.high < 1000) || rows < 0) {
+        throw InputError(where + ": low must be in (0, 1], high in [1, 1000), rows >= 0");
+      }
+      b.rows = static_cast<size_t>(rows);
+      bands[*kind] = b;
     }
-    b.rows = static_cast<size_t>(rows);
-    out.kinds[*kind] = b;
   }
   return out;
 }
@@ -440,13 +445,15 @@ std::string SerializeIntervals(const PredictionIntervals& p, const std::vector<s
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%.4g", p.coverage);
   os << "schema_version = 1\ncoverage = " << buf << '\n';
-  for (const auto& [kind, b] : p.kinds) {
-    os << "\n[kinds." << ToString(kind) << "]\n";
-    std::snprintf(buf, sizeof(buf), "%.4f", b.low);
-    os << "low = " << buf << '\n';
-    std::snprintf(buf, sizeof(buf), "%.4f", b.high);
-    os << "high = " << buf << '\n';
-    os << "rows = " << b.rows << '\n';
+  for (const auto& [section, bands] : {std::pair{"kinds", &p.kinds}, std::pair{"stand_in", &p.stand_in}}) {
+    for (const auto& [kind, b] : *bands) {
+      os << "\n[" << section << '.' << ToString(kind) << "]\n";
+      std::snprintf(buf, sizeof(buf), "%.4f", b.low);
+      os << "low = " << buf << '\n';
+      std::snprintf(buf, sizeof(buf), "%.4f", b.high);
+      os << "high = " << buf << '\n';
+      os << "rows = " << b.rows << '\n';
+    }
   }
   return os.str();
 }

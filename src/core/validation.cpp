@@ -490,14 +490,18 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
   return profile;
 }
 
-const IntervalBand* PredictionIntervals::For(TestKind k) const {
+const IntervalBand* PredictionIntervals::For(TestKind k, bool want_stand_in) const {
+  if (want_stand_in) {
+    if (auto it = stand_in.find(k); it != stand_in.end()) return &it->second;
+  }
   auto it = kinds.find(k);
   return it == kinds.end() ? nullptr : &it->second;
 }
 
-PredictionIntervals IntervalsFromRatios(const std::map<TestKind, std::vector<double>>& ratios, double coverage) {
-  PredictionIntervals out;
-  out.coverage = coverage;
+namespace {
+
+std::map<TestKind, IntervalBand> Bands(const std::map<TestKind, std::vector<double>>& ratios, double coverage) {
+  std::map<TestKind, IntervalBand> out;
   for (const auto& entry : ratios) {
     const TestKind kind = entry.first;
     std::vector<double> r =
@@ -513,7 +517,25 @@ PredictionIntervals IntervalsFromRatios(const std::map<TestKind, std::vector<dou
       return i + 1 < r.size() ? r[i] * (1 - f) + r[i + 1] * f : r[i];
     };
     const double tail = (1 - coverage) / 2;
-    out.kinds[kind] = {std::min(1.0, quantile(tail)), std::max(1.0, quantile(1 - tail)), r.size()};
+    out[kind] = {std::min(1.0, quantile(tail)), std::max(1.0, quantile(1 - tail)), r.size()};
+  }
+  return out;
+}
+
+}  // namespace
+
+PredictionIntervals IntervalsFromRatios(const std::map<TestKind, std::vector<double>>& ratios, double coverage,
+                                        const std::map<TestKind, std::vector<double>>& stand_in_ratios) {
+  PredictionIntervals out;
+  out.coverage = coverage;
+  out.kinds = Bands(ratios, coverage);
+  out.stand_in = Bands(stand_in_ratios, coverage);
+  // A stand-in is never surer than the kind as a whole.
+  for (auto& [kind, b] : out.stand_in) {
+    if (const auto it = out.kinds.find(kind); it != out.kinds.end()) {
+      b.low = std::min(b.low, it->second.low);
+      b.high = std::max(b.high, it->second.high);
+    }
   }
   return out;
 }

@@ -106,10 +106,16 @@ struct IntervalBand {
 struct PredictionIntervals {
   double coverage = 0.8;  // the share of held-out rows inside [low, high]
   std::map<TestKind, IntervalBand> kinds;
-  const IntervalBand* For(TestKind k) const;
+  // From the held-out rows whose calibration group had no rows of its own once their source
+  // was left out, so that another group's efficiencies (or the priors) stood in: wider.
+  std::map<TestKind, IntervalBand> stand_in;
+  // The stand-in band when `stand_in` and there is one, else the kind's band (nullptr: none).
+  const IntervalBand* For(TestKind k, bool stand_in = false) const;
 };
-// The central `coverage` quantiles of each kind's ratios (kinds with fewer than 10 left out).
-PredictionIntervals IntervalsFromRatios(const std::map<TestKind, std::vector<double>>& ratios, double coverage);
+// The central `coverage` quantiles of each kind's ratios (kinds with fewer than 10 left out);
+// `stand_in_ratios`, the subset predicted by a stand-in, gives the stand-in bands.
+PredictionIntervals IntervalsFromRatios(const std::map<TestKind, std::vector<double>>& ratios, double coverage,
+                                        const std::map<TestKind, std::vector<double>>& stand_in_ratios = {});
 
 // The efficiency key a scenario is fitted under ("llama.cpp-metal/unified_soc").
 std::string EfficiencyKey(const Scenario& s);

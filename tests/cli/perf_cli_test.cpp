@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "catalog/error.h"
 #include "catalog/measurements.h"
 #include "cli/context.h"
+#include "core/validation.h"
 #include "test_util.h"
 
 namespace tokcast {
@@ -160,6 +162,43 @@ TEST(PerfCli, ShippedIntervalsAreTheHeldOutErrorOfTheShippedData) {
     EXPECT_NEAR(fresh.kinds.at(kind).high, b.high, 0.02 * b.high);
     EXPECT_EQ(fresh.kinds.at(kind).rows, b.rows);
   }
+  ASSERT_EQ(fresh.stand_in.size(), shipped.stand_in.size());
+  for (const auto& [kind, b] : shipped.stand_in) {
+    SCOPED_TRACE("stand-in " + std::string(ToString(kind)));
+    ASSERT_TRUE(fresh.stand_in.count(kind));
+    EXPECT_NEAR(fresh.stand_in.at(kind).low, b.low, 0.02);
+    EXPECT_NEAR(fresh.stand_in.at(kind).high, b.high, 0.02 * b.high);
+    // A borrowed calibration is never surer than the kind as a whole.
+    EXPECT_LE(b.low, shipped.kinds.at(kind).low);
+    EXPECT_GE(b.high, shipped.kinds.at(kind).high);
+  }
+}
+
+TEST(PerfCli, StandInRowsGetTheirOwnWiderBand) {
+  std::map<TestKind, std::vector<double>> all, stand_in;
+  for (int i = 0; i < 40; ++i) {
+    const double own = 0.95 + 0.0025 * i;  // 0.95 .. 1.0475
+    all[TestKind::kPp].push_back(own);
+    if (i % 4 == 0) {
+      const double borrowed = 0.5 + 0.05 * i;  // 0.5 .. 2.45
+      all[TestKind::kPp].push_back(borrowed);
+      stand_in[TestKind::kPp].push_back(borrowed);
+    }
+  }
+  all[TestKind::kTg] = all[TestKind::kPp];
+  stand_in[TestKind::kTg] = {0.9, 1.1};  // fewer than 10: no band of its own
+  const PredictionIntervals iv = IntervalsFromRatios(all, 0.8, stand_in);
+  ASSERT_TRUE(iv.For(TestKind::kPp) && iv.For(TestKind::kPp, true));
+  EXPECT_LT(iv.For(TestKind::kPp, true)->low, iv.For(TestKind::kPp)->low);
+  EXPECT_GT(iv.For(TestKind::kPp, true)->high, iv.For(TestKind::kPp)->high);
+  EXPECT_EQ(iv.For(TestKind::kPp, true)->rows, 10u);
+  EXPECT_EQ(iv.For(TestKind::kTg, true), iv.For(TestKind::kTg));  // falls back to the kind's band
+  // Round trip through the TOML file predict reads.
+  const PredictionIntervals back = catalog::ParseIntervals(catalog::SerializeIntervals(iv, {"test"}), "t");
+  ASSERT_EQ(back.stand_in.size(), 1u);
+  EXPECT_NEAR(back.stand_in.at(TestKind::kPp).high, iv.stand_in.at(TestKind::kPp).high, 1e-4);
+  EXPECT_THROW(catalog::ParseIntervals("[kinds.pp]\nlow = 0.9\nhigh = 1.1\n[stand_in.pp]\nlow = 2\nhigh = 3\n", "x"),
+               catalog::InputError);
 }
 
 TEST(PerfCli, PredictionIntervalsHoldTheExpectationAndNeverPassTheBound) {
