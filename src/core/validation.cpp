@@ -108,6 +108,7 @@ struct Param {
   std::function<double&(Efficiency&)> field;
 };
 constexpr double kPriorWeight = 0.05;         // per parameter, in units of summed |log error|
+constexpr double kMinFraction = 0.001;        // the least a profile states (efficiency TOML)
 constexpr double kMaxMemoryFraction = 0.95;   // no memory system sustains more of its peak
 constexpr uint64_t kAttentionContext = 4096;  // prefill context (depth + prompt) that fits attention
 
@@ -221,6 +222,12 @@ bool IsPrefill(TestKind k) {
   return k == TestKind::kPp || k == TestKind::kTtft || k == TestKind::kThroughput;
 }
 
+// A prefill in ubatches the runtime's matrix-vector kernels take (llama-bench -ub 1 to 8 on
+// CUDA): no GEMM runs, the weights stream as in decode.
+bool MatvecPrefill(const Scenario& s) {
+  return IsPrefill(s.kind) && s.workload.ubatch > 0 && s.workload.ubatch <= s.rt->kernels.matvec_max_tokens;
+}
+
 // Which quantized types these rows use: one dequant cost each.
 std::set<std::string> QuantTypes(const Rows& rows) {
   std::set<std::string> types;
@@ -244,17 +251,20 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
        multi_die = false, long_prefill = false, moe_decode = false, dense_prefill = false, matvec = false;
   for (const Scenario* s : rows) {
     const bool p = IsPrefill(s->kind);
+    // Prefill in ubatches the runtime's matrix-vector kernels take (llama-bench -ub 1 to 8 on
+    // CUDA) runs no GEMM: it streams the weights as decode does, and constrains what decode does.
+    const bool matvec_prefill = MatvecPrefill(*s);
+    const bool gemm_prefill = p && !matvec_prefill;
     prefill |= p;
     long_prefill |= p && s->workload.depth + s->workload.prompt >= kAttentionContext;
-    decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch;
+    decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch || matvec_prefill;
     batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput;
-    // Prefill in ubatches the runtime's matrix-vector kernels take (llama-bench -ub 4) measures
-    // them as batched decode does.
-    matvec |= p && s->workload.ubatch > 1 && s->workload.ubatch <= s->rt->kernels.matvec_max_tokens;
+    // Over several token columns (-ub 2 and up) they measure the kernels as batched decode does.
+    matvec |= matvec_prefill && s->workload.ubatch > 1;
     moe_prefill |= p && s->spec->moe.has_value();
-    moe_decode |= !p && s->spec->moe.has_value();
-    quantized_prefill |= p && !DenseGemm(*s->model, *s->hw);
-    dense_prefill |= p && DenseGemm(*s->model, *s->hw);
+    moe_decode |= (!p || matvec_prefill) && s->spec->moe.has_value();
+    quantized_prefill |= gemm_prefill && !DenseGemm(*s->model, *s->hw);
+    dense_prefill |= gemm_prefill && DenseGemm(*s->model, *s->hw);
     multi_die |= s->hw->dies > 1;
   }
   std::vector<Param> params;
@@ -300,7 +310,12 @@ double ParamValue(const Param& p, double x) {
 // The efficiency a parameter vector stands for.
 Efficiency Decode(const Efficiency& base, const std::vector<Param>& params, const std::vector<double>& x) {
   Efficiency e = base;
-  for (size_t i = 0; i < params.size(); ++i) params[i].field(e) = ParamValue(params[i], x[i]);
+  for (size_t i = 0; i < params.size(); ++i) {
+    // A fraction never falls below what a profile may state (a parameter the rows barely
+    // constrain can drift there).
+    const double v = ParamValue(params[i], x[i]);
+    params[i].field(e) = params[i].kind == Param::kFraction ? std::max(v, kMinFraction) : v;
+  }
   e.memory = std::min(e.memory, kMaxMemoryFraction);
   // Quantized types without data of their own use the geometric mean of the fitted ones.
   double log_sum = 0;
@@ -329,7 +344,10 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
   // Within prefill, rows from a short context (where the GEMMs show) and rows at depth (where
   // attention does) weigh half each: eighteen rows at 32k depth must not decide alone how fast
   // the GEMMs run.
+  // A prefill through the matrix-vector kernels (-ub 1 to 8) streams the weights as decode
+  // does: it weighs as decode evidence, not as one of the many GEMM prefills.
   auto weight_kind = [](const Scenario* s) {
+    if (MatvecPrefill(*s)) return std::pair{TestKind::kTg, false};
     const bool deep = IsPrefill(s->kind) && s->workload.depth + s->workload.prompt >= kAttentionContext;
     return std::pair{s->kind, deep};
   };
@@ -337,7 +355,7 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
   for (const Scenario* s : rows) ++per_sub[weight_kind(s)];
   std::map<TestKind, size_t> subs, per_kind;
   for (const auto& [k, n] : per_sub) ++subs[k.first];
-  for (const Scenario* s : rows) ++per_kind[s->kind];
+  for (const Scenario* s : rows) ++per_kind[weight_kind(s).first];
   auto objective = [&](const std::vector<double>& x) {
     EfficiencyProfile trial;
     trial.entries["default"] = Decode(base, params, x);
@@ -346,9 +364,10 @@ Efficiency FitGroup(const Rows& rows, const std::vector<Param>& params, const Ef
     for (const Scenario* s : rows) {
       const RowResult r = Evaluate(*s, trial);
       if (r.predicted <= 0 || !std::isfinite(r.predicted)) return 1e18;
+      const auto wk = weight_kind(s);
       const double weight = static_cast<double>(rows.size()) /
-                            (static_cast<double>(per_kind.size()) * static_cast<double>(subs.at(s->kind)) *
-                             static_cast<double>(per_sub.at(weight_kind(s))));
+                            (static_cast<double>(per_kind.size()) * static_cast<double>(subs.at(wk.first)) *
+                             static_cast<double>(per_sub.at(wk)));
       err += weight * std::fabs(std::log(r.predicted / r.measured));
     }
     for (size_t i = 0; i < params.size(); ++i)

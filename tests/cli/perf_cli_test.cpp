@@ -37,7 +37,7 @@ TEST(PerfCli, ValidateMeetsTheThresholdsOnThePublicData) {
   EXPECT_LE(s["pp"]["median_ape"].get<double>(), 20.0);
   EXPECT_GE(s["tg"]["within_10"].get<double>(), 0.70);
   EXPECT_EQ(s["tg"]["rows"], 178);  // public.csv 167 + gathered.csv 11
-  EXPECT_EQ(s["pp"]["rows"], 225);  // public.csv 167 + gathered.csv 58
+  EXPECT_EQ(s["pp"]["rows"], 231);  // public.csv 167 + gathered.csv 64
 }
 
 TEST(PerfCli, MaxMedianApeGatesTheExitCode) {
@@ -261,16 +261,22 @@ TEST(PerfCli, PredictJsonAndClaims) {
     }
     EXPECT_GE(o["ttft_s"]["expected"].get<double>(), o["ttft_s"]["bound"].get<double>());
     EXPECT_TRUE(o.contains("limits") && o.contains("joules_per_token") && o.contains("usd_per_mtok"));
-    // Batch 1 streams the weights; at batch 8 llama.cpp's mmvq does eight dot products per
-    // weight on the CUDA cores, which takes longer than the streaming (an RTX 3090 prefills at
-    // -ub 8 only 3.7x faster than at -ub 1: gathered rows G14).
-    EXPECT_EQ(o["limits"]["decode"], o["batch"] == 1 ? "memory" : "compute") << o["batch"];
+    // Batch 1 streams the weights (at batch 8 the 4090's FP32 rate and its bandwidth are close
+    // to a tie; the 3090, below, is not).
+    if (o["batch"] == 1) EXPECT_EQ(o["limits"]["decode"], "memory");
     ASSERT_EQ(o["claims"].size(), 2u);
     EXPECT_EQ(o["claims"][0]["metric"], "tg");
     EXPECT_FALSE(o["claims"][0]["possible"].get<bool>());
     EXPECT_FALSE(o["claims"][1]["possible"].get<bool>());
   }
   EXPECT_GT(j[1]["batch_tok_s"]["expected"].get<double>(), 4 * j[0]["batch_tok_s"]["expected"].get<double>());
+  // At batch 8 llama.cpp's mmvq does eight dot products per weight on the CUDA cores, which on
+  // an RTX 3090 takes longer than the streaming (it prefills at -ub 8 only 3.7x faster than at
+  // -ub 1: gathered rows G14).
+  const auto b8 = RunCli({"predict", "--model", "llama-3.1-8b", "--quant", "q4_0", "--hw", "nvidia-rtx-3090", "--batch",
+                          "8", "--format", "json"});
+  ASSERT_EQ(b8.code, 0) << b8.err;
+  EXPECT_EQ(test::Rows(b8.out)[0]["limits"]["decode"], "compute");
 }
 
 TEST(PerfCli, ExplainListsOperators) {
@@ -284,6 +290,72 @@ TEST(PerfCli, ExplainListsOperators) {
   EXPECT_EQ(RunCli({"explain", "--model", "llama-3.1-8b", "--hw", "nvidia-rtx-4090,nvidia-rtx-5090"}).code, 1);
 }
 
+// The measurement CSV header, and the shipped profile's predictions for rows of these shapes
+// (everything up to the value column) with these notes.
+const std::string kCsvHeader =
+    "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,"
+    "notes\n";
+
+std::vector<double> ShippedPredictions(test::TempDir& dir, const std::vector<std::string>& shapes,
+                                       const std::string& notes) {
+  {
+    std::ofstream f(dir.File("probe.csv"));
+    f << kCsvHeader;
+    for (const auto& s : shapes) f << s << ",1,tok/s,X,,\"" << notes << "\"\n";
+  }
+  const auto r = RunCli({"validate", "--data", dir.File("probe.csv"), "--format", "json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::vector<double> out;
+  const json j = json::parse(r.out);  // named: a range-for over a temporary's member dangles
+  for (const auto& row : j["rows"]) out.push_back(row["predicted"].get<double>());
+  EXPECT_EQ(out.size(), shapes.size());
+  out.resize(shapes.size());
+  return out;
+}
+
+// The profile `calibrate` writes for a measurement CSV.
+EfficiencyProfile Calibrated(test::TempDir& dir, const std::string& csv, std::string* text = nullptr) {
+  const auto r = RunCli({"calibrate", "--data", csv, "--profile-out", dir.File("p.toml")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::ifstream in(dir.File("p.toml"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (text) *text = ss.str();
+  return catalog::ParseEfficiencyProfile(ss.str(), "p.toml");
+}
+
+// A prefill at -ub 1 runs no GEMM: it streams the weights as decode does, so calibrate fits
+// the decode parameters on it (a group of such rows alone has no decode row to fit them on),
+// and leaves the GEMMs' efficiencies, which it cannot see, at their priors (a fit of a
+// parameter no row constrains once drifted to 0.0006, a profile the parser then refused).
+TEST(PerfCli, CalibrateTakesSingleTokenPrefillsAsDecodeEvidence) {
+  test::TempDir dir;
+  const std::vector<std::string> shapes = {"nvidia-rtx-4090,1,llama.cpp-cuda,llama-3.1-8b,bf16,pp,512,,0,1",
+                                           "nvidia-rtx-3090,1,llama.cpp-cuda,llama-3.2-1b,f16,pp,512,,0,1",
+                                           "nvidia-rtx-5090,1,llama.cpp-cuda,llama-3.2-1b,bf16,pp,512,,0,1",
+                                           "nvidia-rtx-3090,1,llama.cpp-cuda,llama-3.1-8b,q4_0,pp,512,,0,1",
+                                           "nvidia-rtx-4090,1,llama.cpp-cuda,llama-3.1-8b,q4_0,pp,512,,0,1"};
+  const std::vector<double> probe = ShippedPredictions(dir, shapes, "flags: ub=1");
+  {
+    std::ofstream f(dir.File("ub1.csv"));
+    f << kCsvHeader;
+    for (size_t i = 0; i < shapes.size(); ++i)
+      f << shapes[i] << "," << 1.2 * probe[i] << ",tok/s,X,,\"2026-03-01; flags: ub=1\"\n";
+  }
+  std::string text;
+  const EfficiencyProfile p = Calibrated(dir, dir.File("ub1.csv"), &text);
+  const Efficiency& shipped = catalog::BuiltinEfficiencyProfile().entries.at("llama.cpp-cuda/discrete_gpu");
+  const Efficiency& fitted = p.entries.at("llama.cpp-cuda/discrete_gpu");
+  EXPECT_DOUBLE_EQ(fitted.dense_compute, 0.5) << text;  // the prior: no row runs a 16-bit GEMM
+  EXPECT_DOUBLE_EQ(fitted.compute, 0.5) << text;
+  EXPECT_NE(fitted.memory, shipped.memory) << text;
+  const auto r =
+      RunCli({"validate", "--data", dir.File("ub1.csv"), "--profile", dir.File("p.toml"), "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json held = json::parse(r.out);
+  for (const auto& row : held["rows"]) EXPECT_LT(row["ape"].get<double>(), 6) << row.dump();
+}
+
 // Rows of an older build fit that era's two speed factors on top of the entries: measured
 // values made from the shipped profile's own predictions, the 2024 builds' at 0.7x its prefill
 // and 0.8x its decode, one old row for every four of today's. The entries are fitted on every
@@ -292,47 +364,33 @@ TEST(PerfCli, ExplainListsOperators) {
 // the shipped data the old rows are 6 of 200).
 TEST(PerfCli, CalibrateFitsABuildEraOnItsRows) {
   test::TempDir dir;
-  const std::string header =
-      "hardware,device_count,runtime,model,quant,test,n_prompt,n_gen,depth,batch,value,unit,source_id,source_url,"
-      "notes\n";
   const std::vector<std::string> shapes = {"nvidia-rtx-4090,1,llama.cpp-cuda,llama-3.1-8b,q4_0,pp,512,,0,1",
                                            "nvidia-rtx-4090,1,llama.cpp-cuda,llama-3.1-8b,q4_0,tg,,128,0,1",
                                            "nvidia-rtx-3090,1,llama.cpp-cuda,llama-3.1-8b,q4_k_m,pp,512,,0,1",
                                            "nvidia-rtx-3090,1,llama.cpp-cuda,llama-3.1-8b,q4_k_m,tg,,128,0,1",
                                            "nvidia-rtx-3080-10,1,llama.cpp-cuda,mistral-7b-v0.3,q8_0,pp,512,,0,1",
                                            "nvidia-rtx-3080-10,1,llama.cpp-cuda,mistral-7b-v0.3,q8_0,tg,,128,0,1"};
-  {
-    std::ofstream f(dir.File("probe.csv"));
-    f << header;
-    for (const auto& s : shapes) f << s << ",1,tok/s,X,,\n";
-  }
-  auto r = RunCli({"validate", "--data", dir.File("probe.csv"), "--format", "json"});
-  ASSERT_EQ(r.code, 0) << r.err;
-  const json probe = json::parse(r.out);
+  const std::vector<double> probe = ShippedPredictions(dir, shapes, "");
   {
     std::ofstream f(dir.File("eras.csv"));
-    f << header;
+    f << kCsvHeader;
     for (size_t i = 0; i < shapes.size(); ++i) {
-      const double p = probe["rows"][i]["predicted"].get<double>();
+      const double p = probe[i];
       const bool pp = shapes[i].find(",pp,") != std::string::npos;
       for (int copy = 0; copy < 4; ++copy) f << shapes[i] << "," << p << ",tok/s,NOW,,\"2026-03-01\"\n";
       f << shapes[i] << "," << p * (pp ? 0.7 : 0.8) << ",tok/s,OLD,,\"build: 93bc3839 (3622)\"\n";
     }
   }
-  r = RunCli({"calibrate", "--data", dir.File("eras.csv"), "--profile-out", dir.File("p.toml")});
-  ASSERT_EQ(r.code, 0) << r.err;
-  std::ifstream in(dir.File("p.toml"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const EfficiencyProfile p = catalog::ParseEfficiencyProfile(ss.str(), "p.toml");
-  ASSERT_TRUE(p.factors.count("llama.cpp-cuda@2024")) << ss.str();
+  std::string text;
+  const EfficiencyProfile p = Calibrated(dir, dir.File("eras.csv"), &text);
+  ASSERT_TRUE(p.factors.count("llama.cpp-cuda@2024")) << text;
   const SpeedFactors& f = p.factors.at("llama.cpp-cuda@2024");
   EXPECT_EQ(f.rows, 6u);
   EXPECT_LT(f.compute, 0.95);
   EXPECT_LT(f.memory, 0.95);
   EXPECT_GT(f.memory, 0.7);
   // Held to that profile, today's rows and the old build's are both close.
-  r = RunCli({"validate", "--data", dir.File("eras.csv"), "--profile", dir.File("p.toml"), "--format", "json"});
+  auto r = RunCli({"validate", "--data", dir.File("eras.csv"), "--profile", dir.File("p.toml"), "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const json held = json::parse(r.out);  // a named object: a range-for over a temporary's member dangles
   for (const auto& row : held["rows"]) EXPECT_LT(row["ape"].get<double>(), 15) << row.dump();
