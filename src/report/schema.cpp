@@ -9,6 +9,8 @@
 
 namespace tokcast::report {
 
+extern const char* const kGitCommit;  // generated at build time (cmake/GitCommit.cmake)
+
 using nlohmann::json;
 
 std::optional<Format> FormatFromString(std::string_view name) {
@@ -76,7 +78,7 @@ json ReportContext::ToJson() const {
 ReportContext ToolContext() {
   ReportContext c;
   c.tool_version = TOKCAST_VERSION;
-  c.git_commit = TOKCAST_GIT_COMMIT;
+  c.git_commit = kGitCommit;
   c.build_type = TOKCAST_BUILD_TYPE;
   return c;
 }
