@@ -344,7 +344,8 @@ TEST(PerfCli, CalibrateTakesSingleTokenPrefillsAsDecodeEvidence) {
   }
   std::string text;
   const EfficiencyProfile p = Calibrated(dir, dir.File("ub1.csv"), &text);
-  const Efficiency& shipped = catalog::BuiltinEfficiencyProfile().entries.at("llama.cpp-cuda/discrete_gpu");
+  const EfficiencyProfile builtin = catalog::BuiltinEfficiencyProfile();  // by value: keep it named
+  const Efficiency& shipped = builtin.entries.at("llama.cpp-cuda/discrete_gpu");
   const Efficiency& fitted = p.entries.at("llama.cpp-cuda/discrete_gpu");
   EXPECT_DOUBLE_EQ(fitted.dense_compute, 0.5) << text;  // the prior: no row runs a 16-bit GEMM
   EXPECT_DOUBLE_EQ(fitted.compute, 0.5) << text;
