@@ -701,16 +701,12 @@ PhaseResult RunPrefill(const PerfContext& c, const PerfWorkload& w, const Effici
     const double m = last - first;
     const double start = static_cast<double>(w.depth) + U * (first + (m - 1) / 2);
     acc.pass = static_cast<int>(first);
-    if (m == 1) {
-      EvalPass(c, w, eff, bound, pass_at(start, U, false), acc);
-    } else {
-      Acc one;
-      std::vector<OpCost> one_ops;
-      one.ops = ops ? &one_ops : nullptr;
-      one.phase = acc.phase;
-      EvalPass(c, w, eff, bound, pass_at(start, U, false), one);
-      AddScaled(acc, one, m);
-    }
+    Acc one;
+    std::vector<OpCost> one_ops;
+    one.ops = ops ? &one_ops : nullptr;
+    one.phase = acc.phase;
+    EvalPass(c, w, eff, bound, pass_at(start, U, false), one);
+    AddScaled(acc, one, m);
     first = last;
   }
   acc.pass = static_cast<int>(full);
