@@ -229,6 +229,10 @@ json RuntimeJson(const RuntimeProfile& r) {
       kernels += "; flash attention reads each KV head once per " + std::to_string(k.fa_query_rows) +
                  " query rows (tokens x query heads of that KV head)";
     }
+    if (k.fa_vec_max_tokens > 0) {
+      kernels += "; flash attention for up to " + std::to_string(k.fa_vec_max_tokens) +
+                 " query tokens per sequence in the vector kernel";
+    }
   }
   return {{"id", r.id},
           {"name", r.name},

@@ -534,6 +534,7 @@ report::Report CalibrateReport(const CalibrateResult& r) {
                         {"compute", e.compute},
                         {"dense_compute", e.dense_compute},
                         {"attention", e.attention},
+                        {"decode_attention", e.decode_attention},
                         {"decode_compute", e.decode_compute},
                         {"alu_per_gemm_flop", e.alu_per_gemm_flop},
                         {"layer_overhead_s", e.layer_overhead_s},

@@ -308,6 +308,7 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   r.kernels.gemm_tile_tokens = e.CountOr("kernels.gemm_tile_tokens", 0, 4096);
   r.kernels.moe_gemm_min_tokens = e.CountOr("kernels.moe_gemm_min_tokens", 0, 4096);
   r.kernels.fa_query_rows = e.CountOr("kernels.fa_query_rows", 0, 4096);
+  r.kernels.fa_vec_max_tokens = e.CountOr("kernels.fa_vec_max_tokens", 0, 4096);
   r.kernels.sources = e.StrList("kernels.sources");
   auto& sc = r.scheduler;
   sc.policy = e.StrOr("scheduler.policy", r.continuous_batching ? "continuous" : "slots");

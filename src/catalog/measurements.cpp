@@ -244,6 +244,8 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
     eff.dense_compute = eff.compute;  // profiles written before the two were fitted apart
     num("dense_compute", eff.dense_compute, 1e-3, 1);
     num("attention", eff.attention, 1e-3, 1);
+    eff.decode_attention = eff.attention;  // profiles written before the two were fitted apart
+    num("decode_attention", eff.decode_attention, 1e-3, 1);
     num("decode_compute", eff.decode_compute, 1e-3, 1);
     num("alu_per_gemm_flop", eff.alu_per_gemm_flop, 0, 100);
     num("moe_tokens_half", eff.moe_tokens_half, 0, 1e6);
@@ -335,6 +337,7 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
     os << "compute = " << num(e.compute) << '\n';
     os << "dense_compute = " << num(e.dense_compute) << '\n';
     os << "attention = " << num(e.attention) << '\n';
+    os << "decode_attention = " << num(e.decode_attention) << '\n';
     os << "decode_compute = " << num(e.decode_compute) << '\n';
     os << "alu_per_gemm_flop = " << num(e.alu_per_gemm_flop) << '\n';
     os << "moe_tokens_half = " << num(e.moe_tokens_half) << '\n';

@@ -115,6 +115,7 @@ struct Machine {  // what one side of the computation runs on
   double attn_flops;
   double bandwidth;
   double eff_compute, eff_memory, eff_attention;
+  double eff_decode_attention;  // the vector flash-attention kernel's, at alu_flops
   double overhead_per_kernel_s;
   bool host;
   // The rate matmuls run at when an op names none: the GEMM peak, or the vector ALUs' (FP32)
@@ -238,6 +239,8 @@ struct PassEnv {
   double link_bw = 0, link_eff = 1;
   double ep = 1;  // expert-parallel degree (the bound takes perfect balance)
   bool fa = true;
+  // Attention runs the runtime's vector flash-attention kernel (few query tokens per sequence).
+  bool vec_attention = false;
   // GEMM work per token column actually computed: the runtime's tiles pad the columns of a
   // small pass (1 elsewhere, and in the bound, which a kernel without padding could reach).
   double pad = 1;
@@ -245,6 +248,12 @@ struct PassEnv {
   // per token and chosen expert (below moe_gemm_min_tokens), or as grouped GEMMs.
   bool experts_per_token = false, experts_gemm = false;
 };
+
+// Whether a pass's attention runs the runtime's vector flash-attention kernel.
+bool VectorAttentionPass(const RuntimeProfile& rt, double tokens, double seqs) {
+  const uint32_t n = rt.kernels.fa_vec_max_tokens;
+  return n > 0 && tokens <= n * std::max(seqs, 1.0);
+}
 
 // Which matmul kernels a pass runs. A runtime that states its kernels picks them by the tokens
 // in the pass, prefill or decode (llama-bench -ub 4 prefills through the matrix-vector kernels);
@@ -300,6 +309,7 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
       bound ? 1.0 : (!gemm ? eff.decode_compute : (DenseGemm(pm, c.hw) ? eff.dense_compute : eff.compute) * fill),
       bound ? 1.0 : eff.memory * (c.hw.dies > 1 ? eff.multi_die_memory : 1.0),
       bound ? 1.0 : eff.attention,
+      bound ? 1.0 : eff.decode_attention,
       bound ? 0.0 : eff.layer_overhead_s / 8.0,
       is_cpu};
   // (The bound takes the GEMM peak whatever the kernels: another kernel could use it.)
@@ -312,6 +322,7 @@ std::pair<Machine, Machine> Machines(const PerfContext& c, const PerfWorkload& w
                c.hw.host_memory_bandwidth_bytes_per_s,
                bound ? 1.0 : eff.host_compute,
                bound ? 1.0 : eff.host_memory,
+               bound ? 1.0 : eff.host_compute,
                bound ? 1.0 : eff.host_compute,
                bound ? 0.0 : eff.layer_overhead_s / 8.0,
                true};
@@ -361,8 +372,8 @@ void EvalLayers(const PassEnv& e, Acc& acc, const Machine& m, uint32_t from, uin
              .flops = 2.0 * heads * (e.qk + e.vd) * ctx_sum,
              .bytes = attn_bytes,
              .kernels = e.fa ? 2.0 : 5.0,
-             .compute_peak = m.attn_flops,
-             .compute_eff = m.eff_attention});
+             .compute_peak = e.vec_attention ? m.alu_flops : m.attn_flops,
+             .compute_eff = e.vec_attention ? m.eff_decode_attention : m.eff_attention});
     } else if (lc.mixer == MixerKind::kRecurrent) {
       // A fixed-size state per sequence, read and written once per pass whatever the context;
       // the work per token does not grow with it either (chunked scans in prefill).
@@ -506,6 +517,8 @@ void EvalPass(const PerfContext& c, const PerfWorkload& w, const Efficiency& eff
   e.link_bw = c.hw.host_link_bytes_per_s.value_or(c.hw.host_memory_bandwidth_bytes_per_s);
   e.link_eff = bound ? 1.0 : eff.link;
   e.fa = c.rt.flash_attention;
+  // (The bound takes the matrix units' rate: another kernel could use them.)
+  e.vec_attention = !bound && e.fa && VectorAttentionPass(c.rt, pass.tokens, pass.seqs);
   e.ep = std::max<uint32_t>(w.ep, 1);
   const DecodeKernels& kn = c.rt.kernels;
   if (!bound && GemmPass(c.rt, pass.prefill, T)) e.pad = PaddedColumns(c.rt, T) / T;
@@ -842,7 +855,8 @@ bool DenseGemm(const PreparedModel& m, const HardwareSpec& hw) {
 
 Efficiency BoundEfficiency() {
   Efficiency e;
-  e.memory = e.compute = e.attention = e.decode_compute = e.host_memory = e.host_compute = e.link = 1.0;
+  e.memory = e.compute = e.dense_compute = e.attention = e.decode_attention = e.decode_compute = 1.0;
+  e.host_memory = e.host_compute = e.link = 1.0;
   e.layer_overhead_s = 0;
   e.alu_per_gemm_flop = 0;
   e.moe_tokens_half = 0;

@@ -31,6 +31,9 @@ struct Efficiency {
   // they are (cuBLAS-style kernels): another kernel family, fitted apart.
   double dense_compute = 0.5;
   double attention = 0.5;  // achieved / peak on the attention core
+  // achieved / vector-unit peak of attention in the runtime's vector flash-attention kernel
+  // (decode; DecodeKernels::fa_vec_max_tokens), where the runtime states one.
+  double decode_attention = 0.5;
   // achieved / peak on the small-batch matmuls of batched decode: matrix-vector kernels over a
   // few token columns where the runtime states its kernels (DecodeKernels), else all of them.
   double decode_compute = 0.3;

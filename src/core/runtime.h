@@ -87,6 +87,11 @@ struct DecodeKernels {
   // Flash attention in prefill: query rows (tokens x query heads sharing one KV head) per block,
   // each block streaming its KV head once. 0: tiles of 64 tokens, every query head on its own.
   uint32_t fa_query_rows = 0;
+  // Flash attention over at most this many query tokens per sequence runs the vector kernel
+  // (dot products on the SIMD units, not the matrix units: decode and small batches; llama.cpp
+  // Metal below 20), at the entry's decode_attention efficiency. 0: not stated (every pass at
+  // the attention efficiency).
+  uint32_t fa_vec_max_tokens = 0;
   std::vector<std::string> sources;
   bool Stated() const { return matvec_max_tokens > 0; }
 };

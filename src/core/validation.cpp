@@ -248,7 +248,8 @@ std::set<std::string> QuantTypes(const Rows& rows) {
 // that the data barely constrains physical.
 std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& types) {
   bool prefill = false, decode = false, batched = false, moe_prefill = false, quantized_prefill = false,
-       multi_die = false, long_prefill = false, moe_decode = false, dense_prefill = false, matvec = false;
+       long_prefill = false, moe_decode = false, dense_prefill = false, matvec = false, deep_vector_attention = false,
+       multi_die_decode = false, single_die_decode = false;
   for (const Scenario* s : rows) {
     const bool p = IsPrefill(s->kind);
     // Prefill in ubatches the runtime's matrix-vector kernels take (llama-bench -ub 1 to 8 on
@@ -257,7 +258,14 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
     const bool gemm_prefill = p && !matvec_prefill;
     prefill |= p;
     long_prefill |= p && s->workload.depth + s->workload.prompt >= kAttentionContext;
-    decode |= s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch || matvec_prefill;
+    // Decode (or a prefill in ubatches of a few tokens) at depth through the runtime's vector
+    // flash-attention kernel.
+    const uint32_t vec_max = s->rt->kernels.fa_vec_max_tokens;
+    const uint64_t per_seq = p ? (s->workload.ubatch ? s->workload.ubatch : s->rt->ubatch_tokens) : 1;
+    deep_vector_attention |= s->rt->flash_attention && vec_max > 0 && per_seq <= vec_max &&
+                             s->workload.depth >= kAttentionContext && s->kind != TestKind::kThroughput;
+    const bool decode_row = s->kind == TestKind::kTg || s->kind == TestKind::kTgBatch || matvec_prefill;
+    decode |= decode_row;
     batched |= s->kind == TestKind::kTgBatch || s->kind == TestKind::kThroughput;
     // Over several token columns (-ub 2 and up) they measure the kernels as batched decode does.
     matvec |= matvec_prefill && s->workload.ubatch > 1;
@@ -265,7 +273,8 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
     moe_decode |= (!p || matvec_prefill) && s->spec->moe.has_value();
     quantized_prefill |= gemm_prefill && !DenseGemm(*s->model, *s->hw);
     dense_prefill |= gemm_prefill && DenseGemm(*s->model, *s->hw);
-    multi_die |= s->hw->dies > 1;
+    multi_die_decode |= decode_row && s->hw->dies > 1;
+    single_die_decode |= decode_row && s->hw->dies <= 1;
   }
   std::vector<Param> params;
   if (decode) {
@@ -286,13 +295,18 @@ std::vector<Param> GroupParams(const Rows& rows, const std::set<std::string>& ty
   // the GEMMs' error (and then predicts prefill at depth several times too slow). Without such
   // rows the group keeps the prior.
   if (long_prefill) params.push_back({Param::kFraction, 0.4, [](Efficiency& e) -> double& { return e.attention; }});
+  if (deep_vector_attention)
+    params.push_back({Param::kFraction, 0.2, [](Efficiency& e) -> double& { return e.decode_attention; }});
   if (quantized_prefill)
     params.push_back({Param::kPositive, 0.1, [](Efficiency& e) -> double& { return e.alu_per_gemm_flop; }});
   if (moe_prefill) params.push_back({Param::kPositive, 16, [](Efficiency& e) -> double& { return e.moe_tokens_half; }});
   // Decode is where a MoE layer's fixed work shows (a prefill pass amortizes it over its tokens).
   if (moe_decode)
     params.push_back({Param::kPositive, 3e-5, [](Efficiency& e) -> double& { return e.moe_layer_overhead_s; }});
-  if (multi_die && decode) {
+  // The share of bandwidth efficiency a multi-die part keeps is a ratio between parts: only
+  // decode rows on both kinds tell it apart from the memory efficiency itself (rows of an M2
+  // Ultra alone would trade one for the other and carry the result to every single-die chip).
+  if (multi_die_decode && single_die_decode) {
     params.push_back({Param::kFraction, 0.9, [](Efficiency& e) -> double& { return e.multi_die_memory; }});
   }
   if (batched || matvec) {

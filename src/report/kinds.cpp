@@ -295,6 +295,7 @@ const Schema& Calibrate() {
        Num("compute", "", "quantized-weight GEMM efficiency").Decimals(3),
        Num("dense_compute", "", "16-bit / native FP8 GEMM efficiency").Header("dense").Decimals(3),
        Num("attention", "", "attention-core efficiency").Decimals(3),
+       Wide(Num("decode_attention", "", "vector flash-attention efficiency (decode)").Decimals(3)),
        Num("decode_compute", "", "small-batch matmul efficiency").Decimals(3),
        Num("alu_per_gemm_flop", "", "vector-ALU work per quantized GEMM FLOP").Header("alu/flop").Decimals(3),
        Num("layer_overhead_s", "s", "per layer per forward pass").Header("layer overhead us").Scale(1e6).Decimals(1),

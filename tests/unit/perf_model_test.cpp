@@ -447,6 +447,44 @@ TEST(PerfModel, FlashAttentionReadsTheKvOncePerBlockOfQueryRows) {
   EXPECT_NEAR(kv_bytes("llama-3.1-8b", 0), 8, 0.1);
 }
 
+TEST(PerfModel, MetalDecodesAttentionInItsVectorKernel) {
+  // llama.cpp Metal runs flash attention over fewer than 20 query tokens in its vector kernel
+  // (SIMD dot products): GLM-4.7-Flash decoding at 32k depth (20 heads over a 576-wide latent)
+  // takes at least the attention FLOPs at the FP32 rate times decode_attention. Prefill in
+  // ubatches of 512 runs the matrix kernel at the attention efficiency, and the CUDA backend,
+  // which states no vector kernel, decodes at the attention efficiency too.
+  Scene s("glm-4.7-flash", "q8_0", "apple-m2-ultra-76c", "llama.cpp-metal", 40000);
+  ASSERT_EQ(s.rt.kernels.fa_vec_max_tokens, 19u);
+  PerfWorkload w;
+  w.prompt = 512;
+  w.gen = 1;
+  w.depth = 32768;
+  w.ubatch = 512;
+  s.eff.decode_attention = 0.1;
+  const double fp32 = *s.hw.PeakFlops(Precision::kFp32);
+  const Prediction p = s.Run(w, true);
+  double decode_attn = 0;
+  for (const OpCost& op : p.ops) {
+    if (op.phase == "decode" && op.name == "attention") {
+      EXPECT_GE(op.time_s, op.flops / (fp32 * 0.1) * (1 - 1e-9));
+      decode_attn += op.time_s;
+    }
+  }
+  EXPECT_GT(decode_attn, 0);
+  s.eff.decode_attention = 0.2;
+  const Prediction faster = s.Run(w);
+  EXPECT_GT(faster.tg_tok_s, p.tg_tok_s);
+  EXPECT_DOUBLE_EQ(faster.pp_tok_s, p.pp_tok_s);
+  EXPECT_DOUBLE_EQ(faster.tg_tok_s_bound, p.tg_tok_s_bound);
+
+  Scene cuda("glm-4.7-flash", "q8_0", "nvidia-rtx-pro-6000", "llama.cpp-cuda", 40000);
+  ASSERT_EQ(cuda.rt.kernels.fa_vec_max_tokens, 0u);
+  cuda.eff.decode_attention = 0.1;
+  const double tg = cuda.Run(w).tg_tok_s;
+  cuda.eff.decode_attention = 0.2;
+  EXPECT_DOUBLE_EQ(cuda.Run(w).tg_tok_s, tg);
+}
+
 TEST(PerfModel, WindowedLayersStopReadingKv) {
   Scene s("gpt-oss-20b", "mxfp4", "nvidia-rtx-5090", "llama.cpp-cuda", 40000);
   PerfWorkload w = Decode1();
