@@ -304,6 +304,7 @@ RuntimeProfile ParseRuntime(const Entity& e) {
   r.formats = e.StrList("support.formats");
   r.tensor_parallel = e.BoolOr("support.tensor_parallel", false);
   r.row_split = e.BoolOr("support.row_split", false);
+  r.per_vendor_efficiency = e.BoolOr("support.per_vendor_efficiency", false);
   r.kernels.matvec_max_tokens = e.CountOr("kernels.matvec_max_tokens", 0, 4096);
   r.kernels.gemm_tile_tokens = e.CountOr("kernels.gemm_tile_tokens", 0, 4096);
   r.kernels.moe_gemm_min_tokens = e.CountOr("kernels.moe_gemm_min_tokens", 0, 4096);

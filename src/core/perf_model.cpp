@@ -872,12 +872,22 @@ std::string EfficiencyProfile::KeyFor(const RuntimeProfile& rt, const HardwareSp
   const std::string cls(ToString(hw.hw_class));
   for (const std::string& id : {rt.id, StandInFor(rt, hw)}) {
     if (id.empty()) continue;
+    if (id == rt.id && rt.per_vendor_efficiency) {  // this vendor's own group, or a stand-in
+      if (const std::string own = CalibrationKey(rt, hw); entries.count(own)) return own;
+      continue;
+    }
     if (entries.count(id + "/" + cls)) return id + "/" + cls;
     if (entries.count(id)) return id;
   }
   if (entries.count("default/" + cls)) return "default/" + cls;
   if (entries.count("default")) return "default";
   return "";
+}
+
+std::string CalibrationKey(const RuntimeProfile& rt, const HardwareSpec& hw) {
+  std::string key = rt.id + "/" + std::string(ToString(hw.hw_class));
+  if (rt.per_vendor_efficiency) key += "/" + hw.vendor;
+  return key;
 }
 
 const std::string& StandInFor(const RuntimeProfile& rt, const HardwareSpec& hw) {

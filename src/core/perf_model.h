@@ -114,6 +114,10 @@ struct EfficiencyProfile {
 };
 // The runtime that stands in for `rt` on `hw` (efficiency_like_by, else efficiency_like).
 const std::string& StandInFor(const RuntimeProfile& rt, const HardwareSpec& hw);
+// The calibration group a runtime's rows on this hardware fit: "llama.cpp-cuda/discrete_gpu",
+// with the vendor appended for a runtime whose kernels differ by vendor
+// ("llama.cpp-vulkan/discrete_gpu/AMD").
+std::string CalibrationKey(const RuntimeProfile& rt, const HardwareSpec& hw);
 Efficiency BoundEfficiency();  // all 1, no overhead, no dequant cost
 
 // A model prepared once for many predictions: layers grouped into classes of identical cost.

@@ -126,6 +126,10 @@ struct RuntimeProfile {
   std::vector<std::string> formats;
   bool tensor_parallel = false;
   bool row_split = false;  // llama.cpp --split-mode row (CUDA and HIP backends)
+  // Its kernels differ by hardware vendor (ggml-vulkan picks its matmul pipelines by the
+  // device's vendor and driver): calibration groups are runtime x class x vendor, and a vendor
+  // without rows never takes another vendor's fit.
+  bool per_vendor_efficiency = false;
   SchedulerDefaults scheduler;
   DecodeKernels kernels;
   std::string efficiency_like;  // runtime whose calibrated efficiencies stand in for this one

@@ -136,7 +136,7 @@ bool MeasuredRow::IsServing() const {
 }
 
 std::string EfficiencyKey(const Scenario& s) {
-  return s.rt->id + "/" + std::string(ToString(s.hw->hw_class));
+  return CalibrationKey(*s.rt, *s.hw);
 }
 
 RowResult Evaluate(const Scenario& s, const EfficiencyProfile& profile) {
@@ -491,8 +491,10 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     const auto types = QuantTypes(rows);
     // A group starts from its own entry, else its class's prior, else the default prior: never
     // from another group's fit.
+    // ("runtime/class", or "runtime/class/vendor" for a runtime fitted per vendor)
     const auto slash = key.find('/');
-    const std::string cls = slash == std::string::npos ? "" : key.substr(slash + 1);
+    const std::string cls =
+        slash == std::string::npos ? "" : key.substr(slash + 1, key.find('/', slash + 1) - slash - 1);
     const Efficiency* from = nullptr;
     for (const std::string& k : {key, "default/" + cls, std::string("default")}) {
       if (auto it = start.entries.find(k); it != start.entries.end()) {

@@ -328,15 +328,22 @@ TEST(App, ExpertOffloadKeepsAttentionOnTheGpu) {
   }
 }
 
-// A runtime's calibration fitted on one vendor's parts, used on another's, says so.
+// A runtime's calibration fitted on one vendor's parts, used on another's, says so (a profile
+// of the user's: the built-in one fits llama.cpp's Vulkan backend per vendor, and its other
+// groups each run on one vendor's parts).
 TEST(App, EfficienciesFittedOnAnotherVendorAreFlagged) {
-  const auto r = test::RunCli({"predict", "--model", "llama-3.1-8b", "--hw", "amd-rx-7900-xtx,nvidia-rtx-3090",
-                               "--runtime", "llama.cpp-vulkan"});
+  test::TempDir dir;
+  {
+    std::ofstream f(dir.File("p.toml"));
+    f << "schema_version = 1\n[entries.\"vllm/accelerator\"]\nmemory = 0.8\ncompute = 0.5\n"
+         "fitted_vendors = [\"NVIDIA\"]\n";
+  }
+  const auto r = test::RunCli({"predict", "--model", "llama-3.1-8b", "--quant", "fp8", "--hw",
+                               "amd-mi300x,nvidia-h100-sxm", "--runtime", "vllm", "--profile", dir.File("p.toml")});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("llama.cpp-vulkan on amd-rx-7900-xtx: its efficiencies were fitted on NVIDIA hardware only"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("vllm on amd-mi300x: its efficiencies were fitted on NVIDIA hardware only"), std::string::npos)
       << r.out;
-  EXPECT_EQ(r.out.find("on nvidia-rtx-3090: its efficiencies were fitted"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("on nvidia-h100-sxm: its efficiencies were fitted"), std::string::npos) << r.out;
 }
 
 // bench model --profile: every operator of both tests, shares that add up, the weights each

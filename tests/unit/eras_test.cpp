@@ -97,6 +97,26 @@ TEST(Eras, SpeedFactorsScaleTheEntryAndNeverPassOne) {
   EXPECT_DOUBLE_EQ(s.layer_overhead_s, e.layer_overhead_s);
 }
 
+// llama.cpp's Vulkan backend runs different kernels per vendor: its rows fit one group per
+// vendor, and a vendor without rows (Intel here) takes the stand-in runtime's fit, never
+// another vendor's Vulkan one.
+TEST(Eras, VulkanIsCalibratedPerVendor) {
+  const catalog::Catalog& cat = BuiltinCatalog();
+  const EfficiencyProfile& profile = catalog::BuiltinEfficiencyProfile();
+  const RuntimeProfile& vulkan = cat.Runtime("llama.cpp-vulkan");
+  ASSERT_TRUE(vulkan.per_vendor_efficiency);
+  const HardwareSpec& amd = cat.Hardware("amd-rx-9070-xt");
+  const HardwareSpec& nvidia = cat.Hardware("nvidia-rtx-3090");
+  const HardwareSpec& intel = cat.Hardware("intel-arc-b580");
+  EXPECT_EQ(CalibrationKey(vulkan, amd), "llama.cpp-vulkan/discrete_gpu/AMD");
+  EXPECT_EQ(profile.KeyFor(vulkan, amd), "llama.cpp-vulkan/discrete_gpu/AMD");
+  EXPECT_EQ(profile.KeyFor(vulkan, nvidia), "llama.cpp-vulkan/discrete_gpu/NVIDIA");
+  EXPECT_EQ(profile.KeyFor(vulkan, intel), "llama.cpp-cuda/discrete_gpu");
+  EXPECT_NE(profile.For(vulkan, amd).compute, profile.For(vulkan, nvidia).compute);
+  // Runtimes whose kernels do not differ by vendor keep one group per class.
+  EXPECT_EQ(CalibrationKey(cat.Runtime("llama.cpp-rocm"), amd), "llama.cpp-rocm/discrete_gpu");
+}
+
 // Ollama stands in with the platform's llama.cpp backend (Metal on a Mac, not the CUDA fit of
 // a DGX Spark that shares the Mac's hardware class) and takes its own relative speed.
 TEST(Eras, AWrapperStandsInWithThePlatformsBackendAtItsOwnSpeed) {
