@@ -397,7 +397,8 @@ TEST(PerfCli, CalibrateLeavesARooflinePlateau) {
   const auto r =
       RunCli({"validate", "--data", dir.File("sh.csv"), "--profile", dir.File("p.toml"), "--format", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const auto& row : json::parse(r.out)["rows"]) {
+  const json v = json::parse(r.out);  // named: a loop over a temporary's member would dangle
+  for (const auto& row : v["rows"]) {
     if (row["source"] == "G26") EXPECT_LT(row["ape"].get<double>(), 25) << row.dump();
   }
 }
