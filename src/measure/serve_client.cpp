@@ -26,7 +26,8 @@ std::string Base(std::string url) {
 }
 
 // Token ids of a prompt: pseudo-random in [1000, 9000), so no id is special and the prompt
-// shares no prefix with another (a server's prefix cache does not shorten it).
+// shares no prefix with another beyond a chance match of its first id or two (1 in 8,000 per
+// pair of prompts; a server's prefix cache does not shorten it).
 std::vector<int> PromptIds(uint32_t n, uint64_t seed) {
   std::vector<int> ids(n);
   uint64_t x = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;

@@ -1,9 +1,9 @@
 // tokcast bench serve against a real llama-server (scripts/llama_cpp.sh builds it; the test
 // command passes its directory as TOKCAST_LLAMA_BIN) serving a `tokcast synth` GGUF on loopback,
 // at concurrency 1 and 4 with 4 slots: every request completes with the asked lengths, nothing
-// comes from the prompt cache, and the measured TTFT and TPOT agree with the server's own
-// timings (the client sees the prompt time plus the first token; its token gaps are the
-// server's per-token time plus transport).
+// comes from the prompt cache (beyond a chance match of one token), and the measured TTFT and
+// TPOT agree with the server's own timings (the client sees the prompt time plus the first
+// token; its token gaps are the server's per-token time plus transport).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -58,7 +58,10 @@ TEST(LlamaServer, BenchServeAgreesWithTheServersOwnTimings) {
     const auto m = test::Rows(r.out)[0];
     EXPECT_EQ(m["completed"], 8);
     EXPECT_EQ(m["errors"], 0);
-    EXPECT_EQ(m["cached_tokens"], 0);
+    // No prompt shares a prefix with another, so nothing beyond a chance match of a first token
+    // (ids are random in [1000, 9000): 1 in 8,000 against each prompt the server keeps) may come
+    // from the cache; a reused prompt would bring ~47 tokens per request.
+    EXPECT_LE(m["cached_tokens"].get<int>(), 2);
     EXPECT_NEAR(m["output_throughput"].get<double>() * m["duration_s"].get<double>(), 8 * 12, 0.5);
     ASSERT_TRUE(m.contains("server_prompt_ms") && m.contains("server_ms_per_token")) << m.dump();
     const double ttft = m["ttft_ms"]["mean"].get<double>(), tpot = m["tpot_ms"]["mean"].get<double>();
