@@ -111,8 +111,12 @@ TEST(Eras, VulkanIsCalibratedPerVendor) {
   EXPECT_EQ(CalibrationKey(vulkan, amd), "llama.cpp-vulkan/discrete_gpu/AMD");
   EXPECT_EQ(profile.KeyFor(vulkan, amd), "llama.cpp-vulkan/discrete_gpu/AMD");
   EXPECT_EQ(profile.KeyFor(vulkan, nvidia), "llama.cpp-vulkan/discrete_gpu/NVIDIA");
-  EXPECT_EQ(profile.KeyFor(vulkan, intel), "llama.cpp-cuda/discrete_gpu");
+  EXPECT_EQ(profile.KeyFor(vulkan, intel), "llama.cpp-vulkan/discrete_gpu/Intel");
   EXPECT_NE(profile.For(vulkan, amd).compute, profile.For(vulkan, nvidia).compute);
+  // A vendor without rows takes the stand-in's fit, never another vendor's Vulkan fit.
+  EfficiencyProfile without_intel = profile;
+  ASSERT_EQ(without_intel.entries.erase("llama.cpp-vulkan/discrete_gpu/Intel"), 1u);
+  EXPECT_EQ(without_intel.KeyFor(vulkan, intel), "llama.cpp-cuda/discrete_gpu");
   // Runtimes whose kernels do not differ by vendor keep one group per class.
   EXPECT_EQ(CalibrationKey(cat.Runtime("llama.cpp-rocm"), amd), "llama.cpp-rocm/discrete_gpu");
 }
