@@ -234,7 +234,12 @@ std::string StandInKey(const EfficiencyProfile& profile, const RuntimeProfile& r
   const std::string key = profile.KeyFor(rt, hw);
   if (key == rt.id || key.rfind(rt.id + "/", 0) == 0) {
     const auto it = profile.entries.find(key);
-    if (it == profile.entries.end() || it->second.based_on.empty()) return "";
+    if (it == profile.entries.end()) return "";
+    if (!it->second.prefill_from.empty()) {
+      return it->second.prefill_from + " (its GEMM and attention efficiencies: " + key +
+             " has decode measurements only)";
+    }
+    if (it->second.based_on.empty()) return "";
     return it->second.based_on + " (all but the GEMMs, which " + rt.id + "'s serving runs fit)";
   }
   return key.empty() ? "built-in defaults" : key;

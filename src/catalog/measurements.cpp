@@ -265,6 +265,7 @@ EfficiencyProfile ParseEfficiencyProfile(std::string_view text, const std::strin
       }
     }
     if (auto b = (*e)["based_on"].value<std::string>()) eff.based_on = *b;
+    if (auto b = (*e)["prefill_from"].value<std::string>()) eff.prefill_from = *b;
     if (auto vs = (*e)["fitted_vendors"].as_array()) {
       for (const auto& v : *vs) {
         auto str = v.value<std::string>();
@@ -363,6 +364,7 @@ std::string SerializeEfficiencyProfile(const EfficiencyProfile& p, const std::ve
       os << "]\n";
     }
     if (!e.based_on.empty()) os << "based_on = \"" << e.based_on << "\"\n";
+    if (!e.prefill_from.empty()) os << "prefill_from = \"" << e.prefill_from << "\"\n";
   }
   for (const auto& [rt, o] : p.serving) {
     os << "\n# " << rt << "'s serving overheads, fitted to " << o.runs

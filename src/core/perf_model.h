@@ -67,6 +67,10 @@ struct Efficiency {
   // The entry whose efficiencies this one copies except those fitted on its own rows (a serving
   // runtime's GEMMs): it still stands in for the rest. Empty: all its own (or a prior).
   std::string based_on;
+  // The entry whose GEMM and attention efficiencies this one takes: its own rows measured
+  // decode only (no prefill through GEMMs), so those come from the fit the runtime stands in
+  // with, not from generic priors. Empty: its own (or a prior).
+  std::string prefill_from;
 };
 
 // What a serving runtime spends outside the kernels, fitted to published serving runs (tokcast

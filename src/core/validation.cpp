@@ -481,6 +481,38 @@ void FitFactors(const std::map<std::string, Rows>& by_key, EfficiencyProfile& pr
 
 }  // namespace
 
+namespace {
+
+// A group whose rows are all decode (no prefill through GEMMs) has measured neither its GEMMs
+// nor its attention: those efficiencies would sit at generic priors and override the fit the
+// runtime stands in with where the group is missing (Vulkan on a Strix Halo with decode rows
+// only predicted its prefill 2-3x too fast at the priors, where CUDA's fit on the same class of
+// hardware, standing in, was within 12% at depth 0). They take the stand-in's fit instead, and
+// the entry says where from; the decode parameters stay its own.
+void TakeStandInPrefill(const std::map<std::string, Rows>& groups, EfficiencyProfile& profile) {
+  for (const auto& [key, rows] : groups) {
+    const Scenario& first = *rows.front();
+    if (!key.starts_with(first.rt->id + "/")) continue;  // a wrapper's rows fit the runtime it wraps
+    const bool gemm_prefill = std::any_of(rows.begin(), rows.end(),
+                                          [](const Scenario* s) { return IsPrefill(s->kind) && !MatvecPrefill(*s); });
+    if (gemm_prefill) continue;
+    EfficiencyProfile without = profile;
+    without.entries.erase(key);
+    const std::string from = without.KeyFor(*first.rt, *first.hw);
+    const auto src = without.entries.find(from);
+    if (src == without.entries.end() || !groups.count(from)) continue;  // a prior stays a prior
+    Efficiency& e = profile.entries.at(key);
+    e.compute = src->second.compute;
+    e.dense_compute = src->second.dense_compute;
+    e.attention = src->second.attention;
+    e.alu_per_gemm_flop = src->second.alu_per_gemm_flop;
+    e.moe_tokens_half = src->second.moe_tokens_half;
+    e.prefill_from = from;
+  }
+}
+
+}  // namespace
+
 EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const EfficiencyProfile& start) {
   EfficiencyProfile profile = start;
   // Every row fits the entry its prediction uses: a wrapper's rows (Ollama) the entry of the
@@ -529,6 +561,7 @@ EfficiencyProfile Calibrate(const std::vector<Scenario>& scenarios, const Effici
     fitted.fitted_vendors.assign(vendors.begin(), vendors.end());
     profile.entries[key] = std::move(fitted);
   }
+  TakeStandInPrefill(groups, profile);
   FitFactors(by_factor, profile);
   size_t fitted_rows = 0, factor_rows = 0;
   for (const auto& group : groups) fitted_rows += group.second.size();

@@ -37,8 +37,8 @@ TEST(PerfCli, ValidateMeetsTheThresholdsOnThePublicData) {
   EXPECT_LE(s["tg"]["median_ape"].get<double>(), 12.0);
   EXPECT_LE(s["pp"]["median_ape"].get<double>(), 20.0);
   EXPECT_GE(s["tg"]["within_10"].get<double>(), 0.70);
-  EXPECT_EQ(s["tg"]["rows"], 194);  // public.csv 167 + gathered.csv 27
-  EXPECT_EQ(s["pp"]["rows"], 286);  // public.csv 167 + gathered.csv 119
+  EXPECT_EQ(s["tg"]["rows"], 206);  // public.csv 167 + gathered.csv 39
+  EXPECT_EQ(s["pp"]["rows"], 289);  // public.csv 167 + gathered.csv 122
 }
 
 TEST(PerfCli, MaxMedianApeGatesTheExitCode) {
@@ -356,6 +356,40 @@ TEST(PerfCli, CalibrateTakesSingleTokenPrefillsAsDecodeEvidence) {
   ASSERT_EQ(r.code, 0) << r.err;
   const json held = json::parse(r.out);
   for (const auto& row : held["rows"]) EXPECT_LT(row["ape"].get<double>(), 6) << row.dump();
+}
+
+// A group whose rows are all decode has measured no GEMM and no attention: its prefill takes
+// the fit the runtime would stand in with (CUDA's on the same class), and says so, instead of
+// generic priors that predicted a Strix Halo's Vulkan prefill 2-3x too fast (llama.cpp #16900's
+// decode rows there; DGX Spark rows made from the shipped profile's predictions).
+TEST(PerfCli, CalibrateGivesADecodeOnlyGroupTheStandInsPrefill) {
+  test::TempDir dir;
+  const std::vector<std::string> spark = {"nvidia-dgx-spark,1,llama.cpp-cuda,llama-3.1-8b,q4_0,pp,512,,0,1",
+                                          "nvidia-dgx-spark,1,llama.cpp-cuda,llama-3.1-8b,q4_0,pp,512,,8192,1",
+                                          "nvidia-dgx-spark,1,llama.cpp-cuda,llama-3.1-8b,q4_0,tg,,128,0,1"};
+  const std::vector<double> probe = ShippedPredictions(dir, spark, "");
+  {
+    std::ofstream f(dir.File("mix.csv"));
+    f << kCsvHeader;
+    for (size_t i = 0; i < spark.size(); ++i) f << spark[i] << "," << probe[i] << ",tok/s,X,,\n";
+    const std::string sh = "amd-ryzen-ai-max-395,1,llama.cpp-vulkan,llama-3.1-8b,";
+    for (const auto& [q, v] :
+         std::vector<std::pair<std::string, double>>{{"q2_k", 60.17}, {"q3_k_s", 48.09}, {"q4_k_s", 43.42}})
+      f << sh << q << ",tg,,128,0,1," << v << ",tok/s,G30,,\n";
+  }
+  std::string text;
+  const EfficiencyProfile p = Calibrated(dir, dir.File("mix.csv"), &text);
+  const Efficiency& cuda = p.entries.at("llama.cpp-cuda/unified_soc");
+  const Efficiency& vulkan = p.entries.at("llama.cpp-vulkan/unified_soc/AMD");
+  EXPECT_EQ(vulkan.prefill_from, "llama.cpp-cuda/unified_soc") << text;
+  EXPECT_DOUBLE_EQ(vulkan.compute, cuda.compute) << text;
+  EXPECT_DOUBLE_EQ(vulkan.attention, cuda.attention) << text;
+  EXPECT_NE(vulkan.memory, cuda.memory) << text;  // its decode is its own
+  EXPECT_TRUE(cuda.prefill_from.empty()) << text;
+  const auto r = RunCli({"predict", "--model", "llama-3.1-8b", "--quant", "q4_k_s", "--hw", "amd-ryzen-ai-max-395",
+                         "--runtime", "llama.cpp-vulkan", "--profile", dir.File("p.toml")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("llama.cpp-cuda/unified_soc (its GEMM and attention efficiencies"), std::string::npos) << r.out;
 }
 
 // The roofline's max() leaves plateaus the simplex does not leave: at the prior attention
