@@ -479,10 +479,6 @@ void FitFactors(const std::map<std::string, Rows>& by_key, EfficiencyProfile& pr
   }
 }
 
-}  // namespace
-
-namespace {
-
 // A group whose rows are all decode (no prefill through GEMMs) has measured neither its GEMMs
 // nor its attention: those efficiencies would sit at generic priors and override the fit the
 // runtime stands in with where the group is missing (Vulkan on a Strix Halo with decode rows
@@ -496,11 +492,12 @@ void TakeStandInPrefill(const std::map<std::string, Rows>& groups, EfficiencyPro
     const bool gemm_prefill = std::any_of(rows.begin(), rows.end(),
                                           [](const Scenario* s) { return IsPrefill(s->kind) && !MatvecPrefill(*s); });
     if (gemm_prefill) continue;
-    EfficiencyProfile without = profile;
-    without.entries.erase(key);
-    const std::string from = without.KeyFor(*first.rt, *first.hw);
-    const auto src = without.entries.find(from);
-    if (src == without.entries.end() || !groups.count(from)) continue;  // a prior stays a prior
+    // The key the runtime would use without this group's entry.
+    auto own = profile.entries.extract(key);
+    const std::string from = profile.KeyFor(*first.rt, *first.hw);
+    profile.entries.insert(std::move(own));
+    const auto src = profile.entries.find(from);
+    if (src == profile.entries.end() || !groups.count(from)) continue;  // a prior stays a prior
     Efficiency& e = profile.entries.at(key);
     e.compute = src->second.compute;
     e.dense_compute = src->second.dense_compute;
